@@ -1,0 +1,3 @@
+//! Server functions by domain. Each is thin: it validates, calls a service and maps the error.
+
+pub mod system;

@@ -1,0 +1,4 @@
+//! Reusable widgets shared by the pages.
+
+pub mod error_view;
+pub mod layout;

@@ -1,0 +1,65 @@
+//! `AppError`: the one error type that crosses the wire between server functions and the browser.
+
+use serde::{Deserialize, Serialize};
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// Everything a server function can report. Messages are safe to show to an operator: internal
+/// details (SQL, stack traces) are logged on the server and never sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// Input broke a rule; `field` is the path of the offending field (e.g. `soc.max.alert.threshold`).
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The data changed since it was read; reload and try again.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("device error: {0}")]
+    Device(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The request never reached the server function or its answer could not be read.
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A short title for an error banner.
+    pub fn title(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "Invalid input",
+            AppError::NotFound(_) => "Not found",
+            AppError::Conflict(_) => "Changed by someone else",
+            AppError::Device(_) => "Device error",
+            AppError::Internal(_) => "Server error",
+            AppError::Transport(_) => "Connection problem",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        // The details may contain SQL or connection strings: log them, send a safe message.
+        tracing::error!(error = %err, "database error");
+        AppError::Internal("the database reported an error; see the server log".into())
+    }
+}

@@ -1,0 +1,60 @@
+//! Powerdeck's web application: the HTML shell, the router and its pages, server functions and
+//! the types shared between browser and server. Server-only code sits behind the `ssr` feature.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{not_found::NotFound, overview::OverviewPage};
+
+/// The HTML document around the application, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout around the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="powerdeck" href="/pkg/powerdeck.css" />
+        <Title formatter=|page: String| format!("{page} · Powerdeck") />
+        <Router>
+            <Layout>
+                // SsrMode::Async: pages are sent once their data is read, so they are complete
+                // without JavaScript (no streamed placeholders to swap in).
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

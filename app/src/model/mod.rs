@@ -1,0 +1,3 @@
+//! Serde-only types shared by the browser and the server, and pure functions over them.
+
+pub mod system;

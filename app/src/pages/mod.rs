@@ -1,0 +1,4 @@
+//! One screen per file.
+
+pub mod not_found;
+pub mod overview;

@@ -1,0 +1,4 @@
+//! Server-only code (feature `ssr`): application state and the services behind server functions.
+
+pub mod service;
+pub mod state;

@@ -1,0 +1,3 @@
+//! Services: the logic behind server functions and REST routes, each taking `&DatabaseConnection`.
+
+pub mod system;

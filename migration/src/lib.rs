@@ -1,0 +1,14 @@
+//! The schema migrations, in order. Append new ones; never edit one that has landed on main.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_system_version;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_system_version::Migration)]
+    }
+}

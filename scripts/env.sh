@@ -1,0 +1,11 @@
+# Sourced by the run and test scripts after bootstrap.sh: tool paths and toolchain selection.
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+# node_modules/.bin first: cargo-leptos must find npm's wasm-opt, never Debian's binaryen.
+export PATH="$ROOT/node_modules/.bin:$CARGO_HOME/bin:$PATH"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+# Set when the offline wasm32 fallback is in use (RUSTUP_TOOLCHAIN=debian-web); empty otherwise.
+# shellcheck disable=SC1091
+[ -f "$ROOT/target/bootstrap-toolchain.env" ] && source "$ROOT/target/bootstrap-toolchain.env"

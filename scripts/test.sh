@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test of Powerdeck, failing fast, in this order:
+#   formatting -> clippy (server build, WASM build) -> Rust tests (unit, database suite on a SQLite
+#   file and on a PostgreSQL server started on loopback for the run) -> release build ->
+#   Playwright in headless Chromium (hydrated and JavaScript-off projects).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+run_started=$SECONDS
+bash scripts/bootstrap.sh
+source scripts/env.sh
+
+RUST_PACKAGES=(-p server -p app -p entity -p migration -p devices)
+# Each step prints its start time since the beginning of the run; nothing is printed after the
+# last runner's summary, so the output ends with it.
+step() {
+  printf '\n==> %s (at +%ss)\n' "$1" "$((SECONDS - run_started))"
+  shift
+  "$@"
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+PG_DIR=""
+start_postgres() {
+  local bin=/usr/lib/postgresql/15/bin port
+  port=$(free_port)
+  PG_DIR=$(mktemp -d /tmp/powerdeck-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
+  as_postgres "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log"; return 1; }
+  # fsync off: the cluster is thrown away after the run.
+  as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+    || { cat "$PG_DIR/server.log"; return 1; }
+  export POWERDECK_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL 15 on 127.0.0.1:$port ($PG_DIR)"
+}
+stop_postgres() {
+  [ -n "$PG_DIR" ] || return 0
+  as_postgres /usr/lib/postgresql/15/bin/pg_ctl -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=""
+}
+
+E2E_DIR=""
+SERVER_PID=""
+stop_server() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+cleanup() { stop_server; stop_postgres; [ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"; return 0; }
+trap cleanup EXIT
+
+rust_tests() {
+  start_postgres
+  cargo nextest run "${RUST_PACKAGES[@]}" --no-tests=fail
+  stop_postgres
+}
+
+e2e() {
+  local port base i
+  E2E_DIR=$(mktemp -d /tmp/powerdeck-e2e.XXXXXX)
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  DATABASE_URL="sqlite://$E2E_DIR/data/powerdeck.db?mode=rwc" POWERDECK_LOG=info \
+    target/release/powerdeck serve --addr "127.0.0.1:$port" --site-root target/site >"$E2E_DIR/server.log" 2>&1 &
+  SERVER_PID=$!
+  for i in $(seq 1 100); do
+    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/server.log"; echo "the server died at start-up" >&2; return 1; }
+    sleep 0.2
+  done
+  curl -fsS "$base/readyz" >/dev/null || { cat "$E2E_DIR/server.log"; return 1; }
+  POWERDECK_BASE_URL="$base" npx playwright test --config end2end/playwright.config.ts \
+    || { echo "--- server log"; tail -50 "$E2E_DIR/server.log"; return 1; }
+}
+
+step fmt cargo fmt --all --check
+step clippy-server cargo clippy "${RUST_PACKAGES[@]}" --all-targets -- -D warnings
+step clippy-wasm cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+step rust-tests rust_tests
+step build-release cargo leptos build --release
+step e2e e2e

@@ -1,0 +1,74 @@
+//! Typed configuration of the `powerdeck` binary, from command-line flags and the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/powerdeck.db?mode=rwc";
+
+/// Powerdeck: the operator console for battery-energy-storage and solar sites.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "powerdeck",
+    version,
+    about = "Powerdeck: the operator console for battery-energy-storage and solar sites"
+)]
+pub struct Cli {
+    /// Database to use: `sqlite://PATH?mode=rwc` (file created on first start) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Log filter, e.g. `info`, `debug`, or `powerdeck=debug,sqlx=warn`.
+    #[arg(long, env = "POWERDECK_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the web console (the default when no command is given).
+    Serve(ServeArgs),
+    /// Inspect or apply the database schema migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port the web console listens on.
+    #[arg(long, env = "POWERDECK_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+
+    /// Directory with the built browser bundle and assets (`pkg/`, favicon), as cargo-leptos
+    /// writes it.
+    #[arg(long, env = "POWERDECK_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        // Parsing an empty command line applies the same defaults and environment variables
+        // as `powerdeck serve` would.
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Wrapper::parse_from(["powerdeck"]).args
+    }
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// List applied and pending migrations.
+    Status,
+    /// Apply every pending migration.
+    Up,
+}

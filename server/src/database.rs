@@ -1,0 +1,206 @@
+//! Opening the database named by `DATABASE_URL`: URL checks, the SQLite data directory, connection
+//! settings (WAL, busy timeout, foreign keys) and migrations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use app::model::system::{DatabaseBackend, DatabaseInfo};
+use migration::MigratorTrait;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+/// Why the database could not be opened; each message names the value at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error(
+        "DATABASE_URL {url:?} is not a supported database URL: expected sqlite://PATH?mode=rwc or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
+    UnsupportedUrl { url: String },
+    #[error("cannot create the data directory {dir}: {error}")]
+    CreateDataDir { dir: PathBuf, error: std::io::Error },
+    #[error("the data directory {dir} is not writable: {error}")]
+    DataDirNotWritable { dir: PathBuf, error: std::io::Error },
+    #[error("cannot open the {backend} database at {location}: {error}")]
+    Connect {
+        backend: &'static str,
+        location: String,
+        error: sea_orm::DbErr,
+    },
+    #[error("database migration failed: {0}")]
+    Migration(sea_orm::DbErr),
+}
+
+/// A checked `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseTarget {
+    pub url: String,
+    pub info: DatabaseInfo,
+    /// The SQLite file, when the backend is SQLite and not in memory.
+    pub sqlite_file: Option<PathBuf>,
+}
+
+impl DatabaseTarget {
+    pub fn parse(url: &str) -> Result<Self, DatabaseError> {
+        let unsupported = || DatabaseError::UnsupportedUrl {
+            url: redact_password(url),
+        };
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(unsupported());
+            }
+            let in_memory = path == ":memory:";
+            return Ok(DatabaseTarget {
+                url: url.to_string(),
+                info: DatabaseInfo {
+                    backend: DatabaseBackend::Sqlite,
+                    location: path.to_string(),
+                },
+                sqlite_file: (!in_memory).then(|| PathBuf::from(path)),
+            });
+        }
+        let rest = url
+            .strip_prefix("postgres://")
+            .or_else(|| url.strip_prefix("postgresql://"))
+            .ok_or_else(unsupported)?;
+        // postgres://user:password@host:port/database?options -> host:port/database
+        let without_options = rest.split('?').next().unwrap_or_default();
+        let after_credentials = without_options
+            .rsplit_once('@')
+            .map_or(without_options, |(_, host)| host);
+        let (host, database) = after_credentials
+            .split_once('/')
+            .unwrap_or((after_credentials, ""));
+        if host.is_empty() || database.is_empty() {
+            return Err(unsupported());
+        }
+        Ok(DatabaseTarget {
+            url: url.to_string(),
+            info: DatabaseInfo {
+                backend: DatabaseBackend::Postgres,
+                location: format!("{host}/{database}"),
+            },
+            sqlite_file: None,
+        })
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`, for error messages and logs.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Creates the directory of the SQLite file and checks that it is writable.
+fn prepare_data_dir(file: &Path) -> Result<(), DatabaseError> {
+    let dir = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|error| DatabaseError::CreateDataDir {
+        dir: dir.clone(),
+        error,
+    })?;
+    let probe = dir.join(".powerdeck-write-check");
+    std::fs::write(&probe, b"ok")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|error| DatabaseError::DataDirNotWritable { dir, error })
+}
+
+/// Opens the database (creating the SQLite data directory first) without migrating it.
+pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, DatabaseError> {
+    if let Some(file) = &target.sqlite_file {
+        prepare_data_dir(file)?;
+    }
+    let mut options = ConnectOptions::new(target.url.clone());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    match target.info.backend {
+        DatabaseBackend::Sqlite => {
+            options.max_connections(8).map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    // WAL lets the UI read while a background task writes.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    // Writers queue for up to 5 s instead of failing with SQLITE_BUSY.
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+        }
+        DatabaseBackend::Postgres => {
+            options.max_connections(16);
+        }
+    }
+    Database::connect(options)
+        .await
+        .map_err(|error| DatabaseError::Connect {
+            backend: target.info.backend.label(),
+            location: target.info.location.clone(),
+            error,
+        })
+}
+
+/// Applies every pending migration; an error stops start-up.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DatabaseError> {
+    migration::Migrator::up(db, None)
+        .await
+        .map_err(DatabaseError::Migration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let target = DatabaseTarget::parse("sqlite://data/powerdeck.db?mode=rwc").unwrap();
+        assert_eq!(target.info.backend, DatabaseBackend::Sqlite);
+        assert_eq!(target.info.location, "data/powerdeck.db");
+        assert_eq!(target.sqlite_file, Some(PathBuf::from("data/powerdeck.db")));
+
+        let absolute = DatabaseTarget::parse("sqlite:///var/lib/pd.db").unwrap();
+        assert_eq!(absolute.sqlite_file, Some(PathBuf::from("/var/lib/pd.db")));
+
+        let memory = DatabaseTarget::parse("sqlite::memory:").unwrap();
+        assert_eq!(memory.sqlite_file, None);
+    }
+
+    #[test]
+    fn postgres_urls_show_host_and_database_but_no_password() {
+        let target =
+            DatabaseTarget::parse("postgres://pd:secret@127.0.0.1:5433/powerdeck?sslmode=disable")
+                .unwrap();
+        assert_eq!(target.info.backend, DatabaseBackend::Postgres);
+        assert_eq!(target.info.location, "127.0.0.1:5433/powerdeck");
+        assert!(!format!("{:?}", target.info).contains("secret"));
+    }
+
+    #[test]
+    fn unsupported_urls_are_refused_with_the_value_and_without_the_password() {
+        for url in [
+            "mysql://root@localhost/x",
+            "data/powerdeck.db",
+            "sqlite://",
+            "postgres://host",
+        ] {
+            let err = DatabaseTarget::parse(url).unwrap_err().to_string();
+            assert!(err.contains("not a supported database URL"), "{url}: {err}");
+        }
+        let err = DatabaseTarget::parse("mysql://root:hunter2@localhost/x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("root:***@localhost"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,94 @@
+//! The HTTP router: health probes, the Leptos pages and server functions, static files, and JSON
+//! 404s under `/api/`.
+
+use app::ssr::service::system::schema_status;
+use app::ssr::state::AppState;
+use app::{App, shell};
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde_json::json;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(fallback)
+        .with_state(state)
+}
+
+/// Liveness: the process answers HTTP.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers and its schema is the one this build expects.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if let Err(err) = state.db.ping().await {
+        tracing::warn!(error = %err, "readiness: database unreachable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not_ready", "database": "unreachable" })),
+        )
+            .into_response();
+    }
+    match schema_status(&state.db).await {
+        Ok(schema) if schema.is_current() => Json(json!({
+            "status": "ready",
+            "database": "reachable",
+            "schema": "current",
+            "migrations_applied": schema.applied.len(),
+        }))
+        .into_response(),
+        Ok(schema) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "not_ready",
+                "database": "reachable",
+                "schema": "pending",
+                "pending": schema.pending,
+            })),
+        )
+            .into_response(),
+        Err(err) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                json!({ "status": "not_ready", "database": "reachable", "error": err.to_string() }),
+            ),
+        )
+            .into_response(),
+    }
+}
+
+/// Unknown `/api/...` paths answer JSON; anything else is a static file or the 404 page.
+async fn fallback(uri: Uri, State(state): State<AppState>, req: Request<Body>) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        let message = format!("no API route at {} {}", req.method(), uri.path());
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "not_found", "message": message })),
+        )
+            .into_response();
+    }
+    let context_state = state.clone();
+    let pages = leptos_axum::file_and_error_handler_with_context(
+        move || provide_context(context_state.clone()),
+        shell,
+    );
+    pages(uri, State(state), req).await
+}

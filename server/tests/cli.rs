@@ -1,0 +1,196 @@
+//! The `powerdeck` binary end to end: bad configuration gives one clear line and exit code 1;
+//! `serve` answers, and shuts down cleanly on SIGTERM; `migrate status|up`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn powerdeck(args: &[&str], database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_powerdeck"));
+    command
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("POWERDECK_LOG", "warn")
+        .env_remove("POWERDECK_ADDR");
+    command
+}
+
+fn run(args: &[&str], database_url: &str) -> Output {
+    powerdeck(args, database_url)
+        .output()
+        .expect("run powerdeck")
+}
+
+/// The error must be exactly one line starting with `error:`.
+fn single_error_line(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "expected one line, got: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn an_unsupported_database_url_is_named_in_the_error() {
+    let output = run(&["migrate", "status"], "mysql://root:secret@db/x");
+    let line = single_error_line(&output);
+    assert!(
+        line.contains("\"mysql://root:***@db/x\" is not a supported database URL"),
+        "{line}"
+    );
+    assert!(!line.contains("secret"), "{line}");
+}
+
+#[test]
+fn an_unusable_data_directory_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "a file where the data directory should be").unwrap();
+    let url = format!("sqlite://{}/data/powerdeck.db?mode=rwc", blocker.display());
+    let line = single_error_line(&run(&["serve", "--addr", "127.0.0.1:0"], &url));
+    assert!(line.contains("cannot create the data directory"), "{line}");
+    assert!(line.contains(&blocker.display().to_string()), "{line}");
+}
+
+#[test]
+fn an_unreachable_postgres_server_is_named_in_the_error() {
+    let port = free_port(); // nothing listens there
+    let url = format!("postgres://powerdeck:pw@127.0.0.1:{port}/powerdeck");
+    let line = single_error_line(&run(&["migrate", "up"], &url));
+    assert!(
+        line.contains(&format!(
+            "cannot open the PostgreSQL database at 127.0.0.1:{port}/powerdeck"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("pw@"), "{line}");
+}
+
+#[test]
+fn a_busy_port_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
+    let line = single_error_line(&run(&["serve", "--addr", &addr], &url));
+    assert!(line.contains(&format!("cannot listen on {addr}")), "{line}");
+    assert!(line.to_lowercase().contains("in use"), "{line}");
+}
+
+#[test]
+fn a_failing_migration_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pd.db");
+    // A table in the way of the first migration, with no migration recorded.
+    {
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            use sea_orm::ConnectionTrait;
+            let db = sea_orm::Database::connect(&url).await.unwrap();
+            db.execute_unprepared("CREATE TABLE system_version (unrelated TEXT)")
+                .await
+                .unwrap();
+        });
+    }
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let line = single_error_line(&run(&["serve", "--addr", "127.0.0.1:0"], &url));
+    assert!(line.contains("database migration failed"), "{line}");
+}
+
+#[test]
+fn migrate_status_and_up_report_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
+    let status = run(&["migrate", "status"], &url);
+    assert!(status.status.success(), "{status:?}");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("pending  m20261124_000001_create_system_version"),
+        "{text}"
+    );
+    assert!(text.contains("0 applied, 1 pending"), "{text}");
+
+    let up = run(&["migrate", "up"], &url);
+    assert!(up.status.success(), "{up:?}");
+    assert!(String::from_utf8_lossy(&up.stdout).contains("applied 1 migration(s)"));
+
+    let text = String::from_utf8_lossy(&run(&["migrate", "status"], &url).stdout).into_owned();
+    assert!(
+        text.contains("applied  m20261124_000001_create_system_version"),
+        "{text}"
+    );
+    assert!(text.contains("1 applied, 0 pending"), "{text}");
+}
+
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}/fresh/data/pd.db?mode=rwc",
+        dir.path().display()
+    );
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = powerdeck(&["serve", "--addr", &addr], &url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        if let Some(response) = http_get(&addr, "/readyz") {
+            break response;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the server exited early"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ready.starts_with("HTTP/1.0 200"), "{ready}");
+    assert!(
+        dir.path().join("fresh/data/pd.db").exists(),
+        "database file not created"
+    );
+    let health = http_get(&addr, "/healthz").unwrap();
+    assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+}
