@@ -124,7 +124,7 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Data
     let mut options = ConnectOptions::new(target.url.clone());
     options
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
     match target.info.backend {
         DatabaseBackend::Sqlite => {

@@ -16,9 +16,13 @@ const NAV_ITEMS: &[NavItem] = &[NavItem {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    // Effects run only in the browser, so this turns true once the WASM bundle has hydrated the
+    // page; tests (and curious operators) can see it on the `data-hydrated` attribute.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
-        <div class="app">
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
             <header class="app-header">
                 <a class="brand" href="/">
                     <span class="brand-mark" aria-hidden="true">"⚡"</span>
