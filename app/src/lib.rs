@@ -12,12 +12,14 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{not_found::NotFound, overview::OverviewPage};
+use crate::pages::{
+    not_found::NotFound, overview::OverviewPage, registry::RegistryPage, variable::VariablePage,
+};
 
 /// The HTML document around the application, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +55,12 @@ pub fn App() -> impl IntoView {
                 // without JavaScript (no streamed placeholders to swap in).
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("registry") view=RegistryPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("registry"), ParamSegment("name"))
+                        view=VariablePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

@@ -22,7 +22,12 @@ pub struct Cli {
     pub database_url: String,
 
     /// Log filter, e.g. `info`, `debug`, or `powerdeck=debug,sqlx=warn`.
-    #[arg(long, env = "POWERDECK_LOG", default_value = "info", global = true)]
+    #[arg(
+        long,
+        env = "POWERDECK_LOG",
+        default_value = "info,sea_orm_migration=warn,sqlx=warn",
+        global = true
+    )]
     pub log_level: String,
 
     #[command(subcommand)]
@@ -38,6 +43,16 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Import or export the variable registry's definition files.
+    Registry {
+        #[command(subcommand)]
+        action: crate::registry_cli::RegistryAction,
+    },
+    /// Measure performance figures and print them.
+    Bench {
+        #[command(subcommand)]
+        target: crate::bench::BenchTarget,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -50,6 +65,15 @@ pub struct ServeArgs {
     /// writes it.
     #[arg(long, env = "POWERDECK_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Demo mode: import the example registry from `--examples-dir` at start (a re-import of
+    /// unchanged files changes nothing).
+    #[arg(long, env = "POWERDECK_DEMO")]
+    pub demo: bool,
+
+    /// Where demo mode finds data_def.json and var_metadata.json.
+    #[arg(long, env = "POWERDECK_EXAMPLES_DIR", default_value = "examples")]
+    pub examples_dir: PathBuf,
 }
 
 impl Default for ServeArgs {

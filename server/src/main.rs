@@ -39,6 +39,13 @@ fn main() -> ExitCode {
             None => server::serve::serve(&cli, &ServeArgs::default()).await,
             Some(Command::Serve(args)) => server::serve::serve(&cli, &args).await,
             Some(Command::Migrate { action }) => server::serve::migrate(&cli, action).await,
+            Some(Command::Registry { action }) => {
+                let db = server::serve::open_migrated(&cli).await?;
+                let result = server::registry_cli::run(&db, action).await;
+                db.close().await?;
+                result
+            }
+            Some(Command::Bench { target }) => server::bench::run(target).await,
         }
     });
     match result {

@@ -27,6 +27,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         location = %target.info.location,
         "database ready"
     );
+    if args.demo {
+        import_examples(&db, &args.examples_dir).await?;
+    }
 
     let leptos_options = LeptosOptions::builder()
         .output_name("powerdeck")
@@ -52,6 +55,42 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     db.close().await.context("closing the database")?;
     Ok(())
+}
+
+/// Demo mode: loads the example registry so a newcomer sees a populated console.
+async fn import_examples(
+    db: &sea_orm::DatabaseConnection,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let options = app::ssr::service::registry::import::ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "demo".into(),
+        actor: "demo".into(),
+    };
+    let report = crate::registry_cli::import_files(
+        db,
+        &dir.join("data_def.json"),
+        Some(&dir.join("var_metadata.json")),
+        &options,
+    )
+    .await
+    .context("demo mode: importing the example registry")?;
+    tracing::info!(
+        new = report.new,
+        changed = report.changed,
+        unchanged = report.unchanged,
+        "demo mode: example registry imported"
+    );
+    Ok(())
+}
+
+/// Opens and migrates the configured database (for CLI commands that need it).
+pub async fn open_migrated(cli: &Cli) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let target = DatabaseTarget::parse(&cli.database_url)?;
+    let db = database::connect(&target).await?;
+    database::migrate(&db).await?;
+    Ok(db)
 }
 
 /// Cancels `token` on the first SIGINT (Ctrl-C) or SIGTERM.

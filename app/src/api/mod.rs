@@ -1,3 +1,4 @@
 //! Server functions by domain. Each is thin: it validates, calls a service and maps the error.
 
+pub mod registry;
 pub mod system;

@@ -9,10 +9,16 @@ struct NavItem {
     label: &'static str,
 }
 
-const NAV_ITEMS: &[NavItem] = &[NavItem {
-    href: "/",
-    label: "Overview",
-}];
+const NAV_ITEMS: &[NavItem] = &[
+    NavItem {
+        href: "/",
+        label: "Overview",
+    },
+    NavItem {
+        href: "/registry",
+        label: "Registry",
+    },
+];
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {

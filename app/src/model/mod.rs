@@ -1,3 +1,4 @@
 //! Serde-only types shared by the browser and the server, and pure functions over them.
 
+pub mod registry;
 pub mod system;

@@ -1,3 +1,4 @@
 //! Services: the logic behind server functions and REST routes, each taking `&DatabaseConnection`.
 
+pub mod registry;
 pub mod system;

@@ -30,6 +30,17 @@ pub async fn schema_status(db: &DatabaseConnection) -> Result<SchemaStatus, AppE
     })
 }
 
+/// The current global system version.
+pub async fn system_version_of<C: sea_orm::ConnectionTrait>(db: &C) -> Result<i64, AppError> {
+    Ok(
+        entity::system_version::Entity::find_by_id(entity::system_version::SINGLETON_ID)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::Internal("the system_version row is missing".into()))?
+            .current_version,
+    )
+}
+
 /// The global system version row (id 1), created by the first migration.
 pub async fn system_version(
     db: &DatabaseConnection,

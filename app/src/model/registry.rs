@@ -1,0 +1,954 @@
+//! The variable registry's shared types: categories, access types and their reference shapes, the
+//! DTOs of the API and the UI, and the pure validation rules used by browser and server alike.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a variable is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Config,
+    Prot,
+    Oper,
+}
+
+impl Category {
+    pub const ALL: [Category; 3] = [Category::Config, Category::Prot, Category::Oper];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Config => "config",
+            Category::Prot => "prot",
+            Category::Oper => "oper",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Config => "Configuration",
+            Category::Prot => "Protection",
+            Category::Oper => "Operation",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a variable can be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessType {
+    MemoryOffset,
+    Modbus,
+    Can,
+    Rs485,
+}
+
+impl AccessType {
+    pub const ALL: [AccessType; 4] = [
+        AccessType::MemoryOffset,
+        AccessType::Modbus,
+        AccessType::Can,
+        AccessType::Rs485,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessType::MemoryOffset => "memory_offset",
+            AccessType::Modbus => "modbus",
+            AccessType::Can => "can",
+            AccessType::Rs485 => "rs485",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessType::MemoryOffset => "Memory",
+            AccessType::Modbus => "Modbus",
+            AccessType::Can => "CAN",
+            AccessType::Rs485 => "RS485",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AccessType> {
+        AccessType::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+impl fmt::Display for AccessType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule broken by some input, with the path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error one level further down, e.g. `offset` under `reference`.
+    pub fn under(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() {
+            parent.to_string()
+        } else if self.field.starts_with('[') {
+            format!("{parent}{}", self.field)
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        self
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+pub const MAX_NAME_LENGTH: usize = 96;
+
+/// Variable names are snake_case identifiers: `cell_voltage_max_warn`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => return Err("must not be empty".into()),
+        Some(first) if !first.is_ascii_lowercase() => {
+            return Err(format!(
+                "{name:?} must start with a lowercase letter (snake_case identifier)"
+            ));
+        }
+        _ => {}
+    }
+    if name.len() > MAX_NAME_LENGTH {
+        return Err(format!("must be at most {MAX_NAME_LENGTH} characters"));
+    }
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+    {
+        return Err(format!(
+            "{name:?} contains {bad:?}; only lowercase letters, digits and _ are allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// Locators are dotted paths whose segments may carry an index placeholder or number:
+/// `system.global`, `sbmu.chiller[n]`, `rbms.rack[n].module[m].cell[c]`, `rbms.rack[2]`.
+pub fn validate_locator(locator: &str) -> Result<(), String> {
+    if locator.is_empty() {
+        return Err("must not be empty".into());
+    }
+    for segment in locator.split('.') {
+        let (word, index) = match segment.split_once('[') {
+            Some((word, rest)) => match rest.strip_suffix(']') {
+                Some(index) => (word, Some(index)),
+                None => return Err(format!("segment {segment:?} has an unclosed [")),
+            },
+            None => (segment, None),
+        };
+        let word_ok = word.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !word_ok {
+            return Err(format!(
+                "segment {segment:?} must be a lowercase identifier, optionally with [index]"
+            ));
+        }
+        if let Some(index) = index {
+            let index_ok = !index.is_empty() && index.chars().all(|c| c.is_ascii_alphanumeric());
+            if !index_ok {
+                return Err(format!(
+                    "segment {segment:?}: the index must be a placeholder like n or a number"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when `locator` matches `pattern`, where `[*]` in the pattern matches any index
+/// (`rbms.rack[*].module[*]` matches `rbms.rack[n].module[m]` and `rbms.rack[3].module[1]`).
+/// Without `[*]` the match is exact.
+pub fn locator_matches(pattern: &str, locator: &str) -> bool {
+    let pattern_segments: Vec<&str> = pattern.split('.').collect();
+    let locator_segments: Vec<&str> = locator.split('.').collect();
+    pattern_segments.len() == locator_segments.len()
+        && pattern_segments
+            .iter()
+            .zip(&locator_segments)
+            .all(|(p, l)| match p.strip_suffix("[*]") {
+                Some(word) => l
+                    .split_once('[')
+                    .is_some_and(|(lw, rest)| lw == word && rest.ends_with(']')),
+                None => p == l,
+            })
+}
+
+/// `cell_voltage_max` -> `Cell Voltage Max`.
+pub fn title_case(name: &str) -> String {
+    name.split('_')
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ------------------------------------------------------------------ access path references
+
+/// `memory_offset`: a slice of a controller memory table, as written in `data_def.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryOffsetRef {
+    /// Table name as written in the definition file, e.g. `prot:sbmu:hold`.
+    pub table: String,
+    /// Byte offset from the start of the table.
+    pub offset: u32,
+    /// Element width in bytes.
+    pub size: u32,
+    /// Element count.
+    pub num: u32,
+}
+
+impl MemoryOffsetRef {
+    /// Bytes covered: `size × num`.
+    pub fn memory_size(&self) -> u64 {
+        u64::from(self.size) * u64::from(self.num)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModbusTable {
+    Holding,
+    Input,
+    Coil,
+    Discrete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataType {
+    Bool,
+    U16,
+    I16,
+    U32,
+    I32,
+    F32,
+    U64,
+}
+
+impl DataType {
+    /// Width in 16-bit registers (a bool takes one register or one coil).
+    pub fn registers(self) -> u16 {
+        match self {
+            DataType::Bool | DataType::U16 | DataType::I16 => 1,
+            DataType::U32 | DataType::I32 | DataType::F32 => 2,
+            DataType::U64 => 4,
+        }
+    }
+
+    pub fn bytes(self) -> u8 {
+        match self {
+            DataType::Bool => 1,
+            other => (other.registers() * 2) as u8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WordOrder {
+    /// Most significant word first (Modbus convention).
+    #[default]
+    BigEndian,
+    LittleEndian,
+}
+
+fn default_scale() -> f64 {
+    1.0
+}
+
+fn default_count() -> u16 {
+    1
+}
+
+/// `modbus`: registers of a Modbus device (TCP or RTU), on the endpoint named by `device`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModbusRef {
+    /// Which configured device/endpoint serves it.
+    pub device: String,
+    pub unit_id: u8,
+    pub table: ModbusTable,
+    pub address: u16,
+    #[serde(default = "default_count")]
+    pub count: u16,
+    pub data_type: DataType,
+    #[serde(default)]
+    pub word_order: WordOrder,
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+}
+
+/// `can`: bytes of a CAN frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanRef {
+    pub can_id: u32,
+    #[serde(default)]
+    pub extended: bool,
+    pub start_byte: u8,
+    pub length: u8,
+    pub data_type: DataType,
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+}
+
+/// `rs485`: a register on a device of an RS485 channel (Modbus RTU bus).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rs485Ref {
+    pub channel: String,
+    pub device_id: u8,
+    pub table: ModbusTable,
+    pub address: u16,
+}
+
+/// A validated reference of one of the four access types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccessReference {
+    MemoryOffset(MemoryOffsetRef),
+    Modbus(ModbusRef),
+    Can(CanRef),
+    Rs485(Rs485Ref),
+}
+
+pub const MODBUS_MAX_READ_REGISTERS: u16 = 125;
+pub const CAN_MAX_EXTENDED_ID: u32 = 0x1FFF_FFFF;
+pub const CAN_MAX_STANDARD_ID: u32 = 0x7FF;
+pub const CAN_MAX_DATA_BYTES: u16 = 8;
+
+impl AccessReference {
+    pub fn access_type(&self) -> AccessType {
+        match self {
+            AccessReference::MemoryOffset(_) => AccessType::MemoryOffset,
+            AccessReference::Modbus(_) => AccessType::Modbus,
+            AccessReference::Can(_) => AccessType::Can,
+            AccessReference::Rs485(_) => AccessType::Rs485,
+        }
+    }
+
+    /// Parses and checks `reference` for `access_type`; errors name the field under `reference`.
+    pub fn parse(access_type: AccessType, reference: &Value) -> Result<Self, FieldError> {
+        fn shape<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FieldError> {
+            T::deserialize(value).map_err(|err| {
+                let message = err.to_string();
+                // serde names the field in "missing field `x`" / "unknown field `x`"
+                let field = message
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| message.contains("field `"))
+                    .unwrap_or("")
+                    .to_string();
+                FieldError::new(field, message)
+            })
+        }
+        let parsed = match access_type {
+            AccessType::MemoryOffset => AccessReference::MemoryOffset(shape(reference)?),
+            AccessType::Modbus => AccessReference::Modbus(shape(reference)?),
+            AccessType::Can => AccessReference::Can(shape(reference)?),
+            AccessType::Rs485 => AccessReference::Rs485(shape(reference)?),
+        };
+        parsed.validate()?;
+        Ok(parsed)
+    }
+
+    /// The semantic rules of each shape.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        match self {
+            AccessReference::MemoryOffset(m) => {
+                if m.table.trim().is_empty() {
+                    return Err(FieldError::new("table", "must not be empty"));
+                }
+                if ![1, 2, 4, 8].contains(&m.size) {
+                    return Err(FieldError::new("size", "must be 1, 2, 4 or 8 bytes"));
+                }
+                if m.num == 0 {
+                    return Err(FieldError::new("num", "must be at least 1"));
+                }
+            }
+            AccessReference::Modbus(m) => {
+                if m.device.trim().is_empty() {
+                    return Err(FieldError::new(
+                        "device",
+                        "must name the device or endpoint",
+                    ));
+                }
+                if m.count == 0 || m.count > MODBUS_MAX_READ_REGISTERS {
+                    return Err(FieldError::new(
+                        "count",
+                        format!("must be between 1 and {MODBUS_MAX_READ_REGISTERS}"),
+                    ));
+                }
+                if u32::from(m.address) + u32::from(m.count) > 65_536 {
+                    return Err(FieldError::new(
+                        "count",
+                        "address + count must stay within the 65,536-register space",
+                    ));
+                }
+                let bit_table = matches!(m.table, ModbusTable::Coil | ModbusTable::Discrete);
+                if bit_table != (m.data_type == DataType::Bool) {
+                    return Err(FieldError::new(
+                        "data_type",
+                        "coils and discrete inputs hold bool values, registers hold numbers",
+                    ));
+                }
+                validate_scale(m.scale)?;
+            }
+            AccessReference::Can(c) => {
+                let max_id = if c.extended {
+                    CAN_MAX_EXTENDED_ID
+                } else {
+                    CAN_MAX_STANDARD_ID
+                };
+                if c.can_id > max_id {
+                    return Err(FieldError::new(
+                        "can_id",
+                        format!(
+                            "must be at most {max_id:#X} for a {} id",
+                            if c.extended { "29-bit" } else { "11-bit" }
+                        ),
+                    ));
+                }
+                if c.length == 0
+                    || u16::from(c.start_byte) + u16::from(c.length) > CAN_MAX_DATA_BYTES
+                {
+                    return Err(FieldError::new(
+                        "length",
+                        "start_byte + length must fit in the 8 data bytes, length at least 1",
+                    ));
+                }
+                if c.data_type != DataType::Bool && c.length < c.data_type.bytes() {
+                    return Err(FieldError::new(
+                        "length",
+                        format!("{:?} needs {} bytes", c.data_type, c.data_type.bytes()),
+                    ));
+                }
+                validate_scale(c.scale)?;
+            }
+            AccessReference::Rs485(r) => {
+                if r.channel.trim().is_empty() {
+                    return Err(FieldError::new("channel", "must name the RS485 channel"));
+                }
+                if r.device_id == 0 || r.device_id > 247 {
+                    return Err(FieldError::new(
+                        "device_id",
+                        "must be a Modbus unit id 1..247",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Canonical JSON (keys sorted), the stored and compared form.
+    pub fn to_json(&self) -> Value {
+        let value = match self {
+            AccessReference::MemoryOffset(m) => serde_json::to_value(m),
+            AccessReference::Modbus(m) => serde_json::to_value(m),
+            AccessReference::Can(c) => serde_json::to_value(c),
+            AccessReference::Rs485(r) => serde_json::to_value(r),
+        };
+        value.unwrap_or(Value::Null)
+    }
+
+    /// One line for people: `prot:sbmu:hold @ 24, 2 B × 1`.
+    pub fn summary(&self) -> String {
+        match self {
+            AccessReference::MemoryOffset(m) => {
+                format!("{} @ {}, {} B × {}", m.table, m.offset, m.size, m.num)
+            }
+            AccessReference::Modbus(m) => format!(
+                "{} unit {} {:?} {} ×{} {:?}",
+                m.device, m.unit_id, m.table, m.address, m.count, m.data_type
+            ),
+            AccessReference::Can(c) => format!(
+                "{:#X}{} bytes {}..{} {:?}",
+                c.can_id,
+                if c.extended { " (ext)" } else { "" },
+                c.start_byte,
+                u16::from(c.start_byte) + u16::from(c.length),
+                c.data_type
+            ),
+            AccessReference::Rs485(r) => {
+                format!(
+                    "{} device {} {:?} {}",
+                    r.channel, r.device_id, r.table, r.address
+                )
+            }
+        }
+    }
+}
+
+fn validate_scale(scale: f64) -> Result<(), FieldError> {
+    if !scale.is_finite() || scale == 0.0 {
+        return Err(FieldError::new(
+            "scale",
+            "must be a finite, non-zero number",
+        ));
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ DTOs
+
+/// An access path as the API and the UI see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessPath {
+    pub id: i64,
+    pub access_type: AccessType,
+    pub reference: Value,
+    pub priority: i32,
+    pub read_only: bool,
+    /// `None` = every rack.
+    pub rack_number: Option<i32>,
+    pub device_id: Option<String>,
+    pub path_version: i64,
+    pub system_version: i64,
+    pub last_updated: String,
+    pub active: bool,
+}
+
+/// A variable as the API and the UI see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    pub display_name: String,
+    pub units: String,
+    pub description: String,
+    pub category: Category,
+    pub locator: String,
+    pub variable_version: i64,
+    pub system_version: i64,
+    pub last_updated: String,
+    pub source_system: String,
+    pub deleted: bool,
+    /// Present when asked for (`include_paths`) and on single-variable reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<Vec<AccessPath>>,
+    /// Active paths, always present (cheap to count, handy in lists).
+    pub path_count: u32,
+}
+
+/// One row of a variable's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeLogEntry {
+    pub change_type: String,
+    pub field_name: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub timestamp: String,
+    pub changed_by: String,
+    pub source_system: String,
+    pub path_id: Option<i64>,
+    pub variable_version: i64,
+    pub system_version: i64,
+}
+
+/// Filters of the variable list (`GET /api/v1/variables`, the Registry page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariableQuery {
+    pub category: Option<Category>,
+    /// Exact locator, or a pattern with `[*]` over indices.
+    pub locator: Option<String>,
+    /// Case-insensitive search in name, display name and description.
+    pub q: Option<String>,
+    pub access_type: Option<AccessType>,
+    /// Only variables changed (themselves or a path) after this system version.
+    pub since_version: Option<i64>,
+    #[serde(default)]
+    pub include_paths: bool,
+    #[serde(default)]
+    pub include_deleted: bool,
+    /// 1-based.
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub const DEFAULT_PER_PAGE: u64 = 50;
+pub const MAX_PER_PAGE: u64 = 1_000;
+
+impl VariableQuery {
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    pub fn per_page(&self) -> u64 {
+        self.per_page
+            .unwrap_or(DEFAULT_PER_PAGE)
+            .clamp(1, MAX_PER_PAGE)
+    }
+}
+
+/// A page of results with the total across all pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<T>,
+}
+
+/// A facet value with the number of (non-deleted) variables that have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// A new variable (`POST /api/v1/variables`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewVariable {
+    pub name: String,
+    /// Defaults to the name in Title Case.
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub units: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: Category,
+    pub locator: String,
+    #[serde(default)]
+    pub paths: Vec<NewAccessPath>,
+}
+
+/// Changes to a variable's metadata (`PATCH /api/v1/variables/{name}`); absent = unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariablePatch {
+    pub display_name: Option<String>,
+    pub units: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<Category>,
+    pub locator: Option<String>,
+}
+
+/// A new access path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccessPath {
+    pub access_type: AccessType,
+    pub reference: Value,
+    #[serde(default)]
+    pub priority: i32,
+    #[serde(default)]
+    pub read_only: bool,
+    pub rack_number: Option<i32>,
+    pub device_id: Option<String>,
+}
+
+/// Changes to an access path; absent = unchanged. `rack_number: null` means every rack.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessPathPatch {
+    pub reference: Option<Value>,
+    pub priority: Option<i32>,
+    pub read_only: Option<bool>,
+    #[serde(default, with = "double_option")]
+    pub rack_number: Option<Option<i32>>,
+    #[serde(default, with = "double_option")]
+    pub device_id: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`) in a JSON patch.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// Checks a new variable before anything is written; errors carry the field path.
+pub fn validate_new_variable(new: &NewVariable) -> Result<(), FieldError> {
+    validate_name(&new.name).map_err(|m| FieldError::new("name", m))?;
+    validate_locator(&new.locator).map_err(|m| FieldError::new("locator", m))?;
+    if new
+        .display_name
+        .as_deref()
+        .is_some_and(|d| d.trim().is_empty())
+    {
+        return Err(FieldError::new("display_name", "must not be blank"));
+    }
+    for (i, path) in new.paths.iter().enumerate() {
+        validate_new_path(path).map_err(|e| e.under(&format!("paths[{i}]")))?;
+    }
+    Ok(())
+}
+
+pub fn validate_patch(patch: &VariablePatch) -> Result<(), FieldError> {
+    if let Some(locator) = &patch.locator {
+        validate_locator(locator).map_err(|m| FieldError::new("locator", m))?;
+    }
+    if patch
+        .display_name
+        .as_deref()
+        .is_some_and(|d| d.trim().is_empty())
+    {
+        return Err(FieldError::new("display_name", "must not be blank"));
+    }
+    Ok(())
+}
+
+pub fn validate_new_path(path: &NewAccessPath) -> Result<AccessReference, FieldError> {
+    if path.rack_number.is_some_and(|r| r < 0) {
+        return Err(FieldError::new("rack_number", "must not be negative"));
+    }
+    AccessReference::parse(path.access_type, &path.reference).map_err(|e| e.under("reference"))
+}
+
+/// One field that an import (or an edit) changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// `display_name`, `category`, ..., or `path[prot:sbmu:hold]` for a memory path.
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What an import does (or would do, on a dry run) to one variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariableDiff {
+    pub name: String,
+    /// `new` or `changed`.
+    pub kind: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// The outcome of an import: counts, and per variable the field-level diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// `_gap` items skipped.
+    pub skipped: u64,
+    pub paths_added: u64,
+    pub paths_updated: u64,
+    /// Paths deactivated by `--prune`.
+    pub paths_deactivated: u64,
+    /// System versions taken (0 when nothing changed or on a dry run).
+    pub versions_used: u64,
+    /// The system version after the import.
+    pub system_version: i64,
+    pub dry_run: bool,
+    /// The first `MAX_REPORTED_DIFFS` variables that are new or changed.
+    pub diffs: Vec<VariableDiff>,
+    pub diffs_truncated: bool,
+}
+
+pub const MAX_REPORTED_DIFFS: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_must_be_snake_case_identifiers() {
+        for good in ["soc", "cell_voltage_max_warn", "t1", "a_b_c_9"] {
+            assert_eq!(validate_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "Soc",
+            "1abc",
+            "_gap1",
+            "cell-voltage",
+            "cell voltage",
+            "sóc",
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(validate_name(&"a".repeat(MAX_NAME_LENGTH + 1)).is_err());
+    }
+
+    #[test]
+    fn locators_are_dotted_paths_with_optional_indices() {
+        for good in [
+            "system.global",
+            "sbmu.chiller[n]",
+            "rbms.rack[n].module[m].cell[c]",
+            "rbms.rack[3]",
+        ] {
+            assert_eq!(validate_locator(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "rbms..rack",
+            "Rbms.rack",
+            "rbms.rack[",
+            "rbms.rack[]",
+            "rbms.rack[n-1]",
+            "a b",
+        ] {
+            assert!(validate_locator(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn locator_wildcards_match_any_index() {
+        let cases = [
+            ("rbms.rack[*]", "rbms.rack[n]", true),
+            ("rbms.rack[*]", "rbms.rack[3]", true),
+            ("rbms.rack[*].module[*]", "rbms.rack[n].module[m]", true),
+            ("rbms.rack[*]", "rbms.rack[n].module[m]", false),
+            ("rbms.rack[*]", "rbms.rack", false),
+            ("rbms.rack[*]", "sbmu.rack[n]", false),
+            ("system.global", "system.global", true),
+            ("rbms.rack[n]", "rbms.rack[3]", false),
+            ("rbms.rack[n]", "rbms.rack[n]", true),
+        ];
+        for (pattern, locator, expected) in cases {
+            assert_eq!(
+                locator_matches(pattern, locator),
+                expected,
+                "{pattern} vs {locator}"
+            );
+        }
+    }
+
+    #[test]
+    fn title_case_from_snake_case() {
+        assert_eq!(title_case("cell_voltage_max_warn"), "Cell Voltage Max Warn");
+        assert_eq!(title_case("soc"), "Soc");
+        assert_eq!(title_case("t1__x"), "T1 X");
+    }
+
+    #[test]
+    fn references_are_checked_per_access_type_with_field_paths() {
+        let memory = json!({"table": "prot:sbmu:hold", "offset": 24, "size": 2, "num": 1});
+        let parsed = AccessReference::parse(AccessType::MemoryOffset, &memory).unwrap();
+        assert_eq!(parsed.to_json(), memory);
+
+        let cases = [
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "t", "offset": -1, "size": 2, "num": 1}),
+                "",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "t", "offset": 0, "size": 3, "num": 1}),
+                "size",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "t", "offset": 0, "size": 2, "num": 0}),
+                "num",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "t", "offset": 0, "size": 2}),
+                "num",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "t", "offset": 0, "size": 2, "num": 1, "x": 1}),
+                "x",
+            ),
+            (
+                AccessType::Modbus,
+                json!({"device": "bms", "unit_id": 1, "table": "holding", "address": 10, "count": 126, "data_type": "u16"}),
+                "count",
+            ),
+            (
+                AccessType::Modbus,
+                json!({"device": "bms", "unit_id": 1, "table": "coil", "address": 10, "data_type": "u16"}),
+                "data_type",
+            ),
+            (
+                AccessType::Modbus,
+                json!({"device": "bms", "unit_id": 1, "table": "holding", "address": 10, "data_type": "u16", "scale": 0.0}),
+                "scale",
+            ),
+            (
+                AccessType::Can,
+                json!({"can_id": 2048, "start_byte": 0, "length": 2, "data_type": "u16"}),
+                "can_id",
+            ),
+            (
+                AccessType::Can,
+                json!({"can_id": 256, "start_byte": 7, "length": 2, "data_type": "u16"}),
+                "length",
+            ),
+            (
+                AccessType::Rs485,
+                json!({"channel": "rs485-1", "device_id": 0, "table": "holding", "address": 1}),
+                "device_id",
+            ),
+        ];
+        for (access_type, reference, field) in cases {
+            let err = AccessReference::parse(access_type, &reference)
+                .expect_err(&format!("{reference} was accepted"));
+            assert_eq!(err.field, field, "{reference}: {err}");
+        }
+
+        let extended = json!({"can_id": 0x18FF50E5u32, "extended": true, "start_byte": 0, "length": 4, "data_type": "u32"});
+        assert!(AccessReference::parse(AccessType::Can, &extended).is_ok());
+        let modbus = json!({"device": "inverter", "unit_id": 1, "table": "input", "address": 30775, "count": 2, "data_type": "i32", "scale": 0.1});
+        assert!(AccessReference::parse(AccessType::Modbus, &modbus).is_ok());
+    }
+
+    #[test]
+    fn memory_size_is_width_times_count() {
+        let m = MemoryOffsetRef {
+            table: "oper:rack:sm16".into(),
+            offset: 0,
+            size: 2,
+            num: 96,
+        };
+        assert_eq!(m.memory_size(), 192);
+    }
+}

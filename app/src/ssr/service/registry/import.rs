@@ -1,0 +1,710 @@
+//! Importing `data_def.json` + `var_metadata.json`: compares what the files describe with the
+//! registry, reports the field-level diff, and applies it in one transaction with one system
+//! version per changed variable and per changed path.
+
+use std::collections::HashMap;
+
+use entity::{system_variable, variable_access_path, variable_change_log};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
+};
+
+use super::definition::{self, DesiredPath, DesiredVariable};
+use super::versions;
+use crate::error::AppError;
+use crate::model::registry::{
+    AccessReference, AccessType, FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef,
+    VariableDiff,
+};
+
+/// Who imports, from where, and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Compute and report, write nothing.
+    pub dry_run: bool,
+    /// Deactivate memory paths that the definition file no longer has.
+    pub prune: bool,
+    /// Recorded as `source_system` on new and changed rows.
+    pub source: String,
+    /// Recorded as `changed_by` in the change log.
+    pub actor: String,
+}
+
+/// The two input files, already read, with the names to use in error messages.
+pub struct ImportFiles<'a> {
+    pub data_def_name: &'a str,
+    pub data_def: &'a str,
+    pub metadata_name: Option<&'a str>,
+    pub metadata: Option<&'a str>,
+}
+
+/// Parses both files and resolves the registry they describe (no database involved).
+pub fn read_definition(files: &ImportFiles<'_>) -> Result<(Vec<DesiredVariable>, u64), AppError> {
+    let data_def = definition::parse_data_def(files.data_def_name, files.data_def)
+        .map_err(|e| AppError::validation("data_def", e.to_string()))?;
+    let metadata = match files.metadata {
+        Some(text) => {
+            definition::parse_metadata(files.metadata_name.unwrap_or("var_metadata.json"), text)
+                .map_err(|e| AppError::validation("metadata", e.to_string()))?
+        }
+        None => definition::Metadata::default(),
+    };
+    let variables = definition::resolve(&data_def, &metadata, files.data_def_name)
+        .map_err(|e| AppError::validation("data_def", e.to_string()))?;
+    Ok((variables, data_def.gaps_skipped))
+}
+
+/// Imports the files; on a dry run nothing is written. All or nothing.
+pub async fn import(
+    db: &DatabaseConnection,
+    files: &ImportFiles<'_>,
+    options: &ImportOptions,
+) -> Result<ImportReport, AppError> {
+    let (desired, gaps) = read_definition(files)?;
+    let txn = db.begin().await?;
+    // Lock first (see versions::lock) so the state we diff against cannot change under us.
+    let current_version = versions::lock(&txn).await?;
+    let existing = Existing::load(&txn).await?;
+    let plan = plan(&desired, &existing, options.prune);
+    let mut report = plan.report(gaps, options.dry_run);
+    report.system_version = current_version;
+    if options.dry_run || plan.versions_needed == 0 {
+        txn.rollback().await?;
+        return Ok(report);
+    }
+    let first = versions::allocate(&txn, plan.versions_needed as i64).await?;
+    apply(&txn, &plan, first, options).await?;
+    txn.commit().await?;
+    report.versions_used = plan.versions_needed;
+    report.system_version = first + plan.versions_needed as i64 - 1;
+    Ok(report)
+}
+
+// ------------------------------------------------------------------ the registry as it is
+
+struct ExistingPath {
+    model: variable_access_path::Model,
+    reference: MemoryOffsetRef,
+}
+
+/// The variables and memory paths in the database, indexed for diffing.
+struct Existing {
+    variables: HashMap<String, system_variable::Model>,
+    /// variable id -> its memory paths (active or not).
+    memory_paths: HashMap<i64, Vec<ExistingPath>>,
+}
+
+impl Existing {
+    async fn load(txn: &DatabaseTransaction) -> Result<Self, AppError> {
+        let variables = system_variable::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|v| (v.name.clone(), v))
+            .collect();
+        let mut memory_paths: HashMap<i64, Vec<ExistingPath>> = HashMap::new();
+        let paths = variable_access_path::Entity::find()
+            .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset.as_str()))
+            .all(txn)
+            .await?;
+        for model in paths {
+            let value: serde_json::Value = serde_json::from_str(&model.reference).map_err(|e| {
+                AppError::Internal(format!(
+                    "stored reference of path {} is not JSON: {e}",
+                    model.id
+                ))
+            })?;
+            let reference = match AccessReference::parse(AccessType::MemoryOffset, &value) {
+                Ok(AccessReference::MemoryOffset(m)) => m,
+                _ => {
+                    return Err(AppError::Internal(format!(
+                        "stored reference of path {} is invalid",
+                        model.id
+                    )));
+                }
+            };
+            memory_paths
+                .entry(model.variable_id)
+                .or_default()
+                .push(ExistingPath { model, reference });
+        }
+        Ok(Existing {
+            variables,
+            memory_paths,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ the plan
+
+/// A change to one memory path of an existing variable.
+enum PathChange {
+    Add(DesiredPath),
+    /// Different offset/size/num, or reactivated.
+    Update {
+        id: i64,
+        old: MemoryOffsetRef,
+        old_active: bool,
+        new: MemoryOffsetRef,
+    },
+    Deactivate {
+        id: i64,
+        old: MemoryOffsetRef,
+    },
+}
+
+enum VariableChange<'a> {
+    New(&'a DesiredVariable),
+    Changed {
+        existing: &'a system_variable::Model,
+        desired: Option<&'a DesiredVariable>,
+        fields: Vec<FieldChange>,
+        paths: Vec<PathChange>,
+    },
+}
+
+struct Plan<'a> {
+    changes: Vec<VariableChange<'a>>,
+    unchanged: u64,
+    versions_needed: u64,
+}
+
+fn canonical(reference: &MemoryOffsetRef) -> String {
+    AccessReference::MemoryOffset(reference.clone())
+        .to_json()
+        .to_string()
+}
+
+fn path_field(table: &str) -> String {
+    format!("path[{table}]")
+}
+
+fn plan<'a>(desired: &'a [DesiredVariable], existing: &'a Existing, prune: bool) -> Plan<'a> {
+    let mut plan = Plan {
+        changes: Vec::new(),
+        unchanged: 0,
+        versions_needed: 0,
+    };
+    let no_paths = Vec::new();
+    for wanted in desired {
+        let Some(current) = existing.variables.get(&wanted.name) else {
+            plan.versions_needed += 1 + wanted.paths.len() as u64;
+            plan.changes.push(VariableChange::New(wanted));
+            continue;
+        };
+        let mut fields = Vec::new();
+        let mut compare = |field: &str, old: &str, new: &str| {
+            if old != new {
+                fields.push(FieldChange {
+                    field: field.to_string(),
+                    old: Some(old.to_string()),
+                    new: Some(new.to_string()),
+                });
+            }
+        };
+        compare("display_name", &current.display_name, &wanted.display_name);
+        compare("units", &current.units, &wanted.units);
+        compare("description", &current.description, &wanted.description);
+        compare("category", &current.category, wanted.category.as_str());
+        compare("locator", &current.locator, &wanted.locator);
+        if current.deleted {
+            compare("deleted", "true", "false");
+        }
+
+        let current_paths = existing.memory_paths.get(&current.id).unwrap_or(&no_paths);
+        let mut paths = Vec::new();
+        for wanted_path in &wanted.paths {
+            match current_paths
+                .iter()
+                .find(|p| p.reference.table == wanted_path.reference.table)
+            {
+                None => paths.push(PathChange::Add(wanted_path.clone())),
+                Some(have) if have.reference != wanted_path.reference || !have.model.active => {
+                    paths.push(PathChange::Update {
+                        id: have.model.id,
+                        old: have.reference.clone(),
+                        old_active: have.model.active,
+                        new: wanted_path.reference.clone(),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        if prune {
+            for have in current_paths.iter().filter(|p| p.model.active) {
+                if !wanted
+                    .paths
+                    .iter()
+                    .any(|w| w.reference.table == have.reference.table)
+                {
+                    paths.push(PathChange::Deactivate {
+                        id: have.model.id,
+                        old: have.reference.clone(),
+                    });
+                }
+            }
+        }
+        if fields.is_empty() && paths.is_empty() {
+            plan.unchanged += 1;
+        } else {
+            plan.versions_needed += 1 + paths.len() as u64;
+            plan.changes.push(VariableChange::Changed {
+                existing: current,
+                desired: Some(wanted),
+                fields,
+                paths,
+            });
+        }
+    }
+    if prune {
+        // Variables the file no longer mentions at all lose their active memory paths.
+        let mentioned: std::collections::HashSet<&str> =
+            desired.iter().map(|d| d.name.as_str()).collect();
+        let mut orphans: Vec<&system_variable::Model> = existing
+            .variables
+            .values()
+            .filter(|v| !v.deleted && !mentioned.contains(v.name.as_str()))
+            .collect();
+        orphans.sort_by_key(|v| v.id);
+        for variable in orphans {
+            let paths: Vec<PathChange> = existing
+                .memory_paths
+                .get(&variable.id)
+                .unwrap_or(&no_paths)
+                .iter()
+                .filter(|p| p.model.active)
+                .map(|p| PathChange::Deactivate {
+                    id: p.model.id,
+                    old: p.reference.clone(),
+                })
+                .collect();
+            if !paths.is_empty() {
+                plan.versions_needed += 1 + paths.len() as u64;
+                plan.changes.push(VariableChange::Changed {
+                    existing: variable,
+                    desired: None,
+                    fields: Vec::new(),
+                    paths,
+                });
+            }
+        }
+    }
+    plan
+}
+
+impl Plan<'_> {
+    fn report(&self, gaps: u64, dry_run: bool) -> ImportReport {
+        let mut report = ImportReport {
+            unchanged: self.unchanged,
+            skipped: gaps,
+            dry_run,
+            ..ImportReport::default()
+        };
+        for change in &self.changes {
+            let diff = match change {
+                VariableChange::New(wanted) => {
+                    report.new += 1;
+                    report.paths_added += wanted.paths.len() as u64;
+                    VariableDiff {
+                        name: wanted.name.clone(),
+                        kind: "new".into(),
+                        changes: Vec::new(),
+                    }
+                }
+                VariableChange::Changed {
+                    existing,
+                    fields,
+                    paths,
+                    ..
+                } => {
+                    report.changed += 1;
+                    let mut changes = fields.clone();
+                    for path in paths {
+                        match path {
+                            PathChange::Add(p) => {
+                                report.paths_added += 1;
+                                changes.push(FieldChange {
+                                    field: path_field(&p.reference.table),
+                                    old: None,
+                                    new: Some(canonical(&p.reference)),
+                                });
+                            }
+                            PathChange::Update {
+                                old,
+                                old_active,
+                                new,
+                                ..
+                            } => {
+                                report.paths_updated += 1;
+                                let old_text = if *old_active {
+                                    canonical(old)
+                                } else {
+                                    format!("{} (inactive)", canonical(old))
+                                };
+                                changes.push(FieldChange {
+                                    field: path_field(&new.table),
+                                    old: Some(old_text),
+                                    new: Some(canonical(new)),
+                                });
+                            }
+                            PathChange::Deactivate { old, .. } => {
+                                report.paths_deactivated += 1;
+                                changes.push(FieldChange {
+                                    field: path_field(&old.table),
+                                    old: Some(canonical(old)),
+                                    new: None,
+                                });
+                            }
+                        }
+                    }
+                    VariableDiff {
+                        name: existing.name.clone(),
+                        kind: "changed".into(),
+                        changes,
+                    }
+                }
+            };
+            if report.diffs.len() < MAX_REPORTED_DIFFS {
+                report.diffs.push(diff);
+            } else {
+                report.diffs_truncated = true;
+            }
+        }
+        report
+    }
+}
+
+// ------------------------------------------------------------------ applying it
+
+/// Rows per multi-row INSERT: 2,000 rows × ≤ 13 columns stays under SQLite's 32,766 bound
+/// parameters and PostgreSQL's 65,535.
+const INSERT_CHUNK: usize = 2_000;
+
+async fn insert_chunks<A, C>(txn: &C, rows: Vec<A>) -> Result<(), AppError>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    C: ConnectionTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(INSERT_CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Which variable a change-log row belongs to and the versions it records.
+#[derive(Clone, Copy)]
+struct Stamp {
+    variable_id: i64,
+    variable_version: i64,
+    system_version: i64,
+}
+
+fn log_row(
+    stamp: Stamp,
+    path_id: Option<i64>,
+    change_type: &str,
+    change: Option<&FieldChange>,
+    options: &ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+) -> variable_change_log::ActiveModel {
+    let Stamp {
+        variable_id,
+        variable_version,
+        system_version,
+    } = stamp;
+    variable_change_log::ActiveModel {
+        id: NotSet,
+        variable_id: Set(variable_id),
+        path_id: Set(path_id),
+        change_type: Set(change_type.to_string()),
+        field_name: Set(change.map(|c| c.field.clone())),
+        old_value: Set(change.and_then(|c| c.old.clone())),
+        new_value: Set(change.and_then(|c| c.new.clone())),
+        timestamp: Set(now),
+        changed_by: Set(options.actor.clone()),
+        source_system: Set(options.source.clone()),
+        variable_version: Set(variable_version),
+        system_version: Set(system_version),
+    }
+}
+
+fn path_row(
+    variable_id: i64,
+    path: &DesiredPath,
+    system_version: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> variable_access_path::ActiveModel {
+    variable_access_path::ActiveModel {
+        id: NotSet,
+        variable_id: Set(variable_id),
+        access_type: Set(AccessType::MemoryOffset.as_str().to_string()),
+        reference: Set(canonical(&path.reference)),
+        priority: Set(path.priority),
+        read_only: Set(path.read_only),
+        rack_number: Set(None),
+        device_id: Set(None),
+        path_version: Set(1),
+        system_version: Set(system_version),
+        last_updated: Set(now),
+        active: Set(true),
+    }
+}
+
+async fn apply(
+    txn: &DatabaseTransaction,
+    plan: &Plan<'_>,
+    first_version: i64,
+    options: &ImportOptions,
+) -> Result<(), AppError> {
+    let now = chrono::Utc::now();
+    let mut next_version = first_version;
+    let mut take = || {
+        let v = next_version;
+        next_version += 1;
+        v
+    };
+
+    // New variables: rows first, then their ids, then their paths and log rows.
+    let mut new_variables = Vec::new();
+    let mut new_versions: HashMap<&str, (i64, Vec<i64>)> = HashMap::new();
+    for change in &plan.changes {
+        if let VariableChange::New(wanted) = change {
+            let version = take();
+            let path_versions = wanted.paths.iter().map(|_| take()).collect();
+            new_versions.insert(&wanted.name, (version, path_versions));
+            new_variables.push(system_variable::ActiveModel {
+                id: NotSet,
+                name: Set(wanted.name.clone()),
+                display_name: Set(wanted.display_name.clone()),
+                units: Set(wanted.units.clone()),
+                description: Set(wanted.description.clone()),
+                category: Set(wanted.category.as_str().to_string()),
+                locator: Set(wanted.locator.clone()),
+                variable_version: Set(1),
+                system_version: Set(version),
+                last_updated: Set(now),
+                source_system: Set(options.source.clone()),
+                deleted: Set(false),
+            });
+        }
+    }
+    if !new_variables.is_empty() {
+        insert_chunks(txn, new_variables).await?;
+        let ids: HashMap<String, i64> = system_variable::Entity::find()
+            .select_only()
+            .column(system_variable::Column::Name)
+            .column(system_variable::Column::Id)
+            .filter(system_variable::Column::SystemVersion.gte(first_version))
+            .into_tuple::<(String, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut paths = Vec::new();
+        let mut logs = Vec::new();
+        for change in &plan.changes {
+            let VariableChange::New(wanted) = change else {
+                continue;
+            };
+            let id = ids[&wanted.name];
+            let (version, path_versions) = &new_versions[wanted.name.as_str()];
+            let created = FieldChange {
+                field: "name".into(),
+                old: None,
+                new: Some(wanted.name.clone()),
+            };
+            logs.push(log_row(
+                Stamp {
+                    variable_id: id,
+                    variable_version: 1,
+                    system_version: *version,
+                },
+                None,
+                "created",
+                Some(&created),
+                options,
+                now,
+            ));
+            for (path, path_version) in wanted.paths.iter().zip(path_versions) {
+                paths.push(path_row(id, path, *path_version, now));
+                let added = FieldChange {
+                    field: path_field(&path.reference.table),
+                    old: None,
+                    new: Some(canonical(&path.reference)),
+                };
+                logs.push(log_row(
+                    Stamp {
+                        variable_id: id,
+                        variable_version: 1,
+                        system_version: *path_version,
+                    },
+                    None,
+                    "path_added",
+                    Some(&added),
+                    options,
+                    now,
+                ));
+            }
+        }
+        insert_chunks(txn, paths).await?;
+        insert_chunks(txn, logs).await?;
+    }
+
+    // Changed variables: few, so one UPDATE per row.
+    let mut logs = Vec::new();
+    for change in &plan.changes {
+        let VariableChange::Changed {
+            existing,
+            desired,
+            fields,
+            paths,
+        } = change
+        else {
+            continue;
+        };
+        let version = take();
+        let variable_version = existing.variable_version + 1;
+        let mut row = system_variable::ActiveModel {
+            id: Set(existing.id),
+            variable_version: Set(variable_version),
+            system_version: Set(version),
+            last_updated: Set(now),
+            ..Default::default()
+        };
+        if let Some(wanted) = desired {
+            row.display_name = Set(wanted.display_name.clone());
+            row.units = Set(wanted.units.clone());
+            row.description = Set(wanted.description.clone());
+            row.category = Set(wanted.category.as_str().to_string());
+            row.locator = Set(wanted.locator.clone());
+            row.deleted = Set(false);
+            if !fields.is_empty() {
+                row.source_system = Set(options.source.clone());
+            }
+        }
+        system_variable::Entity::update(row).exec(txn).await?;
+        for field in fields {
+            logs.push(log_row(
+                Stamp {
+                    variable_id: existing.id,
+                    variable_version,
+                    system_version: version,
+                },
+                None,
+                "updated",
+                Some(field),
+                options,
+                now,
+            ));
+        }
+        for path in paths {
+            let path_version = take();
+            match path {
+                PathChange::Add(p) => {
+                    let inserted = variable_access_path::Entity::insert(path_row(
+                        existing.id,
+                        p,
+                        path_version,
+                        now,
+                    ))
+                    .exec(txn)
+                    .await?;
+                    let added = FieldChange {
+                        field: path_field(&p.reference.table),
+                        old: None,
+                        new: Some(canonical(&p.reference)),
+                    };
+                    logs.push(log_row(
+                        Stamp {
+                            variable_id: existing.id,
+                            variable_version,
+                            system_version: path_version,
+                        },
+                        Some(inserted.last_insert_id),
+                        "path_added",
+                        Some(&added),
+                        options,
+                        now,
+                    ));
+                }
+                PathChange::Update { id, old, new, .. } => {
+                    update_path(txn, *id, Some(canonical(new)), true, path_version, now).await?;
+                    let updated = FieldChange {
+                        field: path_field(&new.table),
+                        old: Some(canonical(old)),
+                        new: Some(canonical(new)),
+                    };
+                    logs.push(log_row(
+                        Stamp {
+                            variable_id: existing.id,
+                            variable_version,
+                            system_version: path_version,
+                        },
+                        Some(*id),
+                        "path_updated",
+                        Some(&updated),
+                        options,
+                        now,
+                    ));
+                }
+                PathChange::Deactivate { id, old } => {
+                    update_path(txn, *id, None, false, path_version, now).await?;
+                    let removed = FieldChange {
+                        field: path_field(&old.table),
+                        old: Some(canonical(old)),
+                        new: None,
+                    };
+                    logs.push(log_row(
+                        Stamp {
+                            variable_id: existing.id,
+                            variable_version,
+                            system_version: path_version,
+                        },
+                        Some(*id),
+                        "path_removed",
+                        Some(&removed),
+                        options,
+                        now,
+                    ));
+                }
+            }
+        }
+    }
+    insert_chunks(txn, logs).await?;
+    Ok(())
+}
+
+async fn update_path(
+    txn: &DatabaseTransaction,
+    id: i64,
+    reference: Option<String>,
+    active: bool,
+    system_version: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let current = variable_access_path::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!("access path {id} vanished during the import"))
+        })?;
+    let mut row = variable_access_path::ActiveModel {
+        id: Set(id),
+        active: Set(active),
+        path_version: Set(current.path_version + 1),
+        system_version: Set(system_version),
+        last_updated: Set(now),
+        ..Default::default()
+    };
+    if let Some(reference) = reference {
+        row.reference = Set(reference);
+    }
+    variable_access_path::Entity::update(row).exec(txn).await?;
+    Ok(())
+}

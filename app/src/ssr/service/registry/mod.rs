@@ -1,0 +1,9 @@
+//! The variable registry's services: definition files, import/export, queries, the change feed,
+//! single-variable writes, and the global version counter they all share.
+
+pub mod definition;
+pub mod export;
+pub mod import;
+pub mod query;
+pub mod versions;
+pub mod write;

@@ -1,0 +1,511 @@
+//! Reading the registry: filtered lists, single variables with paths, history, facets, the
+//! preferred path, and the change feed that other controllers poll to sync.
+
+use std::collections::HashMap;
+
+use entity::{system_variable, variable_access_path, variable_change_log};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::model::registry::{
+    AccessPath, AccessType, Category, ChangeLogEntry, FacetCount, Page, Variable, VariableQuery,
+    locator_matches,
+};
+
+// ------------------------------------------------------------------ entity -> DTO
+
+pub fn to_path(model: variable_access_path::Model) -> Result<AccessPath, AppError> {
+    let access_type = AccessType::parse(&model.access_type).ok_or_else(|| {
+        AppError::Internal(format!(
+            "path {} has access type {:?}",
+            model.id, model.access_type
+        ))
+    })?;
+    let reference = serde_json::from_str(&model.reference).map_err(|e| {
+        AppError::Internal(format!(
+            "path {} has a reference that is not JSON: {e}",
+            model.id
+        ))
+    })?;
+    Ok(AccessPath {
+        id: model.id,
+        access_type,
+        reference,
+        priority: model.priority,
+        read_only: model.read_only,
+        rack_number: model.rack_number,
+        device_id: model.device_id,
+        path_version: model.path_version,
+        system_version: model.system_version,
+        last_updated: model.last_updated.to_rfc3339(),
+        active: model.active,
+    })
+}
+
+pub fn to_variable(
+    model: system_variable::Model,
+    paths: Option<Vec<AccessPath>>,
+    path_count: u32,
+) -> Result<Variable, AppError> {
+    let category = Category::parse(&model.category).ok_or_else(|| {
+        AppError::Internal(format!(
+            "variable {} has category {:?}",
+            model.name, model.category
+        ))
+    })?;
+    Ok(Variable {
+        name: model.name,
+        display_name: model.display_name,
+        units: model.units,
+        description: model.description,
+        category,
+        locator: model.locator,
+        variable_version: model.variable_version,
+        system_version: model.system_version,
+        last_updated: model.last_updated.to_rfc3339(),
+        source_system: model.source_system,
+        deleted: model.deleted,
+        paths,
+        path_count,
+    })
+}
+
+fn to_log_entry(model: variable_change_log::Model) -> ChangeLogEntry {
+    ChangeLogEntry {
+        change_type: model.change_type,
+        field_name: model.field_name,
+        old_value: model.old_value,
+        new_value: model.new_value,
+        timestamp: model.timestamp.to_rfc3339(),
+        changed_by: model.changed_by,
+        source_system: model.source_system,
+        path_id: model.path_id,
+        variable_version: model.variable_version,
+        system_version: model.system_version,
+    }
+}
+
+// ------------------------------------------------------------------ lists
+
+/// Locators (of non-deleted variables) that match `pattern`, which may use `[*]`.
+async fn matching_locators<C: ConnectionTrait>(
+    db: &C,
+    pattern: &str,
+) -> Result<Vec<String>, AppError> {
+    if !pattern.contains("[*]") {
+        return Ok(vec![pattern.to_string()]);
+    }
+    let locators: Vec<String> = system_variable::Entity::find()
+        .select_only()
+        .column(system_variable::Column::Locator)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(locators
+        .into_iter()
+        .filter(|l| locator_matches(pattern, l))
+        .collect())
+}
+
+/// `LIKE` pattern for a case-insensitive substring search, with `%`, `_` and `\` escaped.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+async fn list_condition<C: ConnectionTrait>(
+    db: &C,
+    query: &VariableQuery,
+) -> Result<Condition, AppError> {
+    use system_variable::Column;
+    let mut condition = Condition::all();
+    if !query.include_deleted {
+        condition = condition.add(Column::Deleted.eq(false));
+    }
+    if let Some(category) = query.category {
+        condition = condition.add(Column::Category.eq(category.as_str()));
+    }
+    if let Some(locator) = query.locator.as_deref().filter(|l| !l.is_empty()) {
+        condition = condition.add(Column::Locator.is_in(matching_locators(db, locator).await?));
+    }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = like_pattern(q);
+        let mut any = Condition::any();
+        for column in [Column::Name, Column::DisplayName, Column::Description] {
+            any = any.add(
+                Expr::expr(Func::lower(Expr::col(column)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
+            );
+        }
+        condition = condition.add(any);
+    }
+    if let Some(access_type) = query.access_type {
+        condition = condition.add(
+            Column::Id.in_subquery(
+                Query::select()
+                    .column(variable_access_path::Column::VariableId)
+                    .from(variable_access_path::Entity)
+                    .and_where(variable_access_path::Column::AccessType.eq(access_type.as_str()))
+                    .and_where(variable_access_path::Column::Active.eq(true))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(since) = query.since_version {
+        // A path change also touches its variable's system_version (see the import and the
+        // write services), so this one column answers "changed since".
+        condition = condition.add(Column::SystemVersion.gt(since));
+    }
+    Ok(condition)
+}
+
+/// Active paths per variable id, ordered by priority (highest first).
+async fn paths_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    active_only: bool,
+) -> Result<HashMap<i64, Vec<AccessPath>>, AppError> {
+    let mut select = variable_access_path::Entity::find()
+        .filter(variable_access_path::Column::VariableId.is_in(ids.iter().copied()))
+        .order_by_desc(variable_access_path::Column::Priority)
+        .order_by_asc(variable_access_path::Column::Id);
+    if active_only {
+        select = select.filter(variable_access_path::Column::Active.eq(true));
+    }
+    let mut by_variable: HashMap<i64, Vec<AccessPath>> = HashMap::new();
+    for model in select.all(db).await? {
+        let variable_id = model.variable_id;
+        by_variable
+            .entry(variable_id)
+            .or_default()
+            .push(to_path(model)?);
+    }
+    Ok(by_variable)
+}
+
+pub async fn list_variables<C: ConnectionTrait>(
+    db: &C,
+    query: &VariableQuery,
+) -> Result<Page<Variable>, AppError> {
+    let condition = list_condition(db, query).await?;
+    let select = system_variable::Entity::find().filter(condition);
+    let total = select.clone().count(db).await?;
+    let (page, per_page) = (query.page(), query.per_page());
+    let models = select
+        .order_by_asc(system_variable::Column::Name)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut paths = paths_of(db, &ids, true).await?;
+    let items = models
+        .into_iter()
+        .map(|model| {
+            let own = paths.remove(&model.id).unwrap_or_default();
+            let count = own.len() as u32;
+            to_variable(model, query.include_paths.then_some(own), count)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Page {
+        total,
+        page,
+        per_page,
+        items,
+    })
+}
+
+async fn find_model<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<system_variable::Model, AppError> {
+    system_variable::Entity::find()
+        .filter(system_variable::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("variable {name:?}")))
+}
+
+/// One variable with all its paths (inactive ones too, marked as such).
+pub async fn get_variable<C: ConnectionTrait>(db: &C, name: &str) -> Result<Variable, AppError> {
+    let model = find_model(db, name).await?;
+    let paths = paths_of(db, &[model.id], false)
+        .await?
+        .remove(&model.id)
+        .unwrap_or_default();
+    let active = paths.iter().filter(|p| p.active).count() as u32;
+    to_variable(model, Some(paths), active)
+}
+
+/// Several variables by name, in the order asked; unknown names are left out.
+pub async fn get_variables<C: ConnectionTrait>(
+    db: &C,
+    names: &[String],
+) -> Result<Vec<Variable>, AppError> {
+    let models = system_variable::Entity::find()
+        .filter(system_variable::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut paths = paths_of(db, &ids, true).await?;
+    let mut by_name: HashMap<String, Variable> = HashMap::new();
+    for model in models {
+        let own = paths.remove(&model.id).unwrap_or_default();
+        let count = own.len() as u32;
+        let variable = to_variable(model, Some(own), count)?;
+        by_name.insert(variable.name.clone(), variable);
+    }
+    Ok(names.iter().filter_map(|n| by_name.remove(n)).collect())
+}
+
+/// The change log of one variable, newest first.
+pub async fn history<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<Vec<ChangeLogEntry>, AppError> {
+    let model = find_model(db, name).await?;
+    Ok(variable_change_log::Entity::find()
+        .filter(variable_change_log::Column::VariableId.eq(model.id))
+        .order_by_desc(variable_change_log::Column::SystemVersion)
+        .order_by_desc(variable_change_log::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_log_entry)
+        .collect())
+}
+
+/// Variables per category (non-deleted), every category listed.
+pub async fn categories<C: ConnectionTrait>(db: &C) -> Result<Vec<FacetCount>, AppError> {
+    let counts: HashMap<String, i64> = system_variable::Entity::find()
+        .select_only()
+        .column(system_variable::Column::Category)
+        .column_as(system_variable::Column::Id.count(), "count")
+        .filter(system_variable::Column::Deleted.eq(false))
+        .group_by(system_variable::Column::Category)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Category::ALL
+        .iter()
+        .map(|c| FacetCount {
+            value: c.as_str().to_string(),
+            count: counts.get(c.as_str()).copied().unwrap_or(0) as u64,
+        })
+        .collect())
+}
+
+/// Locators with their variable counts, optionally within one category.
+pub async fn locators<C: ConnectionTrait>(
+    db: &C,
+    category: Option<Category>,
+) -> Result<Vec<FacetCount>, AppError> {
+    let mut select = system_variable::Entity::find()
+        .select_only()
+        .column(system_variable::Column::Locator)
+        .column_as(system_variable::Column::Id.count(), "count")
+        .filter(system_variable::Column::Deleted.eq(false))
+        .group_by(system_variable::Column::Locator)
+        .order_by_asc(system_variable::Column::Locator);
+    if let Some(category) = category {
+        select = select.filter(system_variable::Column::Category.eq(category.as_str()));
+    }
+    Ok(select
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(value, count)| FacetCount {
+            value,
+            count: count as u64,
+        })
+        .collect())
+}
+
+/// Which path to use for a variable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathPreference {
+    pub rack: Option<i32>,
+    pub access_type: Option<AccessType>,
+    #[serde(default)]
+    pub writable: bool,
+}
+
+/// The highest-priority active path that serves the rack (or all racks) and, when asked, is
+/// writable. Ties go to the rack-specific path, then to the older path.
+pub async fn preferred_path<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    preference: &PathPreference,
+) -> Result<AccessPath, AppError> {
+    let variable = get_variable(db, name).await?;
+    let mut candidates: Vec<AccessPath> = variable
+        .paths
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.active)
+        .filter(|p| preference.access_type.is_none_or(|t| p.access_type == t))
+        .filter(|p| !preference.writable || !p.read_only)
+        .filter(|p| match (p.rack_number, preference.rack) {
+            (None, _) => true,
+            (Some(r), Some(want)) => r == want,
+            (Some(_), None) => false,
+        })
+        .collect();
+    candidates.sort_by(|a, b| {
+        b.priority
+            .cmp(&a.priority)
+            .then(b.rack_number.is_some().cmp(&a.rack_number.is_some()))
+            .then(a.id.cmp(&b.id))
+    });
+    candidates.into_iter().next().ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no active{} path of {name:?} matches{}{}",
+            if preference.writable { " writable" } else { "" },
+            preference
+                .rack
+                .map(|r| format!(" rack {r}"))
+                .unwrap_or_default(),
+            preference
+                .access_type
+                .map(|t| format!(" access type {t}"))
+                .unwrap_or_default(),
+        ))
+    })
+}
+
+// ------------------------------------------------------------------ change feed
+
+/// One entry of the change feed: the current state of a variable or a path whose last change
+/// has this system version. Deleted variables and removed paths appear as tombstones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeItem {
+    Variable {
+        system_version: i64,
+        /// True for a soft-deleted variable (a tombstone).
+        deleted: bool,
+        variable: Variable,
+    },
+    Path {
+        system_version: i64,
+        variable: String,
+        /// True for a deactivated path (a tombstone).
+        removed: bool,
+        path: AccessPath,
+    },
+}
+
+impl ChangeItem {
+    pub fn system_version(&self) -> i64 {
+        match self {
+            ChangeItem::Variable { system_version, .. }
+            | ChangeItem::Path { system_version, .. } => *system_version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeFeed {
+    /// The system version now.
+    pub current_version: i64,
+    /// Pass as `since` to continue; equals `since` when nothing was returned.
+    pub next_since: i64,
+    /// True when more changes follow `next_since`.
+    pub has_more: bool,
+    pub items: Vec<ChangeItem>,
+}
+
+pub const MAX_CHANGES_PER_PAGE: u64 = 10_000;
+
+/// Everything changed after `since`, in version order, at most `limit` entries.
+pub async fn changes_since<C: ConnectionTrait>(
+    db: &C,
+    since: i64,
+    limit: u64,
+) -> Result<ChangeFeed, AppError> {
+    let limit = limit.clamp(1, MAX_CHANGES_PER_PAGE);
+    let current_version = crate::ssr::service::system::system_version_of(db).await?;
+    // Each version belongs to exactly one variable or path state, so taking `limit` of each
+    // and merging yields the first `limit` overall.
+    let variables = system_variable::Entity::find()
+        .filter(system_variable::Column::SystemVersion.gt(since))
+        .order_by_asc(system_variable::Column::SystemVersion)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let paths = variable_access_path::Entity::find()
+        .filter(variable_access_path::Column::SystemVersion.gt(since))
+        .order_by_asc(variable_access_path::Column::SystemVersion)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let path_owner_ids: Vec<i64> = paths.iter().map(|p| p.variable_id).collect();
+    let owner_names: HashMap<i64, String> = system_variable::Entity::find()
+        .select_only()
+        .column(system_variable::Column::Id)
+        .column(system_variable::Column::Name)
+        .filter(system_variable::Column::Id.is_in(path_owner_ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+
+    let mut items: Vec<ChangeItem> = Vec::with_capacity(variables.len() + paths.len());
+    for model in variables {
+        let deleted = model.deleted;
+        items.push(ChangeItem::Variable {
+            system_version: model.system_version,
+            deleted,
+            variable: to_variable(model, None, 0)?,
+        });
+    }
+    for model in paths {
+        let variable = owner_names
+            .get(&model.variable_id)
+            .cloned()
+            .unwrap_or_default();
+        items.push(ChangeItem::Path {
+            system_version: model.system_version,
+            variable,
+            removed: !model.active,
+            path: to_path(model)?,
+        });
+    }
+    items.sort_by_key(ChangeItem::system_version);
+    let has_more = items.len() as u64 > limit;
+    items.truncate(limit as usize);
+    let next_since = items.last().map_or(since, ChangeItem::system_version);
+    Ok(ChangeFeed {
+        current_version,
+        next_since,
+        has_more,
+        items,
+    })
+}
+
+/// The Registry page's data in one call: the page of variables plus the facets.
+pub async fn listing<C: ConnectionTrait>(
+    db: &C,
+    query: &VariableQuery,
+) -> Result<crate::api::registry::RegistryListing, AppError> {
+    Ok(crate::api::registry::RegistryListing {
+        page: list_variables(db, query).await?,
+        categories: categories(db).await?,
+        locators: locators(db, query.category).await?,
+        system_version: crate::ssr::service::system::system_version_of(db).await?,
+    })
+}

@@ -1,0 +1,519 @@
+//! Single-variable writes: create, patch, soft-delete, and add/patch/remove access paths. Each is
+//! one transaction that takes its system version(s) first, checks the caller's `If-Match`
+//! variable version, and writes the change log with who made the change.
+
+use entity::{system_variable, variable_access_path, variable_change_log};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+
+use super::query::get_variable;
+use super::versions;
+use crate::error::AppError;
+use crate::model::registry::{
+    AccessPathPatch, AccessReference, NewAccessPath, NewVariable, Variable, VariablePatch,
+    title_case, validate_new_path, validate_new_variable, validate_patch,
+};
+
+/// Who makes a change and from which system; recorded on every change-log row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user: String,
+    pub source_system: String,
+}
+
+impl Actor {
+    pub fn new(user: impl Into<String>, source_system: impl Into<String>) -> Self {
+        Actor {
+            user: user.into(),
+            source_system: source_system.into(),
+        }
+    }
+}
+
+fn field_error(e: crate::model::registry::FieldError) -> AppError {
+    AppError::validation(e.field, e.message)
+}
+
+struct Log<'a> {
+    txn: &'a DatabaseTransaction,
+    actor: &'a Actor,
+    variable_id: i64,
+    variable_version: i64,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Log<'_> {
+    async fn write(
+        &self,
+        change_type: &str,
+        path_id: Option<i64>,
+        field: Option<&str>,
+        old: Option<String>,
+        new: Option<String>,
+        system_version: i64,
+    ) -> Result<(), AppError> {
+        variable_change_log::Entity::insert(variable_change_log::ActiveModel {
+            id: NotSet,
+            variable_id: Set(self.variable_id),
+            path_id: Set(path_id),
+            change_type: Set(change_type.to_string()),
+            field_name: Set(field.map(str::to_string)),
+            old_value: Set(old),
+            new_value: Set(new),
+            timestamp: Set(self.now),
+            changed_by: Set(self.actor.user.clone()),
+            source_system: Set(self.actor.source_system.clone()),
+            variable_version: Set(self.variable_version),
+            system_version: Set(system_version),
+        })
+        .exec_without_returning(self.txn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Loads the variable for a write and checks the caller saw its current version.
+async fn load_for_write(
+    txn: &DatabaseTransaction,
+    name: &str,
+    if_match: i64,
+) -> Result<system_variable::Model, AppError> {
+    let model = system_variable::Entity::find()
+        .filter(system_variable::Column::Name.eq(name))
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("variable {name:?}")))?;
+    if model.deleted {
+        return Err(AppError::NotFound(format!("variable {name:?} (deleted)")));
+    }
+    if model.variable_version != if_match {
+        return Err(AppError::Conflict(format!(
+            "variable {name:?} is at version {}, not {if_match}: it changed since you read it",
+            model.variable_version
+        )));
+    }
+    Ok(model)
+}
+
+/// Bumps the variable's own versions (every write to it or its paths does).
+async fn touch_variable(
+    txn: &DatabaseTransaction,
+    model: &system_variable::Model,
+    system_version: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, AppError> {
+    let variable_version = model.variable_version + 1;
+    system_variable::Entity::update(system_variable::ActiveModel {
+        id: Set(model.id),
+        variable_version: Set(variable_version),
+        system_version: Set(system_version),
+        last_updated: Set(now),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(variable_version)
+}
+
+fn path_model(
+    variable_id: i64,
+    path: &NewAccessPath,
+    reference: &AccessReference,
+    system_version: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> variable_access_path::ActiveModel {
+    variable_access_path::ActiveModel {
+        id: NotSet,
+        variable_id: Set(variable_id),
+        access_type: Set(path.access_type.as_str().to_string()),
+        reference: Set(reference.to_json().to_string()),
+        priority: Set(path.priority),
+        read_only: Set(path.read_only),
+        rack_number: Set(path.rack_number),
+        device_id: Set(path.device_id.clone()),
+        path_version: Set(1),
+        system_version: Set(system_version),
+        last_updated: Set(now),
+        active: Set(true),
+    }
+}
+
+pub async fn create_variable(
+    db: &DatabaseConnection,
+    new: &NewVariable,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    validate_new_variable(new).map_err(field_error)?;
+    let references: Vec<AccessReference> = new
+        .paths
+        .iter()
+        .map(|p| validate_new_path(p).expect("validated above"))
+        .collect();
+    let txn = db.begin().await?;
+    versions::lock(&txn).await?;
+    let exists = system_variable::Entity::find()
+        .filter(system_variable::Column::Name.eq(&new.name))
+        .one(&txn)
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::Conflict(format!(
+            "variable {:?} already exists",
+            new.name
+        )));
+    }
+    let first = versions::allocate(&txn, 1 + new.paths.len() as i64).await?;
+    let now = chrono::Utc::now();
+    let inserted = system_variable::Entity::insert(system_variable::ActiveModel {
+        id: NotSet,
+        name: Set(new.name.clone()),
+        display_name: Set(new
+            .display_name
+            .clone()
+            .unwrap_or_else(|| title_case(&new.name))),
+        units: Set(new.units.clone()),
+        description: Set(new.description.clone()),
+        category: Set(new.category.as_str().to_string()),
+        locator: Set(new.locator.clone()),
+        variable_version: Set(1),
+        system_version: Set(first),
+        last_updated: Set(now),
+        source_system: Set(actor.source_system.clone()),
+        deleted: Set(false),
+    })
+    .exec(&txn)
+    .await?;
+    let log = Log {
+        txn: &txn,
+        actor,
+        variable_id: inserted.last_insert_id,
+        variable_version: 1,
+        now,
+    };
+    log.write(
+        "created",
+        None,
+        Some("name"),
+        None,
+        Some(new.name.clone()),
+        first,
+    )
+    .await?;
+    for (i, (path, reference)) in new.paths.iter().zip(&references).enumerate() {
+        let version = first + 1 + i as i64;
+        let path_id = variable_access_path::Entity::insert(path_model(
+            inserted.last_insert_id,
+            path,
+            reference,
+            version,
+            now,
+        ))
+        .exec(&txn)
+        .await?
+        .last_insert_id;
+        log.write(
+            "path_added",
+            Some(path_id),
+            Some(path.access_type.as_str()),
+            None,
+            Some(reference.to_json().to_string()),
+            version,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    get_variable(db, &new.name).await
+}
+
+pub async fn update_variable(
+    db: &DatabaseConnection,
+    name: &str,
+    if_match: i64,
+    patch: &VariablePatch,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    validate_patch(patch).map_err(field_error)?;
+    let txn = db.begin().await?;
+    versions::lock(&txn).await?;
+    let model = load_for_write(&txn, name, if_match).await?;
+    let mut changes: Vec<(&str, String, String)> = Vec::new();
+    let mut check = |field: &'static str, old: &str, new: Option<&str>| {
+        if let Some(new) = new.filter(|new| *new != old) {
+            changes.push((field, old.to_string(), new.to_string()));
+        }
+    };
+    check(
+        "display_name",
+        &model.display_name,
+        patch.display_name.as_deref(),
+    );
+    check("units", &model.units, patch.units.as_deref());
+    check(
+        "description",
+        &model.description,
+        patch.description.as_deref(),
+    );
+    check(
+        "category",
+        &model.category,
+        patch.category.map(|c| c.as_str()),
+    );
+    check("locator", &model.locator, patch.locator.as_deref());
+    if changes.is_empty() {
+        // Nothing to change: no version is taken.
+        txn.rollback().await?;
+        return get_variable(db, name).await;
+    }
+    let version = versions::allocate(&txn, 1).await?;
+    let now = chrono::Utc::now();
+    let mut row = system_variable::ActiveModel {
+        id: Set(model.id),
+        variable_version: Set(model.variable_version + 1),
+        system_version: Set(version),
+        last_updated: Set(now),
+        source_system: Set(actor.source_system.clone()),
+        ..Default::default()
+    };
+    for (field, _, new) in &changes {
+        match *field {
+            "display_name" => row.display_name = Set(new.clone()),
+            "units" => row.units = Set(new.clone()),
+            "description" => row.description = Set(new.clone()),
+            "category" => row.category = Set(new.clone()),
+            _ => row.locator = Set(new.clone()),
+        }
+    }
+    system_variable::Entity::update(row).exec(&txn).await?;
+    let log = Log {
+        txn: &txn,
+        actor,
+        variable_id: model.id,
+        variable_version: model.variable_version + 1,
+        now,
+    };
+    for (field, old, new) in changes {
+        log.write("updated", None, Some(field), Some(old), Some(new), version)
+            .await?;
+    }
+    txn.commit().await?;
+    get_variable(db, name).await
+}
+
+/// Soft delete: the row stays as a tombstone so other controllers learn of the deletion.
+pub async fn delete_variable(
+    db: &DatabaseConnection,
+    name: &str,
+    if_match: i64,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    let txn = db.begin().await?;
+    versions::lock(&txn).await?;
+    let model = load_for_write(&txn, name, if_match).await?;
+    let version = versions::allocate(&txn, 1).await?;
+    let now = chrono::Utc::now();
+    system_variable::Entity::update(system_variable::ActiveModel {
+        id: Set(model.id),
+        deleted: Set(true),
+        variable_version: Set(model.variable_version + 1),
+        system_version: Set(version),
+        last_updated: Set(now),
+        source_system: Set(actor.source_system.clone()),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let log = Log {
+        txn: &txn,
+        actor,
+        variable_id: model.id,
+        variable_version: model.variable_version + 1,
+        now,
+    };
+    log.write(
+        "deleted",
+        None,
+        Some("deleted"),
+        Some("false".into()),
+        Some("true".into()),
+        version,
+    )
+    .await?;
+    txn.commit().await?;
+    get_variable(db, name).await
+}
+
+pub async fn add_path(
+    db: &DatabaseConnection,
+    name: &str,
+    if_match: i64,
+    path: &NewAccessPath,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    let reference = validate_new_path(path).map_err(field_error)?;
+    let txn = db.begin().await?;
+    versions::lock(&txn).await?;
+    let model = load_for_write(&txn, name, if_match).await?;
+    let first = versions::allocate(&txn, 2).await?;
+    let now = chrono::Utc::now();
+    let variable_version = touch_variable(&txn, &model, first, now).await?;
+    let path_id = variable_access_path::Entity::insert(path_model(
+        model.id,
+        path,
+        &reference,
+        first + 1,
+        now,
+    ))
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    Log {
+        txn: &txn,
+        actor,
+        variable_id: model.id,
+        variable_version,
+        now,
+    }
+    .write(
+        "path_added",
+        Some(path_id),
+        Some(path.access_type.as_str()),
+        None,
+        Some(reference.to_json().to_string()),
+        first + 1,
+    )
+    .await?;
+    txn.commit().await?;
+    get_variable(db, name).await
+}
+
+async fn load_path(
+    txn: &DatabaseTransaction,
+    variable_id: i64,
+    path_id: i64,
+) -> Result<variable_access_path::Model, AppError> {
+    variable_access_path::Entity::find_by_id(path_id)
+        .filter(variable_access_path::Column::VariableId.eq(variable_id))
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("access path {path_id} of this variable")))
+}
+
+pub async fn update_path(
+    db: &DatabaseConnection,
+    name: &str,
+    path_id: i64,
+    if_match: i64,
+    patch: &AccessPathPatch,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    let txn = db.begin().await?;
+    versions::lock(&txn).await?;
+    let model = load_for_write(&txn, name, if_match).await?;
+    let current = load_path(&txn, model.id, path_id).await?;
+    let access_type = crate::model::registry::AccessType::parse(&current.access_type)
+        .ok_or_else(|| AppError::Internal(format!("path {path_id} has an unknown access type")))?;
+    let mut changes: Vec<(&str, String, String)> = Vec::new();
+    let mut row = variable_access_path::ActiveModel {
+        id: Set(path_id),
+        ..Default::default()
+    };
+    if let Some(reference) = &patch.reference {
+        let parsed = AccessReference::parse(access_type, reference)
+            .map_err(|e| field_error(e.under("reference")))?;
+        let text = parsed.to_json().to_string();
+        if text != current.reference {
+            changes.push(("reference", current.reference.clone(), text.clone()));
+            row.reference = Set(text);
+        }
+    }
+    if let Some(priority) = patch.priority.filter(|p| *p != current.priority) {
+        changes.push((
+            "priority",
+            current.priority.to_string(),
+            priority.to_string(),
+        ));
+        row.priority = Set(priority);
+    }
+    if let Some(read_only) = patch.read_only.filter(|r| *r != current.read_only) {
+        changes.push((
+            "read_only",
+            current.read_only.to_string(),
+            read_only.to_string(),
+        ));
+        row.read_only = Set(read_only);
+    }
+    if let Some(rack) = patch.rack_number.filter(|r| *r != current.rack_number) {
+        if rack.is_some_and(|r| r < 0) {
+            return Err(AppError::validation("rack_number", "must not be negative"));
+        }
+        let show = |r: Option<i32>| r.map_or("all".to_string(), |r| r.to_string());
+        changes.push(("rack_number", show(current.rack_number), show(rack)));
+        row.rack_number = Set(rack);
+    }
+    if let Some(device) = patch.device_id.clone().filter(|d| *d != current.device_id) {
+        changes.push((
+            "device_id",
+            current.device_id.clone().unwrap_or_default(),
+            device.clone().unwrap_or_default(),
+        ));
+        row.device_id = Set(device);
+    }
+    if let Some(active) = patch.active.filter(|a| *a != current.active) {
+        changes.push(("active", current.active.to_string(), active.to_string()));
+        row.active = Set(active);
+    }
+    if changes.is_empty() {
+        txn.rollback().await?;
+        return get_variable(db, name).await;
+    }
+    let first = versions::allocate(&txn, 2).await?;
+    let now = chrono::Utc::now();
+    let variable_version = touch_variable(&txn, &model, first, now).await?;
+    row.path_version = Set(current.path_version + 1);
+    row.system_version = Set(first + 1);
+    row.last_updated = Set(now);
+    variable_access_path::Entity::update(row).exec(&txn).await?;
+    let removed_only = changes.len() == 1 && changes[0].0 == "active" && changes[0].2 == "false";
+    let change_type = if removed_only {
+        "path_removed"
+    } else {
+        "path_updated"
+    };
+    let log = Log {
+        txn: &txn,
+        actor,
+        variable_id: model.id,
+        variable_version,
+        now,
+    };
+    for (field, old, new) in changes {
+        log.write(
+            change_type,
+            Some(path_id),
+            Some(field),
+            Some(old),
+            Some(new),
+            first + 1,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    get_variable(db, name).await
+}
+
+/// Removing a path deactivates it (never deletes): the feed reports it as a tombstone.
+pub async fn remove_path(
+    db: &DatabaseConnection,
+    name: &str,
+    path_id: i64,
+    if_match: i64,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    let patch = AccessPathPatch {
+        active: Some(false),
+        ..Default::default()
+    };
+    update_path(db, name, path_id, if_match, &patch, actor).await
+}

@@ -1,0 +1,306 @@
+//! `powerdeck bench registry`: measures the registry's figures on generated data and prints them.
+//! Uses its own throw-away databases, never the configured one.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use app::model::registry::{Category, VariableQuery};
+use app::ssr::service::registry::{import, query};
+use app::ssr::state::AppState;
+use axum::body::Body;
+use axum::http::Request;
+use clap::Subcommand;
+use leptos::prelude::LeptosOptions;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tower::ServiceExt;
+
+use crate::database::{self, DatabaseTarget};
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchTarget {
+    /// Import, re-import, list, change feed and page figures at registry scale.
+    Registry {
+        /// How many variables to generate.
+        #[arg(long, default_value_t = 100_000)]
+        variables: usize,
+        /// Also run the import on this PostgreSQL server (an empty database is created on it).
+        #[arg(long, env = "POWERDECK_BENCH_PG_URL")]
+        postgres_url: Option<String>,
+    },
+}
+
+/// Generated definition files: realistic table names and variable families, `_gap` entries, and
+/// one variable in twenty reachable through a second table.
+pub fn generate(variables: usize) -> (String, String) {
+    const ITEMS_PER_TABLE: usize = 2_000;
+    let mut tables: Vec<serde_json::Value> = Vec::new();
+    let mut mirrors: Vec<serde_json::Value> = Vec::new();
+    let mut made = 0;
+    let mut table_no = 0;
+    while made < variables {
+        table_no += 1;
+        let rack = table_no;
+        let (prefix, kind) = match table_no % 10 {
+            0 => ("prot", "hold"),
+            1 => ("config", "sm16"),
+            _ => ("oper", "sm16"),
+        };
+        let table = format!("{prefix}:rack{rack:03}:{kind}");
+        let mut items = Vec::new();
+        let mut offset = 0u32;
+        let count = ITEMS_PER_TABLE.min(variables - made);
+        for i in 0..count {
+            if i % 50 == 49 {
+                items.push(serde_json::json!({"name": format!("_gap{i}"), "offset": offset, "size": 2, "num": 2}));
+                offset += 4;
+            }
+            let (module, cell) = (i / 100 + 1, i % 100 + 1);
+            let quantity = ["voltage", "temp", "soc", "balance_current"][i % 4];
+            let name = format!("rack{rack:03}_module{module:02}_cell{cell:03}_{quantity}");
+            let num = if i % 97 == 0 { 16 } else { 1 };
+            items.push(serde_json::json!({"name": name, "offset": offset, "size": 2, "num": num}));
+            if i % 20 == 0 {
+                mirrors.push(serde_json::json!({"name": name, "offset": mirrors.len() as u32 * 2}));
+            }
+            offset += 2 * num;
+            made += 1;
+        }
+        tables.push(serde_json::json!({"table": table, "items": items}));
+    }
+    tables.push(serde_json::json!({"table": "oper:sbmu:input", "items": mirrors}));
+    let metadata = serde_json::json!({
+        "defaults": {"category": "oper", "locator": "system.global"},
+        "variables": {},
+        "patterns": [
+            {"name_pattern": "_voltage$", "units": "mV", "locator": "rbms.rack[n].module[m].cell[c]"},
+            {"name_pattern": "_temp$", "units": "°C", "locator": "rbms.rack[n].module[m].cell[c]"},
+            {"name_pattern": "_soc$", "units": "%", "locator": "rbms.rack[n].module[m]"},
+            {"name_pattern": "_current$", "units": "A", "locator": "rbms.rack[n].module[m]"}
+        ]
+    });
+    (
+        serde_json::to_string(&tables).expect("serialise"),
+        serde_json::to_string(&metadata).expect("serialise"),
+    )
+}
+
+fn options() -> import::ImportOptions {
+    import::ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "bench".into(),
+        actor: "bench".into(),
+    }
+}
+
+fn files<'a>(data_def: &'a str, metadata: &'a str) -> import::ImportFiles<'a> {
+    import::ImportFiles {
+        data_def_name: "generated data_def.json",
+        data_def,
+        metadata_name: Some("generated var_metadata.json"),
+        metadata: Some(metadata),
+    }
+}
+
+/// Peak resident set size of this process so far, from /proc (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn median<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f().await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+async fn import_twice(
+    db: &DatabaseConnection,
+    data_def: &str,
+    metadata: &str,
+    label: &str,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let report = import::import(db, &files(data_def, metadata), &options())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let fresh = started.elapsed();
+    let log_rows = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM variable_change_log",
+        ))
+        .await?
+        .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0);
+    println!(
+        "{label}: fresh import          {:>10}  ({} variables, {} paths, {} change-log rows, {} versions)",
+        ms(fresh),
+        report.new,
+        report.paths_added,
+        log_rows,
+        report.versions_used
+    );
+    let started = Instant::now();
+    let again = import::import(db, &files(data_def, metadata), &options())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    println!(
+        "{label}: re-import, no change  {:>10}  ({} unchanged, {} versions taken)",
+        ms(started.elapsed()),
+        again.unchanged,
+        again.versions_used
+    );
+    anyhow::ensure!(
+        again.versions_used == 0,
+        "a re-import with no change took versions"
+    );
+    Ok(())
+}
+
+pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
+    let BenchTarget::Registry {
+        variables,
+        postgres_url,
+    } = target;
+    let (data_def, metadata) = generate(variables);
+    println!(
+        "registry bench: {variables} variables, data_def.json {:.1} MB, {} cores",
+        data_def.len() as f64 / 1e6,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
+    let target = DatabaseTarget::parse(&url)?;
+    let db = database::connect(&target).await?;
+    database::migrate(&db).await?;
+    import_twice(&db, &data_def, &metadata, "SQLite").await?;
+    if let Some(mb) = peak_rss_mb() {
+        println!("SQLite: peak RSS so far       {mb:>7.1} MB");
+    }
+
+    let filtered = VariableQuery {
+        category: Some(Category::Oper),
+        q: Some("module07_cell01".into()),
+        per_page: Some(50),
+        ..VariableQuery::default()
+    };
+    let list_p50 = median(50, || async {
+        query::list_variables(&db, &filtered)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(())
+    })
+    .await?;
+    println!(
+        "SQLite: filtered list p50     {:>10}  (category + search, page of 50)",
+        ms(list_p50)
+    );
+    let wildcard = VariableQuery {
+        locator: Some("rbms.rack[*].module[*]".into()),
+        per_page: Some(50),
+        page: Some(20),
+        ..VariableQuery::default()
+    };
+    let wildcard_p50 = median(50, || async {
+        query::list_variables(&db, &wildcard)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(())
+    })
+    .await?;
+    println!(
+        "SQLite: locator [*] list p50  {:>10}  (page 20)",
+        ms(wildcard_p50)
+    );
+
+    let current = app::ssr::service::system::system_version_of(&db).await?;
+    let changes_p50 = median(50, || async {
+        let feed = query::changes_since(&db, current - 1_000, 1_000)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        anyhow::ensure!(
+            feed.items.len() == 1_000,
+            "expected 1,000 changes, got {}",
+            feed.items.len()
+        );
+        Ok(())
+    })
+    .await?;
+    println!("SQLite: changes?since 1,000   {:>10}", ms(changes_p50));
+
+    let state = AppState {
+        leptos_options: LeptosOptions::builder().output_name("powerdeck").build(),
+        db: db.clone(),
+        database_info: target.info.clone(),
+        started_at: Instant::now(),
+    };
+    let router = crate::http::router(state);
+    let page_p50 = median(20, || {
+        let router = router.clone();
+        async move {
+            let response = router
+                .oneshot(Request::get("/registry?category=oper&q=cell001").body(Body::empty())?)
+                .await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "registry page answered {}",
+                response.status()
+            );
+            axum::body::to_bytes(response.into_body(), 16 << 20).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    println!(
+        "SQLite: registry page p50     {:>10}  (server response, filtered)",
+        ms(page_p50)
+    );
+    db.close().await?;
+
+    if let Some(admin_url) = postgres_url {
+        let admin = sea_orm::Database::connect(&admin_url)
+            .await
+            .context("connect to PostgreSQL")?;
+        let name = format!("powerdeck_bench_{}", std::process::id());
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .context("the PostgreSQL URL ends with /DATABASE")?;
+        let target = DatabaseTarget::parse(&format!("{base}/{name}"))?;
+        let db = database::connect(&target).await?;
+        database::migrate(&db).await?;
+        import_twice(&db, &data_def, &metadata, "PostgreSQL").await?;
+        db.close().await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE {name}"))
+            .await?;
+    } else {
+        println!("PostgreSQL: skipped (pass --postgres-url or POWERDECK_BENCH_PG_URL)");
+    }
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS                      {mb:>7.1} MB");
+    }
+    Ok(())
+}

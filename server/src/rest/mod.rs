@@ -1,0 +1,139 @@
+//! The stable REST API under `/api/v1` (for scripts and other controllers): routes, RFC 9457
+//! problem+json errors, `If-Match` handling and who-made-the-change headers.
+
+mod registry;
+
+use app::error::AppError;
+use app::ssr::service::registry::write::Actor;
+use app::ssr::state::AppState;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    registry::routes()
+}
+
+/// An error answered as `application/problem+json` (RFC 9457). Boxed: it travels in `Result`s.
+#[derive(Debug)]
+pub struct Problem(Box<ProblemDetails>);
+
+#[derive(Debug)]
+struct ProblemDetails {
+    status: StatusCode,
+    title: String,
+    detail: String,
+    field: Option<String>,
+    /// Extra members, e.g. `current` (the variable as it is now) on a 409.
+    extra: Option<(&'static str, Value)>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: impl Into<String>, detail: impl Into<String>) -> Self {
+        Problem(Box::new(ProblemDetails {
+            status,
+            title: title.into(),
+            detail: detail.into(),
+            field: None,
+            extra: None,
+        }))
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+
+    pub fn with(mut self, key: &'static str, value: Value) -> Self {
+        self.0.extra = Some((key, value));
+        self
+    }
+}
+
+impl From<AppError> for Problem {
+    fn from(err: AppError) -> Self {
+        let status = match &err {
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Device(_) => StatusCode::BAD_GATEWAY,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        };
+        let (detail, field) = match &err {
+            AppError::Validation { field, message } => (message.clone(), Some(field.clone())),
+            other => (other.to_string(), None),
+        };
+        Problem(Box::new(ProblemDetails {
+            status,
+            title: err.title().to_string(),
+            detail,
+            field,
+            extra: None,
+        }))
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let ProblemDetails {
+            status,
+            title,
+            detail,
+            field,
+            extra,
+        } = *self.0;
+        let mut body = json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        if let Some(field) = field {
+            body["field"] = json!(field);
+        }
+        if let Some((key, value)) = extra {
+            body[key] = value;
+        }
+        let mut response = (status, body.to_string()).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+/// The variable version the client last saw, from `If-Match: 3` or `If-Match: "3"`.
+pub fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
+    let value = headers.get(header::IF_MATCH).ok_or_else(|| {
+        Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "If-Match required",
+            "send If-Match: <variable_version> so that no update is lost",
+        )
+    })?;
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or_else(|| Problem::bad_request("If-Match must be a variable version such as \"3\""))
+}
+
+/// Who is writing: `X-Powerdeck-User` and `X-Powerdeck-Source` until operators sign in.
+pub fn actor(headers: &HeaderMap) -> Actor {
+    let text = |name: &str, default: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(default)
+            .to_string()
+    };
+    Actor::new(
+        text("x-powerdeck-user", "api"),
+        text("x-powerdeck-source", "rest"),
+    )
+}

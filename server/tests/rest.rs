@@ -1,0 +1,380 @@
+//! The REST API and the Registry pages through the real router, on a SQLite file.
+
+mod common;
+
+use std::time::Instant;
+
+use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
+use app::ssr::state::AppState;
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request, StatusCode, header};
+use leptos::prelude::LeptosOptions;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn state_with_examples() -> (AppState, common::TestDb) {
+    let test_db = common::sqlite().await;
+    server::database::migrate(&test_db.db).await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
+    let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();
+    let files = ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: &data_def,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(&metadata),
+    };
+    let options = ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: "test".into(),
+    };
+    import(&test_db.db, &files, &options).await.unwrap();
+    let state = AppState {
+        leptos_options: LeptosOptions::builder().output_name("powerdeck").build(),
+        db: test_db.db.clone(),
+        database_info: test_db.target.info.clone(),
+        started_at: Instant::now(),
+    };
+    (state, test_db)
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().unwrap())
+    }
+}
+
+async fn send(
+    state: &AppState,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = server::http::router(state.clone())
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = to_bytes(response.into_body(), 16 << 20).await.unwrap();
+    Answer {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn lists_filter_and_page() {
+    let (state, _db) = state_with_examples().await;
+    let answer = send(
+        &state,
+        Method::GET,
+        "/api/v1/variables?category=prot&per_page=5&include_paths=true",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let page = answer.json();
+    assert!(page["total"].as_u64().unwrap() > 5);
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["category"] == "prot" && v["paths"].is_array())
+    );
+
+    let bad = send(
+        &state,
+        Method::GET,
+        "/api/v1/variables?category=bogus",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.content_type(), "application/problem+json");
+    assert!(
+        bad.json()["detail"].as_str().unwrap().contains("bogus"),
+        "{}",
+        bad.text
+    );
+}
+
+#[tokio::test]
+async fn writes_need_the_current_if_match_and_a_stale_one_answers_409_with_the_current_state() {
+    let (state, _db) = state_with_examples().await;
+    let read = send(
+        &state,
+        Method::GET,
+        "/api/v1/variables/rack_voltage",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.headers.get(header::ETAG).unwrap(), "\"1\"");
+
+    let patch = json!({"description": "Rack DC bus voltage"});
+    let missing = send(
+        &state,
+        Method::PATCH,
+        "/api/v1/variables/rack_voltage",
+        &[],
+        Some(patch.clone()),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+
+    let ok = send(
+        &state,
+        Method::PATCH,
+        "/api/v1/variables/rack_voltage",
+        &[("if-match", "\"1\""), ("x-powerdeck-user", "alice")],
+        Some(patch),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.headers.get(header::ETAG).unwrap(), "\"2\"");
+    assert_eq!(ok.json()["description"], "Rack DC bus voltage");
+
+    let stale = send(
+        &state,
+        Method::PATCH,
+        "/api/v1/variables/rack_voltage",
+        &[("if-match", "1")],
+        Some(json!({"units": "kV"})),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.content_type(), "application/problem+json");
+    assert_eq!(stale.json()["current"]["variable_version"], 2);
+    assert_eq!(
+        stale.json()["current"]["units"],
+        "V",
+        "the stale write changed nothing"
+    );
+
+    let invalid = send(
+        &state,
+        Method::PATCH,
+        "/api/v1/variables/rack_voltage",
+        &[("if-match", "2")],
+        Some(json!({"locator": "Not A Locator"})),
+    )
+    .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.json()["field"], "locator");
+
+    let history = send(
+        &state,
+        Method::GET,
+        "/api/v1/variables/rack_voltage/history",
+        &[],
+        None,
+    )
+    .await;
+    let entries = history.json();
+    assert_eq!(entries[0]["changed_by"], "alice");
+    assert_eq!(entries[0]["field_name"], "description");
+}
+
+#[tokio::test]
+async fn create_add_path_and_delete_through_the_api() {
+    let (state, _db) = state_with_examples().await;
+    let new = json!({
+        "name": "grid_frequency", "units": "Hz", "category": "oper", "locator": "system.global",
+        "paths": [{"access_type": "modbus", "reference": {"device": "meter", "unit_id": 3, "table": "input", "address": 30, "count": 2, "data_type": "f32"}, "priority": 5, "read_only": true}]
+    });
+    let created = send(
+        &state,
+        Method::POST,
+        "/api/v1/variables",
+        &[],
+        Some(new.clone()),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.json()["display_name"], "Grid Frequency");
+    let again = send(&state, Method::POST, "/api/v1/variables", &[], Some(new)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    let bad_path = json!({"access_type": "can", "reference": {"can_id": 4096, "start_byte": 0, "length": 2, "data_type": "u16"}});
+    let refused = send(
+        &state,
+        Method::POST,
+        "/api/v1/variables/grid_frequency/access-paths",
+        &[("if-match", "1")],
+        Some(bad_path),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["field"], "reference.can_id");
+
+    let deleted = send(
+        &state,
+        Method::DELETE,
+        "/api/v1/variables/grid_frequency",
+        &[("if-match", "1")],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(deleted.json()["deleted"], true);
+    let feed = send(
+        &state,
+        Method::GET,
+        "/api/v1/changes?since=0&limit=100000",
+        &[],
+        None,
+    )
+    .await
+    .json();
+    let last = feed["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "variable");
+    assert_eq!(last["deleted"], true);
+    assert_eq!(last["system_version"], feed["current_version"]);
+}
+
+#[tokio::test]
+async fn facets_bulk_preferred_path_and_version() {
+    let (state, _db) = state_with_examples().await;
+    let categories = send(&state, Method::GET, "/api/v1/categories", &[], None)
+        .await
+        .json();
+    assert_eq!(categories["items"].as_array().unwrap().len(), 3);
+    let locators = send(
+        &state,
+        Method::GET,
+        "/api/v1/locators?category=prot",
+        &[],
+        None,
+    )
+    .await
+    .json();
+    assert!(!locators["items"].as_array().unwrap().is_empty());
+
+    let bulk = send(
+        &state,
+        Method::POST,
+        "/api/v1/variables/bulk",
+        &[],
+        Some(json!({"names": ["rack_voltage", "nope"]})),
+    )
+    .await
+    .json();
+    assert_eq!(bulk["items"].as_array().unwrap().len(), 1);
+    assert_eq!(bulk["missing"], json!(["nope"]));
+
+    let read_only = send(
+        &state,
+        Method::GET,
+        "/api/v1/variables/rack_voltage/preferred-path?writable=true",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        read_only.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        read_only.text
+    );
+    let writable = send(
+        &state,
+        Method::GET,
+        "/api/v1/variables/cell_voltage_max_warn/preferred-path?writable=true&rack=2",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(writable.status, StatusCode::OK, "{}", writable.text);
+    assert_eq!(writable.json()["reference"]["table"], "prot:sbmu:hold");
+
+    let version = send(&state, Method::GET, "/api/v1/system/version", &[], None)
+        .await
+        .json();
+    assert!(version["system_version"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_wrong_method_answers_405_with_allow() {
+    let (state, _db) = state_with_examples().await;
+    let answer = send(
+        &state,
+        Method::PUT,
+        "/api/v1/variables/rack_voltage",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    let allow = answer
+        .headers
+        .get(header::ALLOW)
+        .expect("Allow header")
+        .to_str()
+        .unwrap()
+        .to_string();
+    for method in ["GET", "PATCH", "DELETE"] {
+        assert!(allow.contains(method), "{allow}");
+    }
+}
+
+#[tokio::test]
+async fn registry_pages_render_on_the_server() {
+    let (state, _db) = state_with_examples().await;
+    let list = send(
+        &state,
+        Method::GET,
+        "/registry?q=cell_voltage_max&category=prot",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains("cell_voltage_max_warn"), "{}", list.text);
+    assert!(!list.text.contains(">rack_voltage<"), "filtered out");
+
+    let detail = send(&state, Method::GET, "/registry/max_cell_voltage", &[], None).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    for expected in [
+        "Access paths",
+        "oper:rack:sm16",
+        "oper:sbmu:input",
+        "History",
+        "created",
+    ] {
+        assert!(detail.text.contains(expected), "missing {expected}");
+    }
+    let missing = send(&state, Method::GET, "/registry/no_such_variable", &[], None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
