@@ -65,7 +65,8 @@ e2e() {
   port=$(free_port)
   base="http://127.0.0.1:$port"
   DATABASE_URL="sqlite://$E2E_DIR/data/powerdeck.db?mode=rwc" POWERDECK_LOG=info \
-    target/release/powerdeck serve --addr "127.0.0.1:$port" --site-root target/site >"$E2E_DIR/server.log" 2>&1 &
+    target/release/powerdeck serve --addr "127.0.0.1:$port" --site-root target/site --demo --examples-dir examples \
+    >"$E2E_DIR/server.log" 2>&1 &
   SERVER_PID=$!
   for i in $(seq 1 100); do
     curl -fsS "$base/readyz" >/dev/null 2>&1 && break

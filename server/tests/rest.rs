@@ -378,3 +378,38 @@ async fn registry_pages_render_on_the_server() {
     let missing = send(&state, Method::GET, "/registry/no_such_variable", &[], None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_and_the_docs_page_renders_it() {
+    let (state, _db) = state_with_examples().await;
+    let answer = send(&state, Method::GET, "/api/v1/openapi.json", &[], None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let doc = answer.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let source = include_str!("../src/rest/registry.rs");
+    let mut checked = 0;
+    for line in source
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(".route(\"") || l.starts_with("\"/api/v1"))
+    {
+        let path = line.split('"').nth(1).unwrap();
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} is not in openapi.json"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} routes found in registry.rs");
+    let page = send(&state, Method::GET, "/api/v1/docs", &[], None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("/api/v1/changes"),
+        "{}",
+        &page.text[..200.min(page.text.len())]
+    );
+    assert!(
+        !page.text.contains("<script"),
+        "the docs page needs no scripts"
+    );
+}

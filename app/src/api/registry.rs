@@ -36,3 +36,51 @@ pub async fn get_variable_detail(name: String) -> Result<VariableDetail, AppErro
     let history = crate::ssr::service::registry::query::history(db, &name).await?;
     Ok(VariableDetail { variable, history })
 }
+
+/// Saves the metadata form of the detail page. `expected_version` is the variable version the
+/// form was opened at: if someone saved in between, the answer is a conflict and nothing changes.
+#[server]
+pub async fn update_variable_metadata(
+    name: String,
+    expected_version: i64,
+    display_name: String,
+    units: String,
+    description: String,
+    category: String,
+    locator: String,
+) -> Result<Variable, AppError> {
+    use crate::model::registry::{Category, VariablePatch};
+    let state = crate::ssr::state::app_state()?;
+    let category = Category::parse(&category)
+        .ok_or_else(|| AppError::validation("category", "must be config, prot or oper"))?;
+    let patch = VariablePatch {
+        display_name: Some(display_name),
+        units: Some(units),
+        description: Some(description),
+        category: Some(category),
+        locator: Some(locator),
+    };
+    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
+    crate::ssr::service::registry::write::update_variable(
+        &state.db,
+        &name,
+        expected_version,
+        &patch,
+        &actor,
+    )
+    .await
+}
+
+/// Soft-deletes a variable (it stays as a tombstone for sync).
+#[server]
+pub async fn delete_variable(name: String, expected_version: i64) -> Result<Variable, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
+    crate::ssr::service::registry::write::delete_variable(
+        &state.db,
+        &name,
+        expected_version,
+        &actor,
+    )
+    .await
+}

@@ -255,7 +255,7 @@ fn VariableTable(items: Vec<Variable>) -> impl IntoView {
                         view! {
                             <tr>
                                 <td><a class="mono" href=href>{v.name.clone()}</a></td>
-                                <td>{v.display_name.clone()}</td>
+                                <td class="wrap">{v.display_name.clone()}</td>
                                 <td><span class=format!("badge badge-{}", v.category)>{v.category.as_str()}</span></td>
                                 <td class="mono muted">{v.locator.clone()}</td>
                                 <td>{v.units.clone()}</td>

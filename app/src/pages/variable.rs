@@ -5,9 +5,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::registry::{VariableDetail, get_variable_detail};
+use crate::api::registry::{
+    DeleteVariable, UpdateVariableMetadata, VariableDetail, get_variable_detail,
+};
 use crate::components::error_view::ErrorPanel;
-use crate::model::registry::{AccessPath, AccessReference, ChangeLogEntry};
+use crate::error::AppError;
+use crate::model::registry::{
+    AccessPath, AccessReference, Category, ChangeLogEntry, Variable, validate_locator,
+};
 
 #[component]
 pub fn VariablePage() -> impl IntoView {
@@ -24,7 +29,10 @@ pub fn VariablePage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(detail) => view! { <VariableView detail /> }.into_any(),
+                        Ok(detail_value) => {
+                            let reload = Callback::new(move |()| detail.refetch());
+                            view! { <VariableView detail=detail_value reload /> }.into_any()
+                        }
                         Err(error) => {
                             #[cfg(feature = "ssr")]
                             if matches!(error, crate::error::AppError::NotFound(_))
@@ -45,9 +53,10 @@ pub fn VariablePage() -> impl IntoView {
 }
 
 #[component]
-fn VariableView(detail: VariableDetail) -> impl IntoView {
+fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
     let v = detail.variable;
     let paths = v.paths.clone().unwrap_or_default();
+    let editable = (!v.deleted).then(|| view! { <EditPanel variable=v.clone() reload /> });
     view! {
         <Title text=v.display_name.clone() />
         <header class="page-header">
@@ -69,6 +78,7 @@ fn VariableView(detail: VariableDetail) -> impl IntoView {
             <div><dt>"Last updated"</dt><dd><time datetime=v.last_updated.clone()>{short_time(&v.last_updated)}</time></dd></div>
             <div class="field-wide"><dt>"Description"</dt><dd>{v.description.clone()}</dd></div>
         </dl>
+        {editable}
         <h2 class="section-title">"Access paths"</h2>
         <PathTable paths />
         <h2 class="section-title">"History"</h2>
@@ -107,7 +117,7 @@ fn PathTable(paths: Vec<AccessPath>) -> impl IntoView {
                         view! {
                             <tr class:inactive=!p.active>
                                 <td>{p.access_type.label()}</td>
-                                <td class="mono" title=p.reference.to_string()>{summary}</td>
+                                <td class="mono wrap" title=p.reference.to_string()>{summary}</td>
                                 <td class="num">{memory}</td>
                                 <td class="num">{p.priority}</td>
                                 <td>{p.rack_number.map_or("all".to_string(), |r| r.to_string())}</td>
@@ -159,5 +169,198 @@ fn short_time(rfc3339: &str) -> String {
     match (rfc3339.get(0..10), rfc3339.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => rfc3339.to_string(),
+    }
+}
+
+/// The metadata form: validates as you type, previews the change as a diff, saves with the
+/// version it was opened at, and on a conflict shows what changed meanwhile with the choice to
+/// reload or overwrite.
+#[component]
+fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
+    let save = ServerAction::<UpdateVariableMetadata>::new();
+    let delete = ServerAction::<DeleteVariable>::new();
+    let latest = Action::new(|name: &String| get_variable_detail(name.clone()));
+    let original = StoredValue::new(variable.clone());
+    let name = variable.name.clone();
+    let expected = RwSignal::new(variable.variable_version);
+    let display_name = RwSignal::new(variable.display_name.clone());
+    let units = RwSignal::new(variable.units.clone());
+    let description = RwSignal::new(variable.description.clone());
+    let category = RwSignal::new(variable.category.as_str().to_string());
+    let locator = RwSignal::new(variable.locator.clone());
+
+    let display_error = move || {
+        display_name
+            .with(|d| d.trim().is_empty())
+            .then_some("must not be blank")
+    };
+    let locator_error = move || locator.with(|l| validate_locator(l).err());
+    let invalid = move || display_error().is_some() || locator_error().is_some();
+    let changes = move || {
+        let o = original.get_value();
+        [
+            ("display_name", o.display_name.clone(), display_name.get()),
+            ("units", o.units.clone(), units.get()),
+            ("description", o.description.clone(), description.get()),
+            ("category", o.category.as_str().to_string(), category.get()),
+            ("locator", o.locator.clone(), locator.get()),
+        ]
+        .into_iter()
+        .filter(|(_, old, new)| old != new)
+        .collect::<Vec<_>>()
+    };
+
+    // After a successful save or delete, show the variable as it is now.
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(_)))
+        {
+            reload.run(());
+        }
+    });
+    // On a conflict, read what changed meanwhile.
+    let conflict_name = name.clone();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Err(AppError::Conflict(_)))) {
+            latest.dispatch(conflict_name.clone());
+        }
+    });
+    let overwrite_name = name.clone();
+    let overwrite = move |_| {
+        if let Some(Ok(now)) = latest.value().get_untracked() {
+            expected.set(now.variable.variable_version);
+            save.dispatch(UpdateVariableMetadata {
+                name: overwrite_name.clone(),
+                expected_version: now.variable.variable_version,
+                display_name: display_name.get_untracked(),
+                units: units.get_untracked(),
+                description: description.get_untracked(),
+                category: category.get_untracked(),
+                locator: locator.get_untracked(),
+            });
+        }
+    };
+    let conflict = move || {
+        let Some(Err(AppError::Conflict(message))) = save.value().get() else {
+            return None;
+        };
+        let since = expected.get();
+        let meanwhile = match latest.value().get() {
+            Some(Ok(now)) => now
+                .history
+                .into_iter()
+                .filter(|h| h.variable_version > since)
+                .map(|h| view! {
+                    <li>
+                        <span class="mono">{h.field_name.clone().unwrap_or_default()}</span>
+                        {format!(": {} → {} ", h.old_value.clone().unwrap_or_default(), h.new_value.clone().unwrap_or_default())}
+                        <span class="muted">{format!("by {} via {}", h.changed_by, h.source_system)}</span>
+                    </li>
+                })
+                .collect_view()
+                .into_any(),
+            _ => view! { <li class="muted">"Reading the current state…"</li> }.into_any(),
+        };
+        Some(view! {
+            <div class="conflict-panel" role="alert">
+                <strong>"Someone else saved this variable since you opened the form."</strong>
+                <p class="muted">{message}</p>
+                <p>"Changed meanwhile:"</p>
+                <ul>{meanwhile}</ul>
+                <div class="field-actions">
+                    <button type="button" class="button button-secondary" on:click=move |_| reload.run(())>
+                        "Reload (discard my changes)"
+                    </button>
+                    <button type="button" class="button" on:click=overwrite.clone()>"Overwrite with mine"</button>
+                </div>
+            </div>
+        })
+    };
+    let other_error = move || match save.value().get() {
+        Some(Err(error)) if !matches!(error, AppError::Conflict(_)) => {
+            Some(view! { <ErrorPanel error /> })
+        }
+        _ => None,
+    };
+    let path_count = variable.path_count;
+    let delete_name = name.clone();
+
+    view! {
+        <details class="edit-panel">
+            <summary>"Edit metadata"</summary>
+            <ActionForm action=save attr:class="edit-form" attr:aria-label="Edit metadata">
+                <input type="hidden" name="name" value=name.clone() />
+                <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
+                <label class="field">
+                    <span class="field-label">"Display name"</span>
+                    <input name="display_name" prop:value=display_name
+                        on:input=move |ev| display_name.set(event_target_value(&ev))
+                        aria-invalid=move || display_error().is_some().to_string() />
+                    <span class="field-error" aria-live="polite">{display_error}</span>
+                </label>
+                <label class="field">
+                    <span class="field-label">"Units"</span>
+                    <input name="units" prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
+                </label>
+                <label class="field">
+                    <span class="field-label">"Category"</span>
+                    <select name="category" on:change=move |ev| category.set(event_target_value(&ev))>
+                        {Category::ALL.iter().map(|c| view! {
+                            <option value=c.as_str() selected=move || category.get() == c.as_str()>{c.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="field">
+                    <span class="field-label">"Locator"</span>
+                    <input name="locator" class="mono" prop:value=locator
+                        on:input=move |ev| locator.set(event_target_value(&ev))
+                        aria-invalid=move || locator_error().is_some().to_string() />
+                    <span class="field-error" aria-live="polite">{locator_error}</span>
+                </label>
+                <label class="field field-wide">
+                    <span class="field-label">"Description"</span>
+                    <textarea name="description" rows="2" prop:value=description
+                        on:input=move |ev| description.set(event_target_value(&ev))>
+                        {variable.description.clone()}
+                    </textarea>
+                </label>
+                <div class="diff-preview field-wide" aria-live="polite">
+                    {move || {
+                        let changes = changes();
+                        if changes.is_empty() {
+                            view! { <p class="muted">"No changes yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <p>"Will change:"</p>
+                                <ul class="diff">
+                                    {changes.into_iter().map(|(field, old, new)| view! {
+                                        <li><span class="mono">{field}</span>": "<del>{old}</del>" → "<ins>{new}</ins></li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    }}
+                </div>
+                <div class="field-actions field-wide">
+                    <button type="submit" class="button" disabled=move || invalid() || save.pending().get()>
+                        "Save"
+                    </button>
+                </div>
+            </ActionForm>
+            {conflict}
+            {other_error}
+        </details>
+        <details class="edit-panel danger-zone">
+            <summary>"Delete variable…"</summary>
+            <p>
+                "Deleting marks "<span class="mono">{delete_name.clone()}</span>
+                {format!(" and its {path_count} active path(s) as deleted. ")}
+                "Its history stays, and other controllers receive the deletion through the change feed."
+            </p>
+            <ActionForm action=delete>
+                <input type="hidden" name="name" value=delete_name.clone() />
+                <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
+                <button type="submit" class="button button-danger">{format!("Delete {delete_name}")}</button>
+            </ActionForm>
+        </details>
     }
 }

@@ -1,6 +1,7 @@
 //! The stable REST API under `/api/v1` (for scripts and other controllers): routes, RFC 9457
 //! problem+json errors, `If-Match` handling and who-made-the-change headers.
 
+mod docs;
 mod registry;
 
 use app::error::AppError;
@@ -13,6 +14,8 @@ use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     registry::routes()
+        .route("/api/v1/openapi.json", axum::routing::get(docs::openapi))
+        .route("/api/v1/docs", axum::routing::get(docs::page))
 }
 
 /// An error answered as `application/problem+json` (RFC 9457). Boxed: it travels in `Result`s.

@@ -1,0 +1,59 @@
+// Editing a variable's metadata: validation as you type, diff preview, save, and a conflict when
+// someone else saved first. Needs JavaScript (the hydrated project only).
+import { test, expect } from '@playwright/test';
+
+test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'editing is interactive');
+
+test('invalid input shows its error and blocks Save; a valid edit saves and logs the change', async ({ page }) => {
+  await page.goto('/registry/ambient_temp');
+  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await page.getByText('Edit metadata').click();
+  const form = page.getByRole('form', { name: 'Edit metadata' });
+  const locator = form.getByLabel('Locator');
+  await locator.fill('Not A Locator');
+  await expect(form.locator('.field-error').filter({ hasText: 'lowercase identifier' })).toBeVisible();
+  await expect(form.getByRole('button', { name: 'Save' })).toBeDisabled();
+
+  await locator.fill('sbmu.ambient');
+  await form.getByLabel('Units').fill('degC');
+  await expect(form.getByRole('button', { name: 'Save' })).toBeEnabled();
+  await expect(form.locator('.diff li')).toHaveCount(2);
+  await expect(form.locator('.diff')).toContainText('locator');
+  await page.screenshot({ path: 'end2end/screenshots/variable-edit.png', fullPage: true });
+  await form.getByRole('button', { name: 'Save' }).click();
+
+  await expect(page.locator('.fields')).toContainText('degC');
+  await expect(page.locator('.badges')).toContainText('v2');
+  await expect(page.locator('.timeline')).toContainText('units: °C → degC');
+  await expect(page.locator('.timeline')).toContainText('locator: system.global → sbmu.ambient');
+});
+
+test('a save over someone else\'s change shows the conflict and can overwrite', async ({ page, request }) => {
+  await page.goto('/registry/humidity');
+  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await page.getByText('Edit metadata').click();
+  const form = page.getByRole('form', { name: 'Edit metadata' });
+  await form.getByLabel('Units').fill('% RH');
+
+  // Someone else saves first, through the API.
+  const current = await request.get('/api/v1/variables/humidity');
+  const etag = current.headers()['etag'];
+  const other = await request.patch('/api/v1/variables/humidity', {
+    headers: { 'If-Match': etag, 'X-Powerdeck-User': 'bob' },
+    data: { description: 'Changed by Bob' },
+  });
+  expect(other.status()).toBe(200);
+
+  await form.getByRole('button', { name: 'Save' }).click();
+  const conflict = page.getByRole('alert').filter({ hasText: 'Someone else saved' });
+  await expect(conflict).toBeVisible();
+  await expect(conflict).toContainText('description');
+  await expect(conflict).toContainText('by bob');
+  await page.screenshot({ path: 'end2end/screenshots/variable-conflict.png', fullPage: true });
+
+  await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
+  await expect(page.locator('.fields')).toContainText('% RH');
+  const after = await (await request.get('/api/v1/variables/humidity')).json();
+  expect(after.units).toBe('% RH');
+  expect(after.variable_version).toBe(3);
+});
