@@ -18,7 +18,8 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    not_found::NotFound, overview::OverviewPage, registry::RegistryPage, variable::VariablePage,
+    import::ImportPage, not_found::NotFound, overview::OverviewPage, registry::RegistryPage,
+    variable::VariablePage,
 };
 
 /// The HTML document around the application, rendered on the server only.
@@ -56,6 +57,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("registry") view=RegistryPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("registry"), StaticSegment("import"))
+                        view=ImportPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("registry"), ParamSegment("name"))
                         view=VariablePage

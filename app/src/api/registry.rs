@@ -84,3 +84,30 @@ pub async fn delete_variable(name: String, expected_version: i64) -> Result<Vari
     )
     .await
 }
+
+/// The Import page's preview (`apply = false`: a dry run) or its apply step. One transaction.
+#[server]
+pub async fn import_registry(
+    data_def_name: String,
+    data_def: String,
+    metadata_name: Option<String>,
+    metadata: Option<String>,
+    prune: bool,
+    apply: bool,
+) -> Result<crate::model::registry::ImportReport, AppError> {
+    use crate::ssr::service::registry::import;
+    let state = crate::ssr::state::app_state()?;
+    let files = import::ImportFiles {
+        data_def_name: &data_def_name,
+        data_def: &data_def,
+        metadata_name: metadata_name.as_deref(),
+        metadata: metadata.as_deref(),
+    };
+    let options = import::ImportOptions {
+        dry_run: !apply,
+        prune,
+        source: "console".into(),
+        actor: "operator".into(),
+    };
+    import::import(&state.db, &files, &options).await
+}

@@ -1,5 +1,6 @@
 //! One screen per file.
 
+pub mod import;
 pub mod not_found;
 pub mod overview;
 pub mod registry;

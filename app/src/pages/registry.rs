@@ -86,6 +86,9 @@ pub fn RegistryPage() -> impl IntoView {
                     <h1 id="registry-title">"Variable registry"</h1>
                     <p class="muted">"Every site variable, its units, locator and access paths."</p>
                 </div>
+                <div class="page-actions">
+                    <a class="button button-secondary" href="/registry/import">"Import / export"</a>
+                </div>
             </header>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/categories", get(categories))
         .route("/api/v1/locators", get(locators))
         .route("/api/v1/changes", get(changes))
+        .route("/api/v1/export/data_def.json", get(export_data_def))
+        .route("/api/v1/export/var_metadata.json", get(export_metadata))
 }
 
 type ApiResult<T> = Result<T, Problem>;
@@ -253,4 +255,28 @@ async fn changes(
     Ok(Json(
         query::changes_since(&state.db, params.since, limit).await?,
     ))
+}
+
+/// One of the two export files, as a download.
+fn attachment(file: &'static str, text: String) -> Response {
+    let mut response = text.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+async fn export_data_def(State(state): State<AppState>) -> ApiResult<Response> {
+    let exported = app::ssr::service::registry::export::export(&state.db).await?;
+    Ok(attachment("data_def.json", exported.data_def))
+}
+
+async fn export_metadata(State(state): State<AppState>) -> ApiResult<Response> {
+    let exported = app::ssr::service::registry::export::export(&state.db).await?;
+    Ok(attachment("var_metadata.json", exported.metadata))
 }
