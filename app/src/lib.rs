@@ -1,6 +1,9 @@
 //! Powerdeck's web application: the HTML shell, the router and its pages, server functions and
 //! the types shared between browser and server. Server-only code sits behind the `ssr` feature.
 
+// Leptos view types nest deeply; the hydrate build needs more than the default 128 levels.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;
@@ -18,8 +21,8 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    import::ImportPage, not_found::NotFound, overview::OverviewPage, registry::RegistryPage,
-    variable::VariablePage,
+    import::ImportPage, new_variable::NewVariablePage, not_found::NotFound, overview::OverviewPage,
+    registry::RegistryPage, variable::VariablePage,
 };
 
 /// The HTML document around the application, rendered on the server only.
@@ -57,6 +60,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("registry") view=RegistryPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("registry"), StaticSegment("new"))
+                        view=NewVariablePage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("import"))
                         view=ImportPage

@@ -111,3 +111,51 @@ pub async fn import_registry(
     };
     import::import(&state.db, &files, &options).await
 }
+
+/// Creates a variable (with its first access paths) from the New variable form.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn create_variable(
+    new: crate::model::registry::NewVariable,
+) -> Result<Variable, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
+    crate::ssr::service::registry::write::create_variable(&state.db, &new, &actor).await
+}
+
+/// Adds an access path to a variable, if it is still at `expected_version`.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn add_access_path(
+    name: String,
+    expected_version: i64,
+    path: crate::model::registry::NewAccessPath,
+) -> Result<Variable, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
+    crate::ssr::service::registry::write::add_path(
+        &state.db,
+        &name,
+        expected_version,
+        &path,
+        &actor,
+    )
+    .await
+}
+
+/// Deactivates an access path (kept as a tombstone), if the variable is still at `expected_version`.
+#[server]
+pub async fn remove_access_path(
+    name: String,
+    expected_version: i64,
+    path_id: i64,
+) -> Result<Variable, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
+    crate::ssr::service::registry::write::remove_path(
+        &state.db,
+        &name,
+        path_id,
+        expected_version,
+        &actor,
+    )
+    .await
+}

@@ -2,3 +2,4 @@
 
 pub mod error_view;
 pub mod layout;
+pub mod path_form;

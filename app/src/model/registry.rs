@@ -128,6 +128,9 @@ impl fmt::Display for FieldError {
 
 pub const MAX_NAME_LENGTH: usize = 96;
 
+/// Names the Registry screens use as page paths (`/registry/new`, `/registry/import`).
+pub const RESERVED_NAMES: [&str; 2] = ["new", "import"];
+
 /// Variable names are snake_case identifiers: `cell_voltage_max_warn`.
 pub fn validate_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
@@ -139,6 +142,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
             ));
         }
         _ => {}
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(format!("{name:?} is reserved; choose a more specific name"));
     }
     if name.len() > MAX_NAME_LENGTH {
         return Err(format!("must be at most {MAX_NAME_LENGTH} characters"));
@@ -808,6 +814,8 @@ mod tests {
             "cell-voltage",
             "cell voltage",
             "sóc",
+            "new",
+            "import",
         ] {
             assert!(validate_name(bad).is_err(), "{bad:?} was accepted");
         }

@@ -1,6 +1,7 @@
 //! One screen per file.
 
 pub mod import;
+pub mod new_variable;
 pub mod not_found;
 pub mod overview;
 pub mod registry;

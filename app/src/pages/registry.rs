@@ -87,6 +87,7 @@ pub fn RegistryPage() -> impl IntoView {
                     <p class="muted">"Every site variable, its units, locator and access paths."</p>
                 </div>
                 <div class="page-actions">
+                    <a class="button" href="/registry/new">"New variable"</a>
                     <a class="button button-secondary" href="/registry/import">"Import / export"</a>
                 </div>
             </header>

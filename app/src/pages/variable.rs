@@ -6,9 +6,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::registry::{
-    DeleteVariable, UpdateVariableMetadata, VariableDetail, get_variable_detail,
+    AddAccessPath, DeleteVariable, RemoveAccessPath, UpdateVariableMetadata, VariableDetail,
+    get_variable_detail,
 };
 use crate::components::error_view::ErrorPanel;
+use crate::components::path_form::{PathDraft, PathFields};
 use crate::error::AppError;
 use crate::model::registry::{
     AccessPath, AccessReference, Category, ChangeLogEntry, Variable, validate_locator,
@@ -57,6 +59,9 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
     let v = detail.variable;
     let paths = v.paths.clone().unwrap_or_default();
     let editable = (!v.deleted).then(|| view! { <EditPanel variable=v.clone() reload /> });
+    let path_actions = (!v.deleted).then(|| (v.name.clone(), v.variable_version, reload));
+    let add_path = (!v.deleted)
+        .then(|| view! { <AddPathPanel name=v.name.clone() version=v.variable_version reload /> });
     view! {
         <Title text=v.display_name.clone() />
         <header class="page-header">
@@ -80,18 +85,38 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
         </dl>
         {editable}
         <h2 class="section-title">"Access paths"</h2>
-        <PathTable paths />
+        <PathTable paths actions=path_actions />
+        {add_path}
         <h2 class="section-title">"History"</h2>
         <Timeline entries=detail.history />
     }
 }
 
+/// The paths of a variable; with `actions` (name, version, reload) active paths can be removed.
 #[component]
-fn PathTable(paths: Vec<AccessPath>) -> impl IntoView {
+fn PathTable(
+    paths: Vec<AccessPath>,
+    actions: Option<(String, i64, Callback<()>)>,
+) -> impl IntoView {
+    let remove = ServerAction::<RemoveAccessPath>::new();
+    let armed = RwSignal::new(None::<i64>);
+    let reload = actions.as_ref().map(|(_, _, reload)| *reload);
+    Effect::new(move |_| {
+        if matches!(remove.value().get(), Some(Ok(_)))
+            && let Some(reload) = reload
+        {
+            reload.run(());
+        }
+    });
     if paths.is_empty() {
         return view! { <p class="muted">"No access paths."</p> }.into_any();
     }
+    let remove_error = move || match remove.value().get() {
+        Some(Err(error)) => Some(view! { <ErrorPanel error /> }),
+        _ => None,
+    };
     view! {
+        {remove_error}
         <div class="table-wrap">
             <table class="data-table">
                 <thead>
@@ -104,6 +129,7 @@ fn PathTable(paths: Vec<AccessPath>) -> impl IntoView {
                         <th scope="col">"Access"</th>
                         <th scope="col" class="num">"Version"</th>
                         <th scope="col">"State"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>
@@ -128,6 +154,31 @@ fn PathTable(paths: Vec<AccessPath>) -> impl IntoView {
                                 } else {
                                     view! { <span class="badge">"inactive"</span> }.into_any()
                                 }}</td>
+                                <td>{actions.clone().filter(|_| p.active).map(|(name, version, _)| {
+                                    let id = p.id;
+                                    view! {
+                                        <Show
+                                            when=move || armed.get() == Some(id)
+                                            fallback=move || view! {
+                                                <button type="button" class="link-button" on:click=move |_| armed.set(Some(id))>
+                                                    "Remove…"
+                                                </button>
+                                            }
+                                        >
+                                            <span class="confirm">
+                                                "active → inactive "
+                                                <button type="button" class="link-button danger" on:click={
+                                                    let name = name.clone();
+                                                    move |_| {
+                                                        remove.dispatch(RemoveAccessPath { name: name.clone(), expected_version: version, path_id: id });
+                                                    }
+                                                }>"Confirm"</button>
+                                                " "
+                                                <button type="button" class="link-button" on:click=move |_| armed.set(None)>"Cancel"</button>
+                                            </span>
+                                        </Show>
+                                    }
+                                })}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -290,13 +341,14 @@ fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
             <ActionForm action=save attr:class="edit-form" attr:aria-label="Edit metadata">
                 <input type="hidden" name="name" value=name.clone() />
                 <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
-                <label class="field">
-                    <span class="field-label">"Display name"</span>
-                    <input name="display_name" prop:value=display_name
+                <div class="field">
+                    <label class="field-label" for="edit-display-name">"Display name"</label>
+                    <input id="edit-display-name" name="display_name" prop:value=display_name
                         on:input=move |ev| display_name.set(event_target_value(&ev))
+                        aria-describedby="edit-display-name-error"
                         aria-invalid=move || display_error().is_some().to_string() />
-                    <span class="field-error" aria-live="polite">{display_error}</span>
-                </label>
+                    <span id="edit-display-name-error" class="field-error" aria-live="polite">{display_error}</span>
+                </div>
                 <label class="field">
                     <span class="field-label">"Units"</span>
                     <input name="units" prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
@@ -309,13 +361,14 @@ fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <label class="field">
-                    <span class="field-label">"Locator"</span>
-                    <input name="locator" class="mono" prop:value=locator
+                <div class="field">
+                    <label class="field-label" for="edit-locator">"Locator"</label>
+                    <input id="edit-locator" name="locator" class="mono" prop:value=locator
                         on:input=move |ev| locator.set(event_target_value(&ev))
+                        aria-describedby="edit-locator-error"
                         aria-invalid=move || locator_error().is_some().to_string() />
-                    <span class="field-error" aria-live="polite">{locator_error}</span>
-                </label>
+                    <span id="edit-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
+                </div>
                 <label class="field field-wide">
                     <span class="field-label">"Description"</span>
                     <textarea name="description" rows="2" prop:value=description
@@ -361,6 +414,45 @@ fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
                 <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
                 <button type="submit" class="button button-danger">{format!("Delete {delete_name}")}</button>
             </ActionForm>
+        </details>
+    }
+}
+
+/// Adds an access path, validated as you type with the shared reference rules.
+#[component]
+fn AddPathPanel(name: String, version: i64, reload: Callback<()>) -> impl IntoView {
+    let add = ServerAction::<AddAccessPath>::new();
+    let draft = PathDraft::new();
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            reload.run(());
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(path) = draft.build() {
+            add.dispatch(AddAccessPath {
+                name: name.clone(),
+                expected_version: version,
+                path,
+            });
+        }
+    };
+    view! {
+        <details class="edit-panel">
+            <summary>"Add access path"</summary>
+            <form class="edit-form" on:submit=on_submit aria-label="Add access path">
+                <PathFields draft id="add-path" />
+                <div class="field-actions field-wide">
+                    <button type="submit" class="button" disabled=move || draft.build().is_err() || add.pending().get()>
+                        "Add path"
+                    </button>
+                </div>
+            </form>
+            {move || match add.value().get() {
+                Some(Err(error)) => Some(view! { <ErrorPanel error /> }),
+                _ => None,
+            }}
         </details>
     }
 }
