@@ -9,6 +9,9 @@ use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+/// How long a SQLite writer waits for the write lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Why the database could not be opened; each message names the value at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
@@ -128,15 +131,21 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Data
         .sqlx_logging(false);
     match target.info.backend {
         DatabaseBackend::Sqlite => {
-            options.max_connections(8).map_sqlx_sqlite_opts(|sqlite| {
-                sqlite
-                    // WAL lets the UI read while a background task writes.
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    // Writers queue for up to 5 s instead of failing with SQLITE_BUSY.
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-            });
+            // A local file: waiting longer for a pooled connection costs nothing at start-up,
+            // and under load it beats failing a request.
+            options
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .map_sqlx_sqlite_opts(|sqlite| {
+                    sqlite
+                        // WAL lets the UI read while a background task writes.
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        // Writers queue (SQLite retries, not in arrival order) instead of failing
+                        // with SQLITE_BUSY; writes are short, so 30 s only matters under heavy load.
+                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                        .foreign_keys(true)
+                });
         }
         DatabaseBackend::Postgres => {
             options.max_connections(16);

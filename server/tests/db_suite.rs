@@ -100,7 +100,12 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     };
     assert_eq!(pragma("journal_mode").await, "wal");
     assert_eq!(pragma("foreign_keys").await, "1");
-    assert_eq!(pragma("busy_timeout").await, "5000");
+    assert_eq!(
+        pragma("busy_timeout").await,
+        server::database::SQLITE_BUSY_TIMEOUT
+            .as_millis()
+            .to_string()
+    );
 }
 
 #[tokio::test]

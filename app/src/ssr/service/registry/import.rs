@@ -62,12 +62,16 @@ pub async fn import(
     files: &ImportFiles<'_>,
     options: &ImportOptions,
 ) -> Result<ImportReport, AppError> {
+    let started = std::time::Instant::now();
     let (desired, gaps) = read_definition(files)?;
+    let parsed = started.elapsed();
     let txn = db.begin().await?;
     // Lock first (see versions::lock) so the state we diff against cannot change under us.
     let current_version = versions::lock(&txn).await?;
     let existing = Existing::load(&txn).await?;
+    let loaded = started.elapsed();
     let plan = plan(&desired, &existing, options.prune);
+    tracing::debug!(?parsed, ?loaded, planned = ?started.elapsed(), "import phases");
     let mut report = plan.report(gaps, options.dry_run);
     report.system_version = current_version;
     if options.dry_run || plan.versions_needed == 0 {
@@ -76,7 +80,9 @@ pub async fn import(
     }
     let first = versions::allocate(&txn, plan.versions_needed as i64).await?;
     apply(&txn, &plan, first, options).await?;
+    let applied = started.elapsed();
     txn.commit().await?;
+    tracing::debug!(?applied, committed = ?started.elapsed(), "import phases");
     report.versions_used = plan.versions_needed;
     report.system_version = first + plan.versions_needed as i64 - 1;
     Ok(report)
@@ -85,7 +91,8 @@ pub async fn import(
 // ------------------------------------------------------------------ the registry as it is
 
 struct ExistingPath {
-    model: variable_access_path::Model,
+    id: i64,
+    active: bool,
     reference: MemoryOffsetRef,
 }
 
@@ -105,30 +112,29 @@ impl Existing {
             .map(|v| (v.name.clone(), v))
             .collect();
         let mut memory_paths: HashMap<i64, Vec<ExistingPath>> = HashMap::new();
-        let paths = variable_access_path::Entity::find()
+        // Only the columns the diff needs: re-imports read every memory path.
+        let paths: Vec<(i64, i64, String, bool)> = variable_access_path::Entity::find()
+            .select_only()
+            .column(variable_access_path::Column::Id)
+            .column(variable_access_path::Column::VariableId)
+            .column(variable_access_path::Column::Reference)
+            .column(variable_access_path::Column::Active)
             .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset.as_str()))
+            .into_tuple()
             .all(txn)
             .await?;
-        for model in paths {
-            let value: serde_json::Value = serde_json::from_str(&model.reference).map_err(|e| {
-                AppError::Internal(format!(
-                    "stored reference of path {} is not JSON: {e}",
-                    model.id
-                ))
+        for (id, variable_id, text, active) in paths {
+            let reference: MemoryOffsetRef = serde_json::from_str(&text).map_err(|e| {
+                AppError::Internal(format!("stored reference of path {id} is invalid: {e}"))
             })?;
-            let reference = match AccessReference::parse(AccessType::MemoryOffset, &value) {
-                Ok(AccessReference::MemoryOffset(m)) => m,
-                _ => {
-                    return Err(AppError::Internal(format!(
-                        "stored reference of path {} is invalid",
-                        model.id
-                    )));
-                }
-            };
             memory_paths
-                .entry(model.variable_id)
+                .entry(variable_id)
                 .or_default()
-                .push(ExistingPath { model, reference });
+                .push(ExistingPath {
+                    id,
+                    active,
+                    reference,
+                });
         }
         Ok(Existing {
             variables,
@@ -221,26 +227,25 @@ fn plan<'a>(desired: &'a [DesiredVariable], existing: &'a Existing, prune: bool)
                 .find(|p| p.reference.table == wanted_path.reference.table)
             {
                 None => paths.push(PathChange::Add(wanted_path.clone())),
-                Some(have) if have.reference != wanted_path.reference || !have.model.active => {
-                    paths.push(PathChange::Update {
-                        id: have.model.id,
+                Some(have) if have.reference != wanted_path.reference || !have.active => paths
+                    .push(PathChange::Update {
+                        id: have.id,
                         old: have.reference.clone(),
-                        old_active: have.model.active,
+                        old_active: have.active,
                         new: wanted_path.reference.clone(),
-                    })
-                }
+                    }),
                 Some(_) => {}
             }
         }
         if prune {
-            for have in current_paths.iter().filter(|p| p.model.active) {
+            for have in current_paths.iter().filter(|p| p.active) {
                 if !wanted
                     .paths
                     .iter()
                     .any(|w| w.reference.table == have.reference.table)
                 {
                     paths.push(PathChange::Deactivate {
-                        id: have.model.id,
+                        id: have.id,
                         old: have.reference.clone(),
                     });
                 }
@@ -274,9 +279,9 @@ fn plan<'a>(desired: &'a [DesiredVariable], existing: &'a Existing, prune: bool)
                 .get(&variable.id)
                 .unwrap_or(&no_paths)
                 .iter()
-                .filter(|p| p.model.active)
+                .filter(|p| p.active)
                 .map(|p| PathChange::Deactivate {
-                    id: p.model.id,
+                    id: p.id,
                     old: p.reference.clone(),
                 })
                 .collect();
@@ -470,37 +475,51 @@ async fn apply(
         v
     };
 
-    // New variables: rows first, then their ids, then their paths and log rows.
-    let mut new_variables = Vec::new();
-    let mut new_versions: HashMap<&str, (i64, Vec<i64>)> = HashMap::new();
-    for change in &plan.changes {
-        if let VariableChange::New(wanted) = change {
-            let version = take();
-            let path_versions = wanted.paths.iter().map(|_| take()).collect();
-            new_versions.insert(&wanted.name, (version, path_versions));
-            new_variables.push(system_variable::ActiveModel {
-                id: NotSet,
-                name: Set(wanted.name.clone()),
-                display_name: Set(wanted.display_name.clone()),
-                units: Set(wanted.units.clone()),
-                description: Set(wanted.description.clone()),
-                category: Set(wanted.category.as_str().to_string()),
-                locator: Set(wanted.locator.clone()),
-                variable_version: Set(1),
-                system_version: Set(version),
-                last_updated: Set(now),
-                source_system: Set(options.source.clone()),
-                deleted: Set(false),
-            });
-        }
-    }
-    if !new_variables.is_empty() {
-        insert_chunks(txn, new_variables).await?;
+    // New variables, a batch at a time so memory stays flat: rows first, then their ids, then
+    // their paths and log rows. Each variable takes a version, then each of its paths one.
+    let new_variables: Vec<&DesiredVariable> = plan
+        .changes
+        .iter()
+        .filter_map(|change| match change {
+            VariableChange::New(wanted) => Some(*wanted),
+            VariableChange::Changed { .. } => None,
+        })
+        .collect();
+    for batch in new_variables.chunks(INSERT_CHUNK) {
+        let versions: Vec<i64> = batch
+            .iter()
+            .map(|wanted| {
+                let version = take();
+                for _ in &wanted.paths {
+                    take();
+                }
+                version
+            })
+            .collect();
+        let rows =
+            batch
+                .iter()
+                .zip(&versions)
+                .map(|(wanted, version)| system_variable::ActiveModel {
+                    id: NotSet,
+                    name: Set(wanted.name.clone()),
+                    display_name: Set(wanted.display_name.clone()),
+                    units: Set(wanted.units.clone()),
+                    description: Set(wanted.description.clone()),
+                    category: Set(wanted.category.as_str().to_string()),
+                    locator: Set(wanted.locator.clone()),
+                    variable_version: Set(1),
+                    system_version: Set(*version),
+                    last_updated: Set(now),
+                    source_system: Set(options.source.clone()),
+                    deleted: Set(false),
+                });
+        insert_chunks(txn, rows.collect()).await?;
         let ids: HashMap<String, i64> = system_variable::Entity::find()
             .select_only()
             .column(system_variable::Column::Name)
             .column(system_variable::Column::Id)
-            .filter(system_variable::Column::SystemVersion.gte(first_version))
+            .filter(system_variable::Column::Name.is_in(batch.iter().map(|w| w.name.as_str())))
             .into_tuple::<(String, i64)>()
             .all(txn)
             .await?
@@ -508,42 +527,40 @@ async fn apply(
             .collect();
         let mut paths = Vec::new();
         let mut logs = Vec::new();
-        for change in &plan.changes {
-            let VariableChange::New(wanted) = change else {
-                continue;
-            };
+        for (wanted, version) in batch.iter().zip(&versions) {
             let id = ids[&wanted.name];
-            let (version, path_versions) = &new_versions[wanted.name.as_str()];
             let created = FieldChange {
                 field: "name".into(),
                 old: None,
                 new: Some(wanted.name.clone()),
             };
+            let stamp = Stamp {
+                variable_id: id,
+                variable_version: 1,
+                system_version: *version,
+            };
             logs.push(log_row(
-                Stamp {
-                    variable_id: id,
-                    variable_version: 1,
-                    system_version: *version,
-                },
+                stamp,
                 None,
                 "created",
                 Some(&created),
                 options,
                 now,
             ));
-            for (path, path_version) in wanted.paths.iter().zip(path_versions) {
-                paths.push(path_row(id, path, *path_version, now));
+            for (i, path) in wanted.paths.iter().enumerate() {
+                let path_version = version + 1 + i as i64;
+                paths.push(path_row(id, path, path_version, now));
                 let added = FieldChange {
                     field: path_field(&path.reference.table),
                     old: None,
                     new: Some(canonical(&path.reference)),
                 };
+                let stamp = Stamp {
+                    system_version: path_version,
+                    ..stamp
+                };
                 logs.push(log_row(
-                    Stamp {
-                        variable_id: id,
-                        variable_version: 1,
-                        system_version: *path_version,
-                    },
+                    stamp,
                     None,
                     "path_added",
                     Some(&added),
@@ -707,4 +724,25 @@ async fn update_path(
     }
     variable_access_path::Entity::update(row).exec(txn).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_text_matches_the_generic_encoding() {
+        for table in ["prot:sbmu:hold", "odd \"name\" \\ ü"] {
+            let reference = MemoryOffsetRef {
+                table: table.into(),
+                offset: 24,
+                size: 4,
+                num: 96,
+            };
+            let generic = AccessReference::MemoryOffset(reference.clone())
+                .to_json()
+                .to_string();
+            assert_eq!(canonical(&reference), generic);
+        }
+    }
 }
