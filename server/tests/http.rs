@@ -2,12 +2,9 @@
 
 mod common;
 
-use std::time::Instant;
-
 use app::ssr::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use leptos::prelude::LeptosOptions;
 use migration::MigratorTrait;
 use tower::ServiceExt;
 
@@ -16,13 +13,7 @@ async fn state(migrated: bool) -> (AppState, common::TestDb) {
     if migrated {
         server::database::migrate(&test_db.db).await.unwrap();
     }
-    let state = AppState {
-        leptos_options: LeptosOptions::builder().output_name("powerdeck").build(),
-        db: test_db.db.clone(),
-        database_info: test_db.target.info.clone(),
-        started_at: Instant::now(),
-    };
-    (state, test_db)
+    (common::app_state(&test_db), test_db)
 }
 
 async fn get(state: &AppState, path: &str) -> (StatusCode, String, String) {

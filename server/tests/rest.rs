@@ -2,13 +2,10 @@
 
 mod common;
 
-use std::time::Instant;
-
 use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
 use app::ssr::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
-use leptos::prelude::LeptosOptions;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -31,13 +28,7 @@ async fn state_with_examples() -> (AppState, common::TestDb) {
         actor: "test".into(),
     };
     import(&test_db.db, &files, &options).await.unwrap();
-    let state = AppState {
-        leptos_options: LeptosOptions::builder().output_name("powerdeck").build(),
-        db: test_db.db.clone(),
-        database_info: test_db.target.info.clone(),
-        started_at: Instant::now(),
-    };
-    (state, test_db)
+    (common::app_state(&test_db), test_db)
 }
 
 struct Answer {

@@ -52,6 +52,14 @@ impl Overview {
     }
 }
 
+/// `YYYY-MM-DD HH:MM UTC` from an RFC 3339 timestamp (shown as is if it is not one).
+pub fn short_timestamp(rfc3339: &str) -> String {
+    match (rfc3339.get(0..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) if rfc3339.len() >= 16 => format!("{date} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// Renders a duration for people: `45 s`, `12 min 05 s`, `3 h 07 min`, `2 d 04 h`.
 pub fn format_uptime(seconds: u64) -> String {
     let (days, hours, minutes, secs) = (
@@ -74,6 +82,15 @@ pub fn format_uptime(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_shortened_to_the_minute() {
+        assert_eq!(
+            short_timestamp("2026-11-24T06:12:03+00:00"),
+            "2026-11-24 06:12 UTC"
+        );
+        assert_eq!(short_timestamp("garbage"), "garbage");
+    }
 
     #[test]
     fn uptime_picks_the_two_largest_units() {

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::system::get_overview;
 use crate::components::error_view::ErrorPanel;
-use crate::model::system::{Overview, format_uptime};
+use crate::model::system::{Overview, format_uptime, short_timestamp};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -54,7 +54,7 @@ pub fn OverviewPage() -> impl IntoView {
 fn OverviewFacts(facts: Overview) -> impl IntoView {
     let schema_current = facts.schema_current();
     let read_at = time_of_day(&facts.server_time);
-    let version_updated = date_time(&facts.system_version_updated);
+    let version_updated = short_timestamp(&facts.system_version_updated);
     view! {
         <p class="read-at muted" data-server-time=facts.server_time.clone()>
             "Read at " <time datetime=facts.server_time.clone()>{read_at}</time>
@@ -107,25 +107,13 @@ fn time_of_day(rfc3339: &str) -> String {
     }
 }
 
-/// `YYYY-MM-DD HH:MM UTC` from an RFC 3339 timestamp.
-fn date_time(rfc3339: &str) -> String {
-    match (rfc3339.get(0..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => rfc3339.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_are_shortened_for_display() {
+    fn the_read_time_shows_hours_minutes_seconds() {
         assert_eq!(time_of_day("2026-11-24T06:12:03.123+00:00"), "06:12:03 UTC");
-        assert_eq!(
-            date_time("2026-11-24T06:12:03+00:00"),
-            "2026-11-24 06:12 UTC"
-        );
         assert_eq!(time_of_day("garbage"), "garbage");
     }
 }

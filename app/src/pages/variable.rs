@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::model::registry::{
     AccessPath, AccessReference, Category, ChangeLogEntry, Variable, validate_locator,
 };
+use crate::model::system::short_timestamp;
 
 #[component]
 pub fn VariablePage() -> impl IntoView {
@@ -80,7 +81,7 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
             <div><dt>"Units"</dt><dd>{if v.units.is_empty() { "—".to_string() } else { v.units.clone() }}</dd></div>
             <div><dt>"Locator"</dt><dd class="mono">{v.locator.clone()}</dd></div>
             <div><dt>"Source"</dt><dd>{v.source_system.clone()}</dd></div>
-            <div><dt>"Last updated"</dt><dd><time datetime=v.last_updated.clone()>{short_time(&v.last_updated)}</time></dd></div>
+            <div><dt>"Last updated"</dt><dd><time datetime=v.last_updated.clone()>{short_timestamp(&v.last_updated)}</time></dd></div>
             <div class="field-wide"><dt>"Description"</dt><dd>{v.description.clone()}</dd></div>
         </dl>
         {editable}
@@ -206,20 +207,12 @@ fn Timeline(entries: Vec<ChangeLogEntry>) -> impl IntoView {
                         <span class=format!("badge change-{}", e.change_type)>{e.change_type.replace('_', " ")}</span>
                         <span class="timeline-what mono">{what}</span>
                         <span class="timeline-meta muted">
-                            {format!("{} · {} via {} · v{} · sys {}", short_time(&e.timestamp), e.changed_by, e.source_system, e.variable_version, e.system_version)}
+                            {format!("{} · {} via {} · v{} · sys {}", short_timestamp(&e.timestamp), e.changed_by, e.source_system, e.variable_version, e.system_version)}
                         </span>
                     </li>
                 }
             }).collect_view()}
         </ol>
-    }
-}
-
-/// `2026-11-24 06:12 UTC` from RFC 3339.
-fn short_time(rfc3339: &str) -> String {
-    match (rfc3339.get(0..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => rfc3339.to_string(),
     }
 }
 

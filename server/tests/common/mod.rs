@@ -74,6 +74,18 @@ pub async fn postgres() -> Option<TestDb> {
     })
 }
 
+/// The state the router needs, around a test database.
+pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
+    app::ssr::state::AppState {
+        leptos_options: leptos::prelude::LeptosOptions::builder()
+            .output_name("powerdeck")
+            .build(),
+        db: test_db.db.clone(),
+        database_info: test_db.target.info.clone(),
+        started_at: std::time::Instant::now(),
+    }
+}
+
 /// One empty database per backend: SQLite always, PostgreSQL unless explicitly skipped.
 pub async fn each_backend() -> Vec<TestDb> {
     let mut databases = vec![sqlite().await];
