@@ -2,8 +2,6 @@
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 
-test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'reading local files needs JavaScript');
-
 test('preview shows the diff, apply imports it, the registry shows the result', async ({ page }) => {
   const tables = JSON.parse(readFileSync('examples/data_def.json', 'utf8'));
   // One new variable and one changed path compared with what demo mode imported.

@@ -1,8 +1,6 @@
 // Creating a variable with a first path, adding another path, removing one (hydrated only).
 import { test, expect } from '@playwright/test';
 
-test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'these forms are interactive');
-
 test('create a variable, add a CAN path, remove the Modbus path', async ({ page }) => {
   await page.goto('/registry/new');
   await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();

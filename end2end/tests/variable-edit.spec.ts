@@ -2,8 +2,6 @@
 // someone else saved first. Needs JavaScript (the hydrated project only).
 import { test, expect } from '@playwright/test';
 
-test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'editing is interactive');
-
 test('invalid input shows its error and blocks Save; a valid edit saves and logs the change', async ({ page }) => {
   await page.goto('/registry/ambient_temp');
   await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
