@@ -1,5 +1,10 @@
-//! Field-bus I/O for Powerdeck: transports, codecs and the device simulator live here.
+//! Field-bus I/O for Powerdeck: transports, codecs, the poll planner and the device simulator.
 //!
 //! The crate is deliberately free of Leptos and sea-orm so protocol code can be tested and reused
-//! on its own. It is empty until the field I/O issue lands; the workspace wiring exists now so the
-//! dependency direction (`server -> devices`, never the reverse) is fixed from the start.
+//! on its own; the server maps registry access paths onto the plain types defined here.
+
+pub mod error;
+pub mod types;
+
+pub use error::DeviceError;
+pub use types::{DataType, RegisterTable, WordOrder};
