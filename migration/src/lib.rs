@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_system_version;
 mod m20261124_000002_create_registry;
+mod m20261124_000003_drop_list_indexes;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_system_version::Migration),
             Box::new(m20261124_000002_create_registry::Migration),
+            Box::new(m20261124_000003_drop_list_indexes::Migration),
         ]
     }
 }

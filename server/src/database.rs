@@ -145,6 +145,13 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Data
                         // with SQLITE_BUSY; writes are short, so 30 s only matters under heavy load.
                         .busy_timeout(SQLITE_BUSY_TIMEOUT)
                         .foreign_keys(true)
+                        // Rows travel from SQLite's worker thread to the async side through a
+                        // bounded channel; at the default 50 a 100k-row load ping-pongs between
+                        // the two threads (`bench registry`: list index load, re-import).
+                        .row_buffer_size(1024)
+                        // 16 MB page cache per connection (default 2 MB): a large import's
+                        // B-tree pages stay in memory instead of spilling to the WAL mid-way.
+                        .pragma("cache_size", "-16384")
                 });
         }
         DatabaseBackend::Postgres => {

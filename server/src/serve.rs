@@ -42,6 +42,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         db: db.clone(),
         database_info: target.info.clone(),
         started_at: Instant::now(),
+        registry_index: Default::default(),
     };
     let router = crate::http::router(state);
 

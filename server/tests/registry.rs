@@ -9,6 +9,7 @@ use app::error::AppError;
 use app::model::registry::{AccessType, Category, NewAccessPath, VariablePatch, VariableQuery};
 use app::ssr::service::registry::export::export;
 use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
+use app::ssr::service::registry::index::RegistryIndex;
 use app::ssr::service::registry::query::{self, ChangeItem};
 use app::ssr::service::registry::write::{self, Actor};
 use app::ssr::service::system::system_version_of;
@@ -54,7 +55,10 @@ async fn all_variables(db: &DatabaseConnection) -> Vec<app::model::registry::Var
         per_page: Some(1_000),
         ..VariableQuery::default()
     };
-    query::list_variables(db, &query).await.unwrap().items
+    query::list_variables(db, &RegistryIndex::new(), &query)
+        .await
+        .unwrap()
+        .items
 }
 
 #[tokio::test]
@@ -544,9 +548,11 @@ async fn list_filters_by_category_locator_wildcard_search_and_access_type() {
         import_texts(db, &data_def, &metadata, &options())
             .await
             .unwrap();
+        let index = &RegistryIndex::new();
         let list = |q: VariableQuery| async move {
             query::list_variables(
                 db,
+                index,
                 &VariableQuery {
                     per_page: Some(1_000),
                     ..q
@@ -606,6 +612,7 @@ async fn list_filters_by_category_locator_wildcard_search_and_access_type() {
 
         let paged = query::list_variables(
             db,
+            index,
             &VariableQuery {
                 per_page: Some(10),
                 page: Some(2),
@@ -683,6 +690,117 @@ async fn the_preferred_path_is_the_highest_priority_writable_one_for_the_rack() 
                 .unwrap()
                 .priority,
             3
+        );
+    }
+}
+
+#[tokio::test]
+async fn list_index_follows_every_kind_of_write() {
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let index = RegistryIndex::new();
+        let modbus_soc = |index: &RegistryIndex| {
+            let index = index.clone();
+            async move {
+                let page = query::list_variables(
+                    db,
+                    &index,
+                    &VariableQuery {
+                        access_type: Some(AccessType::Modbus),
+                        q: Some("state of CHARGE".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+                page.items.into_iter().map(|v| v.name).collect::<Vec<_>>()
+            }
+        };
+        // Loaded while empty, then every change must show up through the same index.
+        assert!(modbus_soc(&index).await.is_empty());
+        seed_one(db).await;
+        assert_eq!(modbus_soc(&index).await, vec!["soc"]);
+
+        let actor = Actor::new("tester", "test");
+        let soc = query::get_variable(db, "soc").await.unwrap();
+        let path_id = soc.paths.as_ref().unwrap()[0].id;
+        let soc = write::remove_path(db, "soc", path_id, soc.variable_version, &actor)
+            .await
+            .unwrap();
+        assert!(
+            modbus_soc(&index).await.is_empty(),
+            "{}: a removed path still matches",
+            test_db.backend()
+        );
+
+        let patch = VariablePatch {
+            category: Some(Category::Config),
+            description: Some("Renamed text".into()),
+            ..Default::default()
+        };
+        let soc = write::update_variable(db, "soc", soc.variable_version, &patch, &actor)
+            .await
+            .unwrap();
+        let config = query::categories(db, &index).await.unwrap();
+        assert_eq!(config[0].value, "config");
+        assert_eq!(config[0].count, 1, "{}", test_db.backend());
+
+        write::delete_variable(db, "soc", soc.variable_version, &actor)
+            .await
+            .unwrap();
+        let listed = query::list_variables(db, &index, &VariableQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.total,
+            0,
+            "{}: a deleted variable is listed",
+            test_db.backend()
+        );
+        let with_deleted = VariableQuery {
+            include_deleted: true,
+            q: Some("renamed".into()),
+            ..Default::default()
+        };
+        let listed = query::list_variables(db, &index, &with_deleted)
+            .await
+            .unwrap();
+        assert_eq!(listed.total, 1);
+    }
+}
+
+#[tokio::test]
+async fn variables_created_after_an_import_get_fresh_ids() {
+    // The importer assigns ids itself; on PostgreSQL it must move the id sequence past them.
+    let (data_def, metadata) = examples();
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        import_texts(db, &data_def, &metadata, &options())
+            .await
+            .unwrap();
+        let new = app::model::registry::NewVariable {
+            name: "site_note_counter".into(),
+            display_name: None,
+            units: String::new(),
+            description: "Created after an import".into(),
+            category: Category::Config,
+            locator: "system.global".into(),
+            paths: Vec::new(),
+        };
+        let created = write::create_variable(db, &new, &Actor::new("tester", "test")).await;
+        assert!(created.is_ok(), "{}: {created:?}", test_db.backend());
+        let listed = query::list_variables(db, &RegistryIndex::new(), &VariableQuery::default())
+            .await
+            .unwrap();
+        let imported_and_created = listed.total;
+        let second_import = import_texts(db, &data_def, &metadata, &options()).await;
+        assert!(second_import.is_ok());
+        assert_eq!(
+            query::list_variables(db, &RegistryIndex::new(), &VariableQuery::default())
+                .await
+                .unwrap()
+                .total,
+            imported_and_created
         );
     }
 }

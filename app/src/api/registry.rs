@@ -25,7 +25,7 @@ pub struct VariableDetail {
 #[server]
 pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::registry::query::listing(&state.db, &query).await
+    crate::ssr::service::registry::query::listing(&state.db, &state.registry_index, &query).await
 }
 
 #[server]

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::model::system::DatabaseInfo;
+use crate::ssr::service::registry::index::RegistryIndex;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -16,6 +17,8 @@ pub struct AppState {
     /// Backend and location of `db`, for display (no credentials).
     pub database_info: DatabaseInfo,
     pub started_at: Instant,
+    /// The registry list's in-memory index (see `service::registry::index`).
+    pub registry_index: RegistryIndex,
 }
 
 /// The state provided as context by the router; an error (not a panic) if it is missing.

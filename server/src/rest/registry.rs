@@ -88,7 +88,9 @@ async fn list(
     params: Result<Query<VariableQuery>, QueryRejection>,
 ) -> ApiResult<Json<app::model::registry::Page<Variable>>> {
     let params = query_params(params)?;
-    Ok(Json(query::list_variables(&state.db, &params).await?))
+    Ok(Json(
+        query::list_variables(&state.db, &state.registry_index, &params).await?,
+    ))
 }
 
 async fn read(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
@@ -220,7 +222,7 @@ async fn preferred_path(
 
 async fn categories(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({ "items": query::categories(&state.db).await? }),
+        json!({ "items": query::categories(&state.db, &state.registry_index).await? }),
     ))
 }
 
@@ -235,7 +237,7 @@ async fn locators(
 ) -> ApiResult<Json<serde_json::Value>> {
     let params = query_params(params)?;
     Ok(Json(
-        json!({ "items": query::locators(&state.db, params.category).await? }),
+        json!({ "items": query::locators(&state.db, &state.registry_index, params.category).await? }),
     ))
 }
 

@@ -83,6 +83,7 @@ pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
         db: test_db.db.clone(),
         database_info: test_db.target.info.clone(),
         started_at: std::time::Instant::now(),
+        registry_index: Default::default(),
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait,
 };
 
 use super::definition::{self, DesiredPath, DesiredVariable};
@@ -103,38 +103,62 @@ struct Existing {
     memory_paths: HashMap<i64, Vec<ExistingPath>>,
 }
 
+/// Rows per read when loading the registry for a diff: bounded so a 100k-variable registry is
+/// never held twice (once as driver rows, once as models) at the same time.
+const LOAD_CHUNK: u64 = 10_000;
+
 impl Existing {
     async fn load(txn: &DatabaseTransaction) -> Result<Self, AppError> {
-        let variables = system_variable::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|v| (v.name.clone(), v))
-            .collect();
+        let mut variables = HashMap::new();
+        let mut after = 0i64;
+        loop {
+            let chunk = system_variable::Entity::find()
+                .filter(system_variable::Column::Id.gt(after))
+                .order_by_asc(system_variable::Column::Id)
+                .limit(LOAD_CHUNK)
+                .all(txn)
+                .await?;
+            let Some(last) = chunk.last() else { break };
+            after = last.id;
+            variables.extend(chunk.into_iter().map(|v| (v.name.clone(), v)));
+        }
+
         let mut memory_paths: HashMap<i64, Vec<ExistingPath>> = HashMap::new();
-        // Only the columns the diff needs: re-imports read every memory path.
-        let paths: Vec<(i64, i64, String, bool)> = variable_access_path::Entity::find()
-            .select_only()
-            .column(variable_access_path::Column::Id)
-            .column(variable_access_path::Column::VariableId)
-            .column(variable_access_path::Column::Reference)
-            .column(variable_access_path::Column::Active)
-            .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset.as_str()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        for (id, variable_id, text, active) in paths {
-            let reference: MemoryOffsetRef = serde_json::from_str(&text).map_err(|e| {
-                AppError::Internal(format!("stored reference of path {id} is invalid: {e}"))
-            })?;
-            memory_paths
-                .entry(variable_id)
-                .or_default()
-                .push(ExistingPath {
-                    id,
-                    active,
-                    reference,
-                });
+        let mut after = 0i64;
+        loop {
+            // Only the columns the diff needs: re-imports read every memory path.
+            let chunk: Vec<(i64, i64, String, bool)> = variable_access_path::Entity::find()
+                .select_only()
+                .column(variable_access_path::Column::Id)
+                .column(variable_access_path::Column::VariableId)
+                .column(variable_access_path::Column::Reference)
+                .column(variable_access_path::Column::Active)
+                .filter(variable_access_path::Column::Id.gt(after))
+                .filter(
+                    variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset.as_str()),
+                )
+                .order_by_asc(variable_access_path::Column::Id)
+                .limit(LOAD_CHUNK)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            let Some(&(last, ..)) = chunk.last() else {
+                break;
+            };
+            after = last;
+            for (id, variable_id, text, active) in chunk {
+                let reference: MemoryOffsetRef = serde_json::from_str(&text).map_err(|e| {
+                    AppError::Internal(format!("stored reference of path {id} is invalid: {e}"))
+                })?;
+                memory_paths
+                    .entry(variable_id)
+                    .or_default()
+                    .push(ExistingPath {
+                        id,
+                        active,
+                        reference,
+                    });
+            }
         }
         Ok(Existing {
             variables,
@@ -402,6 +426,38 @@ where
     Ok(())
 }
 
+/// Runs the statements in order, building each next one while the database runs the current one:
+/// SQLite executes on its own worker thread (PostgreSQL in its server process), so on two cores
+/// statement building and execution overlap instead of taking turns.
+async fn execute_pipelined(
+    txn: &DatabaseTransaction,
+    mut statements: impl Iterator<Item = Statement>,
+) -> Result<(), AppError> {
+    let mut current = statements.next();
+    while let Some(statement) = current {
+        // `join!` polls the execution first (it hands the statement to the driver and waits),
+        // then builds the next statement on this thread in the meantime.
+        let (executed, next) =
+            tokio::join!(txn.execute_raw(statement), async { statements.next() });
+        executed?;
+        current = next;
+    }
+    Ok(())
+}
+
+/// The id the next new variable gets. Only valid under the version lock (see `versions::lock`),
+/// which every registry writer takes before inserting.
+async fn next_variable_id(txn: &DatabaseTransaction) -> Result<i64, AppError> {
+    let max: Option<i64> = system_variable::Entity::find()
+        .select_only()
+        .column_as(system_variable::Column::Id.max(), "max_id")
+        .into_tuple()
+        .one(txn)
+        .await?
+        .flatten();
+    Ok(max.unwrap_or(0) + 1)
+}
+
 /// Which variable a change-log row belongs to and the versions it records.
 #[derive(Clone, Copy)]
 struct Stamp {
@@ -475,8 +531,9 @@ async fn apply(
         v
     };
 
-    // New variables, a batch at a time so memory stays flat: rows first, then their ids, then
-    // their paths and log rows. Each variable takes a version, then each of its paths one.
+    // New variables. Each takes a version, then each of its paths one. Their ids are assigned
+    // here (the version lock keeps every other registry writer out until commit), so every
+    // INSERT can be built before the previous one has run: see `execute_pipelined`.
     let new_variables: Vec<&DesiredVariable> = plan
         .changes
         .iter()
@@ -485,8 +542,9 @@ async fn apply(
             VariableChange::Changed { .. } => None,
         })
         .collect();
-    for batch in new_variables.chunks(INSERT_CHUNK) {
-        let versions: Vec<i64> = batch
+    if !new_variables.is_empty() {
+        let first_id = next_variable_id(txn).await?;
+        let versions: Vec<i64> = new_variables
             .iter()
             .map(|wanted| {
                 let version = take();
@@ -496,81 +554,94 @@ async fn apply(
                 version
             })
             .collect();
-        let rows =
-            batch
-                .iter()
-                .zip(&versions)
-                .map(|(wanted, version)| system_variable::ActiveModel {
-                    id: NotSet,
-                    name: Set(wanted.name.clone()),
-                    display_name: Set(wanted.display_name.clone()),
-                    units: Set(wanted.units.clone()),
-                    description: Set(wanted.description.clone()),
-                    category: Set(wanted.category.as_str().to_string()),
-                    locator: Set(wanted.locator.clone()),
-                    variable_version: Set(1),
-                    system_version: Set(*version),
-                    last_updated: Set(now),
-                    source_system: Set(options.source.clone()),
-                    deleted: Set(false),
-                });
-        insert_chunks(txn, rows.collect()).await?;
-        let ids: HashMap<String, i64> = system_variable::Entity::find()
-            .select_only()
-            .column(system_variable::Column::Name)
-            .column(system_variable::Column::Id)
-            .filter(system_variable::Column::Name.is_in(batch.iter().map(|w| w.name.as_str())))
-            .into_tuple::<(String, i64)>()
-            .all(txn)
-            .await?
-            .into_iter()
+        // (variable index, path index) of every new path, and of every log row (None: "created").
+        let new_paths: Vec<(usize, usize)> = new_variables
+            .iter()
+            .enumerate()
+            .flat_map(|(v, wanted)| (0..wanted.paths.len()).map(move |p| (v, p)))
             .collect();
-        let mut paths = Vec::new();
-        let mut logs = Vec::new();
-        for (wanted, version) in batch.iter().zip(&versions) {
-            let id = ids[&wanted.name];
-            let created = FieldChange {
-                field: "name".into(),
-                old: None,
-                new: Some(wanted.name.clone()),
-            };
-            let stamp = Stamp {
-                variable_id: id,
-                variable_version: 1,
-                system_version: *version,
-            };
-            logs.push(log_row(
-                stamp,
-                None,
-                "created",
-                Some(&created),
-                options,
-                now,
-            ));
-            for (i, path) in wanted.paths.iter().enumerate() {
-                let path_version = version + 1 + i as i64;
-                paths.push(path_row(id, path, path_version, now));
-                let added = FieldChange {
-                    field: path_field(&path.reference.table),
-                    old: None,
-                    new: Some(canonical(&path.reference)),
-                };
+        let new_logs: Vec<(usize, Option<usize>)> = new_variables
+            .iter()
+            .enumerate()
+            .flat_map(|(v, wanted)| {
+                std::iter::once((v, None)).chain((0..wanted.paths.len()).map(move |p| (v, Some(p))))
+            })
+            .collect();
+        let backend = txn.get_database_backend();
+        let id_of = |v: usize| first_id + v as i64;
+
+        let variable_inserts = new_variables
+            .chunks(INSERT_CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let rows = chunk.iter().enumerate().map(|(i, wanted)| {
+                    let v = c * INSERT_CHUNK + i;
+                    system_variable::ActiveModel {
+                        id: Set(id_of(v)),
+                        name: Set(wanted.name.clone()),
+                        display_name: Set(wanted.display_name.clone()),
+                        units: Set(wanted.units.clone()),
+                        description: Set(wanted.description.clone()),
+                        category: Set(wanted.category.as_str().to_string()),
+                        locator: Set(wanted.locator.clone()),
+                        variable_version: Set(1),
+                        system_version: Set(versions[v]),
+                        last_updated: Set(now),
+                        source_system: Set(options.source.clone()),
+                        deleted: Set(false),
+                    }
+                });
+                system_variable::Entity::insert_many(rows).build(backend)
+            });
+        let path_inserts = new_paths.chunks(INSERT_CHUNK).map(|chunk| {
+            let rows = chunk.iter().map(|&(v, p)| {
+                let path = &new_variables[v].paths[p];
+                path_row(id_of(v), path, versions[v] + 1 + p as i64, now)
+            });
+            variable_access_path::Entity::insert_many(rows).build(backend)
+        });
+        let log_inserts = new_logs.chunks(INSERT_CHUNK).map(|chunk| {
+            let rows = chunk.iter().map(|&(v, p)| {
+                let wanted = new_variables[v];
                 let stamp = Stamp {
-                    system_version: path_version,
-                    ..stamp
+                    variable_id: id_of(v),
+                    variable_version: 1,
+                    system_version: versions[v] + p.map_or(0, |p| 1 + p as i64),
                 };
-                logs.push(log_row(
-                    stamp,
-                    None,
-                    "path_added",
-                    Some(&added),
-                    options,
-                    now,
-                ));
-            }
+                let (change_type, change) = match p {
+                    None => (
+                        "created",
+                        FieldChange {
+                            field: "name".into(),
+                            old: None,
+                            new: Some(wanted.name.clone()),
+                        },
+                    ),
+                    Some(p) => {
+                        let reference = &wanted.paths[p].reference;
+                        (
+                            "path_added",
+                            FieldChange {
+                                field: path_field(&reference.table),
+                                old: None,
+                                new: Some(canonical(reference)),
+                            },
+                        )
+                    }
+                };
+                log_row(stamp, None, change_type, Some(&change), options, now)
+            });
+            variable_change_log::Entity::insert_many(rows).build(backend)
+        });
+        execute_pipelined(txn, variable_inserts.chain(path_inserts).chain(log_inserts)).await?;
+        if backend == DbBackend::Postgres {
+            // Explicit ids do not advance PostgreSQL's sequence: move it past them.
+            txn.execute_unprepared(
+                "SELECT setval(pg_get_serial_sequence('system_variables', 'id'), \
+                 (SELECT MAX(id) FROM system_variables))",
+            )
+            .await?;
         }
-        insert_chunks(txn, paths).await?;
-        insert_chunks(txn, logs).await?;
     }
 
     // Changed variables: few, so one UPDATE per row.

@@ -4,6 +4,7 @@
 pub mod definition;
 pub mod export;
 pub mod import;
+pub mod index;
 pub mod query;
 pub mod versions;
 pub mod write;

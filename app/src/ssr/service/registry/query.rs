@@ -4,17 +4,13 @@
 use std::collections::HashMap;
 
 use entity::{system_variable, variable_access_path, variable_change_log};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
+use super::index::{RegistryIndex, Snapshot};
 use crate::error::AppError;
 use crate::model::registry::{
     AccessPath, AccessType, Category, ChangeLogEntry, FacetCount, Page, Variable, VariableQuery,
-    locator_matches,
 };
 
 // ------------------------------------------------------------------ entity -> DTO
@@ -92,83 +88,6 @@ fn to_log_entry(model: variable_change_log::Model) -> ChangeLogEntry {
 
 // ------------------------------------------------------------------ lists
 
-/// Locators (of non-deleted variables) that match `pattern`, which may use `[*]`.
-async fn matching_locators<C: ConnectionTrait>(
-    db: &C,
-    pattern: &str,
-) -> Result<Vec<String>, AppError> {
-    if !pattern.contains("[*]") {
-        return Ok(vec![pattern.to_string()]);
-    }
-    let locators: Vec<String> = system_variable::Entity::find()
-        .select_only()
-        .column(system_variable::Column::Locator)
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(locators
-        .into_iter()
-        .filter(|l| locator_matches(pattern, l))
-        .collect())
-}
-
-/// `LIKE` pattern for a case-insensitive substring search, with `%`, `_` and `\` escaped.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-async fn list_condition<C: ConnectionTrait>(
-    db: &C,
-    query: &VariableQuery,
-) -> Result<Condition, AppError> {
-    use system_variable::Column;
-    let mut condition = Condition::all();
-    if !query.include_deleted {
-        condition = condition.add(Column::Deleted.eq(false));
-    }
-    if let Some(category) = query.category {
-        condition = condition.add(Column::Category.eq(category.as_str()));
-    }
-    if let Some(locator) = query.locator.as_deref().filter(|l| !l.is_empty()) {
-        condition = condition.add(Column::Locator.is_in(matching_locators(db, locator).await?));
-    }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = like_pattern(q);
-        let mut any = Condition::any();
-        for column in [Column::Name, Column::DisplayName, Column::Description] {
-            any = any.add(
-                Expr::expr(Func::lower(Expr::col(column)))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
-            );
-        }
-        condition = condition.add(any);
-    }
-    if let Some(access_type) = query.access_type {
-        condition = condition.add(
-            Column::Id.in_subquery(
-                Query::select()
-                    .column(variable_access_path::Column::VariableId)
-                    .from(variable_access_path::Entity)
-                    .and_where(variable_access_path::Column::AccessType.eq(access_type.as_str()))
-                    .and_where(variable_access_path::Column::Active.eq(true))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(since) = query.since_version {
-        // A path change also touches its variable's system_version (see the import and the
-        // write services), so this one column answers "changed since".
-        condition = condition.add(Column::SystemVersion.gt(since));
-    }
-    Ok(condition)
-}
-
 /// Active paths per variable id, ordered by priority (highest first).
 async fn paths_of<C: ConnectionTrait>(
     db: &C,
@@ -193,34 +112,48 @@ async fn paths_of<C: ConnectionTrait>(
     Ok(by_variable)
 }
 
+/// One page of the filtered list, in name order. The filtering runs on the in-memory index
+/// (brought up to date first); the page's rows and paths come from the database.
 pub async fn list_variables<C: ConnectionTrait>(
     db: &C,
+    index: &RegistryIndex,
     query: &VariableQuery,
 ) -> Result<Page<Variable>, AppError> {
-    let condition = list_condition(db, query).await?;
-    let select = system_variable::Entity::find().filter(condition);
-    let total = select.clone().count(db).await?;
-    let (page, per_page) = (query.page(), query.per_page());
-    let models = select
-        .order_by_asc(system_variable::Column::Name)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    page_of(db, &*index.current(db).await?, query).await
+}
+
+async fn page_of<C: ConnectionTrait>(
+    db: &C,
+    snapshot: &Snapshot,
+    query: &VariableQuery,
+) -> Result<Page<Variable>, AppError> {
+    let matches = snapshot.matches(query);
+    let mut models: HashMap<i64, system_variable::Model> = system_variable::Entity::find()
+        .filter(system_variable::Column::Id.is_in(matches.page_ids.iter().copied()))
         .all(db)
-        .await?;
-    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
-    let mut paths = paths_of(db, &ids, true).await?;
-    let items = models
+        .await?
         .into_iter()
-        .map(|model| {
-            let own = paths.remove(&model.id).unwrap_or_default();
-            let count = own.len() as u32;
-            to_variable(model, query.include_paths.then_some(own), count)
-        })
-        .collect::<Result<_, _>>()?;
+        .map(|m| (m.id, m))
+        .collect();
+    let mut paths = paths_of(db, &matches.page_ids, true).await?;
+    let mut items = Vec::with_capacity(matches.page_ids.len());
+    for id in &matches.page_ids {
+        // A variable is never hard-deleted, so every id the index holds has its row.
+        let model = models
+            .remove(id)
+            .ok_or_else(|| AppError::Internal(format!("variable id {id} vanished")))?;
+        let own = paths.remove(id).unwrap_or_default();
+        let count = own.len() as u32;
+        items.push(to_variable(
+            model,
+            query.include_paths.then_some(own),
+            count,
+        )?);
+    }
     Ok(Page {
-        total,
-        page,
-        per_page,
+        total: matches.total,
+        page: query.page(),
+        per_page: query.per_page(),
         items,
     })
 }
@@ -286,52 +219,20 @@ pub async fn history<C: ConnectionTrait>(
 }
 
 /// Variables per category (non-deleted), every category listed.
-pub async fn categories<C: ConnectionTrait>(db: &C) -> Result<Vec<FacetCount>, AppError> {
-    let counts: HashMap<String, i64> = system_variable::Entity::find()
-        .select_only()
-        .column(system_variable::Column::Category)
-        .column_as(system_variable::Column::Id.count(), "count")
-        .filter(system_variable::Column::Deleted.eq(false))
-        .group_by(system_variable::Column::Category)
-        .into_tuple::<(String, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(Category::ALL
-        .iter()
-        .map(|c| FacetCount {
-            value: c.as_str().to_string(),
-            count: counts.get(c.as_str()).copied().unwrap_or(0) as u64,
-        })
-        .collect())
+pub async fn categories<C: ConnectionTrait>(
+    db: &C,
+    index: &RegistryIndex,
+) -> Result<Vec<FacetCount>, AppError> {
+    Ok(index.current(db).await?.categories())
 }
 
 /// Locators with their variable counts, optionally within one category.
 pub async fn locators<C: ConnectionTrait>(
     db: &C,
+    index: &RegistryIndex,
     category: Option<Category>,
 ) -> Result<Vec<FacetCount>, AppError> {
-    let mut select = system_variable::Entity::find()
-        .select_only()
-        .column(system_variable::Column::Locator)
-        .column_as(system_variable::Column::Id.count(), "count")
-        .filter(system_variable::Column::Deleted.eq(false))
-        .group_by(system_variable::Column::Locator)
-        .order_by_asc(system_variable::Column::Locator);
-    if let Some(category) = category {
-        select = select.filter(system_variable::Column::Category.eq(category.as_str()));
-    }
-    Ok(select
-        .into_tuple::<(String, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(value, count)| FacetCount {
-            value,
-            count: count as u64,
-        })
-        .collect())
+    Ok(index.current(db).await?.locators(category))
 }
 
 /// Which path to use for a variable.
@@ -500,12 +401,14 @@ pub async fn changes_since<C: ConnectionTrait>(
 /// The Registry page's data in one call: the page of variables plus the facets.
 pub async fn listing<C: ConnectionTrait>(
     db: &C,
+    index: &RegistryIndex,
     query: &VariableQuery,
 ) -> Result<crate::api::registry::RegistryListing, AppError> {
+    let snapshot = index.current(db).await?;
     Ok(crate::api::registry::RegistryListing {
-        page: list_variables(db, query).await?,
-        categories: categories(db).await?,
-        locators: locators(db, query.category).await?,
-        system_version: crate::ssr::service::system::system_version_of(db).await?,
+        page: page_of(db, &snapshot, query).await?,
+        categories: snapshot.categories(),
+        locators: snapshot.locators(query.category),
+        system_version: snapshot.version(),
     })
 }

@@ -1,0 +1,445 @@
+//! `RegistryIndex`: an in-memory copy of the columns the registry list filters on, so filtered
+//! lists, text search and facet counts answer in milliseconds at 100,000 variables.
+//!
+//! Why in memory: a substring search over name, display name and description cannot use a B-tree
+//! index, and SQLite's full-text extensions differ from PostgreSQL's. The registry changes rarely
+//! and every change takes a new global system version, so the copy follows the database by
+//! version: each query first reads the current system version (one indexed row) and, if it moved,
+//! reloads only the variables whose `system_version` is newer (a path change also stamps its
+//! variable, see the import and write services). It therefore stays correct when another process
+//! (the CLI importer, a second console) writes to the same database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use entity::{system_variable, variable_access_path};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use tokio::sync::Mutex;
+
+use crate::error::AppError;
+use crate::model::registry::{AccessType, Category, FacetCount, VariableQuery, locator_matches};
+use crate::ssr::service::system::system_version_of;
+
+/// Shared by every request of one server (cheap to clone).
+#[derive(Clone, Default)]
+pub struct RegistryIndex {
+    snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
+}
+
+/// One variable as the list sees it.
+#[derive(Clone)]
+struct Entry {
+    id: i64,
+    name: String,
+    /// Lower-cased name, display name and description, one per line, for substring search.
+    search_text: String,
+    category: Category,
+    /// Index into `Snapshot::locators`.
+    locator: u32,
+    deleted: bool,
+    system_version: i64,
+    /// Bit `access_type_bit(t)` is set when the variable has an active path of type `t`.
+    access_types: u8,
+}
+
+/// The registry's list columns at one system version, sorted by name (byte order).
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    version: i64,
+    entries: Vec<Entry>,
+    /// Interned locators; entries refer to them by index.
+    locators: Vec<String>,
+    locator_ids: HashMap<String, u32>,
+}
+
+/// The ids of one page of a filtered list, in list order, and how many variables matched.
+pub struct Matches {
+    pub total: u64,
+    pub page_ids: Vec<i64>,
+}
+
+fn access_type_bit(access_type: AccessType) -> u8 {
+    match access_type {
+        AccessType::MemoryOffset => 1,
+        AccessType::Modbus => 2,
+        AccessType::Can => 4,
+        AccessType::Rs485 => 8,
+    }
+}
+
+fn search_text(name: &str, display_name: &str, description: &str) -> String {
+    format!("{name}\n{display_name}\n{description}").to_lowercase()
+}
+
+/// Rows per read while loading.
+const LOAD_CHUNK: u64 = 10_000;
+
+/// The columns read for each variable.
+type Row = (i64, String, String, String, String, String, bool, i64);
+
+impl RegistryIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The snapshot at the database's current system version, brought up to date if needed.
+    pub async fn current<C: ConnectionTrait>(&self, db: &C) -> Result<Arc<Snapshot>, AppError> {
+        let mut guard = self.snapshot.lock().await;
+        // Read the version before the rows: a commit landing in between is then picked up again
+        // next time (re-applying a row is harmless), never missed.
+        let version = system_version_of(db).await?;
+        match guard.as_mut() {
+            Some(snapshot) if snapshot.version == version => {}
+            Some(snapshot) if snapshot.version < version => {
+                let since = snapshot.version;
+                Arc::make_mut(snapshot).catch_up(db, since, version).await?;
+            }
+            // First use, or the counter went back (a re-created database): load everything.
+            _ => {
+                let mut fresh = Snapshot::default();
+                fresh.catch_up(db, -1, version).await?;
+                *guard = Some(Arc::new(fresh));
+            }
+        }
+        Ok(guard.clone().expect("snapshot was just loaded"))
+    }
+}
+
+impl Snapshot {
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Applies every variable changed after `since` (all of them when `since` is -1).
+    async fn catch_up<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        since: i64,
+        version: i64,
+    ) -> Result<(), AppError> {
+        use system_variable::Column;
+        let mut positions: HashMap<i64, usize> = if since < 0 {
+            HashMap::new()
+        } else {
+            self.entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.id, i))
+                .collect()
+        };
+        let mut added = false;
+        // Read in id-ordered chunks so a full load never holds all driver rows at once.
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<Row> = system_variable::Entity::find()
+                .select_only()
+                .columns([
+                    Column::Id,
+                    Column::Name,
+                    Column::DisplayName,
+                    Column::Description,
+                    Column::Category,
+                    Column::Locator,
+                    Column::Deleted,
+                    Column::SystemVersion,
+                ])
+                .filter(Column::SystemVersion.gt(since))
+                .filter(Column::Id.gt(after))
+                .order_by_asc(Column::Id)
+                .limit(LOAD_CHUNK)
+                .into_tuple()
+                .all(db)
+                .await?;
+            let Some(&(last, ..)) = rows.last() else {
+                break;
+            };
+            after = last;
+            let access_types = active_access_types(db, &rows).await?;
+            for (id, name, display_name, description, category, locator, deleted, version) in rows {
+                let category = Category::parse(&category).ok_or_else(|| {
+                    AppError::Internal(format!("variable {name:?} has category {category:?}"))
+                })?;
+                let entry = Entry {
+                    id,
+                    search_text: search_text(&name, &display_name, &description),
+                    name,
+                    category,
+                    locator: self.intern(locator),
+                    deleted,
+                    system_version: version,
+                    access_types: access_types.get(&id).copied().unwrap_or(0),
+                };
+                match positions.get(&id) {
+                    // Names never change, so an updated entry keeps its place in the order.
+                    Some(&at) => self.entries[at] = entry,
+                    None => {
+                        positions.insert(id, self.entries.len());
+                        self.entries.push(entry);
+                        added = true;
+                    }
+                }
+            }
+        }
+        if added {
+            self.entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        }
+        self.version = version;
+        Ok(())
+    }
+
+    fn intern(&mut self, locator: String) -> u32 {
+        if let Some(&id) = self.locator_ids.get(&locator) {
+            return id;
+        }
+        let id = self.locators.len() as u32;
+        self.locator_ids.insert(locator.clone(), id);
+        self.locators.push(locator);
+        id
+    }
+
+    /// Locator ids that a filter value selects: one exact locator, or all that match a `[*]`
+    /// pattern.
+    fn locator_filter(&self, pattern: &str) -> Vec<bool> {
+        self.locators
+            .iter()
+            .map(|l| {
+                if pattern.contains("[*]") {
+                    locator_matches(pattern, l)
+                } else {
+                    l == pattern
+                }
+            })
+            .collect()
+    }
+
+    /// Filters, counts and pages the list exactly as the SQL list did: name order, page 1-based.
+    pub fn matches(&self, query: &VariableQuery) -> Matches {
+        let locator_ok = query
+            .locator
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .map(|pattern| self.locator_filter(pattern));
+        let needle = query
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase);
+        let finder = needle.as_deref().map(memchr::memmem::Finder::new);
+        let access_bit = query.access_type.map(access_type_bit);
+
+        let first = (query.page() - 1) * query.per_page();
+        let mut total = 0u64;
+        let mut page_ids = Vec::new();
+        for entry in &self.entries {
+            let keep = (query.include_deleted || !entry.deleted)
+                && query.category.is_none_or(|c| entry.category == c)
+                && locator_ok
+                    .as_ref()
+                    .is_none_or(|ok| ok[entry.locator as usize])
+                && access_bit.is_none_or(|bit| entry.access_types & bit != 0)
+                && query.since_version.is_none_or(|v| entry.system_version > v)
+                && finder
+                    .as_ref()
+                    .is_none_or(|f| f.find(entry.search_text.as_bytes()).is_some());
+            if !keep {
+                continue;
+            }
+            if total >= first && (page_ids.len() as u64) < query.per_page() {
+                page_ids.push(entry.id);
+            }
+            total += 1;
+        }
+        Matches { total, page_ids }
+    }
+
+    /// Variables per category (not deleted), every category listed.
+    pub fn categories(&self) -> Vec<FacetCount> {
+        Category::ALL
+            .iter()
+            .map(|&category| FacetCount {
+                value: category.as_str().to_string(),
+                count: self
+                    .entries
+                    .iter()
+                    .filter(|e| !e.deleted && e.category == category)
+                    .count() as u64,
+            })
+            .collect()
+    }
+
+    /// Locators with their variable counts (not deleted), optionally within one category,
+    /// in locator order.
+    pub fn locators(&self, category: Option<Category>) -> Vec<FacetCount> {
+        let mut counts = vec![0u64; self.locators.len()];
+        for entry in &self.entries {
+            if !entry.deleted && category.is_none_or(|c| entry.category == c) {
+                counts[entry.locator as usize] += 1;
+            }
+        }
+        let mut facets: Vec<FacetCount> = counts
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, count)| count > 0)
+            .map(|(id, count)| FacetCount {
+                value: self.locators[id].clone(),
+                count,
+            })
+            .collect();
+        facets.sort_by(|a, b| a.value.cmp(&b.value));
+        facets
+    }
+}
+
+/// Access types of the active paths of the variables in `rows` (one chunk, so the id list stays
+/// under both databases' bound-parameter limits).
+async fn active_access_types<C: ConnectionTrait>(
+    db: &C,
+    rows: &[Row],
+) -> Result<HashMap<i64, u8>, AppError> {
+    use variable_access_path::Column;
+    let found: Vec<(i64, String)> = variable_access_path::Entity::find()
+        .select_only()
+        .columns([Column::VariableId, Column::AccessType])
+        .filter(Column::Active.eq(true))
+        .filter(Column::VariableId.is_in(rows.iter().map(|row| row.0)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut types = HashMap::new();
+    merge_access_types(&mut types, found);
+    Ok(types)
+}
+
+fn merge_access_types(types: &mut HashMap<i64, u8>, found: Vec<(i64, String)>) {
+    for (variable_id, access_type) in found {
+        if let Some(access_type) = AccessType::parse(&access_type) {
+            *types.entry(variable_id).or_default() |= access_type_bit(access_type);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, name: &str, category: Category, locator: u32, types: u8) -> Entry {
+        Entry {
+            id,
+            name: name.into(),
+            search_text: search_text(name, &format!("Display {id}"), "Some Description"),
+            category,
+            locator,
+            deleted: false,
+            system_version: id,
+            access_types: types,
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot::default();
+        s.intern("rbms.rack[1].module[1]".into());
+        s.intern("rbms.rack[2].module[1]".into());
+        s.intern("system.global".into());
+        s.entries = vec![
+            entry(1, "a_voltage", Category::Oper, 0, 1),
+            entry(2, "b_voltage", Category::Oper, 1, 1 | 2),
+            entry(3, "c_limit", Category::Prot, 2, 2),
+            Entry {
+                deleted: true,
+                ..entry(4, "d_gone", Category::Oper, 2, 0)
+            },
+        ];
+        s
+    }
+
+    fn ids(s: &Snapshot, query: VariableQuery) -> (u64, Vec<i64>) {
+        let m = s.matches(&query);
+        (m.total, m.page_ids)
+    }
+
+    #[test]
+    fn filters_combine_and_deleted_are_hidden_unless_asked() {
+        let s = snapshot();
+        assert_eq!(ids(&s, VariableQuery::default()), (3, vec![1, 2, 3]));
+        let deleted_too = VariableQuery {
+            include_deleted: true,
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, deleted_too), (4, vec![1, 2, 3, 4]));
+        let oper_modbus = VariableQuery {
+            category: Some(Category::Oper),
+            access_type: Some(AccessType::Modbus),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, oper_modbus), (1, vec![2]));
+        let wildcard = VariableQuery {
+            locator: Some("rbms.rack[*].module[1]".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, wildcard), (2, vec![1, 2]));
+        let since = VariableQuery {
+            since_version: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, since), (2, vec![2, 3]));
+    }
+
+    #[test]
+    fn search_is_case_insensitive_over_all_three_texts() {
+        let s = snapshot();
+        let by_name = VariableQuery {
+            q: Some("VOLT".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, by_name), (2, vec![1, 2]));
+        let by_display = VariableQuery {
+            q: Some(" display 3 ".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, by_display), (1, vec![3]));
+        let by_description = VariableQuery {
+            q: Some("some desc".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, by_description).0, 3);
+    }
+
+    #[test]
+    fn paging_counts_everything_and_returns_one_page() {
+        let s = snapshot();
+        let second = VariableQuery {
+            page: Some(2),
+            per_page: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(ids(&s, second), (3, vec![3]));
+    }
+
+    #[test]
+    fn facets_count_live_variables() {
+        let s = snapshot();
+        let categories: Vec<(String, u64)> = s
+            .categories()
+            .into_iter()
+            .map(|f| (f.value, f.count))
+            .collect();
+        assert_eq!(
+            categories,
+            vec![
+                ("config".to_string(), 0),
+                ("prot".to_string(), 1),
+                ("oper".to_string(), 2)
+            ]
+        );
+        let oper: Vec<String> = s
+            .locators(Some(Category::Oper))
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(
+            oper,
+            vec!["rbms.rack[1].module[1]", "rbms.rack[2].module[1]"]
+        );
+    }
+}
