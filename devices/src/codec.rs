@@ -1,0 +1,379 @@
+//! Turning register words into engineering values and back: data types, word order, scale and
+//! offset, bit fields and arrays.
+//!
+//! An engineering value is `raw * scale + offset`. Values travel as `f64`; a `u64` above 2^53
+//! loses precision that way, so `decode_u64` / `encode_u64` give the exact integer path.
+
+use crate::error::DeviceError;
+use crate::types::{DataType, WordOrder};
+
+/// Words in most-significant-first order, whatever order they have on the wire.
+fn to_big_endian(words: &[u16], order: WordOrder) -> Vec<u16> {
+    match order {
+        WordOrder::BigEndian => words.to_vec(),
+        WordOrder::LittleEndian => words.iter().rev().copied().collect(),
+    }
+}
+
+fn from_big_endian(mut words: Vec<u16>, order: WordOrder) -> Vec<u16> {
+    if order == WordOrder::LittleEndian {
+        words.reverse();
+    }
+    words
+}
+
+fn check_len(words: &[u16], data_type: DataType) -> Result<(), DeviceError> {
+    let want = data_type.registers() as usize;
+    if words.len() != want {
+        return Err(DeviceError::Decode(format!(
+            "{data_type:?} needs {want} register(s), got {}",
+            words.len()
+        )));
+    }
+    Ok(())
+}
+
+fn join(words: &[u16]) -> u64 {
+    words
+        .iter()
+        .fold(0u64, |acc, &w| (acc << 16) | u64::from(w))
+}
+
+fn split(value: u64, count: usize) -> Vec<u16> {
+    (0..count)
+        .rev()
+        .map(|i| (value >> (16 * i)) as u16)
+        .collect()
+}
+
+/// The raw (unscaled) value of one data type held in `words`.
+pub fn decode_raw(
+    words: &[u16],
+    data_type: DataType,
+    order: WordOrder,
+) -> Result<f64, DeviceError> {
+    check_len(words, data_type)?;
+    let be = to_big_endian(words, order);
+    let bits = join(&be);
+    Ok(match data_type {
+        DataType::Bool => f64::from(u8::from(bits != 0)),
+        DataType::U16 => bits as u16 as f64,
+        DataType::I16 => bits as u16 as i16 as f64,
+        DataType::U32 => bits as u32 as f64,
+        DataType::I32 => bits as u32 as i32 as f64,
+        DataType::F32 => f64::from(f32::from_bits(bits as u32)),
+        DataType::U64 => bits as f64,
+    })
+}
+
+/// The engineering value held in `words`: `raw * scale + offset`.
+pub fn decode(
+    words: &[u16],
+    data_type: DataType,
+    order: WordOrder,
+    scale: f64,
+    offset: f64,
+) -> Result<f64, DeviceError> {
+    Ok(decode_raw(words, data_type, order)? * scale + offset)
+}
+
+/// The raw range a data type can carry (for integer types; `f32` is its finite range).
+pub fn raw_range(data_type: DataType) -> (f64, f64) {
+    match data_type {
+        DataType::Bool => (0.0, 1.0),
+        DataType::U16 => (0.0, f64::from(u16::MAX)),
+        DataType::I16 => (f64::from(i16::MIN), f64::from(i16::MAX)),
+        DataType::U32 => (0.0, f64::from(u32::MAX)),
+        DataType::I32 => (f64::from(i32::MIN), f64::from(i32::MAX)),
+        DataType::F32 => (f64::from(f32::MIN), f64::from(f32::MAX)),
+        DataType::U64 => (0.0, u64::MAX as f64),
+    }
+}
+
+/// The words that carry the engineering value `value`, or a refusal naming the limits.
+pub fn encode(
+    value: f64,
+    data_type: DataType,
+    order: WordOrder,
+    scale: f64,
+    offset: f64,
+) -> Result<Vec<u16>, DeviceError> {
+    if !value.is_finite() {
+        return Err(DeviceError::Refused(format!("{value} is not a number")));
+    }
+    if scale == 0.0 || !scale.is_finite() {
+        return Err(DeviceError::Refused(format!(
+            "scale {scale} cannot be inverted"
+        )));
+    }
+    let raw = (value - offset) / scale;
+    let raw = if data_type == DataType::F32 {
+        raw
+    } else {
+        raw.round()
+    };
+    let (low, high) = raw_range(data_type);
+    if raw < low || raw > high {
+        let (value_low, value_high) = engineering_range(data_type, scale, offset);
+        return Err(DeviceError::Refused(format!(
+            "{value} is out of range for {data_type:?} with scale {scale} and offset {offset} \
+             ({value_low}..={value_high})"
+        )));
+    }
+    let bits: u64 = match data_type {
+        DataType::Bool => u64::from(raw != 0.0),
+        DataType::U16 => raw as u16 as u64,
+        DataType::I16 => raw as i16 as u16 as u64,
+        DataType::U32 => raw as u32 as u64,
+        DataType::I32 => raw as i32 as u32 as u64,
+        DataType::F32 => u64::from((raw as f32).to_bits()),
+        DataType::U64 => raw as u64,
+    };
+    Ok(from_big_endian(
+        split(bits, data_type.registers() as usize),
+        order,
+    ))
+}
+
+/// The engineering values a data type can carry with this scale and offset, lowest first.
+pub fn engineering_range(data_type: DataType, scale: f64, offset: f64) -> (f64, f64) {
+    let (low, high) = raw_range(data_type);
+    let (a, b) = (low * scale + offset, high * scale + offset);
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// The smallest step between two engineering values the encoding can tell apart; read-back
+/// comparisons allow half of it.
+pub fn resolution(data_type: DataType, scale: f64) -> f64 {
+    match data_type {
+        // f32 keeps about 7 significant digits; the step is relative, so callers compare
+        // with a relative tolerance of this size.
+        DataType::F32 => f64::from(f32::EPSILON),
+        _ => scale.abs(),
+    }
+}
+
+/// Whether a read-back value matches what was written, within the encoding's resolution.
+pub fn same_value(written: f64, read: f64, data_type: DataType, scale: f64) -> bool {
+    let step = resolution(data_type, scale);
+    match data_type {
+        DataType::F32 => (written - read).abs() <= step * written.abs().max(1.0),
+        _ => (written - read).abs() <= step / 2.0 + f64::EPSILON * written.abs(),
+    }
+}
+
+/// Exact `u64` from four words (no `f64` on the way).
+pub fn decode_u64(words: &[u16], order: WordOrder) -> Result<u64, DeviceError> {
+    check_len(words, DataType::U64)?;
+    Ok(join(&to_big_endian(words, order)))
+}
+
+/// Exact four words for a `u64`.
+pub fn encode_u64(value: u64, order: WordOrder) -> Vec<u16> {
+    from_big_endian(split(value, 4), order)
+}
+
+/// `width` bits of `word` starting at bit `first_bit` (bit 0 = least significant).
+pub fn decode_bits(word: u16, first_bit: u8, width: u8) -> Result<u16, DeviceError> {
+    let mask = bit_mask(first_bit, width)?;
+    Ok((word & mask) >> first_bit)
+}
+
+/// `old` with `width` bits at `first_bit` replaced by `value` (read-modify-write of a bit field).
+pub fn encode_bits(old: u16, first_bit: u8, width: u8, value: u16) -> Result<u16, DeviceError> {
+    let mask = bit_mask(first_bit, width)?;
+    if u32::from(value) >= 1u32 << width {
+        return Err(DeviceError::Refused(format!(
+            "{value} does not fit in {width} bit(s)"
+        )));
+    }
+    Ok((old & !mask) | ((value << first_bit) & mask))
+}
+
+fn bit_mask(first_bit: u8, width: u8) -> Result<u16, DeviceError> {
+    if width == 0 || u32::from(first_bit) + u32::from(width) > 16 {
+        return Err(DeviceError::Refused(format!(
+            "bit field {first_bit}+{width} does not fit in a 16-bit register"
+        )));
+    }
+    Ok((((1u32 << width) - 1) << first_bit) as u16)
+}
+
+/// `num` consecutive values of one type.
+pub fn decode_array(
+    words: &[u16],
+    data_type: DataType,
+    order: WordOrder,
+    num: usize,
+    scale: f64,
+    offset: f64,
+) -> Result<Vec<f64>, DeviceError> {
+    let width = data_type.registers() as usize;
+    if words.len() != width * num {
+        return Err(DeviceError::Decode(format!(
+            "{num} × {data_type:?} needs {} registers, got {}",
+            width * num,
+            words.len()
+        )));
+    }
+    words
+        .chunks(width)
+        .map(|element| decode(element, data_type, order, scale, offset))
+        .collect()
+}
+
+/// The words for consecutive values of one type.
+pub fn encode_array(
+    values: &[f64],
+    data_type: DataType,
+    order: WordOrder,
+    scale: f64,
+    offset: f64,
+) -> Result<Vec<u16>, DeviceError> {
+    let mut words = Vec::with_capacity(values.len() * data_type.registers() as usize);
+    for (i, &value) in values.iter().enumerate() {
+        let element = encode(value, data_type, order, scale, offset)
+            .map_err(|e| DeviceError::Refused(format!("element {i}: {e}")))?;
+        words.extend(element);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TYPES: [DataType; 7] = [
+        DataType::Bool,
+        DataType::U16,
+        DataType::I16,
+        DataType::U32,
+        DataType::I32,
+        DataType::F32,
+        DataType::U64,
+    ];
+    const ORDERS: [WordOrder; 2] = [WordOrder::BigEndian, WordOrder::LittleEndian];
+
+    fn samples(data_type: DataType) -> Vec<f64> {
+        match data_type {
+            DataType::Bool => vec![0.0, 1.0],
+            DataType::U16 => vec![0.0, 1.0, 258.0, 65_535.0],
+            DataType::I16 => vec![-32_768.0, -1.0, 0.0, 12_345.0, 32_767.0],
+            DataType::U32 => vec![0.0, 65_536.0, 4_294_967_295.0],
+            DataType::I32 => vec![-2_147_483_648.0, -70_000.0, 0.0, 2_147_483_647.0],
+            DataType::F32 => vec![-1.5, 0.0, 3.25, 1.0e10],
+            DataType::U64 => vec![0.0, 4_294_967_296.0, 9_007_199_254_740_992.0],
+        }
+    }
+
+    #[test]
+    fn every_type_round_trips_in_both_word_orders() {
+        for data_type in TYPES {
+            for order in ORDERS {
+                for value in samples(data_type) {
+                    let words = encode(value, data_type, order, 1.0, 0.0).unwrap();
+                    assert_eq!(words.len(), data_type.registers() as usize);
+                    let back = decode(&words, data_type, order, 1.0, 0.0).unwrap();
+                    assert_eq!(back, value, "{data_type:?} {order:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scale_and_offset_round_trip_to_the_resolution() {
+        for order in ORDERS {
+            let words = encode(-12.3, DataType::I16, order, 0.1, 0.0).unwrap();
+            assert_eq!(words, vec![(-123i16) as u16]);
+            let back = decode(&words, DataType::I16, order, 0.1, 0.0).unwrap();
+            assert!(same_value(-12.3, back, DataType::I16, 0.1));
+            // Kelvin offset: 25 °C stored as 0.1 K.
+            let words = encode(25.0, DataType::U32, order, 0.1, -273.15).unwrap();
+            let back = decode(&words, DataType::U32, order, 0.1, -273.15).unwrap();
+            assert!((back - 25.0).abs() < 0.051, "{back}");
+        }
+    }
+
+    #[test]
+    fn word_order_puts_the_most_significant_word_where_it_says() {
+        let big = encode(
+            0x0001_0002 as f64,
+            DataType::U32,
+            WordOrder::BigEndian,
+            1.0,
+            0.0,
+        );
+        let little = encode(
+            0x0001_0002 as f64,
+            DataType::U32,
+            WordOrder::LittleEndian,
+            1.0,
+            0.0,
+        );
+        assert_eq!(big.unwrap(), vec![1, 2]);
+        assert_eq!(little.unwrap(), vec![2, 1]);
+        let f = encode(1.0, DataType::F32, WordOrder::BigEndian, 1.0, 0.0).unwrap();
+        assert_eq!(f, vec![0x3F80, 0x0000]);
+    }
+
+    #[test]
+    fn values_outside_the_type_are_refused_with_the_limits() {
+        let err = encode(40_000.0, DataType::I16, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
+        assert!(err.to_string().contains("-32768..=32767"), "{err}");
+        let err = encode(-0.6, DataType::U16, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
+        assert!(matches!(err, DeviceError::Refused(_)));
+        assert!(encode(f64::NAN, DataType::F32, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        assert!(encode(1.0, DataType::U16, WordOrder::BigEndian, 0.0, 0.0).is_err());
+        // 3276.7 fits an i16 at scale 0.1, 3276.8 does not.
+        assert!(encode(3276.7, DataType::I16, WordOrder::BigEndian, 0.1, 0.0).is_ok());
+        assert!(encode(3276.8, DataType::I16, WordOrder::BigEndian, 0.1, 0.0).is_err());
+    }
+
+    #[test]
+    fn short_input_is_a_decode_error() {
+        let err = decode(&[1], DataType::U32, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
+        assert_eq!(
+            err,
+            DeviceError::Decode("U32 needs 2 register(s), got 1".into())
+        );
+        assert!(
+            decode_array(&[1, 2, 3], DataType::U16, WordOrder::BigEndian, 2, 1.0, 0.0).is_err()
+        );
+    }
+
+    #[test]
+    fn u64_has_an_exact_path_above_two_to_the_53() {
+        let big = u64::MAX - 1;
+        for order in ORDERS {
+            assert_eq!(decode_u64(&encode_u64(big, order), order).unwrap(), big);
+        }
+        assert_eq!(encode_u64(1, WordOrder::BigEndian), vec![0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn bit_fields_read_and_replace_only_their_bits() {
+        let word = 0b1011_0110_0000_0001;
+        assert_eq!(decode_bits(word, 0, 1).unwrap(), 1);
+        assert_eq!(decode_bits(word, 9, 3).unwrap(), 0b011);
+        assert_eq!(decode_bits(word, 12, 4).unwrap(), 0b1011);
+        let replaced = encode_bits(word, 9, 3, 0b100).unwrap();
+        assert_eq!(replaced, 0b1011_1000_0000_0001);
+        assert!(encode_bits(word, 9, 3, 8).is_err());
+        assert!(decode_bits(word, 14, 3).is_err());
+    }
+
+    #[test]
+    fn arrays_decode_element_by_element() {
+        let values = [3.2, 3.3, 3.4];
+        let words = encode_array(&values, DataType::U16, WordOrder::BigEndian, 0.001, 0.0).unwrap();
+        assert_eq!(words, vec![3200, 3300, 3400]);
+        let back =
+            decode_array(&words, DataType::U16, WordOrder::BigEndian, 3, 0.001, 0.0).unwrap();
+        for (a, b) in values.iter().zip(&back) {
+            assert!(same_value(*a, *b, DataType::U16, 0.001));
+        }
+        let err =
+            encode_array(&[1.0, -1.0], DataType::U16, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
+        assert!(err.to_string().contains("element 1"), "{err}");
+    }
+}
