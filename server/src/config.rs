@@ -53,6 +53,8 @@ pub enum Command {
         #[command(subcommand)]
         target: crate::bench::BenchTarget,
     },
+    /// Run the built-in device simulator alone (inverter, BMS, meter; see devices/SIMULATOR.md).
+    Simulate(crate::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]

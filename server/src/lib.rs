@@ -8,3 +8,4 @@ pub mod http;
 pub mod registry_cli;
 pub mod rest;
 pub mod serve;
+pub mod simulate;

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
                 result
             }
             Some(Command::Bench { target }) => server::bench::run(target).await,
+            Some(Command::Simulate(args)) => server::simulate::run(&args).await,
         }
     });
     match result {

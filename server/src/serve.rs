@@ -95,7 +95,7 @@ pub async fn open_migrated(cli: &Cli) -> anyhow::Result<sea_orm::DatabaseConnect
 }
 
 /// Cancels `token` on the first SIGINT (Ctrl-C) or SIGTERM.
-async fn cancel_on_signal(token: CancellationToken) {
+pub(crate) async fn cancel_on_signal(token: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = match signal(SignalKind::terminate()) {
         Ok(stream) => stream,

@@ -207,3 +207,57 @@ fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
     };
     assert!(exit.success(), "exit after SIGTERM: {exit:?}");
 }
+
+#[test]
+fn simulate_serves_modbus_tcp_until_sigterm() {
+    use std::io::BufRead;
+    let mut child = powerdeck(&["simulate", "--tcp", "127.0.0.1:0"], "sqlite::memory:")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // "simulator: Modbus TCP on 127.0.0.1:PORT (unit 1 inverter, 2 BMS, 3 meter)"
+    let addr = first
+        .split_whitespace()
+        .nth(4)
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_string();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let soc = runtime.block_on(async {
+        let endpoint = devices::modbus::Endpoint::Tcp { addr };
+        let mut client = devices::modbus::connect(&endpoint, Duration::from_secs(2))
+            .await
+            .unwrap();
+        client
+            .read(
+                devices::simulator::BMS_UNIT,
+                devices::RegisterTable::Input,
+                devices::simulator::bms::SOC,
+                1,
+            )
+            .await
+            .unwrap()[0]
+    });
+    assert!((5..=99).contains(&soc), "{soc}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the simulator ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("simulator: stopped"), "{rest}");
+}

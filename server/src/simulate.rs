@@ -1,0 +1,42 @@
+//! `powerdeck simulate`: the built-in device simulator on its own, for trying a real Modbus client
+//! (or a second console) against it. Runs until Ctrl-C / SIGTERM.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use devices::simulator::Simulator;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimulateArgs {
+    /// Serve Modbus TCP here (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:5020")]
+    pub tcp: SocketAddr,
+    /// Also serve Modbus RTU on this serial path (e.g. one end of `socat -d -d pty,raw,echo=0
+    /// pty,raw,echo=0`).
+    #[arg(long)]
+    pub rtu: Option<String>,
+    /// Baud rate of the RTU line.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud_rate: u32,
+}
+
+pub async fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    let simulator = Simulator::new();
+    let cancel = CancellationToken::new();
+    let bound = simulator
+        .serve_tcp(args.tcp, cancel.clone())
+        .await
+        .with_context(|| format!("cannot serve Modbus TCP on {}", args.tcp))?;
+    println!("simulator: Modbus TCP on {bound} (unit 1 inverter, 2 BMS, 3 meter)");
+    if let Some(path) = &args.rtu {
+        simulator
+            .serve_rtu(path, args.baud_rate, cancel.clone())
+            .with_context(|| format!("cannot open {path} for Modbus RTU"))?;
+        println!("simulator: Modbus RTU on {path} at {} baud", args.baud_rate);
+    }
+    tokio::spawn(crate::serve::cancel_on_signal(cancel.clone()));
+    simulator.run(cancel).await;
+    println!("simulator: stopped");
+    Ok(())
+}
