@@ -3,6 +3,7 @@
 //! The crate is deliberately free of Leptos and sea-orm so protocol code can be tested and reused
 //! on its own; the server maps registry access paths onto the plain types defined here.
 
+pub mod bus;
 pub mod codec;
 pub mod error;
 pub mod modbus;

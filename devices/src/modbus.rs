@@ -181,9 +181,12 @@ pub fn check_read(table: RegisterTable, count: u16) -> Result<(), DeviceError> {
 }
 
 impl ModbusClient {
-    async fn pause_between_frames(&self) {
-        if !self.inter_frame_delay.is_zero() {
-            tokio::time::sleep(self.inter_frame_delay).await;
+    /// Waits out the line's inter-frame silence. Takes `&mut self` so the future stays `Send`
+    /// (the tokio-modbus context is not `Sync`).
+    async fn pause_between_frames(&mut self) {
+        let delay = self.inter_frame_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
     }
 
