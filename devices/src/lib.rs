@@ -4,6 +4,7 @@
 //! on its own; the server maps registry access paths onto the plain types defined here.
 
 pub mod bus;
+pub mod can;
 pub mod codec;
 pub mod error;
 pub mod modbus;

@@ -1,8 +1,7 @@
 //! The Modbus clients against the simulator over real transports: TCP on loopback, and RTU over a
 //! pseudo-terminal pair made by socat.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use devices::codec;
@@ -10,6 +9,9 @@ use devices::modbus::{self, Endpoint, Parity};
 use devices::simulator::{self, BMS_UNIT, INVERTER_UNIT, METER_UNIT, Simulator, bms, inverter};
 use devices::{DataType, DeviceError, RegisterTable, WordOrder};
 use tokio_util::sync::CancellationToken;
+
+mod common;
+use common::PtyPair;
 
 const TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -143,50 +145,6 @@ async fn connecting_to_a_closed_port_is_an_io_error() {
     };
     let error = modbus::connect(&endpoint, TIMEOUT).await.err().unwrap();
     assert!(matches!(error, DeviceError::Io(_)), "{error:?}");
-}
-
-/// A linked pair of pseudo-terminals from socat, removed (and socat stopped) on drop.
-struct PtyPair {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl PtyPair {
-    fn new(name: &str) -> PtyPair {
-        let dir = std::env::temp_dir().join(format!("powerdeck-pty-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("socat")
-            .arg(format!("pty,raw,echo=0,link={}", dir.join("a").display()))
-            .arg(format!("pty,raw,echo=0,link={}", dir.join("b").display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat is installed by scripts/bootstrap.sh");
-        let pair = PtyPair { child, dir };
-        for _ in 0..100 {
-            if pair.a().exists() && pair.b().exists() {
-                return pair;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("socat did not create {}", pair.dir.display());
-    }
-
-    fn a(&self) -> PathBuf {
-        self.dir.join("a")
-    }
-
-    fn b(&self) -> PathBuf {
-        self.dir.join("b")
-    }
-}
-
-impl Drop for PtyPair {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn rtu_endpoint(path: &Path) -> Endpoint {
