@@ -265,6 +265,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         database_info: target.info.clone(),
         started_at: Instant::now(),
         registry_index: index.clone(),
+        field: Default::default(),
     };
     let router = crate::http::router(state);
     let page_p50 = median(20, || {

@@ -43,6 +43,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         database_info: target.info.clone(),
         started_at: Instant::now(),
         registry_index: Default::default(),
+        field: Default::default(),
     };
     let router = crate::http::router(state);
 

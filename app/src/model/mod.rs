@@ -1,4 +1,5 @@
 //! Serde-only types shared by the browser and the server, and pure functions over them.
 
+pub mod field;
 pub mod registry;
 pub mod system;

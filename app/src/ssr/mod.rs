@@ -1,4 +1,5 @@
 //! Server-only code (feature `ssr`): application state and the services behind server functions.
 
+pub mod field;
 pub mod service;
 pub mod state;

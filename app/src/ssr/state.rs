@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::model::system::DatabaseInfo;
+use crate::ssr::field::FieldIo;
 use crate::ssr::service::registry::index::RegistryIndex;
 
 #[derive(Clone, FromRef)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub started_at: Instant,
     /// The registry list's in-memory index (see `service::registry::index`).
     pub registry_index: RegistryIndex,
+    /// Buses, polling and live values (disabled when no field configuration is given).
+    pub field: FieldIo,
 }
 
 /// The state provided as context by the router; an error (not a panic) if it is missing.

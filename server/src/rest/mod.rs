@@ -2,6 +2,7 @@
 //! problem+json errors, `If-Match` handling and who-made-the-change headers.
 
 mod docs;
+mod field;
 mod registry;
 
 use app::error::AppError;
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     registry::routes()
+        .merge(field::routes())
         .route("/api/v1/openapi.json", axum::routing::get(docs::openapi))
         .route("/api/v1/docs", axum::routing::get(docs::page))
 }

@@ -45,15 +45,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/export/var_metadata.json", get(export_metadata))
 }
 
-type ApiResult<T> = Result<T, Problem>;
+pub(super) type ApiResult<T> = Result<T, Problem>;
 
-fn query_params<T>(params: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+pub(super) fn query_params<T>(params: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     params
         .map(|Query(p)| p)
         .map_err(|e| Problem::bad_request(e.body_text()))
 }
 
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     body.map(|Json(b)| b)
         .map_err(|e| Problem::new(e.status(), "Invalid request body", e.body_text()))
 }

@@ -84,6 +84,7 @@ pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
         database_info: test_db.target.info.clone(),
         started_at: std::time::Instant::now(),
         registry_index: Default::default(),
+        field: Default::default(),
     }
 }
 

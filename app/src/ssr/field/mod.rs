@@ -1,0 +1,550 @@
+//! Field I/O inside the server: one bus task per configured bus, polling of every registry path
+//! the configuration can reach into live values (with quality and fallback), reading now, and
+//! writing through the best writable path with read-back.
+
+pub mod config;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use devices::bus::{BusConfig, BusHandle, BusStats, spawn_bus};
+use devices::codec;
+use devices::planner::{self, PlannerConfig, PollClass, PollPoint, ReadBlock};
+use entity::{system_variable, variable_access_path};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use tokio_util::sync::CancellationToken;
+
+use self::config::{FieldConfig, Target, poll_class};
+use crate::error::AppError;
+use crate::model::field::{LiveValue, Quality, WriteOutcome};
+use crate::model::registry::{AccessPath, Category};
+use crate::ssr::service::registry::query::{self, to_path};
+use crate::ssr::service::system::system_version_of;
+
+/// How often the poller looks for registry changes to re-plan.
+const REGISTRY_CHECK: Duration = Duration::from_secs(2);
+
+/// Cheap to clone; a disabled one (no configuration) answers every request with a clear error.
+#[derive(Clone, Default)]
+pub struct FieldIo {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    config: FieldConfig,
+    buses: HashMap<String, BusHandle>,
+    live: RwLock<Live>,
+}
+
+/// One polled path of a variable.
+#[derive(Clone)]
+struct Polled {
+    path_id: i64,
+    target: Target,
+    period: Duration,
+}
+
+#[derive(Default)]
+struct Live {
+    /// path id → its latest reading.
+    readings: HashMap<i64, Reading>,
+    /// variable name → its polled paths, preferred first.
+    variables: HashMap<String, Vec<Polled>>,
+    /// path id → where it is read.
+    targets: HashMap<i64, Target>,
+    blocks: Vec<ReadBlock>,
+    /// Paths that cannot be polled, with the reason (for the Buses page).
+    unmapped: Vec<(String, i64, String)>,
+}
+
+#[derive(Clone, Default)]
+struct Reading {
+    values: Vec<f64>,
+    /// Unix ms of the last good reading.
+    at_ms: Option<u64>,
+    error: Option<String>,
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn quality(reading: Option<&Reading>, period: Duration, now_ms: u64) -> Quality {
+    let Some(at) = reading.and_then(|r| r.at_ms) else {
+        return Quality::Bad;
+    };
+    let age = Duration::from_millis(now_ms.saturating_sub(at));
+    let failing = reading.is_some_and(|r| r.error.is_some());
+    if age <= period * 3 && !failing {
+        Quality::Good
+    } else if age <= period * 10 {
+        Quality::Stale
+    } else {
+        Quality::Bad
+    }
+}
+
+fn device_error(error: devices::DeviceError) -> AppError {
+    AppError::Device(error.to_string())
+}
+
+impl FieldIo {
+    /// Starts the buses and the poller; everything stops when `cancel` fires.
+    pub fn start(db: DatabaseConnection, config: FieldConfig, cancel: CancellationToken) -> Self {
+        let buses = config
+            .buses
+            .iter()
+            .map(|entry| {
+                let bus = BusConfig {
+                    request_timeout: Duration::from_millis(entry.request_timeout_ms),
+                    ..BusConfig::new(entry.name.clone(), entry.endpoint.clone())
+                };
+                (entry.name.clone(), spawn_bus(bus, cancel.clone()))
+            })
+            .collect();
+        let field = FieldIo {
+            inner: Some(Arc::new(Inner {
+                config,
+                buses,
+                live: RwLock::new(Live::default()),
+            })),
+        };
+        tokio::spawn(field.clone().follow_registry(db, cancel));
+        field
+    }
+
+    fn inner(&self) -> Result<&Arc<Inner>, AppError> {
+        self.inner.as_ref().ok_or_else(|| {
+            AppError::Device("field I/O is not configured (see --field-config)".into())
+        })
+    }
+
+    /// Re-plans whenever the registry's system version moves, and runs the poll loops.
+    async fn follow_registry(self, db: DatabaseConnection, cancel: CancellationToken) {
+        let mut planned_at = None;
+        let mut pollers = cancel.child_token();
+        let mut check = tokio::time::interval(REGISTRY_CHECK);
+        // A missed check is simply done late; catching up would only repeat it.
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = check.tick() => {}
+            }
+            let version = match system_version_of(&db).await {
+                Ok(version) => version,
+                Err(error) => {
+                    tracing::warn!(%error, "field I/O: cannot read the system version");
+                    continue;
+                }
+            };
+            if planned_at == Some(version) {
+                continue;
+            }
+            match self.replan(&db).await {
+                Ok(groups) => {
+                    pollers.cancel();
+                    pollers = cancel.child_token();
+                    for blocks in groups {
+                        tokio::spawn(self.clone().poll(blocks, pollers.clone()));
+                    }
+                    planned_at = Some(version);
+                }
+                Err(error) => tracing::warn!(%error, "field I/O: planning failed"),
+            }
+        }
+    }
+
+    /// Maps every active path of every live variable, plans the reads, and returns the blocks
+    /// grouped per bus and class (one poll loop each).
+    async fn replan(&self, db: &DatabaseConnection) -> Result<Vec<Vec<ReadBlock>>, AppError> {
+        let inner = self.inner()?;
+        let variables: HashMap<i64, (String, Category)> = system_variable::Entity::find()
+            .filter(system_variable::Column::Deleted.eq(false))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|v| Some((v.id, (v.name, Category::parse(&v.category)?))))
+            .collect();
+        let mut paths: Vec<(String, Category, AccessPath)> = Vec::new();
+        for model in variable_access_path::Entity::find()
+            .filter(variable_access_path::Column::Active.eq(true))
+            .all(db)
+            .await?
+        {
+            if let Some((name, category)) = variables.get(&model.variable_id) {
+                paths.push((name.clone(), *category, to_path(model)?));
+            }
+        }
+        // Preferred first: the order `preferred_path` uses.
+        paths.sort_by(|a, b| b.2.priority.cmp(&a.2.priority).then(a.2.id.cmp(&b.2.id)));
+
+        let mut live_variables: HashMap<String, Vec<Polled>> = HashMap::new();
+        let mut unmapped = Vec::new();
+        let mut points = Vec::new();
+        let mut targets = Vec::new();
+        for (name, category, path) in paths {
+            match inner.config.target(&path) {
+                Ok(target) => {
+                    let class = poll_class(category);
+                    points.push(PollPoint {
+                        key: targets.len() as u32,
+                        device: target.bus.clone(),
+                        unit_id: target.unit_id,
+                        table: target.table,
+                        address: target.address,
+                        count: target.count(),
+                        class,
+                    });
+                    live_variables.entry(name).or_default().push(Polled {
+                        path_id: path.id,
+                        target: target.clone(),
+                        period: class.period(),
+                    });
+                    targets.push((path.id, target));
+                }
+                Err(reason) => unmapped.push((name, path.id, reason)),
+            }
+        }
+        let plan = planner::plan(&points, &PlannerConfig::default())
+            .map_err(|e| AppError::Internal(format!("poll plan: {e}")))?;
+        // The poll loops key their results by path id (stable across re-plans), not by the
+        // planner's point index. Path ids fit the planner's u32 keys for any real registry.
+        let mut groups: HashMap<(String, PollClass), Vec<ReadBlock>> = HashMap::new();
+        for mut block in plan.blocks.clone() {
+            for member in &mut block.members {
+                member.0 = u32::try_from(targets[member.0 as usize].0).unwrap_or(u32::MAX);
+            }
+            groups
+                .entry((block.device.clone(), block.class))
+                .or_default()
+                .push(block);
+        }
+        let mut live = inner.live.write().unwrap_or_else(|e| e.into_inner());
+        live.variables = live_variables;
+        live.targets = targets.into_iter().collect();
+        live.blocks = plan.blocks;
+        live.unmapped = unmapped;
+        tracing::info!(
+            blocks = live.blocks.len(),
+            variables = live.variables.len(),
+            unmapped = live.unmapped.len(),
+            "field I/O: poll plan ready"
+        );
+        Ok(groups.into_values().collect())
+    }
+
+    /// One poll loop: reads its blocks every period of their class.
+    async fn poll(self, blocks: Vec<ReadBlock>, cancel: CancellationToken) {
+        let Ok(inner) = self.inner().cloned() else {
+            return;
+        };
+        let Some(first) = blocks.first() else { return };
+        let Some(bus) = inner.buses.get(&first.device).cloned() else {
+            return;
+        };
+        let mut ticks = tokio::time::interval(first.class.period());
+        // A slow device must not cause a burst of catch-up reads.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            for block in &blocks {
+                let result = bus
+                    .read(block.unit_id, block.table, block.start, block.count)
+                    .await;
+                self.store(&inner, block, result);
+            }
+        }
+    }
+
+    fn store(
+        &self,
+        inner: &Inner,
+        block: &ReadBlock,
+        result: Result<Vec<u16>, devices::DeviceError>,
+    ) {
+        let mut guard = inner.live.write().unwrap_or_else(|e| e.into_inner());
+        let live = &mut *guard;
+        let now = unix_ms();
+        for (path_id, offset) in &block.members {
+            let path_id = i64::from(*path_id);
+            // A block planned before the latest re-plan may name a path that is gone.
+            let Some(target) = live.targets.get(&path_id) else {
+                continue;
+            };
+            let reading = live.readings.entry(path_id).or_default();
+            match &result {
+                Ok(words) => {
+                    let decoded = block
+                        .words_of(words, *offset, target.count())
+                        .ok_or_else(|| "short answer".to_string())
+                        .and_then(|w| {
+                            codec::decode_array(
+                                w,
+                                target.data_type,
+                                target.word_order,
+                                usize::from(target.elements),
+                                target.scale,
+                                0.0,
+                            )
+                            .map_err(|e| e.to_string())
+                        });
+                    match decoded {
+                        Ok(values) => {
+                            reading.values = values;
+                            reading.at_ms = Some(now);
+                            reading.error = None;
+                        }
+                        Err(error) => reading.error = Some(error),
+                    }
+                }
+                Err(error) => reading.error = Some(error.to_string()),
+            }
+        }
+    }
+
+    /// Latest values of the named variables (unknown or unpolled names are left out).
+    pub fn live(&self, names: &[String]) -> Vec<LiveValue> {
+        let Some(inner) = &self.inner else {
+            return Vec::new();
+        };
+        let live = inner.live.read().unwrap_or_else(|e| e.into_inner());
+        let now = unix_ms();
+        names
+            .iter()
+            .filter_map(|name| {
+                let polled = live.variables.get(name)?;
+                Some(live_value(name, polled, &live.readings, now))
+            })
+            .collect()
+    }
+
+    /// Reads the variable now, preferred path first, falling back to the next on failure.
+    pub async fn read_now(
+        &self,
+        db: &DatabaseConnection,
+        name: &str,
+        rack: Option<i32>,
+    ) -> Result<LiveValue, AppError> {
+        let inner = self.inner()?;
+        let mut failures = Vec::new();
+        for path in readable_paths(db, name, rack).await? {
+            let target = match inner.config.target(&path) {
+                Ok(target) => target,
+                Err(reason) => {
+                    failures.push(format!("path {}: {reason}", path.id));
+                    continue;
+                }
+            };
+            match read_target(inner, &target).await {
+                Ok(values) => {
+                    let source = if failures.is_empty() {
+                        target.describe()
+                    } else {
+                        format!("{} (fallback: {})", target.describe(), failures.join("; "))
+                    };
+                    return Ok(LiveValue {
+                        name: name.to_string(),
+                        values,
+                        quality: Quality::Good,
+                        at_ms: Some(unix_ms()),
+                        path_id: Some(path.id),
+                        source,
+                        error: None,
+                    });
+                }
+                Err(error) => failures.push(format!("path {}: {error}", path.id)),
+            }
+        }
+        if failures.is_empty() {
+            return Err(AppError::NotFound(format!("{name:?} has no active path")));
+        }
+        Err(AppError::Device(failures.join("; ")))
+    }
+
+    /// Writes `values` through the best writable path, then reads back and compares. Refused,
+    /// with the reason, before anything is sent when no path is writable or a value does not fit.
+    pub async fn write(
+        &self,
+        db: &DatabaseConnection,
+        name: &str,
+        values: &[f64],
+        rack: Option<i32>,
+        actor: &str,
+    ) -> Result<WriteOutcome, AppError> {
+        let inner = self.inner()?;
+        let preference = query::PathPreference {
+            rack,
+            access_type: None,
+            writable: true,
+        };
+        let path = query::preferred_path(db, name, &preference)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(why) => AppError::validation("value", why),
+                other => other,
+            })?;
+        let target = inner
+            .config
+            .target(&path)
+            .map_err(|why| AppError::validation("value", why))?;
+        if !target.table.is_writable() {
+            return Err(AppError::validation(
+                "value",
+                format!("path {} is a read-only {:?} table", path.id, target.table),
+            ));
+        }
+        if values.len() != usize::from(target.elements) {
+            return Err(AppError::validation(
+                "value",
+                format!(
+                    "{name:?} takes {} value(s), got {}",
+                    target.elements,
+                    values.len()
+                ),
+            ));
+        }
+        let words = codec::encode_array(
+            values,
+            target.data_type,
+            target.word_order,
+            target.scale,
+            0.0,
+        )
+        .map_err(|e| AppError::validation("value", e.to_string()))?;
+        let bus = bus_of(inner, &target)?;
+        let before = read_target(inner, &target).await.map_err(device_error)?;
+        bus.write(target.unit_id, target.table, target.address, &words)
+            .await
+            .map_err(device_error)?;
+        let read_back = read_target(inner, &target).await.map_err(device_error)?;
+        let confirmed = values.len() == read_back.len()
+            && values
+                .iter()
+                .zip(&read_back)
+                .all(|(w, r)| codec::same_value(*w, *r, target.data_type, target.scale));
+        tracing::info!(%name, %actor, path = path.id, ?values, ?read_back, confirmed, "device write");
+        Ok(WriteOutcome {
+            name: name.to_string(),
+            path_id: path.id,
+            source: target.describe(),
+            before,
+            written: values.to_vec(),
+            read_back,
+            confirmed,
+        })
+    }
+
+    /// Health of every bus, for the Buses page and the API.
+    pub fn bus_stats(&self) -> Vec<BusStats> {
+        let Some(inner) = &self.inner else {
+            return Vec::new();
+        };
+        let mut stats: Vec<BusStats> = inner.buses.values().map(BusHandle::stats).collect();
+        stats.sort_by(|a, b| a.name.cmp(&b.name));
+        stats
+    }
+
+    /// The planned reads and the paths that cannot be polled, with the reason.
+    pub fn plan(&self) -> (Vec<ReadBlock>, Vec<(String, i64, String)>) {
+        let Some(inner) = &self.inner else {
+            return (Vec::new(), Vec::new());
+        };
+        let live = inner.live.read().unwrap_or_else(|e| e.into_inner());
+        (live.blocks.clone(), live.unmapped.clone())
+    }
+}
+
+fn bus_of<'a>(inner: &'a Inner, target: &Target) -> Result<&'a BusHandle, AppError> {
+    inner
+        .buses
+        .get(&target.bus)
+        .ok_or_else(|| AppError::Device(format!("no bus named {:?} is configured", target.bus)))
+}
+
+async fn read_target(inner: &Inner, target: &Target) -> Result<Vec<f64>, devices::DeviceError> {
+    let bus = inner
+        .buses
+        .get(&target.bus)
+        .ok_or_else(|| devices::DeviceError::Refused(format!("no bus named {:?}", target.bus)))?;
+    let words = bus
+        .read(target.unit_id, target.table, target.address, target.count())
+        .await?;
+    codec::decode_array(
+        &words,
+        target.data_type,
+        target.word_order,
+        usize::from(target.elements),
+        target.scale,
+        0.0,
+    )
+}
+
+/// Active paths of a variable that match the rack, preferred first.
+async fn readable_paths(
+    db: &DatabaseConnection,
+    name: &str,
+    rack: Option<i32>,
+) -> Result<Vec<AccessPath>, AppError> {
+    let variable = query::get_variable(db, name).await?;
+    let mut paths: Vec<AccessPath> = variable
+        .paths
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.active)
+        .filter(|p| p.rack_number.is_none() || p.rack_number == rack)
+        .collect();
+    paths.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
+    Ok(paths)
+}
+
+/// The live value of one variable: its preferred path if that is good, else the best other.
+fn live_value(
+    name: &str,
+    polled: &[Polled],
+    readings: &HashMap<i64, Reading>,
+    now: u64,
+) -> LiveValue {
+    let graded: Vec<(&Polled, Quality)> = polled
+        .iter()
+        .map(|p| (p, quality(readings.get(&p.path_id), p.period, now)))
+        .collect();
+    let rank = |q: Quality| match q {
+        Quality::Good => 0,
+        Quality::Stale => 1,
+        Quality::Bad => 2,
+    };
+    let (chosen, chosen_quality) = graded
+        .iter()
+        .min_by_key(|(_, q)| rank(*q))
+        .copied()
+        .expect("a polled variable has at least one path");
+    let preferred = &graded[0].0;
+    let preferred_error = readings
+        .get(&preferred.path_id)
+        .and_then(|r| r.error.clone());
+    let reading = readings.get(&chosen.path_id).cloned().unwrap_or_default();
+    let source = if chosen.path_id == preferred.path_id {
+        chosen.target.describe()
+    } else {
+        format!(
+            "{} (fallback: preferred path failed)",
+            chosen.target.describe()
+        )
+    };
+    LiveValue {
+        name: name.to_string(),
+        values: reading.values,
+        quality: chosen_quality,
+        at_ms: reading.at_ms,
+        path_id: Some(chosen.path_id),
+        source,
+        error: preferred_error,
+    }
+}

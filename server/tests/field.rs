@@ -1,0 +1,240 @@
+//! Field I/O end to end: a real SQLite registry, the simulator on loopback TCP, and the server's
+//! `FieldIo` polling, reading, writing with read-back, refusing, and falling back.
+
+mod common;
+
+use std::time::Duration;
+
+use app::error::AppError;
+use app::model::field::Quality;
+use app::model::registry::{AccessType, Category, NewAccessPath, NewVariable};
+use app::ssr::field::FieldIo;
+use app::ssr::field::config::FieldConfig;
+use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
+use app::ssr::service::registry::write::{self, Actor};
+use devices::simulator::{self, BMS_UNIT, METER_UNIT, Simulator, bms};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+struct Site {
+    simulator: Simulator,
+    field: FieldIo,
+    db: DatabaseConnection,
+    cancel: CancellationToken,
+    _test_db: common::TestDb,
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn modbus_path(unit_id: u8, address: u16, priority: i32, read_only: bool) -> NewAccessPath {
+    NewAccessPath {
+        access_type: AccessType::Modbus,
+        reference: json!({"device": if unit_id == METER_UNIT { "meter" } else { "bms" },
+            "unit_id": unit_id, "table": "input", "address": address, "data_type": "u16"}),
+        priority,
+        read_only,
+        rack_number: None,
+        device_id: None,
+    }
+}
+
+async fn create(db: &DatabaseConnection, name: &str, paths: Vec<NewAccessPath>) {
+    let new = NewVariable {
+        name: name.into(),
+        display_name: None,
+        units: String::new(),
+        description: String::new(),
+        category: Category::Oper,
+        locator: "system.global".into(),
+        paths,
+    };
+    write::create_variable(db, &new, &Actor::new("tester", "test"))
+        .await
+        .unwrap();
+}
+
+/// The example registry (its `prot:sbmu:hold` table mapped onto the simulated BMS) plus two
+/// Modbus variables, one with a fallback path.
+async fn site() -> Site {
+    let test_db = common::sqlite().await;
+    server::database::migrate(&test_db.db).await.unwrap();
+    let db = test_db.db.clone();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
+    let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();
+    let files = ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: &data_def,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(&metadata),
+    };
+    let options = ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: "tester".into(),
+    };
+    import(&db, &files, &options).await.unwrap();
+    create(
+        &db,
+        "bms_soc",
+        vec![modbus_path(BMS_UNIT, bms::SOC, 5, true)],
+    )
+    .await;
+    // Preferred: the meter (paused in the fallback test); fallback: the BMS SOC register.
+    create(
+        &db,
+        "site_soc",
+        vec![
+            modbus_path(METER_UNIT, 0, 10, true),
+            modbus_path(BMS_UNIT, bms::SOC, 1, true),
+        ],
+    )
+    .await;
+
+    let simulator = Simulator::new();
+    let cancel = CancellationToken::new();
+    let addr = simulator
+        .serve_tcp("127.0.0.1:0".parse().unwrap(), cancel.clone())
+        .await
+        .unwrap();
+    let config_text = json!({
+        "buses": [{"name": "site", "endpoint": {"tcp": {"addr": addr.to_string()}}, "request_timeout_ms": 300}],
+        "devices": {"bms": "site", "meter": "site"},
+        "memory": {"prot:sbmu:hold": {"bus": "site", "unit_id": BMS_UNIT, "table": "holding", "base": 0}}
+    })
+    .to_string();
+    let config = FieldConfig::parse("field.json", &config_text).unwrap();
+    let field = FieldIo::start(db.clone(), config, cancel.clone());
+    Site {
+        simulator,
+        field,
+        db,
+        cancel,
+        _test_db: test_db,
+    }
+}
+
+async fn eventually(seconds: u64, mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..seconds * 20 {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_limit_is_read_written_and_read_back_through_its_memory_path() {
+    let site = site().await;
+    let register = simulator::protection_register("cell_voltage", "max", "warn").unwrap();
+    let now = site
+        .field
+        .read_now(&site.db, "cell_voltage_max_warn", None)
+        .await
+        .unwrap();
+    assert_eq!(now.values, vec![3550.0]);
+    assert_eq!(now.quality, Quality::Good);
+    assert_eq!(now.source, "bus site, unit 2, holding 0");
+
+    let outcome = site
+        .field
+        .write(&site.db, "cell_voltage_max_warn", &[3540.0], None, "tester")
+        .await
+        .unwrap();
+    assert!(outcome.confirmed, "{outcome:?}");
+    assert_eq!(outcome.before, vec![3550.0]);
+    assert_eq!(outcome.read_back, vec![3540.0]);
+    assert_eq!(site.simulator.holding(BMS_UNIT, register), Some(3540));
+}
+
+#[tokio::test]
+async fn bad_writes_are_refused_before_anything_is_sent() {
+    let site = site().await;
+    let register = simulator::protection_register("soc", "max", "warn").unwrap();
+    let too_big = site
+        .field
+        .write(&site.db, "soc_max_warn", &[70_000.0], None, "tester")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&too_big, AppError::Validation { message, .. } if message.contains("0..=65535")),
+        "{too_big:?}"
+    );
+    assert_eq!(site.simulator.holding(BMS_UNIT, register), Some(95));
+
+    let read_only = site
+        .field
+        .write(&site.db, "bms_soc", &[50.0], None, "tester")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&read_only, AppError::Validation { message, .. } if message.contains("writable")),
+        "{read_only:?}"
+    );
+    let unmapped = site
+        .field
+        .write(&site.db, "balancing_threshold", &[1.0], None, "tester")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unmapped, AppError::Validation { message, .. } if message.contains("no data source")),
+        "{unmapped:?}"
+    );
+}
+
+#[tokio::test]
+async fn polled_values_arrive_with_quality_and_fall_back_when_the_preferred_path_fails() {
+    let site = site().await;
+    let names = vec!["bms_soc".to_string(), "soc_max_warn".to_string()];
+    let arrived = eventually(10, || {
+        let live = site.field.live(&names);
+        live.len() == 2 && live.iter().all(|v| v.quality == Quality::Good)
+    })
+    .await;
+    assert!(arrived, "{:?}", site.field.live(&names));
+    let soc = f64::from(site.simulator.input(BMS_UNIT, bms::SOC).unwrap());
+    let live = site.field.live(&names);
+    assert!((live[0].values[0] - soc).abs() <= 1.0, "{live:?}");
+    assert_eq!(live[1].values, vec![95.0]);
+
+    // The meter stops answering: site_soc comes from its second path, and says so.
+    site.simulator.pause(METER_UNIT);
+    let read = site
+        .field
+        .read_now(&site.db, "site_soc", None)
+        .await
+        .unwrap();
+    assert!(read.source.contains("fallback"), "{read:?}");
+    assert!((read.values[0] - soc).abs() <= 1.0);
+    let fell_back = eventually(15, || {
+        site.field
+            .live(&["site_soc".to_string()])
+            .first()
+            .is_some_and(|v| v.quality == Quality::Good && v.source.contains("fallback"))
+    })
+    .await;
+    assert!(
+        fell_back,
+        "{:?}",
+        site.field.live(&["site_soc".to_string()])
+    );
+
+    let (blocks, unmapped) = site.field.plan();
+    assert!(!blocks.is_empty());
+    assert!(
+        unmapped
+            .iter()
+            .any(|(_, _, why)| why.contains("\"oper:rack:sm16\" has no data source")),
+        "{unmapped:?}"
+    );
+    let stats = site.field.bus_stats();
+    assert_eq!(stats.len(), 1);
+    assert!(stats[0].requests > 0 && stats[0].timeouts > 0, "{stats:?}");
+}
