@@ -36,9 +36,15 @@ export default defineConfig({
     {
       name: 'no-js',
       use: { javaScriptEnabled: false, viewport: { width: 1024, height: 768 } },
-      // Interactive screens (editing forms, reading local files) are exercised hydrated only;
+      // Interactive screens (editing forms, reading local files, values updating in place) are
+      // exercised hydrated only;
       // everything else must also work from server-rendered HTML.
-      testIgnore: ['**/variable-edit.spec.ts', '**/variable-create.spec.ts', '**/import.spec.ts'],
+      testIgnore: [
+        '**/variable-edit.spec.ts',
+        '**/variable-create.spec.ts',
+        '**/import.spec.ts',
+        '**/live-refresh.spec.ts',
+      ],
     },
   ],
 });

@@ -16,7 +16,7 @@ test('the registry lists variables with units, categories and versions', async (
   await expect(page.getByRole('heading', { level: 1, name: 'Variable registry' })).toBeVisible();
   await expect(page.getByText(/^1–50 of \d+ variables/)).toBeVisible();
   await expect(rows(page)).toHaveCount(50);
-  await expect(page.getByRole('columnheader', { name: 'Units' })).toBeVisible();
+  await expect(page.getByRole('columnheader', { name: 'Value' })).toBeVisible();
   await page.screenshot({ path: `end2end/screenshots/registry-${test.info().project.name}.png`, fullPage: false });
 
   await page.getByRole('link', { name: /Next/ }).click();

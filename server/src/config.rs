@@ -73,9 +73,14 @@ pub struct ServeArgs {
     #[arg(long, env = "POWERDECK_DEMO")]
     pub demo: bool,
 
-    /// Where demo mode finds data_def.json and var_metadata.json.
+    /// Where demo mode finds data_def.json, var_metadata.json and demo_site.json.
     #[arg(long, env = "POWERDECK_EXAMPLES_DIR", default_value = "examples")]
     pub examples_dir: PathBuf,
+
+    /// Field configuration (buses, devices, memory tables; JSON, see the README). Without it,
+    /// demo mode polls the built-in simulator and other modes do no field I/O.
+    #[arg(long, env = "POWERDECK_FIELD_CONFIG")]
+    pub field_config: Option<PathBuf>,
 }
 
 impl Default for ServeArgs {

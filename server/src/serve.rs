@@ -3,7 +3,13 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use app::error::AppError;
+use app::ssr::field::FieldIo;
+use app::ssr::field::config::FieldConfig;
+use app::ssr::service::registry::query;
+use app::ssr::service::registry::write::{self, Actor};
 use app::ssr::state::AppState;
+use devices::simulator::Simulator;
 use leptos::prelude::LeptosOptions;
 use migration::MigratorTrait;
 use tokio::net::TcpListener;
@@ -30,6 +36,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         import_examples(&db, &args.examples_dir).await?;
     }
+    let shutdown = CancellationToken::new();
+    let field = start_field_io(&db, args, shutdown.clone()).await?;
 
     let leptos_options = LeptosOptions::builder()
         .output_name("powerdeck")
@@ -43,11 +51,10 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         database_info: target.info.clone(),
         started_at: Instant::now(),
         registry_index: Default::default(),
-        field: Default::default(),
+        field,
     };
     let router = crate::http::router(state);
 
-    let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tracing::info!("Powerdeck listening on http://{}", args.addr);
     axum::serve(listener, router)
@@ -84,6 +91,83 @@ async fn import_examples(
         unchanged = report.unchanged,
         "demo mode: example registry imported"
     );
+    Ok(())
+}
+
+/// Field I/O from `--field-config`; in demo mode without one, the built-in simulator on a free
+/// loopback port with the demo variables of `examples/demo_site.json`.
+async fn start_field_io(
+    db: &sea_orm::DatabaseConnection,
+    args: &ServeArgs,
+    shutdown: CancellationToken,
+) -> anyhow::Result<FieldIo> {
+    if let Some(path) = &args.field_config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the field configuration {}", path.display()))?;
+        let config = FieldConfig::parse(&path.display().to_string(), &text)
+            .map_err(|e| anyhow::anyhow!("field configuration: {e}"))?;
+        return Ok(FieldIo::start(db.clone(), config, shutdown));
+    }
+    if !args.demo {
+        return Ok(FieldIo::default());
+    }
+    let simulator = Simulator::new();
+    let addr = simulator
+        .serve_tcp(
+            "127.0.0.1:0".parse().expect("literal address"),
+            shutdown.clone(),
+        )
+        .await
+        .context("demo mode: starting the device simulator")?;
+    tokio::spawn(simulator.run(shutdown.clone()));
+    seed_demo_site(db, &args.examples_dir.join("demo_site.json")).await?;
+    tracing::info!(%addr, "demo mode: device simulator serving Modbus TCP");
+    Ok(FieldIo::start(
+        db.clone(),
+        demo_field_config(addr),
+        shutdown,
+    ))
+}
+
+/// The field configuration of demo mode: every simulated device on one TCP bus, and the
+/// protection limits of `prot:sbmu:hold` held by the simulated BMS.
+pub fn demo_field_config(addr: std::net::SocketAddr) -> FieldConfig {
+    let text = serde_json::json!({
+        "buses": [{"name": "simulator", "endpoint": {"tcp": {"addr": addr.to_string()}}}],
+        "devices": {"inverter": "simulator", "bms": "simulator", "meter": "simulator"},
+        "memory": {"prot:sbmu:hold": {"bus": "simulator", "unit_id": devices::simulator::BMS_UNIT, "table": "holding", "base": 0}}
+    })
+    .to_string();
+    FieldConfig::parse("demo configuration", &text).expect("the demo configuration is valid")
+}
+
+/// Creates the demo site's Modbus variables that do not exist yet (restarts change nothing).
+async fn seed_demo_site(
+    db: &sea_orm::DatabaseConnection,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct DemoSite {
+        variables: Vec<app::model::registry::NewVariable>,
+    }
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("demo mode: cannot read {}", file.display()))?;
+    let site: DemoSite = serde_json::from_str(&text)
+        .with_context(|| format!("demo mode: {} is not a demo site file", file.display()))?;
+    let actor = Actor::new("demo", "demo");
+    let mut created = 0;
+    for variable in &site.variables {
+        match query::get_variable(db, &variable.name).await {
+            Ok(_) => continue,
+            Err(AppError::NotFound(_)) => {}
+            Err(other) => return Err(anyhow::anyhow!(other)),
+        }
+        write::create_variable(db, variable, &actor)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo mode: {}: {e}", variable.name))?;
+        created += 1;
+    }
+    tracing::info!(created, "demo mode: simulator variables ready");
     Ok(())
 }
 

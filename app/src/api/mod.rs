@@ -1,4 +1,5 @@
 //! Server functions by domain. Each is thin: it validates, calls a service and maps the error.
 
+pub mod field;
 pub mod registry;
 pub mod system;

@@ -13,6 +13,9 @@ pub struct RegistryListing {
     pub categories: Vec<FacetCount>,
     pub locators: Vec<FacetCount>,
     pub system_version: i64,
+    /// Latest polled values of the page's variables.
+    #[serde(default)]
+    pub live: Vec<crate::model::field::LiveValue>,
 }
 
 /// A variable with its paths and its history, newest change first.
@@ -25,7 +28,12 @@ pub struct VariableDetail {
 #[server]
 pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::registry::query::listing(&state.db, &state.registry_index, &query).await
+    let mut listing =
+        crate::ssr::service::registry::query::listing(&state.db, &state.registry_index, &query)
+            .await?;
+    let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
+    listing.live = state.field.live(&names);
+    Ok(listing)
 }
 
 #[server]

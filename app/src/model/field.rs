@@ -33,6 +33,9 @@ pub struct LiveValue {
     pub quality: Quality,
     /// Unix time (ms) of the reading the values come from.
     pub at_ms: Option<u64>,
+    /// How old that reading was when this answer was made (server clock).
+    #[serde(default)]
+    pub age_ms: Option<u64>,
     /// The access path that delivered it.
     pub path_id: Option<i64>,
     /// Plain words, e.g. "modbus bms unit 2 input 2" or "… (fallback: preferred path failed)".
@@ -52,4 +55,51 @@ pub struct WriteOutcome {
     pub read_back: Vec<f64>,
     /// The read-back equals the written values within the encoding's resolution.
     pub confirmed: bool,
+}
+
+/// A number as an operator reads it: integers without decimals, others with at most three.
+pub fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// The values of a live reading in one short cell: `3212`, or `3212 … ×16` for arrays.
+pub fn format_values(values: &[f64]) -> String {
+    match values {
+        [] => "—".to_string(),
+        [one] => format_number(*one),
+        [first, ..] => format!("{} … ×{}", format_number(*first), values.len()),
+    }
+}
+
+/// An age in plain words: `0.4 s`, `12 s`, `3 min`, `2 h`.
+pub fn format_age(ms: u64) -> String {
+    match ms {
+        0..10_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        10_000..120_000 => format!("{} s", ms / 1000),
+        120_000..7_200_000 => format!("{} min", ms / 60_000),
+        _ => format!("{} h", ms / 3_600_000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_values_and_ages_read_plainly() {
+        assert_eq!(format_number(3212.0), "3212");
+        assert_eq!(format_number(50.02), "50.02");
+        assert_eq!(format_number(-12.30000001), "-12.3");
+        assert_eq!(format_values(&[]), "—");
+        assert_eq!(format_values(&[3212.0, 3215.0]), "3212 … ×2");
+        assert_eq!(format_age(420), "0.4 s");
+        assert_eq!(format_age(42_000), "42 s");
+        assert_eq!(format_age(180_000), "3 min");
+        assert_eq!(format_age(9_000_000), "2 h");
+    }
 }

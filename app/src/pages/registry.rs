@@ -2,13 +2,17 @@
 //! chips, locator facets and an access-type filter. Every filter lives in the URL, so views can be
 //! shared, the back button works, and it all works without JavaScript.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
+use crate::api::field::live_values;
 use crate::api::registry::{RegistryListing, list_registry};
 use crate::components::error_view::ErrorPanel;
+use crate::model::field::{LiveValue, format_age, format_values};
 use crate::model::registry::{AccessType, Category, Variable, VariableQuery};
 
 pub const PER_PAGE: u64 = 50;
@@ -115,6 +119,7 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView
     let last = ((page.page - 1) * page.per_page + page.items.len() as u64).min(page.total);
     let pages = page.total.div_ceil(page.per_page).max(1);
     let total_all: u64 = listing.categories.iter().map(|c| c.count).sum();
+    let live = live_values_of(&listing);
     view! {
         <SearchForm query=query.clone() />
         <nav class="chips" aria-label="Categories">
@@ -175,7 +180,7 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView
                         format!("{first}–{last} of {} variables · system version {}", page.total, listing.system_version)
                     }}
                 </p>
-                <VariableTable items=page.items.clone() />
+                <VariableTable items=page.items.clone() live />
                 <nav class="pager" aria-label="Pages">
                     {(page.page > 1).then(|| view! {
                         <a class="button button-secondary" rel="prev"
@@ -237,8 +242,68 @@ fn SearchForm(query: VariableQuery) -> impl IntoView {
     }
 }
 
+/// The page's live values: as rendered by the server, then refreshed every two seconds in the
+/// browser (the table rows stay; only the value cells change).
+fn live_values_of(listing: &RegistryListing) -> RwSignal<HashMap<String, LiveValue>> {
+    let by_name = |values: Vec<LiveValue>| -> HashMap<String, LiveValue> {
+        values.into_iter().map(|v| (v.name.clone(), v)).collect()
+    };
+    let live = RwSignal::new(by_name(listing.live.clone()));
+    let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
+    // Effects run in the browser only; the server renders the values it has.
+    Effect::new(move |_| {
+        let names = names.clone();
+        let refresh = move || {
+            let names = names.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(values) = live_values(names).await {
+                    live.set(by_name(values));
+                }
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(refresh, LIVE_REFRESH) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    live
+}
+
+const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// One live value cell: quality dot, value, units, age; units alone when nothing is polled.
+fn live_cell(value: Option<&LiveValue>, units: &str) -> AnyView {
+    match value {
+        None => view! { <span class="muted">{units.to_string()}</span> }.into_any(),
+        Some(value) => {
+            let quality = value.quality.as_str();
+            let title = format!(
+                "{quality} · {}{}",
+                value.source,
+                value
+                    .error
+                    .as_ref()
+                    .map(|e| format!(" · {e}"))
+                    .unwrap_or_default()
+            );
+            view! {
+                <span class="live" title=title>
+                    <span class=format!("q-dot q-{quality}") role="img" aria-label=quality></span>
+                    <span class="live-value">{format_values(&value.values)}</span>
+                    " "
+                    <span class="live-units">{units.to_string()}</span>
+                    <span class="live-age muted">{value.age_ms.map(format_age).unwrap_or_default()}</span>
+                </span>
+            }
+            .into_any()
+        }
+    }
+}
+
 #[component]
-fn VariableTable(items: Vec<Variable>) -> impl IntoView {
+fn VariableTable(
+    items: Vec<Variable>,
+    live: RwSignal<HashMap<String, LiveValue>>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -248,7 +313,7 @@ fn VariableTable(items: Vec<Variable>) -> impl IntoView {
                         <th scope="col">"Display name"</th>
                         <th scope="col">"Category"</th>
                         <th scope="col">"Locator"</th>
-                        <th scope="col">"Units"</th>
+                        <th scope="col" class="num">"Value"</th>
                         <th scope="col" class="num">"Paths"</th>
                         <th scope="col" class="num">"Version"</th>
                     </tr>
@@ -262,7 +327,12 @@ fn VariableTable(items: Vec<Variable>) -> impl IntoView {
                                 <td class="wrap">{v.display_name.clone()}</td>
                                 <td><span class=format!("badge badge-{}", v.category)>{v.category.as_str()}</span></td>
                                 <td class="mono muted">{v.locator.clone()}</td>
-                                <td>{v.units.clone()}</td>
+                                <td class="num">
+                                    {
+                                        let (name, units) = (v.name.clone(), v.units.clone());
+                                        move || live.with(|map| live_cell(map.get(&name), &units))
+                                    }
+                                </td>
                                 <td class="num">{v.path_count}</td>
                                 <td class="num" title="variable version · system version">
                                     {format!("v{} · {}", v.variable_version, v.system_version)}

@@ -213,20 +213,27 @@ impl FieldIo {
             .map_err(|e| AppError::Internal(format!("poll plan: {e}")))?;
         // The poll loops key their results by path id (stable across re-plans), not by the
         // planner's point index. Path ids fit the planner's u32 keys for any real registry.
+        let blocks: Vec<ReadBlock> = plan
+            .blocks
+            .into_iter()
+            .map(|mut block| {
+                for member in &mut block.members {
+                    member.0 = u32::try_from(targets[member.0 as usize].0).unwrap_or(u32::MAX);
+                }
+                block
+            })
+            .collect();
         let mut groups: HashMap<(String, PollClass), Vec<ReadBlock>> = HashMap::new();
-        for mut block in plan.blocks.clone() {
-            for member in &mut block.members {
-                member.0 = u32::try_from(targets[member.0 as usize].0).unwrap_or(u32::MAX);
-            }
+        for block in &blocks {
             groups
                 .entry((block.device.clone(), block.class))
                 .or_default()
-                .push(block);
+                .push(block.clone());
         }
         let mut live = inner.live.write().unwrap_or_else(|e| e.into_inner());
         live.variables = live_variables;
         live.targets = targets.into_iter().collect();
-        live.blocks = plan.blocks;
+        live.blocks = blocks;
         live.unmapped = unmapped;
         tracing::info!(
             blocks = live.blocks.len(),
@@ -354,6 +361,7 @@ impl FieldIo {
                         values,
                         quality: Quality::Good,
                         at_ms: Some(unix_ms()),
+                        age_ms: Some(0),
                         path_id: Some(path.id),
                         source,
                         error: None,
@@ -543,6 +551,7 @@ fn live_value(
         values: reading.values,
         quality: chosen_quality,
         at_ms: reading.at_ms,
+        age_ms: reading.at_ms.map(|at| now.saturating_sub(at)),
         path_id: Some(chosen.path_id),
         source,
         error: preferred_error,

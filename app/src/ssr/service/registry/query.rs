@@ -410,5 +410,6 @@ pub async fn listing<C: ConnectionTrait>(
         categories: snapshot.categories(),
         locators: snapshot.locators(query.category),
         system_version: snapshot.version(),
+        live: Vec::new(),
     })
 }

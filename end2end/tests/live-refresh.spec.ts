@@ -1,0 +1,14 @@
+// Hydrated only: live values on the registry page update in place, without a reload.
+import { test, expect } from '@playwright/test';
+
+test('live values update without reloading the page', async ({ page }) => {
+  await page.goto('/registry?q=inverter_load_power');
+  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  const value = page
+    .getByRole('row')
+    .filter({ has: page.getByRole('link', { name: 'inverter_load_power', exact: true }) })
+    .locator('.live').locator('.live-value');
+  const first = await value.textContent();
+  // The simulated load swings by hundreds of watts a minute; it moves within a few seconds.
+  await expect(value).not.toHaveText(first ?? '', { timeout: 15_000 });
+});
