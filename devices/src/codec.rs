@@ -1,8 +1,9 @@
 //! Turning register words into engineering values and back: data types, word order, scale and
 //! offset, bit fields and arrays.
 //!
-//! An engineering value is `raw * scale + offset`. Values travel as `f64`; a `u64` above 2^53
-//! loses precision that way, so `decode_u64` / `encode_u64` give the exact integer path.
+//! An engineering value is `raw * scale + offset`. Values travel as `f64`, which holds every
+//! integer up to 2^53 exactly; a `u64` counter above that is rounded to the nearest `f64` on the
+//! way, so `decode_u64` / `encode_u64` give the exact integer path for callers that need it.
 
 use crate::error::DeviceError;
 use crate::types::{DataType, WordOrder};
@@ -22,11 +23,45 @@ fn from_big_endian(mut words: Vec<u16>, order: WordOrder) -> Vec<u16> {
     words
 }
 
+/// The type as the registry spells it (`i16`, `f32`, ...), for messages.
+fn type_name(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::Bool => "bool",
+        DataType::U16 => "u16",
+        DataType::I16 => "i16",
+        DataType::U32 => "u32",
+        DataType::I32 => "i32",
+        DataType::F32 => "f32",
+        DataType::U64 => "u64",
+    }
+}
+
+/// The raw limits written as integers: `raw_range` is in `f64`, which cannot print
+/// `u64::MAX` exactly.
+fn raw_limits_text(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::Bool => "0..=1",
+        DataType::U16 => "0..=65535",
+        DataType::I16 => "-32768..=32767",
+        DataType::U32 => "0..=4294967295",
+        DataType::I32 => "-2147483648..=2147483647",
+        DataType::F32 => "-3.4028235e38..=3.4028235e38",
+        DataType::U64 => "0..=18446744073709551615",
+    }
+}
+
+/// `value` rounded to 15 significant digits, so limits like `3276.7000000000003` (the float
+/// noise of `32767 * 0.1`) print as `3276.7`.
+fn tidy(value: f64) -> f64 {
+    format!("{value:.14e}").parse().unwrap_or(value)
+}
+
 fn check_len(words: &[u16], data_type: DataType) -> Result<(), DeviceError> {
     let want = data_type.registers() as usize;
     if words.len() != want {
         return Err(DeviceError::Decode(format!(
-            "{data_type:?} needs {want} register(s), got {}",
+            "{} needs {want} register(s), got {}",
+            type_name(data_type),
             words.len()
         )));
     }
@@ -77,7 +112,12 @@ pub fn decode(
     Ok(decode_raw(words, data_type, order)? * scale + offset)
 }
 
-/// The raw range a data type can carry (for integer types; `f32` is its finite range).
+/// 2^64 - 2^11: above 2^63 consecutive `f64` values are 2^11 apart.
+const LARGEST_F64_BELOW_2_POW_64: f64 = 18_446_744_073_709_549_568.0;
+
+/// The raw range a data type can carry, as `f64` (`f32`: its finite range). For `u64` the top is
+/// the largest `f64` below 2^64, because 2^64 itself (what `u64::MAX as f64` rounds to) does not
+/// fit.
 pub fn raw_range(data_type: DataType) -> (f64, f64) {
     match data_type {
         DataType::Bool => (0.0, 1.0),
@@ -86,7 +126,7 @@ pub fn raw_range(data_type: DataType) -> (f64, f64) {
         DataType::U32 => (0.0, f64::from(u32::MAX)),
         DataType::I32 => (f64::from(i32::MIN), f64::from(i32::MAX)),
         DataType::F32 => (f64::from(f32::MIN), f64::from(f32::MAX)),
-        DataType::U64 => (0.0, u64::MAX as f64),
+        DataType::U64 => (0.0, LARGEST_F64_BELOW_2_POW_64),
     }
 }
 
@@ -116,8 +156,12 @@ pub fn encode(
     if raw < low || raw > high {
         let (value_low, value_high) = engineering_range(data_type, scale, offset);
         return Err(DeviceError::Refused(format!(
-            "{value} is out of range for {data_type:?} with scale {scale} and offset {offset} \
-             ({value_low}..={value_high})"
+            "{value} is out of range for {} ({}) after scale {scale} and offset {offset}: \
+             the limits are {}..={}",
+            type_name(data_type),
+            raw_limits_text(data_type),
+            tidy(value_low),
+            tidy(value_high),
         )));
     }
     let bits: u64 = match data_type {
@@ -142,24 +186,47 @@ pub fn engineering_range(data_type: DataType, scale: f64, offset: f64) -> (f64, 
     if a <= b { (a, b) } else { (b, a) }
 }
 
-/// The smallest step between two engineering values the encoding can tell apart; read-back
-/// comparisons allow half of it.
+/// The smallest step between two engineering values the encoding can tell apart.
+///
+/// For the integer types that is `|scale|`. An `f32` has no fixed step: it keeps 24 significant
+/// bits, so its step is relative, and this returns that relative step (`f32::EPSILON`, about
+/// 1.2e-7); multiply by the magnitude of `raw * scale` to get an absolute step.
 pub fn resolution(data_type: DataType, scale: f64) -> f64 {
     match data_type {
-        // f32 keeps about 7 significant digits; the step is relative, so callers compare
-        // with a relative tolerance of this size.
         DataType::F32 => f64::from(f32::EPSILON),
         _ => scale.abs(),
     }
 }
 
-/// Whether a read-back value matches what was written, within the encoding's resolution.
+/// Whether a read-back value matches what was written, within the encoding's resolution: half a
+/// step for integer types (the encoder rounds to the nearest raw value), one relative `f32` step
+/// of the raw part for `f32`. Both allow for the `f64` noise of applying scale and offset.
+pub fn read_back_matches(
+    written: f64,
+    read: f64,
+    data_type: DataType,
+    scale: f64,
+    offset: f64,
+) -> bool {
+    // `raw * scale + offset` in f64 is off by a few ulps of the largest term involved.
+    let arithmetic_noise = 4.0 * f64::EPSILON * (written.abs() + offset.abs());
+    let tolerance = match data_type {
+        // The f32 rounding error is relative to the raw value, i.e. to `written - offset`, not
+        // to `written`: 25 °C stored as f32 kelvin (offset -273.15) is off by about 6e-6.
+        // The `MIN_POSITIVE` term covers subnormal raw values, whose precision is absolute.
+        DataType::F32 => {
+            resolution(data_type, scale) * (written - offset).abs()
+                + f64::from(f32::MIN_POSITIVE) * scale.abs()
+        }
+        _ => resolution(data_type, scale) / 2.0,
+    };
+    (written - read).abs() <= tolerance + arithmetic_noise
+}
+
+/// `read_back_matches` for an encoding without offset. With a large offset an `f32` read-back
+/// can be wrongly reported as different; prefer `read_back_matches`.
 pub fn same_value(written: f64, read: f64, data_type: DataType, scale: f64) -> bool {
-    let step = resolution(data_type, scale);
-    match data_type {
-        DataType::F32 => (written - read).abs() <= step * written.abs().max(1.0),
-        _ => (written - read).abs() <= step / 2.0 + f64::EPSILON * written.abs(),
-    }
+    read_back_matches(written, read, data_type, scale, 0.0)
 }
 
 /// Exact `u64` from four words (no `f64` on the way).
@@ -211,7 +278,8 @@ pub fn decode_array(
     let width = data_type.registers() as usize;
     if words.len() != width * num {
         return Err(DeviceError::Decode(format!(
-            "{num} × {data_type:?} needs {} registers, got {}",
+            "{num} × {} needs {} registers, got {}",
+            type_name(data_type),
             width * num,
             words.len()
         )));
@@ -232,8 +300,13 @@ pub fn encode_array(
 ) -> Result<Vec<u16>, DeviceError> {
     let mut words = Vec::with_capacity(values.len() * data_type.registers() as usize);
     for (i, &value) in values.iter().enumerate() {
-        let element = encode(value, data_type, order, scale, offset)
-            .map_err(|e| DeviceError::Refused(format!("element {i}: {e}")))?;
+        let element = encode(value, data_type, order, scale, offset).map_err(|e| match e {
+            // Name the element only when there are several.
+            DeviceError::Refused(why) if values.len() > 1 => {
+                DeviceError::Refused(format!("element {i}: {why}"))
+            }
+            other => other,
+        })?;
         words.extend(element);
     }
     Ok(words)
@@ -262,7 +335,12 @@ mod tests {
             DataType::U32 => vec![0.0, 65_536.0, 4_294_967_295.0],
             DataType::I32 => vec![-2_147_483_648.0, -70_000.0, 0.0, 2_147_483_647.0],
             DataType::F32 => vec![-1.5, 0.0, 3.25, 1.0e10],
-            DataType::U64 => vec![0.0, 4_294_967_296.0, 9_007_199_254_740_992.0],
+            DataType::U64 => vec![
+                0.0,
+                4_294_967_296.0,
+                9_007_199_254_740_992.0,
+                LARGEST_F64_BELOW_2_POW_64,
+            ],
         }
     }
 
@@ -320,6 +398,37 @@ mod tests {
     fn values_outside_the_type_are_refused_with_the_limits() {
         let err = encode(40_000.0, DataType::I16, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
         assert!(err.to_string().contains("-32768..=32767"), "{err}");
+        let err = encode(3276.8, DataType::I16, WordOrder::BigEndian, 0.1, 0.0).unwrap_err();
+        assert_eq!(
+            err,
+            DeviceError::Refused(
+                "3276.8 is out of range for i16 (-32768..=32767) after scale 0.1 and offset 0: \
+                 the limits are -3276.8..=3276.7"
+                    .into()
+            )
+        );
+        // 2^64 itself does not fit a u64 (it used to saturate to u64::MAX).
+        let two_pow_64 = 18_446_744_073_709_551_616.0;
+        let err = encode(two_pow_64, DataType::U64, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
+        assert!(
+            err.to_string().contains("0..=18446744073709551615"),
+            "{err}"
+        );
+        assert!(encode(70_000.0, DataType::U16, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        assert!(encode(-1.0, DataType::U32, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        assert!(
+            encode(
+                2_147_483_648.0,
+                DataType::I32,
+                WordOrder::BigEndian,
+                1.0,
+                0.0
+            )
+            .is_err()
+        );
+        assert!(encode(2.0, DataType::Bool, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        assert!(encode(1.0e39, DataType::F32, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        assert!(encode(f64::INFINITY, DataType::U16, WordOrder::BigEndian, 1.0, 0.0).is_err());
         let err = encode(-0.6, DataType::U16, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
         assert!(matches!(err, DeviceError::Refused(_)));
         assert!(encode(f64::NAN, DataType::F32, WordOrder::BigEndian, 1.0, 0.0).is_err());
@@ -334,11 +443,74 @@ mod tests {
         let err = decode(&[1], DataType::U32, WordOrder::BigEndian, 1.0, 0.0).unwrap_err();
         assert_eq!(
             err,
-            DeviceError::Decode("U32 needs 2 register(s), got 1".into())
+            DeviceError::Decode("u32 needs 2 register(s), got 1".into())
         );
+        assert!(decode(&[1, 2, 3], DataType::U64, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        assert!(decode(&[1, 2], DataType::U16, WordOrder::BigEndian, 1.0, 0.0).is_err());
+        let err =
+            decode_array(&[1, 2, 3], DataType::U32, WordOrder::BigEndian, 2, 1.0, 0.0).unwrap_err();
+        assert_eq!(
+            err,
+            DeviceError::Decode("2 × u32 needs 4 registers, got 3".into())
+        );
+    }
+
+    #[test]
+    fn bool_reads_any_non_zero_word_as_true_and_writes_zero_or_one() {
+        let decode_bool = |word| decode(&[word], DataType::Bool, WordOrder::BigEndian, 1.0, 0.0);
+        assert_eq!(decode_bool(0).unwrap(), 0.0);
+        assert_eq!(decode_bool(1).unwrap(), 1.0);
+        assert_eq!(decode_bool(0x8000).unwrap(), 1.0);
+        assert_eq!(
+            encode(1.0, DataType::Bool, WordOrder::BigEndian, 1.0, 0.0).unwrap(),
+            vec![1]
+        );
+        assert_eq!(
+            encode(0.0, DataType::Bool, WordOrder::BigEndian, 1.0, 0.0).unwrap(),
+            vec![0]
+        );
+    }
+
+    #[test]
+    fn read_back_is_compared_within_the_resolution() {
+        // Integer types: the encoder rounds to the nearest raw step, so half a step matches.
+        assert!(read_back_matches(3.2004, 3.2, DataType::U16, 0.001, 0.0));
+        assert!(!read_back_matches(3.2006, 3.2, DataType::U16, 0.001, 0.0));
+        assert!(!read_back_matches(3.2, 3.201, DataType::U16, 0.001, 0.0));
+
+        // f32 holding kelvin: 25 °C comes back as 24.99999389... and must still match.
+        let words = encode(25.0, DataType::F32, WordOrder::BigEndian, 1.0, -273.15).unwrap();
+        let read = decode(&words, DataType::F32, WordOrder::BigEndian, 1.0, -273.15).unwrap();
+        assert_ne!(read, 25.0, "the f32 step should show here");
+        assert!(read_back_matches(25.0, read, DataType::F32, 1.0, -273.15));
+        assert!(!read_back_matches(
+            25.001,
+            read,
+            DataType::F32,
+            1.0,
+            -273.15
+        ));
         assert!(
-            decode_array(&[1, 2, 3], DataType::U16, WordOrder::BigEndian, 2, 1.0, 0.0).is_err()
+            !same_value(25.0, read, DataType::F32, 1.0),
+            "why the offset is needed"
         );
+
+        // Every raw step of a scaled i16 matches itself and not its neighbour.
+        for raw in [-32_768i16, -1, 0, 1, 32_767] {
+            let value = f64::from(raw) * 0.1 - 40.0;
+            let words = encode(value, DataType::I16, WordOrder::BigEndian, 0.1, -40.0).unwrap();
+            assert_eq!(words, vec![raw as u16]);
+            let read = decode(&words, DataType::I16, WordOrder::BigEndian, 0.1, -40.0).unwrap();
+            assert!(read_back_matches(value, read, DataType::I16, 0.1, -40.0));
+            assert!(!read_back_matches(
+                value + 0.1,
+                read,
+                DataType::I16,
+                0.1,
+                -40.0
+            ));
+        }
+        assert_eq!(resolution(DataType::I16, -0.1), 0.1);
     }
 
     #[test]
@@ -348,6 +520,15 @@ mod tests {
             assert_eq!(decode_u64(&encode_u64(big, order), order).unwrap(), big);
         }
         assert_eq!(encode_u64(1, WordOrder::BigEndian), vec![0, 0, 0, 1]);
+        assert_eq!(encode_u64(1, WordOrder::LittleEndian), vec![1, 0, 0, 0]);
+
+        // The f64 path is honest about what it cannot do: 2^53 + 1 reads as 2^53.
+        let above = (1u64 << 53) + 1;
+        let words = encode_u64(above, WordOrder::BigEndian);
+        let as_f64 = decode(&words, DataType::U64, WordOrder::BigEndian, 1.0, 0.0).unwrap();
+        assert_eq!(as_f64, (1u64 << 53) as f64);
+        assert_eq!(decode_u64(&words, WordOrder::BigEndian).unwrap(), above);
+        assert!(decode_u64(&[0, 1], WordOrder::BigEndian).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub enum PollClass {
 }
 
 impl PollClass {
+    /// Every class, fastest first.
     pub const ALL: [PollClass; 3] = [PollClass::Fast, PollClass::Normal, PollClass::Slow];
 
     /// The default period of the class.
@@ -32,6 +33,7 @@ impl PollClass {
         }
     }
 
+    /// The name as serde spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             PollClass::Fast => "fast",
@@ -60,6 +62,7 @@ impl PollPoint {
     }
 }
 
+/// How far the planner may stretch one read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlannerConfig {
     /// Largest run of registers no point needs that a block may read across.
@@ -91,19 +94,21 @@ pub struct ReadBlock {
 }
 
 impl ReadBlock {
-    /// The words of one member out of the block's read result.
+    /// The `count` words of the member at `offset` out of the block's read result (`words`
+    /// starts at `start`); `None` if the result is too short to hold them.
     pub fn words_of<'w>(&self, words: &'w [u16], offset: u16, count: u16) -> Option<&'w [u16]> {
         words.get(usize::from(offset)..usize::from(offset) + usize::from(count))
     }
 }
 
+/// The reads that cover every point, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub blocks: Vec<ReadBlock>,
 }
 
 impl Plan {
-    /// Requests one poll of every class makes.
+    /// How many read requests the plan makes (one per block) when every class is polled once.
     pub fn requests(&self) -> usize {
         self.blocks.len()
     }
@@ -121,17 +126,27 @@ pub enum PlanError {
 }
 
 /// Plans the reads for `points`. Deterministic: blocks come ordered by device, unit, table,
-/// class and start.
+/// class and start; members in address order. A point that can never be read (empty, larger
+/// than the read limit, or running past register 65535) fails the whole plan with a `PlanError`
+/// naming its key: such a point is a configuration error to fix, not something to skip quietly.
 ///
-/// Why the greedy sweep is minimal: take the uncovered point that starts first. Some block must
-/// cover it, and no register left of it is still needed, so that block may as well start there.
-/// Of all blocks starting there, the sweep takes every point that can join (it fits under the
-/// limit and its start is within `max_gap` of what the block already reads). A point it leaves
-/// out either starts beyond such a gap (so does every later one, in start order) or ends past
-/// the limit, and no block starting here could take it either; and a point it takes never has
-/// to bridge a gap for another block, because any later block reaching over it lies inside the
-/// range of a longer point that starts earlier. The property test checks this claim against an
-/// exhaustive search on small inputs.
+/// Within one group the plan is a left-to-right sweep over the points sorted by start: open a
+/// block at the first point not yet placed, add every later point that ends within the limit
+/// and starts at most `max_gap` registers past what the block reads so far, stop at the first
+/// point beyond such a gap. That yields the fewest blocks. Why: let `p` be the first unplaced
+/// point and `G` the block the sweep builds from it; take any valid plan `O`.
+/// 1. The block `B` of `O` holding `p` starts at `p`, and every member of `B` is in `G`: walking
+///    `B`'s members in start order, each starts within `max_gap` of the ones before it and ends
+///    within the limit, so the sweep cannot have stopped or skipped before reaching it.
+/// 2. Taking `G`'s points out of the other blocks of `O` keeps them valid. Say a register `r`
+///    of a block `C` was needed only by a point `y` of `G` and lies between remaining points of
+///    `C`; then a remaining point `x` of `C` starts before `r`. `x` is not in `G`, so either it
+///    ends past the limit, hence past the end of `y`, and covers `r` after all; or the sweep
+///    stopped before reaching it, so it starts past the end of `y`, hence after `r`. Both
+///    contradict, so no unneeded run of `C` grows, and `C` only gets shorter.
+///
+/// So `O` with `B` swapped for `G` is as small and still valid; repeat on what is left. The unit
+/// tests also check the count against an exhaustive search on small random inputs.
 pub fn plan(points: &[PollPoint], config: &PlannerConfig) -> Result<Plan, PlanError> {
     let mut groups: BTreeMap<(&str, u8, RegisterTable, PollClass), Vec<&PollPoint>> =
         BTreeMap::new();

@@ -18,14 +18,19 @@ impl Default for MemoryCanBus {
     }
 }
 
+/// Frames a node may fall behind by before it loses some (and its next `recv` says so).
+pub const MEMORY_BUS_CAPACITY: usize = 1024;
+
 impl MemoryCanBus {
+    /// A bus with no nodes yet.
     pub fn new() -> Self {
         MemoryCanBus {
-            wire: broadcast::channel(1024).0,
+            wire: broadcast::channel(MEMORY_BUS_CAPACITY).0,
             next_node: Default::default(),
         }
     }
 
+    /// A new node; it hears frames sent from now on by every other node.
     pub fn node(&self) -> MemoryCanNode {
         MemoryCanNode {
             id: self
@@ -82,5 +87,28 @@ mod tests {
         assert_eq!(c.recv().await.unwrap(), frame);
         let nothing = tokio::time::timeout(std::time::Duration::from_millis(50), a.recv()).await;
         assert!(nothing.is_err(), "the sender heard its own frame");
+
+        let answer = CanFrame::new(0x100, false, &[9]).unwrap();
+        c.send(&answer).await.unwrap();
+        assert_eq!(a.recv().await.unwrap(), answer);
+        assert_eq!(b.recv().await.unwrap(), answer);
+    }
+
+    #[tokio::test]
+    async fn a_node_that_falls_behind_is_told_and_then_catches_up() {
+        let bus = MemoryCanBus::new();
+        let (sender, slow) = (bus.node(), bus.node());
+        for i in 0..MEMORY_BUS_CAPACITY + 5 {
+            let frame = CanFrame::new(0x200, false, &(i as u32).to_be_bytes()).unwrap();
+            sender.send(&frame).await.unwrap();
+        }
+        let error = slow.recv().await.unwrap_err();
+        assert_eq!(
+            error,
+            DeviceError::Io("receiver overrun: 5 frames lost".into())
+        );
+        // The oldest frame still held is number 5.
+        let next = slow.recv().await.unwrap();
+        assert_eq!(next.data(), 5u32.to_be_bytes());
     }
 }

@@ -33,7 +33,8 @@ impl CanFrame {
         })
     }
 
-    /// A remote (RTR) frame asking for `length` bytes.
+    /// A remote (RTR) frame asking for `length` bytes; it carries no data, and `data()` holds
+    /// `length` zeros so the length code travels with the frame.
     pub fn remote(id: u32, extended: bool, length: usize) -> Result<Self, DeviceError> {
         Self::check(id, extended, length)?;
         Ok(CanFrame {
@@ -64,18 +65,22 @@ impl CanFrame {
         Ok(())
     }
 
+    /// The 11- or 29-bit identifier.
     pub fn id(&self) -> u32 {
         self.id
     }
 
+    /// Whether the identifier is 29-bit.
     pub fn is_extended(&self) -> bool {
         self.extended
     }
 
+    /// Whether this is a remote (RTR) request rather than a data frame.
     pub fn is_remote(&self) -> bool {
         self.rtr
     }
 
+    /// The payload, 0 to 8 bytes.
     pub fn data(&self) -> &[u8] {
         &self.data
     }

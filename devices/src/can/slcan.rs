@@ -2,7 +2,9 @@
 //! serial port: `t1234DEADBEEF\r` is standard id 0x123 carrying DE AD BE EF. The codec is pure; the
 //! `SlcanBus` runs it over an `AsyncRead + AsyncWrite` and implements `CanBus`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::PoisonError;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::Mutex;
@@ -14,6 +16,9 @@ use crate::error::DeviceError;
 pub const BITRATES: [u32; 9] = [
     10_000, 20_000, 50_000, 100_000, 125_000, 250_000, 500_000, 800_000, 1_000_000,
 ];
+
+/// How long `open` waits for the adapter to answer each setup command.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The text of one frame, with its trailing `\r`.
 pub fn encode(frame: &CanFrame) -> String {
@@ -41,41 +46,60 @@ fn framing(line: &str, why: &str) -> DeviceError {
     DeviceError::Framing(format!("slcan line {line:?}: {why}"))
 }
 
-/// Parses one frame line (without its `\r`).
+/// A hexadecimal field. `from_str_radix` alone would also take a leading `+`.
+fn hex_field(text: &str, line: &str, what: &str) -> Result<u32, DeviceError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(framing(line, &format!("bad {what} {text:?}")));
+    }
+    u32::from_str_radix(text, 16).map_err(|_| framing(line, &format!("bad {what} {text:?}")))
+}
+
+/// Length of the optional timestamp (`Z1` mode): four hex digits after the data.
+const TIMESTAMP_DIGITS: usize = 4;
+
+/// Parses one frame line (without its `\r`). A trailing four-digit timestamp, which adapters
+/// add after `Z1`, is accepted and ignored.
 pub fn parse_frame(line: &str) -> Result<CanFrame, DeviceError> {
-    let mut chars = line.chars();
-    let kind = chars.next().ok_or_else(|| framing(line, "empty"))?;
-    let (extended, remote) = match kind {
-        't' => (false, false),
-        'T' => (true, false),
-        'r' => (false, true),
-        'R' => (true, true),
-        _ => return Err(framing(line, "not a frame (expected t, T, r or R)")),
+    let (extended, remote) = match line.chars().next() {
+        Some('t') => (false, false),
+        Some('T') => (true, false),
+        Some('r') => (false, true),
+        Some('R') => (true, true),
+        Some(_) => return Err(framing(line, "not a frame (expected t, T, r or R)")),
+        None => return Err(framing(line, "empty")),
     };
     let id_len = if extended { 8 } else { 3 };
+    // The kind letter is ASCII, so byte 1 is a character boundary.
     let rest = &line[1..];
     if !rest.is_ascii() || rest.len() < id_len + 1 {
-        return Err(framing(line, "too short"));
+        return Err(framing(line, "too short or not ASCII"));
     }
-    let id = u32::from_str_radix(&rest[..id_len], 16).map_err(|_| framing(line, "bad id"))?;
-    let length = rest[id_len..id_len + 1]
-        .parse::<usize>()
-        .map_err(|_| framing(line, "bad length"))?;
-    let data_text = &rest[id_len + 1..];
-    if remote {
-        if !data_text.is_empty() {
-            return Err(framing(line, "a remote frame carries no data"));
-        }
-        return CanFrame::remote(id, extended, length).map_err(|e| framing(line, &e.to_string()));
+    let id = hex_field(&rest[..id_len], line, "id")?;
+    let length = match rest.as_bytes()[id_len] {
+        digit @ b'0'..=b'8' => usize::from(digit - b'0'),
+        _ => return Err(framing(line, "bad length (expected 0 to 8)")),
+    };
+    let after_length = &rest[id_len + 1..];
+    let data_digits = if remote { 0 } else { 2 * length };
+    let has_timestamp = match after_length.len() {
+        n if n == data_digits => false,
+        n if n == data_digits + TIMESTAMP_DIGITS => true,
+        _ if remote => return Err(framing(line, "a remote frame carries no data")),
+        _ => return Err(framing(line, "data does not match the length")),
+    };
+    let (data_text, timestamp) = after_length.split_at(data_digits);
+    if has_timestamp {
+        hex_field(timestamp, line, "timestamp")?;
     }
-    if data_text.len() != 2 * length {
-        return Err(framing(line, "data does not match the length"));
-    }
-    let data = (0..length)
-        .map(|i| u8::from_str_radix(&data_text[2 * i..2 * i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| framing(line, "bad data byte"))?;
-    CanFrame::new(id, extended, &data).map_err(|e| framing(line, &e.to_string()))
+    let frame = if remote {
+        CanFrame::remote(id, extended, length)
+    } else {
+        let data = (0..length)
+            .map(|i| hex_field(&data_text[2 * i..2 * i + 2], line, "data byte").map(|b| b as u8))
+            .collect::<Result<Vec<u8>, _>>()?;
+        CanFrame::new(id, extended, &data)
+    };
+    frame.map_err(|e| framing(line, &e.to_string()))
 }
 
 /// What the adapter sent: a frame, an acknowledgement, or an error (BEL).
@@ -98,6 +122,7 @@ pub struct Decoder {
 const MAX_LINE: usize = 64;
 
 impl Decoder {
+    /// The events completed by `bytes`; an unfinished line stays buffered for the next call.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Event> {
         let mut events = Vec::new();
         for &byte in bytes {
@@ -133,88 +158,169 @@ impl Decoder {
     }
 }
 
+/// What an `SlcanBus` has put up with since it was opened.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlcanStats {
+    /// Lines that were neither frames nor acknowledgements.
+    pub garbage_lines: u64,
+    /// BEL replies outside the setup commands (e.g. for a frame the adapter could not send).
+    pub adapter_errors: u64,
+    /// The most recent garbage line's error, which names the line.
+    pub last_garbage: Option<String>,
+}
+
+/// The receiving side: the stream, the line decoder, and events decoded but not yet taken.
+struct Reader<S> {
+    stream: ReadHalf<S>,
+    decoder: Decoder,
+    pending: VecDeque<Event>,
+}
+
 /// A CAN bus through an slcan adapter.
+///
+/// The receiving side sits behind a mutex rather than in a reader task: the bus then has no
+/// task to start, stop or leak, and a bus nobody reads buffers nothing beyond the OS. The price
+/// is that `send` cannot wait for the adapter's per-frame acknowledgement (it arrives on the
+/// receiving side, possibly behind frames another caller is waiting for), so a BEL for a frame
+/// the adapter could not send shows up in `stats()` rather than as an error of `send`. Reads are
+/// cancel-safe: a `recv` dropped by `tokio::time::timeout` loses no bytes, because decoded
+/// events are queued before anything else is awaited.
 pub struct SlcanBus<S> {
-    reader: Mutex<(ReadHalf<S>, Decoder)>,
+    // One lock per direction: a caller waiting in `recv` never blocks a `send`.
+    reader: Mutex<Reader<S>>,
     writer: Mutex<WriteHalf<S>>,
-    garbage: AtomicU64,
-    adapter_errors: AtomicU64,
+    stats: std::sync::Mutex<SlcanStats>,
+}
+
+impl SlcanBus<tokio_serial::SerialStream> {
+    /// Opens the adapter's serial port at `path`, then its CAN channel at `bitrate`. The serial
+    /// baud rate means nothing to USB adapters; 115200 suits the others.
+    pub async fn open_serial(path: &str, bitrate: u32) -> Result<Self, DeviceError> {
+        bitrate_index(bitrate)?;
+        let port = tokio_serial::SerialStream::open(&tokio_serial::new(path, 115_200))
+            .map_err(|e| DeviceError::Io(format!("{path}: {e}")))?;
+        Self::open(port, bitrate).await
+    }
+}
+
+/// The `n` of the `S<n>` command that selects `bitrate`.
+fn bitrate_index(bitrate: u32) -> Result<usize, DeviceError> {
+    BITRATES
+        .iter()
+        .position(|b| *b == bitrate)
+        .ok_or_else(|| DeviceError::Refused(format!("slcan has no {bitrate} bit/s setting")))
+}
+
+fn io_error(error: std::io::Error) -> DeviceError {
+    DeviceError::Io(error.to_string())
 }
 
 impl<S: AsyncRead + AsyncWrite + Send + 'static> SlcanBus<S> {
-    /// Opens the channel at `bitrate` (one of `BITRATES`): close, set the rate, open.
+    /// Opens the channel at `bitrate` (one of `BITRATES`): close, set the rate, open, each
+    /// answered by the adapter within `COMMAND_TIMEOUT`.
     pub async fn open(stream: S, bitrate: u32) -> Result<Self, DeviceError> {
-        let index = BITRATES
-            .iter()
-            .position(|b| *b == bitrate)
-            .ok_or_else(|| DeviceError::Refused(format!("slcan has no {bitrate} bit/s setting")))?;
-        let (reader, mut writer) = tokio::io::split(stream);
-        let setup = format!("C\rS{index}\rO\r");
-        writer
-            .write_all(setup.as_bytes())
-            .await
-            .map_err(|e| DeviceError::Io(e.to_string()))?;
-        writer
-            .flush()
-            .await
-            .map_err(|e| DeviceError::Io(e.to_string()))?;
-        Ok(SlcanBus {
-            // One lock per direction: a caller waiting in `recv` never blocks a `send`.
-            reader: Mutex::new((reader, Decoder::default())),
+        let index = bitrate_index(bitrate)?;
+        let (reader, writer) = tokio::io::split(stream);
+        let bus = SlcanBus {
+            reader: Mutex::new(Reader {
+                stream: reader,
+                decoder: Decoder::default(),
+                pending: VecDeque::new(),
+            }),
             writer: Mutex::new(writer),
-            garbage: AtomicU64::new(0),
-            adapter_errors: AtomicU64::new(0),
-        })
+            stats: std::sync::Mutex::new(SlcanStats::default()),
+        };
+        // Close first, since an adapter left open by an earlier run refuses `S`. An adapter that
+        // is already closed answers BEL, and some answer nothing at all: both are fine here.
+        match bus.command("C").await {
+            Ok(()) | Err(DeviceError::Refused(_) | DeviceError::Timeout(_)) => {}
+            Err(error) => return Err(error),
+        }
+        bus.command(&format!("S{index}")).await?;
+        bus.command("O").await?;
+        Ok(bus)
     }
 
-    /// Lines that were not frames, and BEL error replies, since opening.
-    pub fn counters(&self) -> (u64, u64) {
-        (
-            self.garbage.load(Ordering::Relaxed),
-            self.adapter_errors.load(Ordering::Relaxed),
-        )
+    /// What the bus has put up with since it was opened.
+    pub fn stats(&self) -> SlcanStats {
+        self.stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    async fn write_text(&self, text: &str) -> Result<(), DeviceError> {
+        let mut writer = self.writer.lock().await;
+        writer.write_all(text.as_bytes()).await.map_err(io_error)?;
+        writer.flush().await.map_err(io_error)
+    }
+
+    /// Sends a setup command and waits for its `\r` (a BEL is a refusal). Frames arriving in the
+    /// meantime were sent on the bus before the channel was (re)opened, and are dropped.
+    async fn command(&self, command: &str) -> Result<(), DeviceError> {
+        self.write_text(&format!("{command}\r")).await?;
+        let mut reader = self.reader.lock().await;
+        let answer = async {
+            loop {
+                match self.next_event(&mut reader).await? {
+                    Event::Ack => return Ok(()),
+                    Event::AdapterError => {
+                        return Err(DeviceError::Refused(format!(
+                            "the slcan adapter refused {command:?}"
+                        )));
+                    }
+                    Event::Frame(_) => {}
+                    Event::Garbage(error) => self.count_garbage(error),
+                }
+            }
+        };
+        tokio::time::timeout(COMMAND_TIMEOUT, answer)
+            .await
+            .map_err(|_| DeviceError::Timeout(COMMAND_TIMEOUT))?
+    }
+
+    /// The next event from the adapter, reading more bytes when none is queued.
+    async fn next_event(&self, reader: &mut Reader<S>) -> Result<Event, DeviceError> {
+        let mut bytes = [0u8; 256];
+        loop {
+            if let Some(event) = reader.pending.pop_front() {
+                return Ok(event);
+            }
+            let n = reader.stream.read(&mut bytes).await.map_err(io_error)?;
+            if n == 0 {
+                return Err(DeviceError::Io("the adapter closed the line".into()));
+            }
+            let events = reader.decoder.push(&bytes[..n]);
+            reader.pending.extend(events);
+        }
+    }
+
+    fn count_garbage(&self, error: DeviceError) {
+        tracing::debug!(%error, "slcan noise");
+        let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        stats.garbage_lines += 1;
+        stats.last_garbage = Some(error.to_string());
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Send + 'static> CanBus for SlcanBus<S> {
     async fn send(&self, frame: &CanFrame) -> Result<(), DeviceError> {
-        let mut writer = self.writer.lock().await;
-        writer
-            .write_all(encode(frame).as_bytes())
-            .await
-            .map_err(|e| DeviceError::Io(e.to_string()))?;
-        writer
-            .flush()
-            .await
-            .map_err(|e| DeviceError::Io(e.to_string()))
+        self.write_text(&encode(frame)).await
     }
 
     async fn recv(&self) -> Result<CanFrame, DeviceError> {
-        let mut guard = self.reader.lock().await;
-        let (reader, decoder) = &mut *guard;
-        let mut byte = [0u8; 1];
+        let mut reader = self.reader.lock().await;
         loop {
-            // One byte at a time: a frame is returned as soon as its `\r` arrives, and nothing
-            // after it is consumed from the stream (serial input is tiny, this costs nothing).
-            let n = reader
-                .read(&mut byte)
-                .await
-                .map_err(|e| DeviceError::Io(e.to_string()))?;
-            if n == 0 {
-                return Err(DeviceError::Io("the adapter closed the line".into()));
-            }
-            for event in decoder.push(&byte) {
-                match event {
-                    Event::Frame(frame) => return Ok(frame),
-                    Event::Ack => {}
-                    Event::AdapterError => {
-                        self.adapter_errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Event::Garbage(error) => {
-                        self.garbage.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(%error, "slcan noise");
-                    }
+            match self.next_event(&mut reader).await? {
+                Event::Frame(frame) => return Ok(frame),
+                Event::Ack => {}
+                Event::AdapterError => {
+                    self.stats
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .adapter_errors += 1;
                 }
+                Event::Garbage(error) => self.count_garbage(error),
             }
         }
     }
@@ -246,6 +352,22 @@ mod tests {
             encode(&CanFrame::new(0x123, false, &[0xDE, 0xAD]).unwrap()),
             "t1232DEAD\r"
         );
+        assert_eq!(
+            encode(&CanFrame::remote(0x1ABC_DEF0, true, 8).unwrap()),
+            "R1ABCDEF08\r"
+        );
+    }
+
+    #[test]
+    fn a_trailing_timestamp_is_accepted_and_ignored() {
+        assert_eq!(
+            parse_frame("t1232BEEF1A2B").unwrap(),
+            CanFrame::new(0x123, false, &[0xBE, 0xEF]).unwrap()
+        );
+        assert_eq!(
+            parse_frame("r12341A2B").unwrap(),
+            CanFrame::remote(0x123, false, 4).unwrap()
+        );
     }
 
     #[test]
@@ -255,9 +377,14 @@ mod tests {
             "t12",
             "t1233DEAD",
             "t12G1AA",
+            "t+231AA",
+            "t1231+A",
             "T123456789",
+            "T2000000000",
             "t123900",
+            "t1231AAXYZW",
             "r1232AA",
+            "t12é1AA",
         ] {
             let error = parse_frame(bad).unwrap_err();
             assert!(matches!(error, DeviceError::Framing(_)), "{bad}: {error:?}");
