@@ -21,8 +21,8 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    import::ImportPage, new_variable::NewVariablePage, not_found::NotFound, overview::OverviewPage,
-    registry::RegistryPage, variable::VariablePage,
+    buses::BusesPage, import::ImportPage, new_variable::NewVariablePage, not_found::NotFound,
+    overview::OverviewPage, registry::RegistryPage, variable::VariablePage,
 };
 
 /// The HTML document around the application, rendered on the server only.
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("registry") view=RegistryPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("buses") view=BusesPage ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("new"))
                         view=NewVariablePage

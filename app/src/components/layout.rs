@@ -18,6 +18,10 @@ const NAV_ITEMS: &[NavItem] = &[
         href: "/registry",
         label: "Registry",
     },
+    NavItem {
+        href: "/buses",
+        label: "Buses",
+    },
 ];
 
 #[component]

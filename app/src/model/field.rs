@@ -57,6 +57,68 @@ pub struct WriteOutcome {
     pub confirmed: bool,
 }
 
+/// One bus as the Buses page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BusView {
+    pub name: String,
+    pub endpoint: String,
+    /// `idle`, `connected`, `backing_off` or `stopped`.
+    pub state: String,
+    /// While backing off: when the next attempt is made.
+    pub retry_in_ms: Option<u64>,
+    pub requests: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub exceptions: u64,
+    pub framing_errors: u64,
+    pub requests_per_s: f64,
+    pub errors_per_s: f64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    /// (unit id, ms until its next attempt).
+    pub backing_off_units: Vec<(u8, u64)>,
+    pub last_errors: Vec<BusErrorView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BusErrorView {
+    pub at_ms: u64,
+    pub unit_id: u8,
+    pub registers: String,
+    pub message: String,
+}
+
+/// One planned block read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockView {
+    pub bus: String,
+    pub unit_id: u8,
+    pub table: String,
+    pub class: String,
+    pub start: u16,
+    pub count: u16,
+    /// How many access paths the block serves.
+    pub paths: usize,
+}
+
+/// A path the field configuration cannot reach, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnmappedPath {
+    pub variable: String,
+    pub path_id: i64,
+    pub reason: String,
+}
+
+/// Everything the Buses page shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BusOverview {
+    /// False when the server runs without a field configuration.
+    pub configured: bool,
+    pub buses: Vec<BusView>,
+    pub blocks: Vec<BlockView>,
+    pub unmapped: Vec<UnmappedPath>,
+}
+
 /// A number as an operator reads it: integers without decimals, others with at most three.
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {

@@ -1,5 +1,6 @@
 //! One screen per file.
 
+pub mod buses;
 pub mod import;
 pub mod new_variable;
 pub mod not_found;

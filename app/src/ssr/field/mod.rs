@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use devices::bus::{BusConfig, BusHandle, BusStats, spawn_bus};
+use devices::bus::{BusConfig, BusHandle, BusState, BusStats, spawn_bus};
 use devices::codec;
 use devices::planner::{self, PlannerConfig, PollClass, PollPoint, ReadBlock};
 use entity::{system_variable, variable_access_path};
@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use self::config::{FieldConfig, Target, poll_class};
 use crate::error::AppError;
-use crate::model::field::{LiveValue, Quality, WriteOutcome};
+use crate::model::field::{
+    BlockView, BusErrorView, BusOverview, BusView, LiveValue, Quality, UnmappedPath, WriteOutcome,
+};
 use crate::model::registry::{AccessPath, Category};
 use crate::ssr::service::registry::query::{self, to_path};
 use crate::ssr::service::system::system_version_of;
@@ -187,7 +189,20 @@ impl FieldIo {
         let mut points = Vec::new();
         let mut targets = Vec::new();
         for (name, category, path) in paths {
-            match inner.config.target(&path) {
+            // A path the planner could never read would fail the whole plan: set it aside.
+            let target = inner.config.target(&path).and_then(|target| {
+                let end = u32::from(target.address) + u32::from(target.count());
+                if target.count() == 0 || target.count() > target.table.max_read() || end > 65_536 {
+                    Err(format!(
+                        "{} registers at {} cannot be read in one request",
+                        target.count(),
+                        target.address
+                    ))
+                } else {
+                    Ok(target)
+                }
+            });
+            match target {
                 Ok(target) => {
                     let class = poll_class(category);
                     points.push(PollPoint {
@@ -459,6 +474,35 @@ impl FieldIo {
         stats
     }
 
+    /// Buses, planned reads and unreachable paths in the shape the Buses page shows.
+    pub fn overview(&self) -> BusOverview {
+        let (blocks, unmapped) = self.plan();
+        BusOverview {
+            configured: self.inner.is_some(),
+            buses: self.bus_stats().into_iter().map(bus_view).collect(),
+            blocks: blocks
+                .into_iter()
+                .map(|b| BlockView {
+                    bus: b.device,
+                    unit_id: b.unit_id,
+                    table: format!("{:?}", b.table).to_lowercase(),
+                    class: b.class.as_str().to_string(),
+                    start: b.start,
+                    count: b.count,
+                    paths: b.members.len(),
+                })
+                .collect(),
+            unmapped: unmapped
+                .into_iter()
+                .map(|(variable, path_id, reason)| UnmappedPath {
+                    variable,
+                    path_id,
+                    reason,
+                })
+                .collect(),
+        }
+    }
+
     /// The planned reads and the paths that cannot be polled, with the reason.
     pub fn plan(&self) -> (Vec<ReadBlock>, Vec<(String, i64, String)>) {
         let Some(inner) = &self.inner else {
@@ -466,6 +510,42 @@ impl FieldIo {
         };
         let live = inner.live.read().unwrap_or_else(|e| e.into_inner());
         (live.blocks.clone(), live.unmapped.clone())
+    }
+}
+
+fn bus_view(stats: BusStats) -> BusView {
+    let (state, retry_in_ms) = match stats.state {
+        BusState::Idle => ("idle", None),
+        BusState::Connected => ("connected", None),
+        BusState::BackingOff { retry_in_ms } => ("backing_off", Some(retry_in_ms)),
+        BusState::Stopped => ("stopped", None),
+    };
+    BusView {
+        name: stats.name,
+        endpoint: stats.endpoint,
+        state: state.to_string(),
+        retry_in_ms,
+        requests: stats.requests,
+        errors: stats.errors,
+        timeouts: stats.timeouts,
+        exceptions: stats.exceptions,
+        framing_errors: stats.framing_errors,
+        requests_per_s: stats.requests_per_s,
+        errors_per_s: stats.errors_per_s,
+        latency_p50_ms: stats.latency_p50_ms,
+        latency_p99_ms: stats.latency_p99_ms,
+        backing_off_units: stats.backing_off_units,
+        last_errors: stats
+            .last_errors
+            .into_iter()
+            .rev()
+            .map(|e| BusErrorView {
+                at_ms: e.at_ms,
+                unit_id: e.unit_id,
+                registers: e.registers,
+                message: e.message,
+            })
+            .collect(),
     }
 }
 

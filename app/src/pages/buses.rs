@@ -1,0 +1,198 @@
+//! The Buses page: per bus its state, traffic, latency and last errors in plain words; the
+//! planned block reads; and the registry paths that cannot be polled, with the reason.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::field::get_bus_overview;
+use crate::components::error_view::ErrorPanel;
+use crate::model::field::{BusOverview, BusView, format_age, format_number};
+
+/// How often the page re-reads the buses once hydrated.
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[component]
+pub fn BusesPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_bus_overview());
+    // Browser only (effects do not run on the server); `Transition` keeps the old figures on
+    // screen while new ones load, so nothing jumps.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || overview.refetch(), REFRESH) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <Title text="Buses" />
+        <section class="page page-wide" aria-labelledby="buses-title">
+            <header class="page-header">
+                <div>
+                    <h1 id="buses-title">"Buses"</h1>
+                    <p class="muted">"Field buses, their health, and what is polled over them."</p>
+                </div>
+            </header>
+            <Transition fallback=|| view! { <p class="muted">"Reading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => view! { <BusesView overview /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn state_badge(bus: &BusView) -> impl IntoView + use<> {
+    let (class, label) = match bus.state.as_str() {
+        "connected" => ("badge badge-good", "connected".to_string()),
+        "backing_off" => (
+            "badge badge-bad",
+            format!(
+                "backing off · retry in {}",
+                format_age(bus.retry_in_ms.unwrap_or(0))
+            ),
+        ),
+        "stopped" => ("badge badge-warn", "stopped".to_string()),
+        _ => ("badge", "idle".to_string()),
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+fn millis(value: Option<f64>) -> String {
+    value.map_or("—".into(), |ms| {
+        format!("{} ms", format_number((ms * 10.0).round() / 10.0))
+    })
+}
+
+#[component]
+fn BusesView(overview: BusOverview) -> impl IntoView {
+    if !overview.configured {
+        return view! {
+            <p class="empty-state">
+                "No field configuration: start with " <code>"--field-config FILE"</code>
+                ", or with " <code>"--demo"</code> " to poll the built-in simulator."
+            </p>
+        }
+        .into_any();
+    }
+    let BusOverview {
+        buses,
+        blocks,
+        unmapped,
+        ..
+    } = overview;
+    view! {
+        <div class="table-wrap">
+            <table class="data-table" aria-label="Buses">
+                <thead>
+                    <tr>
+                        <th scope="col">"Bus"</th>
+                        <th scope="col">"Endpoint"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col" class="num">"Requests/s"</th>
+                        <th scope="col" class="num">"Errors/s"</th>
+                        <th scope="col" class="num">"p50"</th>
+                        <th scope="col" class="num">"p99"</th>
+                        <th scope="col" class="num">"Requests"</th>
+                        <th scope="col" class="num">"Timeouts"</th>
+                        <th scope="col" class="num">"Exceptions"</th>
+                        <th scope="col">"Backing off"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {buses.iter().map(|bus| view! {
+                        <tr>
+                            <td class="mono">{bus.name.clone()}</td>
+                            <td class="mono muted">{bus.endpoint.clone()}</td>
+                            <td>{state_badge(bus)}</td>
+                            <td class="num">{format!("{:.1}", bus.requests_per_s)}</td>
+                            <td class="num">{format!("{:.1}", bus.errors_per_s)}</td>
+                            <td class="num">{millis(bus.latency_p50_ms)}</td>
+                            <td class="num">{millis(bus.latency_p99_ms)}</td>
+                            <td class="num">{bus.requests}</td>
+                            <td class="num">{bus.timeouts}</td>
+                            <td class="num">{bus.exceptions}</td>
+                            <td>
+                                {if bus.backing_off_units.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    bus.backing_off_units
+                                        .iter()
+                                        .map(|(unit, ms)| format!("unit {unit} (retry in {})", format_age(*ms)))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                }}
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+
+        <h2 class="section-title">"Last errors"</h2>
+        {
+            let errors: Vec<(String, crate::model::field::BusErrorView)> = buses
+                .iter()
+                .flat_map(|bus| bus.last_errors.iter().map(|e| (bus.name.clone(), e.clone())))
+                .collect();
+            if errors.is_empty() {
+                view! { <p class="muted">"No errors since start."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="error-list">
+                        {errors.into_iter().map(|(bus, error)| view! {
+                            <li>
+                                <span class="mono">{format!("{bus} · unit {} · {}", error.unit_id, error.registers)}</span>
+                                " — " {error.message}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }
+        }
+
+        <h2 class="section-title">{format!("Planned reads ({})", blocks.len())}</h2>
+        <div class="table-wrap">
+            <table class="data-table" aria-label="Planned reads">
+                <thead>
+                    <tr>
+                        <th scope="col">"Bus"</th>
+                        <th scope="col" class="num">"Unit"</th>
+                        <th scope="col">"Table"</th>
+                        <th scope="col">"Class"</th>
+                        <th scope="col" class="num">"Start"</th>
+                        <th scope="col" class="num">"Registers"</th>
+                        <th scope="col" class="num">"Paths"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {blocks.into_iter().map(|block| view! {
+                        <tr>
+                            <td class="mono">{block.bus}</td>
+                            <td class="num">{block.unit_id}</td>
+                            <td>{block.table}</td>
+                            <td>{block.class}</td>
+                            <td class="num">{block.start}</td>
+                            <td class="num">{block.count}</td>
+                            <td class="num">{block.paths}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+
+        <h2 class="section-title">{format!("Not polled ({})", unmapped.len())}</h2>
+        <details class="unmapped">
+            <summary>"Paths the field configuration cannot reach, and why"</summary>
+            <ul>
+                {unmapped.into_iter().map(|path| view! {
+                    <li>
+                        <a class="mono" href=format!("/registry/{}", path.variable)>{path.variable.clone()}</a>
+                        {format!(" · path {} — {}", path.path_id, path.reason)}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
+    }
+    .into_any()
+}

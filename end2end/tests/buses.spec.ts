@@ -1,0 +1,28 @@
+// The Buses page in demo mode: the simulator's bus with its health, the planned reads, and the
+// paths that cannot be polled. Runs hydrated and with JavaScript off.
+import { test, expect, type Page } from '@playwright/test';
+
+async function ready(page: Page) {
+  if (test.info().project.name === 'hydrated') {
+    await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  }
+}
+
+test('the buses page shows the simulator bus, its planned reads and what is not polled', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByRole('navigation').getByRole('link', { name: 'Buses' }).click();
+  await expect(page).toHaveURL(/\/buses$/);
+  await ready(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Buses' })).toBeVisible();
+
+  const bus = page.getByRole('table', { name: 'Buses' }).getByRole('row').filter({ hasText: 'simulator' });
+  await expect(bus).toContainText('Modbus TCP 127.0.0.1:');
+  await expect(bus).toContainText('connected');
+
+  const reads = page.getByRole('table', { name: 'Planned reads' }).locator('tbody tr');
+  await expect(reads.first()).toBeVisible();
+  expect(await reads.count()).toBeGreaterThan(3);
+  await expect(page.getByRole('heading', { name: /Not polled \(\d+\)/ })).toBeVisible();
+  await page.screenshot({ path: `end2end/screenshots/buses-${test.info().project.name}.png`, fullPage: false });
+});
