@@ -28,6 +28,12 @@ pub enum BenchTarget {
         #[arg(long, env = "POWERDECK_BENCH_PG_URL")]
         postgres_url: Option<String>,
     },
+    /// Poll cycle, sustained polling CPU, and write + read-back figures against the simulator.
+    Io {
+        /// How long the 100-device polling run lasts.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
 }
 
 /// Generated definition files: realistic table names and variable families, `_gap` entries, and
@@ -178,10 +184,13 @@ async fn import_twice(
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
-    let BenchTarget::Registry {
-        variables,
-        postgres_url,
-    } = target;
+    let (variables, postgres_url) = match target {
+        BenchTarget::Registry {
+            variables,
+            postgres_url,
+        } => (variables, postgres_url),
+        BenchTarget::Io { seconds } => return crate::bench_io::run(seconds).await,
+    };
     let (data_def, metadata) = generate(variables);
     println!(
         "registry bench: {variables} variables, data_def.json {:.1} MB, {} cores",

@@ -2,6 +2,7 @@
 //! `serve` / `migrate` commands. `main.rs` only parses the command line and reports errors.
 
 pub mod bench;
+pub mod bench_io;
 pub mod config;
 pub mod database;
 pub mod http;

@@ -19,7 +19,17 @@ pub struct SimulateArgs {
     /// Baud rate of the RTU line.
     #[arg(long, default_value_t = 115_200)]
     pub baud_rate: u32,
+    /// Also serve this many register banks, each on its own free loopback port (unit
+    /// `BANK_UNIT`), as stand-ins for many devices (`bench io` uses them).
+    #[arg(long, default_value_t = 0)]
+    pub banks: usize,
+    /// Input and holding registers per bank.
+    #[arg(long, default_value_t = 1_000)]
+    pub bank_registers: usize,
 }
+
+/// The unit id of a bank on its port.
+pub const BANK_UNIT: u8 = 10;
 
 pub async fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let simulator = Simulator::new();
@@ -34,6 +44,18 @@ pub async fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             .serve_rtu(path, args.baud_rate, cancel.clone())
             .with_context(|| format!("cannot open {path} for Modbus RTU"))?;
         println!("simulator: Modbus RTU on {path} at {} baud", args.baud_rate);
+    }
+    for bank in 0..args.banks {
+        let bank_simulator = Simulator::new().with_bank(BANK_UNIT, args.bank_registers);
+        let addr = bank_simulator
+            .serve_tcp(
+                "127.0.0.1:0".parse().expect("literal address"),
+                cancel.clone(),
+            )
+            .await
+            .context("cannot serve a register bank")?;
+        println!("simulator: bank {bank} on {addr} (unit {BANK_UNIT})");
+        tokio::spawn(bank_simulator.run(cancel.clone()));
     }
     tokio::spawn(crate::serve::cancel_on_signal(cancel.clone()));
     simulator.run(cancel).await;

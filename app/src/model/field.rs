@@ -62,7 +62,7 @@ pub struct WriteOutcome {
 pub struct BusView {
     pub name: String,
     pub endpoint: String,
-    /// `idle`, `connected`, `backing_off` or `stopped`.
+    /// `connecting`, `connected`, `backing_off` or `stopped`.
     pub state: String,
     /// While backing off: when the next attempt is made.
     pub retry_in_ms: Option<u64>,

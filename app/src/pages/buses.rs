@@ -53,7 +53,7 @@ fn state_badge(bus: &BusView) -> impl IntoView + use<> {
             ),
         ),
         "stopped" => ("badge badge-warn", "stopped".to_string()),
-        _ => ("badge", "idle".to_string()),
+        _ => ("badge", "connecting".to_string()),
     };
     view! { <span class=class>{label}</span> }
 }

@@ -515,7 +515,7 @@ impl FieldIo {
 
 fn bus_view(stats: BusStats) -> BusView {
     let (state, retry_in_ms) = match stats.state {
-        BusState::Idle => ("idle", None),
+        BusState::Connecting => ("connecting", None),
         BusState::Connected => ("connected", None),
         BusState::BackingOff { retry_in_ms } => ("backing_off", Some(retry_in_ms)),
         BusState::Stopped => ("stopped", None),
