@@ -44,6 +44,7 @@ export default defineConfig({
         '**/variable-create.spec.ts',
         '**/import.spec.ts',
         '**/live-refresh.spec.ts',
+        '**/device-write.spec.ts',
       ],
     },
   ],

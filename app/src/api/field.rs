@@ -18,3 +18,24 @@ pub async fn get_bus_overview() -> Result<BusOverview, AppError> {
     let state = crate::ssr::state::app_state()?;
     Ok(state.field.overview())
 }
+
+/// Reads a variable from its device now (preferred path first, then the fallbacks).
+#[server]
+pub async fn read_variable_now(name: String) -> Result<LiveValue, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    state.field.read_now(&state.db, &name, None).await
+}
+
+/// Writes a variable to its device through its best writable path and reads it back.
+#[server]
+pub async fn write_variable(
+    name: String,
+    values: Vec<f64>,
+) -> Result<crate::model::field::WriteOutcome, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    // The console has one operator until operators and roles arrive.
+    state
+        .field
+        .write(&state.db, &name, &values, None, "operator")
+        .await
+}

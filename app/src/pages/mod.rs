@@ -1,6 +1,7 @@
 //! One screen per file.
 
 pub mod buses;
+pub mod device_panel;
 pub mod import;
 pub mod new_variable;
 pub mod not_found;

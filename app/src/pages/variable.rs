@@ -16,6 +16,7 @@ use crate::model::registry::{
     AccessPath, AccessReference, Category, ChangeLogEntry, Variable, validate_locator,
 };
 use crate::model::system::short_timestamp;
+use crate::pages::device_panel::DevicePanel;
 
 #[component]
 pub fn VariablePage() -> impl IntoView {
@@ -61,6 +62,11 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
     let paths = v.paths.clone().unwrap_or_default();
     let editable = (!v.deleted).then(|| view! { <EditPanel variable=v.clone() reload /> });
     let path_actions = (!v.deleted).then(|| (v.name.clone(), v.variable_version, reload));
+    // Only configuration variables are written from the console; limits go through Protections.
+    let writable = v.category == Category::Config && paths.iter().any(|p| p.active && !p.read_only);
+    let device = (!v.deleted && paths.iter().any(|p| p.active)).then(|| {
+        view! { <DevicePanel name=v.name.clone() units=v.units.clone() writable /> }
+    });
     let add_path = (!v.deleted)
         .then(|| view! { <AddPathPanel name=v.name.clone() version=v.variable_version reload /> });
     view! {
@@ -84,6 +90,7 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
             <div><dt>"Last updated"</dt><dd><time datetime=v.last_updated.clone()>{short_timestamp(&v.last_updated)}</time></dd></div>
             <div class="field-wide"><dt>"Description"</dt><dd>{v.description.clone()}</dd></div>
         </dl>
+        {device}
         {editable}
         <h2 class="section-title">"Access paths"</h2>
         <PathTable paths actions=path_actions />
