@@ -37,6 +37,24 @@ fn single_error_line(output: &Output) -> String {
     stderr
 }
 
+/// Sends SIGTERM and expects a clean exit (code 0) within 10 s.
+fn terminate_and_expect_success(child: &mut std::process::Child, what: &str) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "{what} ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -192,20 +210,7 @@ fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
     let health = http_get(&addr, "/healthz").unwrap();
     assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "the server ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    terminate_and_expect_success(&mut child, "the server");
 }
 
 #[test]
@@ -243,20 +248,7 @@ fn simulate_serves_modbus_tcp_until_sigterm() {
     });
     assert!((5..=99).contains(&soc), "{soc}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "the simulator ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    terminate_and_expect_success(&mut child, "the simulator");
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("simulator: stopped"), "{rest}");

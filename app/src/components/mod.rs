@@ -3,3 +3,4 @@
 pub mod error_view;
 pub mod layout;
 pub mod path_form;
+pub mod refresh;

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::field::get_bus_overview;
 use crate::components::error_view::ErrorPanel;
+use crate::components::refresh::refresh_every;
 use crate::model::field::{BusOverview, BusView, format_age, format_number};
 
 /// How often the page re-reads the buses once hydrated.
@@ -14,13 +15,8 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 #[component]
 pub fn BusesPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_bus_overview());
-    // Browser only (effects do not run on the server); `Transition` keeps the old figures on
-    // screen while new ones load, so nothing jumps.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || overview.refetch(), REFRESH) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+    // `Transition` keeps the old figures on screen while new ones load, so nothing jumps.
+    refresh_every(REFRESH, move || overview.refetch());
     view! {
         <Title text="Buses" />
         <section class="page page-wide" aria-labelledby="buses-title">

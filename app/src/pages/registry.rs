@@ -12,6 +12,7 @@ use leptos_router::params::ParamsMap;
 use crate::api::field::live_values;
 use crate::api::registry::{RegistryListing, list_registry};
 use crate::components::error_view::ErrorPanel;
+use crate::components::refresh::refresh_every;
 use crate::model::field::{LiveValue, format_age, format_values};
 use crate::model::registry::{AccessType, Category, Variable, VariableQuery};
 
@@ -250,20 +251,13 @@ fn live_values_of(listing: &RegistryListing) -> RwSignal<HashMap<String, LiveVal
     };
     let live = RwSignal::new(by_name(listing.live.clone()));
     let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
-    // Effects run in the browser only; the server renders the values it has.
-    Effect::new(move |_| {
+    refresh_every(LIVE_REFRESH, move || {
         let names = names.clone();
-        let refresh = move || {
-            let names = names.clone();
-            leptos::task::spawn_local(async move {
-                if let Ok(values) = live_values(names).await {
-                    live.set(by_name(values));
-                }
-            });
-        };
-        if let Ok(handle) = set_interval_with_handle(refresh, LIVE_REFRESH) {
-            on_cleanup(move || handle.clear());
-        }
+        leptos::task::spawn_local(async move {
+            if let Ok(values) = live_values(names).await {
+                live.set(by_name(values));
+            }
+        });
     });
     live
 }

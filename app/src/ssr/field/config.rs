@@ -17,7 +17,7 @@ use devices::modbus::Endpoint;
 use devices::{DataType, RegisterTable, WordOrder};
 use serde::{Deserialize, Serialize};
 
-use crate::model::registry::{AccessPath, AccessReference, Category};
+use crate::model::registry::{self as model, AccessPath, AccessReference, Category};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,9 +107,34 @@ impl Target {
     }
 }
 
-fn convert<T: Serialize, U: for<'de> Deserialize<'de>>(value: &T) -> U {
-    // The registry's and the devices crate's enums share their serde spelling.
-    serde_json::from_value(serde_json::to_value(value).expect("plain enum")).expect("same spelling")
+// The registry's enums (shared with the browser) and the devices crate's (server only) spell the
+// same things; these say how each maps.
+fn data_type(registry: model::DataType) -> DataType {
+    match registry {
+        model::DataType::Bool => DataType::Bool,
+        model::DataType::U16 => DataType::U16,
+        model::DataType::I16 => DataType::I16,
+        model::DataType::U32 => DataType::U32,
+        model::DataType::I32 => DataType::I32,
+        model::DataType::F32 => DataType::F32,
+        model::DataType::U64 => DataType::U64,
+    }
+}
+
+fn register_table(registry: model::ModbusTable) -> RegisterTable {
+    match registry {
+        model::ModbusTable::Holding => RegisterTable::Holding,
+        model::ModbusTable::Input => RegisterTable::Input,
+        model::ModbusTable::Coil => RegisterTable::Coil,
+        model::ModbusTable::Discrete => RegisterTable::Discrete,
+    }
+}
+
+fn word_order(registry: model::WordOrder) -> WordOrder {
+    match registry {
+        model::WordOrder::BigEndian => WordOrder::BigEndian,
+        model::WordOrder::LittleEndian => WordOrder::LittleEndian,
+    }
 }
 
 impl FieldConfig {
@@ -141,17 +166,17 @@ impl FieldConfig {
                 let bus = self.devices.get(&m.device).ok_or_else(|| {
                     format!("device {:?} is not in the field configuration", m.device)
                 })?;
-                let data_type: DataType = convert(&m.data_type);
+                let data_type = data_type(m.data_type);
                 let width = data_type.registers();
                 Ok(Target {
                     bus: bus.clone(),
                     unit_id: m.unit_id,
-                    table: convert(&m.table),
+                    table: register_table(m.table),
                     address: m.address,
                     width,
                     elements: (m.count / width).max(1),
                     data_type,
-                    word_order: convert(&m.word_order),
+                    word_order: word_order(m.word_order),
                     scale: m.scale,
                 })
             }
@@ -190,7 +215,7 @@ impl FieldConfig {
             AccessReference::Rs485(r) => Ok(Target {
                 bus: r.channel.clone(),
                 unit_id: r.device_id,
-                table: convert(&r.table),
+                table: register_table(r.table),
                 address: r.address,
                 width: 1,
                 elements: 1,

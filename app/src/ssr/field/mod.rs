@@ -12,7 +12,7 @@ use devices::bus::{BusConfig, BusHandle, BusState, BusStats, spawn_bus};
 use devices::codec;
 use devices::planner::{self, PlannerConfig, PollClass, PollPoint, ReadBlock};
 use entity::{system_variable, variable_access_path};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio_util::sync::CancellationToken;
 
 use self::config::{FieldConfig, Target, poll_class};
@@ -164,12 +164,21 @@ impl FieldIo {
     /// grouped per bus and class (one poll loop each).
     async fn replan(&self, db: &DatabaseConnection) -> Result<Vec<Vec<ReadBlock>>, AppError> {
         let inner = self.inner()?;
-        let variables: HashMap<i64, (String, Category)> = system_variable::Entity::find()
+        // Only the three columns the plan needs: this runs on every registry change.
+        let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
+            .select_only()
+            .columns([
+                system_variable::Column::Id,
+                system_variable::Column::Name,
+                system_variable::Column::Category,
+            ])
             .filter(system_variable::Column::Deleted.eq(false))
+            .into_tuple()
             .all(db)
-            .await?
+            .await?;
+        let variables: HashMap<i64, (String, Category)> = rows
             .into_iter()
-            .filter_map(|v| Some((v.id, (v.name, Category::parse(&v.category)?))))
+            .filter_map(|(id, name, category)| Some((id, (name, Category::parse(&category)?))))
             .collect();
         let mut paths: Vec<(String, Category, AccessPath)> = Vec::new();
         for model in variable_access_path::Entity::find()
