@@ -24,7 +24,7 @@ fn from_big_endian(mut words: Vec<u16>, order: WordOrder) -> Vec<u16> {
 }
 
 /// The type as the registry spells it (`i16`, `f32`, ...), for messages.
-fn type_name(data_type: DataType) -> &'static str {
+pub(crate) fn type_name(data_type: DataType) -> &'static str {
     match data_type {
         DataType::Bool => "bool",
         DataType::U16 => "u16",
@@ -38,7 +38,7 @@ fn type_name(data_type: DataType) -> &'static str {
 
 /// The raw limits written as integers: `raw_range` is in `f64`, which cannot print
 /// `u64::MAX` exactly.
-fn raw_limits_text(data_type: DataType) -> &'static str {
+pub(crate) fn raw_limits_text(data_type: DataType) -> &'static str {
     match data_type {
         DataType::Bool => "0..=1",
         DataType::U16 => "0..=65535",

@@ -1,11 +1,21 @@
-//! CAN behind one trait: an in-memory bus for tests and slcan (the serial text protocol of
-//! common USB-CAN adapters), which is how CAN runs here, since this kernel has no SocketCAN.
-//! A SocketCAN implementation plugs in behind the same `CanBus` trait on machines that have it.
+//! CAN behind one trait: an in-memory bus for tests, slcan (the serial text protocol of
+//! common USB-CAN adapters), which is how CAN runs here since this kernel has no SocketCAN, and
+//! Linux SocketCAN behind the `socketcan` feature. On top of the trait: `signal` turns bytes of
+//! a frame into values and back, and `monitor` keeps the latest frame of every id on a bus.
 
 pub mod memory;
+pub mod monitor;
+pub mod signal;
 pub mod slcan;
+#[cfg(feature = "socketcan")]
+pub mod socketcan;
+
+use std::sync::Arc;
 
 use crate::error::DeviceError;
+
+pub use monitor::{CanMonitor, CanMonitorState, CanStats, SeenId};
+pub use signal::{ByteOrder, CanSignal};
 
 /// Largest standard (11-bit) identifier.
 pub const MAX_STANDARD_ID: u32 = 0x7FF;
@@ -91,6 +101,36 @@ impl CanFrame {
 pub trait CanBus: Send + Sync {
     fn send(&self, frame: &CanFrame) -> impl Future<Output = Result<(), DeviceError>> + Send;
     fn recv(&self) -> impl Future<Output = Result<CanFrame, DeviceError>> + Send;
+
+    /// Trouble the bus absorbed without failing a `recv` (an slcan adapter's noise lines, say),
+    /// so a monitor can count it; a bus that absorbs nothing keeps the default.
+    fn line_errors(&self) -> LineErrors {
+        LineErrors::default()
+    }
+}
+
+/// What a bus skipped over on its own since it was opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineErrors {
+    /// How many lines or replies were skipped.
+    pub count: u64,
+    /// The most recent one, in words that name it.
+    pub last: Option<String>,
+}
+
+/// A shared bus is a bus: the simulator's broadcast task and a test can hold the same one.
+impl<B: CanBus> CanBus for Arc<B> {
+    fn send(&self, frame: &CanFrame) -> impl Future<Output = Result<(), DeviceError>> + Send {
+        (**self).send(frame)
+    }
+
+    fn recv(&self) -> impl Future<Output = Result<CanFrame, DeviceError>> + Send {
+        (**self).recv()
+    }
+
+    fn line_errors(&self) -> LineErrors {
+        (**self).line_errors()
+    }
 }
 
 #[cfg(test)]

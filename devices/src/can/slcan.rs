@@ -1,15 +1,17 @@
 //! slcan (the Lawicel ASCII protocol of common USB-CAN adapters) over any byte stream, e.g. a
 //! serial port: `t1234DEADBEEF\r` is standard id 0x123 carrying DE AD BE EF. The codec is pure; the
-//! `SlcanBus` runs it over an `AsyncRead + AsyncWrite` and implements `CanBus`.
+//! `SlcanBus` runs it over an `AsyncRead + AsyncWrite` and implements `CanBus`. `SlcanAdapter`
+//! is the other end of the line, the adapter itself, so the simulator can stand in for one.
 
 use std::collections::VecDeque;
 use std::sync::PoisonError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::Mutex;
 
-use super::{CanBus, CanFrame};
+use super::{CanBus, CanFrame, LineErrors};
 use crate::error::DeviceError;
 
 /// Bit rates the `S<n>` command selects, in bit/s, by index.
@@ -324,6 +326,145 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> CanBus for SlcanBus<S> {
             }
         }
     }
+
+    fn line_errors(&self) -> LineErrors {
+        let stats = self.stats();
+        LineErrors {
+            count: stats.garbage_lines + stats.adapter_errors,
+            // A BEL carries no text, so the last garbage line is the best name there is.
+            last: stats.last_garbage,
+        }
+    }
+}
+
+/// The adapter's end of an slcan line, for the simulator and tests: it plays a USB-CAN adapter
+/// towards a host running `SlcanBus` on the other end (of a pseudo-terminal pair, say).
+///
+/// Like a real adapter it answers the host's commands (`C`, `S<n>`, `O`, ...) with `\r`, puts
+/// bus frames on the line only while the host has the channel open (`O` until `C`), and hands
+/// the frames the host transmits to `recv`, acknowledging each with `z`/`Z` (BEL while closed or
+/// for a line it cannot parse). The answers are written from inside `recv`, so somebody must keep
+/// receiving, as the simulator's broadcast task does.
+pub struct SlcanAdapter<S> {
+    reader: Mutex<AdapterReader<S>>,
+    writer: Mutex<WriteHalf<S>>,
+    open: AtomicBool,
+}
+
+/// The receiving side of the adapter: the partial line, frames to hand out, answers owed.
+struct AdapterReader<S> {
+    stream: ReadHalf<S>,
+    line: Vec<u8>,
+    frames: VecDeque<CanFrame>,
+    answers: VecDeque<&'static str>,
+}
+
+impl SlcanAdapter<tokio_serial::SerialStream> {
+    /// The adapter end on the serial port at `path`.
+    pub fn open_serial(path: &str) -> Result<Self, DeviceError> {
+        let port = tokio_serial::SerialStream::open(&tokio_serial::new(path, 115_200))
+            .map_err(|e| DeviceError::Io(format!("{path}: {e}")))?;
+        Ok(Self::new(port))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Send + 'static> SlcanAdapter<S> {
+    /// An adapter with its channel closed, as after power-up.
+    pub fn new(stream: S) -> Self {
+        let (reader, writer) = tokio::io::split(stream);
+        SlcanAdapter {
+            reader: Mutex::new(AdapterReader {
+                stream: reader,
+                line: Vec::new(),
+                frames: VecDeque::new(),
+                answers: VecDeque::new(),
+            }),
+            writer: Mutex::new(writer),
+            open: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the host has opened the channel.
+    pub fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Writes raw bytes to the host, whatever they are: for tests that put noise on the line.
+    pub async fn send_raw(&self, bytes: &[u8]) -> Result<(), DeviceError> {
+        let mut writer = self.writer.lock().await;
+        writer.write_all(bytes).await.map_err(io_error)?;
+        writer.flush().await.map_err(io_error)
+    }
+
+    /// Sorts one line from the host into a frame to hand out and the answer it is owed.
+    fn host_line(&self, line: &str, reader: &mut AdapterReader<S>) {
+        match line.chars().next() {
+            None => {}
+            Some('t' | 'T' | 'r' | 'R') => match parse_frame(line) {
+                Ok(frame) if self.is_open() => {
+                    reader
+                        .answers
+                        .push_back(if frame.is_extended() { "Z\r" } else { "z\r" });
+                    reader.frames.push_back(frame);
+                }
+                Ok(_) | Err(_) => reader.answers.push_back("\x07"),
+            },
+            Some(command) => {
+                match command {
+                    'O' => self.open.store(true, Ordering::Relaxed),
+                    'C' => self.open.store(false, Ordering::Relaxed),
+                    // Bit rate, timestamps, filters, version: nothing to simulate.
+                    _ => {}
+                }
+                reader.answers.push_back("\r");
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Send + 'static> CanBus for SlcanAdapter<S> {
+    /// Puts a bus frame on the line; while the host has the channel closed the frame is dropped,
+    /// as an adapter drops the traffic it is not passing on.
+    async fn send(&self, frame: &CanFrame) -> Result<(), DeviceError> {
+        if !self.is_open() {
+            return Ok(());
+        }
+        self.send_raw(encode(frame).as_bytes()).await
+    }
+
+    /// The next frame the host transmits. Cancel-safe like `SlcanBus::recv`: bytes read are
+    /// sorted into queues before anything else is awaited, and an answer leaves its queue only
+    /// once written.
+    async fn recv(&self) -> Result<CanFrame, DeviceError> {
+        let mut reader = self.reader.lock().await;
+        let mut bytes = [0u8; 256];
+        loop {
+            while let Some(answer) = reader.answers.front().copied() {
+                self.send_raw(answer.as_bytes()).await?;
+                reader.answers.pop_front();
+            }
+            if let Some(frame) = reader.frames.pop_front() {
+                return Ok(frame);
+            }
+            let n = reader.stream.read(&mut bytes).await.map_err(io_error)?;
+            if n == 0 {
+                return Err(DeviceError::Io("the host closed the line".into()));
+            }
+            for &byte in &bytes[..n] {
+                match byte {
+                    b'\r' => {
+                        let line = String::from_utf8_lossy(&reader.line).to_string();
+                        reader.line.clear();
+                        self.host_line(&line, &mut reader);
+                    }
+                    b'\n' => {}
+                    // An endless line is noise: drop it rather than grow without bound.
+                    _ if reader.line.len() >= MAX_LINE => reader.line.clear(),
+                    _ => reader.line.push(byte),
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -390,6 +531,63 @@ mod tests {
             assert!(matches!(error, DeviceError::Framing(_)), "{bad}: {error:?}");
             assert!(error.to_string().contains(bad), "{error}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_adapter_end_serves_a_bus_on_the_other_end_of_the_line() {
+        let (host, device) = tokio::io::duplex(1024);
+        let adapter = std::sync::Arc::new(SlcanAdapter::new(device));
+        // Somebody must keep receiving on the adapter end for the host's commands to be answered.
+        let (to_host, mut from_host) = tokio::sync::mpsc::channel(8);
+        let receiver = {
+            let adapter = adapter.clone();
+            tokio::spawn(async move {
+                while let Ok(frame) = adapter.recv().await {
+                    let _ = to_host.send(frame).await;
+                }
+            })
+        };
+        let bus = SlcanBus::open(host, 250_000).await.unwrap();
+        assert!(adapter.is_open());
+
+        let status = CanFrame::new(0x355, false, &[62, 0, 97, 0]).unwrap();
+        adapter.send(&status).await.unwrap();
+        assert_eq!(bus.recv().await.unwrap(), status);
+
+        let command = CanFrame::new(0x18FF_50E5, true, &[9, 9]).unwrap();
+        bus.send(&command).await.unwrap();
+        assert_eq!(from_host.recv().await.unwrap(), command);
+
+        // Noise from the adapter is skipped by the bus and shows in its line errors.
+        adapter.send_raw(b"#noise#\r").await.unwrap();
+        adapter.send(&status).await.unwrap();
+        assert_eq!(bus.recv().await.unwrap(), status);
+        let line = bus.line_errors();
+        assert_eq!(line.count, 1);
+        assert!(line.last.unwrap().contains("#noise#"));
+        receiver.abort();
+    }
+
+    #[tokio::test]
+    async fn a_closed_adapter_passes_no_traffic_and_refuses_host_frames() {
+        let (mut host, device) = tokio::io::duplex(1024);
+        let adapter = SlcanAdapter::new(device);
+        adapter
+            .send(&CanFrame::new(0x100, false, &[1]).unwrap())
+            .await
+            .unwrap();
+        host.write_all(b"t1001AA\rO\rt1001BB\r").await.unwrap();
+        // The frame sent while closed gets BEL; after `O` a frame is handed out and acknowledged.
+        let frame = adapter.recv().await.unwrap();
+        assert_eq!(frame, CanFrame::new(0x100, false, &[0xBB]).unwrap());
+        adapter
+            .send(&CanFrame::new(0x101, false, &[2]).unwrap())
+            .await
+            .unwrap();
+        let mut seen = [0u8; 64];
+        let n = host.read(&mut seen).await.unwrap();
+        // Nothing from before the `O`: the line starts with the answers, then the new frame.
+        assert_eq!(&seen[..n], b"\x07\rz\rt101102\r");
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn default_thresholds() -> Vec<u16> {
         [5700, 5760, 5840, 20], // pack_voltage max, 0.1 V
         [4640, 4480, 4320, 20], // pack_voltage min, 0.1 V
         [450, 500, 550, 20],    // cell_temp max, 0.1 °C
-        [50, 0, 0, 20],         // cell_temp min, 0.1 °C (alert and fault at 0 °C)
+        [50, 20, 0, 20],        // cell_temp min, 0.1 °C
         [95, 98, 100, 2],       // soc max, %
         [10, 5, 2, 2],          // soc min, %
         [1000, 1200, 1400, 50], // charge_current max, 0.1 A

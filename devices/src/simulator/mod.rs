@@ -1,13 +1,14 @@
 //! The built-in device simulator: an inverter, a battery BMS and a three-phase meter (and, on
 //! request, generic register banks and the site controller's memory image), answering Modbus over
-//! TCP and RTU with values that move over time, plus fault hooks for tests.
-//! `devices/SIMULATOR.md` is its register map.
+//! TCP and RTU with values that move over time, plus fault hooks for tests. The BMS also
+//! broadcasts its pack values on CAN (`can`). `devices/SIMULATOR.md` is its register map.
 //!
 //! All state sits behind one mutex that is never held across an await: the Modbus services
 //! answer each request synchronously under it, and the tick task advances the model under it.
 
 pub mod bank;
 pub mod bms;
+pub mod can;
 pub mod inverter;
 pub mod memory;
 pub mod meter;
@@ -29,6 +30,7 @@ pub use bank::{BANK_FIRST_UNIT, BANK_REGISTERS, MAX_BANKS, bank_unit};
 pub use bms::{
     CELLS, PROTECTION_FIELDS, PROTECTION_QUANTITIES, default_thresholds, protection_register,
 };
+pub use can::{CAN_PERIOD, CAN_SIGNALS, can_signal, spawn_can_broadcast};
 pub use memory::MEMORY_UNIT;
 pub use server::{Route, RtuServe, SimulatorConfig, SimulatorHandle, TcpServer};
 

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::Simulator;
 use super::bank::{BANK_REGISTERS, MAX_BANKS, bank_unit};
 use super::memory::MEMORY_UNIT;
+use crate::can::CanBus;
 
 /// Which unit ids a server answers for; requests to other units get no answer at all, as on a
 /// real RS485 line (the client times out).
@@ -369,7 +370,17 @@ impl SimulatorHandle {
         self.memory.as_ref().map(TcpServer::addr)
     }
 
-    /// Stops the servers and the tick task.
+    /// Broadcasts the BMS's CAN frames on `bus` every `period` (`CAN_PERIOD` is what a real BMS
+    /// does) until the simulator stops; see `simulator::can`.
+    pub fn spawn_can_broadcast<B: CanBus + 'static>(
+        &self,
+        bus: B,
+        period: Duration,
+    ) -> JoinHandle<()> {
+        super::can::spawn_can_broadcast(self.simulator.clone(), bus, period, self.cancel.clone())
+    }
+
+    /// Stops the servers, the tick task and any CAN broadcast.
     pub fn stop(&self) {
         self.cancel.cancel();
     }
