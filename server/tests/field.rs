@@ -238,3 +238,100 @@ async fn polled_values_arrive_with_quality_and_fall_back_when_the_preferred_path
     assert_eq!(stats.len(), 1);
     assert!(stats[0].requests > 0 && stats[0].timeouts > 0, "{stats:?}");
 }
+
+/// Reads the stream until `events` complete `live` events have arrived; returns their data.
+async fn live_events(
+    stream: &mut axum::body::BodyDataStream,
+    events: usize,
+) -> Vec<Vec<serde_json::Value>> {
+    use futures_util::StreamExt;
+    let mut text = String::new();
+    let mut found = Vec::new();
+    while found.len() < events {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("the stream stays open")
+            .unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        // Events end with a blank line.
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if event.lines().any(|l| l == "event: live") {
+                let data = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .expect("a data line");
+                found.push(serde_json::from_str(data).unwrap());
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use tower::ServiceExt;
+
+    let site = site().await;
+    let names = vec!["bms_soc".to_string()];
+    let polled = eventually(10, || {
+        site.field
+            .live(&names)
+            .first()
+            .is_some_and(|v| v.quality == Quality::Good)
+    })
+    .await;
+    assert!(polled, "{:?}", site.field.live(&names));
+    let mut state = common::app_state(&site._test_db);
+    state.field = site.field.clone();
+    let router = server::http::router(state);
+
+    let bad = router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/live/stream?names=bms_soc&interval_ms=10")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let response = router
+        .oneshot(
+            Request::get("/api/v1/live/stream?names=bms_soc,no_such_variable&interval_ms=250")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut stream = response.into_body().into_data_stream();
+    let started = std::time::Instant::now();
+    let events = live_events(&mut stream, 3).await;
+    // Three events 250 ms apart: the first at once, the third after about 500 ms.
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    for event in &events {
+        assert_eq!(event.len(), 1, "unknown names are left out: {event:?}");
+        assert_eq!(event[0]["name"], "bms_soc");
+        assert_eq!(event[0]["quality"], "good");
+        let soc = site.simulator.input(BMS_UNIT, bms::SOC).unwrap();
+        assert!((event[0]["values"][0].as_f64().unwrap() - f64::from(soc)).abs() <= 1.0);
+    }
+
+    // Shutdown ends the stream, so the server's graceful shutdown is not held open.
+    site.cancel.cancel();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures_util::StreamExt;
+        while stream.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream did not end at shutdown");
+}

@@ -2,5 +2,6 @@
 
 pub mod error_view;
 pub mod layout;
+pub mod live_stream;
 pub mod path_form;
 pub mod refresh;

@@ -115,8 +115,33 @@ pub struct BusOverview {
     /// False when the server runs without a field configuration.
     pub configured: bool,
     pub buses: Vec<BusView>,
+    pub can_buses: Vec<CanBusView>,
     pub blocks: Vec<BlockView>,
     pub unmapped: Vec<UnmappedPath>,
+}
+
+/// One CAN bus as the Buses page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanBusView {
+    pub name: String,
+    /// `connecting`, `connected`, `backing_off` or `stopped`.
+    pub state: String,
+    pub retry_in_ms: Option<u64>,
+    pub frames: u64,
+    pub frames_per_s: f64,
+    pub errors: u64,
+    /// Newest first.
+    pub last_errors: Vec<String>,
+    pub ids: Vec<CanIdView>,
+}
+
+/// One CAN id heard on a bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanIdView {
+    pub id: u32,
+    pub extended: bool,
+    pub frames: u64,
+    pub age_ms: u64,
 }
 
 /// A number as an operator reads it: integers without decimals, others with at most three.

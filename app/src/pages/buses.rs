@@ -73,6 +73,7 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
     }
     let BusOverview {
         buses,
+        can_buses,
         blocks,
         unmapped,
         ..
@@ -124,6 +125,8 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+
+        {(!can_buses.is_empty()).then(|| view! { <CanBuses buses=can_buses /> })}
 
         <h2 class="section-title">"Last errors"</h2>
         {
@@ -191,4 +194,55 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
         </details>
     }
     .into_any()
+}
+
+/// CAN buses: frames heard, errors (noise on an slcan line included), and every id seen.
+#[component]
+fn CanBuses(buses: Vec<crate::model::field::CanBusView>) -> impl IntoView {
+    view! {
+        <h2 class="section-title">"CAN buses"</h2>
+        <div class="table-wrap">
+            <table class="data-table" aria-label="CAN buses">
+                <thead>
+                    <tr>
+                        <th scope="col">"Bus"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col" class="num">"Frames/s"</th>
+                        <th scope="col" class="num">"Frames"</th>
+                        <th scope="col" class="num">"Errors"</th>
+                        <th scope="col">"Ids heard (frames, last seen)"</th>
+                        <th scope="col">"Last error"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {buses.into_iter().map(|bus| {
+                        let badge = match bus.state.as_str() {
+                            "connected" => ("badge badge-good", "listening".to_string()),
+                            "backing_off" => ("badge badge-bad", format!("backing off · retry in {}", format_age(bus.retry_in_ms.unwrap_or(0)))),
+                            "stopped" => ("badge badge-warn", "stopped".to_string()),
+                            _ => ("badge", "opening".to_string()),
+                        };
+                        let ids = bus.ids.iter().map(|seen| format!(
+                            "{:#x}{} ({}, {} ago)",
+                            seen.id,
+                            if seen.extended { "x" } else { "" },
+                            seen.frames,
+                            format_age(seen.age_ms)
+                        )).collect::<Vec<_>>().join(" · ");
+                        view! {
+                            <tr>
+                                <td class="mono">{bus.name}</td>
+                                <td><span class=badge.0>{badge.1}</span></td>
+                                <td class="num">{format!("{:.1}", bus.frames_per_s)}</td>
+                                <td class="num">{bus.frames}</td>
+                                <td class="num">{bus.errors}</td>
+                                <td class="mono small">{if ids.is_empty() { "none yet".to_string() } else { ids }}</td>
+                                <td class="muted">{bus.last_errors.first().cloned().unwrap_or_else(|| "none".into())}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
 }

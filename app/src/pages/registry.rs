@@ -9,10 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
-use crate::api::field::live_values;
 use crate::api::registry::{RegistryListing, list_registry};
 use crate::components::error_view::ErrorPanel;
-use crate::components::refresh::refresh_every;
+use crate::components::live_stream::follow_live;
 use crate::model::field::{LiveValue, format_age, format_values};
 use crate::model::registry::{AccessType, Category, Variable, VariableQuery};
 
@@ -243,26 +242,18 @@ fn SearchForm(query: VariableQuery) -> impl IntoView {
     }
 }
 
-/// The page's live values: as rendered by the server, then refreshed every two seconds in the
-/// browser (the table rows stay; only the value cells change).
+/// The page's live values: as rendered by the server, then kept current in the browser by the
+/// live stream (the table rows stay; only the value cells change).
 fn live_values_of(listing: &RegistryListing) -> RwSignal<HashMap<String, LiveValue>> {
     let by_name = |values: Vec<LiveValue>| -> HashMap<String, LiveValue> {
         values.into_iter().map(|v| (v.name.clone(), v)).collect()
     };
     let live = RwSignal::new(by_name(listing.live.clone()));
-    let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
-    refresh_every(LIVE_REFRESH, move || {
-        let names = names.clone();
-        leptos::task::spawn_local(async move {
-            if let Ok(values) = live_values(names).await {
-                live.set(by_name(values));
-            }
-        });
-    });
+    // Only variables that are polled can have a live value.
+    let names: Vec<String> = listing.live.iter().map(|v| v.name.clone()).collect();
+    follow_live(names, move |values| live.set(by_name(values)));
     live
 }
-
-const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One live value cell: quality dot, value, units, age; units alone when nothing is polled.
 fn live_cell(value: Option<&LiveValue>, units: &str) -> AnyView {

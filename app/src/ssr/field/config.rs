@@ -7,13 +7,21 @@
 //! {
 //!   "buses":   [{"name": "site", "endpoint": {"tcp": {"addr": "127.0.0.1:5020"}}}],
 //!   "devices": {"inverter": "site", "bms": "site", "meter": "site"},
-//!   "memory":  {"prot:sbmu:hold": {"bus": "site", "unit_id": 2, "table": "holding", "base": 0}}
+//!   "memory":  {"prot:sbmu:hold": {"bus": "site", "unit_id": 2, "table": "holding", "base": 0}},
+//!   "poll":    {"fast": ["inverter_*_power"], "slow": ["*_temp"]},
+//!   "can":     [{"name": "bms_can", "interface": {"slcan": {"path": "/dev/ttyACM0", "bitrate": 500000}}}]
 //! }
 //! ```
+//!
+//! CAN paths are read from the latest broadcast frame of their id on the CAN bus named by the
+//! path's `device_id` in `devices`, or on the only CAN bus when there is one; signals are
+//! little-endian (the CAN convention).
 
 use std::collections::BTreeMap;
 
+use devices::can::CanSignal;
 use devices::modbus::Endpoint;
+use devices::planner::PollClass;
 use devices::{DataType, RegisterTable, WordOrder};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +38,117 @@ pub struct FieldConfig {
     /// Memory tables (`memory_offset` references) served as Modbus registers.
     #[serde(default)]
     pub memory: BTreeMap<String, MemoryTable>,
+    /// Per-variable poll classes; variables no rule names poll by their category.
+    #[serde(default)]
+    pub poll: PollRules,
+    /// CAN buses, listened to for broadcast frames.
+    #[serde(default)]
+    pub can: Vec<CanEntry>,
+}
+
+/// One CAN bus and the adapter that reaches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanEntry {
+    pub name: String,
+    pub interface: CanInterface,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CanInterface {
+    /// A USB-CAN adapter speaking slcan on a serial port.
+    Slcan { path: String, bitrate: u32 },
+    /// A Linux SocketCAN interface such as `can0` (servers built with the `socketcan` feature).
+    Socketcan { interface: String },
+    /// A bus the program provides itself: demo mode's simulated BMS (and tests).
+    Builtin,
+}
+
+/// Where a path is read: registers over Modbus, or a signal of a broadcast CAN frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathSource {
+    Modbus(Target),
+    Can { bus: String, signal: CanSignal },
+}
+
+impl PathSource {
+    /// Plain words for the UI.
+    pub fn describe(&self) -> String {
+        match self {
+            PathSource::Modbus(target) => target.describe(),
+            PathSource::Can { bus, signal } => format!(
+                "CAN {bus}, id {:#x}, bytes {}..={}",
+                signal.can_id,
+                signal.start_byte,
+                signal.start_byte + signal.length.saturating_sub(1)
+            ),
+        }
+    }
+}
+
+/// Variable names (or `*` patterns) per poll class: fast 200 ms, normal 1 s, slow 10 s.
+/// An exact name wins over a pattern; among patterns the first class that matches, fastest
+/// first. Variables that no rule names poll by category (`oper` normal, `config`/`prot` slow).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollRules {
+    #[serde(default)]
+    pub fast: Vec<String>,
+    #[serde(default)]
+    pub normal: Vec<String>,
+    #[serde(default)]
+    pub slow: Vec<String>,
+}
+
+impl PollRules {
+    fn classes(&self) -> [(PollClass, &Vec<String>); 3] {
+        [
+            (PollClass::Fast, &self.fast),
+            (PollClass::Normal, &self.normal),
+            (PollClass::Slow, &self.slow),
+        ]
+    }
+
+    /// The poll class of one variable.
+    pub fn class_of(&self, name: &str, category: Category) -> PollClass {
+        let classes = self.classes();
+        if let Some((class, _)) = classes
+            .iter()
+            .find(|(_, rules)| rules.iter().any(|rule| rule == name))
+        {
+            return *class;
+        }
+        classes
+            .iter()
+            .find(|(_, rules)| {
+                rules
+                    .iter()
+                    .any(|rule| rule.contains('*') && glob_match(rule, name))
+            })
+            .map_or_else(|| poll_class(category), |(class, _)| *class)
+    }
+}
+
+/// `*` matches any run of characters (also none); everything else matches itself.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        // No `*` at all: the whole name must be the prefix.
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,8 +261,26 @@ impl FieldConfig {
         let config: FieldConfig = serde_json::from_str(text)
             .map_err(|e| format!("{file}:{}:{}: {e}", e.line(), e.column()))?;
         for (device, bus) in &config.devices {
-            if !config.buses.iter().any(|b| &b.name == bus) {
+            if !config.buses.iter().any(|b| &b.name == bus)
+                && !config.can.iter().any(|c| &c.name == bus)
+            {
                 return Err(format!("{file}: devices.{device}: no bus named {bus:?}"));
+            }
+        }
+        for (class, rules) in config.poll.classes() {
+            if let Some(rule) = rules.iter().find(|rule| rule.is_empty()) {
+                return Err(format!(
+                    "{file}: poll.{}: {rule:?} is not a variable name or pattern",
+                    class.as_str()
+                ));
+            }
+        }
+        for (index, entry) in config.can.iter().enumerate() {
+            if entry.name.is_empty() || config.buses.iter().any(|b| b.name == entry.name) {
+                return Err(format!(
+                    "{file}: can[{index}].name: {:?} must be non-empty and differ from every Modbus bus",
+                    entry.name
+                ));
             }
         }
         for (table, memory) in &config.memory {
@@ -223,15 +360,116 @@ impl FieldConfig {
                 word_order: WordOrder::BigEndian,
                 scale: 1.0,
             }),
-            AccessReference::Can(_) => Err("CAN paths are not polled yet".into()),
+            AccessReference::Can(_) => Err(
+                "a CAN path carries a broadcast signal, not registers: it is read from the bus, never written"
+                    .into(),
+            ),
         }
+    }
+
+    /// Where a path is read: its Modbus target, or its CAN bus and signal.
+    pub fn source(&self, path: &AccessPath) -> Result<PathSource, String> {
+        if path.access_type != model::AccessType::Can {
+            return self.target(path).map(PathSource::Modbus);
+        }
+        let AccessReference::Can(can) = AccessReference::parse(path.access_type, &path.reference)
+            .map_err(|e| format!("invalid reference: {e:?}"))?
+        else {
+            return Err("not a CAN reference".into());
+        };
+        let bus = match path.device_id.as_ref().and_then(|d| self.devices.get(d)) {
+            Some(bus) if self.can.iter().any(|c| &c.name == bus) => bus.clone(),
+            Some(bus) => return Err(format!("device bus {bus:?} is not a CAN bus")),
+            None => match self.can.as_slice() {
+                [only] => only.name.clone(),
+                [] => return Err("no CAN bus is configured".into()),
+                _ => {
+                    return Err(
+                        "several CAN buses: map the path's device_id to one in \"devices\"".into(),
+                    );
+                }
+            },
+        };
+        let signal = CanSignal {
+            can_id: can.can_id,
+            extended: can.extended,
+            start_byte: can.start_byte,
+            length: can.length,
+            data_type: data_type(can.data_type),
+            scale: can.scale,
+            byte_order: devices::can::ByteOrder::LittleEndian,
+        };
+        signal.check().map_err(|e| e.to_string())?;
+        Ok(PathSource::Can { bus, signal })
     }
 }
 
-/// Poll class of a variable: settings and limits change rarely, measurements often.
-pub fn poll_class(category: Category) -> devices::planner::PollClass {
+/// Poll class of a variable no rule names: settings and limits change rarely, measurements
+/// often.
+pub fn poll_class(category: Category) -> PollClass {
     match category {
-        Category::Oper => devices::planner::PollClass::Normal,
-        Category::Config | Category::Prot => devices::planner::PollClass::Slow,
+        Category::Oper => PollClass::Normal,
+        Category::Config | Category::Prot => PollClass::Slow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns_match_runs_of_characters() {
+        assert!(glob_match("inverter_*_power", "inverter_pv_power"));
+        assert!(glob_match("*_temp", "cell_temp"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("bms_*", "bms_"));
+        assert!(glob_match("a*b*c", "aXbYc"));
+        assert!(!glob_match("a*b*c", "aXcYb"));
+        assert!(!glob_match("inverter_*_power", "inverter_pv_energy"));
+        assert!(!glob_match("*_temp", "temp_max"));
+        assert!(
+            !glob_match("ab*ba", "aba"),
+            "the prefix and suffix must not overlap"
+        );
+    }
+
+    #[test]
+    fn exact_names_win_then_the_fastest_matching_pattern_then_the_category() {
+        let rules = PollRules {
+            fast: vec!["inverter_*".into()],
+            normal: vec!["cell_temp_max".into()],
+            slow: vec!["*_temp*".into(), "inverter_energy_total".into()],
+        };
+        assert_eq!(
+            rules.class_of("inverter_pv_power", Category::Oper),
+            PollClass::Fast
+        );
+        assert_eq!(
+            rules.class_of("inverter_energy_total", Category::Oper),
+            PollClass::Slow,
+            "an exact name beats the fast pattern"
+        );
+        assert_eq!(
+            rules.class_of("cell_temp_max", Category::Oper),
+            PollClass::Normal
+        );
+        assert_eq!(
+            rules.class_of("cell_temp_min", Category::Oper),
+            PollClass::Slow
+        );
+        assert_eq!(rules.class_of("soc", Category::Oper), PollClass::Normal);
+        assert_eq!(
+            rules.class_of("soc_max_warn", Category::Prot),
+            PollClass::Slow
+        );
+    }
+
+    #[test]
+    fn an_empty_poll_rule_is_refused_with_its_place() {
+        let text = r#"{"buses": [], "poll": {"fast": ["soc", ""]}}"#;
+        let error = FieldConfig::parse("field.json", text).unwrap_err();
+        assert!(error.contains("poll.fast"), "{error}");
+        let error = FieldConfig::parse("field.json", r#"{"poll": {"rapid": []}}"#).unwrap_err();
+        assert!(error.contains("field.json:1:"), "{error}");
     }
 }

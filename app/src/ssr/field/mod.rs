@@ -9,16 +9,18 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use devices::bus::{BusConfig, BusHandle, BusState, BusStats, spawn_bus};
+use devices::can::{CanMonitor, CanMonitorState, CanSignal};
 use devices::codec;
 use devices::planner::{self, PlannerConfig, PollClass, PollPoint, ReadBlock};
 use entity::{system_variable, variable_access_path};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio_util::sync::CancellationToken;
 
-use self::config::{FieldConfig, Target, poll_class};
+use self::config::{CanInterface, FieldConfig, PathSource, Target};
 use crate::error::AppError;
 use crate::model::field::{
-    BlockView, BusErrorView, BusOverview, BusView, LiveValue, Quality, UnmappedPath, WriteOutcome,
+    BlockView, BusErrorView, BusOverview, BusView, CanBusView, CanIdView, LiveValue, Quality,
+    UnmappedPath, WriteOutcome,
 };
 use crate::model::registry::{AccessPath, Category};
 use crate::ssr::service::registry::query::{self, to_path};
@@ -36,16 +38,23 @@ pub struct FieldIo {
 struct Inner {
     config: FieldConfig,
     buses: HashMap<String, BusHandle>,
+    /// CAN buses by name, each with the task that listens to it.
+    can: HashMap<String, CanMonitor>,
     live: RwLock<Live>,
+    /// Fires at shutdown; long-lived readers (the live stream) end with it.
+    stop: CancellationToken,
 }
 
 /// One polled path of a variable.
 #[derive(Clone)]
 struct Polled {
     path_id: i64,
-    target: Target,
+    source: PathSource,
     period: Duration,
 }
+
+/// How long a CAN read-now waits for the next frame of its id.
+const CAN_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 struct Live {
@@ -94,8 +103,40 @@ fn device_error(error: devices::DeviceError) -> AppError {
 }
 
 impl FieldIo {
-    /// Starts the buses and the poller; everything stops when `cancel` fires.
+    /// Starts the buses (CAN ones opened from the configuration) and the poller; everything
+    /// stops when `cancel` fires.
     pub fn start(db: DatabaseConnection, config: FieldConfig, cancel: CancellationToken) -> Self {
+        Self::start_with_builtin_can(db, config, Vec::new(), cancel)
+    }
+
+    /// As `start`, also listening on CAN buses the caller opened (demo mode's in-memory bus,
+    /// tests); each monitor's name must be a `builtin` CAN bus of the configuration.
+    pub fn start_with_builtin_can(
+        db: DatabaseConnection,
+        config: FieldConfig,
+        builtin: Vec<CanMonitor>,
+        cancel: CancellationToken,
+    ) -> Self {
+        let mut monitors: Vec<CanMonitor> = config
+            .can
+            .iter()
+            .filter(|entry| entry.interface != CanInterface::Builtin)
+            .filter_map(|entry| open_can(&entry.name, &entry.interface, cancel.clone()))
+            .collect();
+        monitors.extend(builtin);
+        Self::start_with_can(db, config, monitors, cancel)
+    }
+
+    fn start_with_can(
+        db: DatabaseConnection,
+        config: FieldConfig,
+        monitors: Vec<CanMonitor>,
+        cancel: CancellationToken,
+    ) -> Self {
+        let can = monitors
+            .into_iter()
+            .map(|m| (m.name().to_string(), m))
+            .collect();
         let buses = config
             .buses
             .iter()
@@ -111,7 +152,9 @@ impl FieldIo {
             inner: Some(Arc::new(Inner {
                 config,
                 buses,
+                can,
                 live: RwLock::new(Live::default()),
+                stop: cancel.clone(),
             })),
         };
         tokio::spawn(field.clone().follow_registry(db, cancel));
@@ -198,37 +241,49 @@ impl FieldIo {
         let mut points = Vec::new();
         let mut targets = Vec::new();
         for (name, category, path) in paths {
-            // A path the planner could never read would fail the whole plan: set it aside.
-            let target = inner.config.target(&path).and_then(|target| {
-                let end = u32::from(target.address) + u32::from(target.count());
-                if target.count() == 0 || target.count() > target.table.max_read() || end > 65_536 {
-                    Err(format!(
-                        "{} registers at {} cannot be read in one request",
-                        target.count(),
-                        target.address
-                    ))
-                } else {
-                    Ok(target)
+            let class = inner.config.poll.class_of(&name, category);
+            let source = inner.config.source(&path).and_then(|source| match source {
+                // A CAN path is read from the latest frame: nothing to plan.
+                PathSource::Can { bus, signal } if inner.can.contains_key(&bus) => {
+                    Ok(PathSource::Can { bus, signal })
+                }
+                PathSource::Can { bus, .. } => Err(format!("CAN bus {bus:?} is not running")),
+                // A path the planner could never read would fail the whole plan: set it aside.
+                PathSource::Modbus(target) => {
+                    let end = u32::from(target.address) + u32::from(target.count());
+                    if target.count() == 0
+                        || target.count() > target.table.max_read()
+                        || end > 65_536
+                    {
+                        Err(format!(
+                            "{} registers at {} cannot be read in one request",
+                            target.count(),
+                            target.address
+                        ))
+                    } else {
+                        Ok(PathSource::Modbus(target))
+                    }
                 }
             });
-            match target {
-                Ok(target) => {
-                    let class = poll_class(category);
-                    points.push(PollPoint {
-                        key: targets.len() as u32,
-                        device: target.bus.clone(),
-                        unit_id: target.unit_id,
-                        table: target.table,
-                        address: target.address,
-                        count: target.count(),
-                        class,
-                    });
+            match source {
+                Ok(source) => {
+                    if let PathSource::Modbus(target) = &source {
+                        points.push(PollPoint {
+                            key: targets.len() as u32,
+                            device: target.bus.clone(),
+                            unit_id: target.unit_id,
+                            table: target.table,
+                            address: target.address,
+                            count: target.count(),
+                            class,
+                        });
+                        targets.push((path.id, target.clone()));
+                    }
                     live_variables.entry(name).or_default().push(Polled {
                         path_id: path.id,
-                        target: target.clone(),
+                        source,
                         period: class.period(),
                     });
-                    targets.push((path.id, target));
                 }
                 Err(reason) => unmapped.push((name, path.id, reason)),
             }
@@ -340,6 +395,18 @@ impl FieldIo {
         }
     }
 
+    /// Resolves when field I/O stops (at shutdown); at once when it is not configured.
+    pub async fn stopped(&self) {
+        if let Some(inner) = &self.inner {
+            inner.stop.cancelled().await;
+        }
+    }
+
+    /// Whether a field configuration is running.
+    pub fn is_configured(&self) -> bool {
+        self.inner.is_some()
+    }
+
     /// Latest values of the named variables (unknown or unpolled names are left out).
     pub fn live(&self, names: &[String]) -> Vec<LiveValue> {
         let Some(inner) = &self.inner else {
@@ -351,9 +418,38 @@ impl FieldIo {
             .iter()
             .filter_map(|name| {
                 let polled = live.variables.get(name)?;
-                Some(live_value(name, polled, &live.readings, now))
+                Some(live_value(
+                    name,
+                    polled,
+                    |p| self.reading(inner, &live, p),
+                    now,
+                ))
             })
             .collect()
+    }
+
+    /// The latest reading of one polled path: the poll loop's for Modbus, the latest frame's
+    /// for CAN.
+    fn reading(&self, inner: &Inner, live: &Live, polled: &Polled) -> Option<Reading> {
+        match &polled.source {
+            PathSource::Modbus(_) => live.readings.get(&polled.path_id).cloned(),
+            PathSource::Can { bus, signal } => {
+                let monitor = inner.can.get(bus)?;
+                match monitor.latest_value(signal) {
+                    Ok(Some((value, age))) => Some(Reading {
+                        values: vec![value],
+                        at_ms: Some(unix_ms().saturating_sub(age.as_millis() as u64)),
+                        error: None,
+                    }),
+                    Ok(None) => None,
+                    Err(error) => Some(Reading {
+                        values: Vec::new(),
+                        at_ms: None,
+                        error: Some(error.to_string()),
+                    }),
+                }
+            }
+        }
     }
 
     /// Reads the variable now, preferred path first, falling back to the next on failure.
@@ -366,19 +462,23 @@ impl FieldIo {
         let inner = self.inner()?;
         let mut failures = Vec::new();
         for path in readable_paths(db, name, rack).await? {
-            let target = match inner.config.target(&path) {
-                Ok(target) => target,
+            let source = match inner.config.source(&path) {
+                Ok(source) => source,
                 Err(reason) => {
                     failures.push(format!("path {}: {reason}", path.id));
                     continue;
                 }
             };
-            match read_target(inner, &target).await {
+            let read = match &source {
+                PathSource::Modbus(target) => read_target(inner, target).await,
+                PathSource::Can { bus, signal } => read_can(inner, bus, signal).await,
+            };
+            match read {
                 Ok(values) => {
                     let source = if failures.is_empty() {
-                        target.describe()
+                        source.describe()
                     } else {
-                        format!("{} (fallback: {})", target.describe(), failures.join("; "))
+                        format!("{} (fallback: {})", source.describe(), failures.join("; "))
                     };
                     return Ok(LiveValue {
                         name: name.to_string(),
@@ -473,6 +573,74 @@ impl FieldIo {
         })
     }
 
+    /// The writable Modbus operation behind a variable's best writable path (for block writes
+    /// such as a protections deploy), or why there is none; nothing is sent.
+    pub async fn writable_target(
+        &self,
+        db: &DatabaseConnection,
+        name: &str,
+    ) -> Result<(AccessPath, Target), AppError> {
+        let inner = self.inner()?;
+        let preference = query::PathPreference {
+            rack: None,
+            access_type: None,
+            writable: true,
+        };
+        let path = query::preferred_path(db, name, &preference).await?;
+        let target = inner
+            .config
+            .target(&path)
+            .map_err(|why| AppError::validation(name, why))?;
+        if !target.table.is_writable() {
+            return Err(AppError::validation(
+                name,
+                format!("path {} is a read-only {:?} table", path.id, target.table),
+            ));
+        }
+        Ok((path, target))
+    }
+
+    /// The Modbus operation behind a path under this configuration, or why it has none.
+    pub fn target_of(&self, path: &AccessPath) -> Result<Target, String> {
+        match &self.inner {
+            Some(inner) => inner.config.target(path),
+            None => Err("field I/O is not configured (see --field-config)".into()),
+        }
+    }
+
+    /// Reads `count` raw registers in one request.
+    pub async fn read_registers(
+        &self,
+        bus: &str,
+        unit_id: u8,
+        table: devices::RegisterTable,
+        start: u16,
+        count: u16,
+    ) -> Result<Vec<u16>, devices::DeviceError> {
+        let handle = self.bus_handle(bus)?;
+        handle.read(unit_id, table, start, count).await
+    }
+
+    /// Writes raw registers in one request.
+    pub async fn write_registers(
+        &self,
+        bus: &str,
+        unit_id: u8,
+        table: devices::RegisterTable,
+        start: u16,
+        words: &[u16],
+    ) -> Result<(), devices::DeviceError> {
+        let handle = self.bus_handle(bus)?;
+        handle.write(unit_id, table, start, words).await
+    }
+
+    fn bus_handle(&self, bus: &str) -> Result<&BusHandle, devices::DeviceError> {
+        self.inner
+            .as_ref()
+            .and_then(|inner| inner.buses.get(bus))
+            .ok_or_else(|| devices::DeviceError::Refused(format!("no bus named {bus:?}")))
+    }
+
     /// Health of every bus, for the Buses page and the API.
     pub fn bus_stats(&self) -> Vec<BusStats> {
         let Some(inner) = &self.inner else {
@@ -489,6 +657,7 @@ impl FieldIo {
         BusOverview {
             configured: self.inner.is_some(),
             buses: self.bus_stats().into_iter().map(bus_view).collect(),
+            can_buses: self.can_views(),
             blocks: blocks
                 .into_iter()
                 .map(|b| BlockView {
@@ -510,6 +679,49 @@ impl FieldIo {
                 })
                 .collect(),
         }
+    }
+
+    /// Health of every CAN bus and the ids heard on it.
+    pub fn can_views(&self) -> Vec<CanBusView> {
+        let Some(inner) = &self.inner else {
+            return Vec::new();
+        };
+        let mut views: Vec<CanBusView> = inner
+            .can
+            .values()
+            .map(|monitor| {
+                let stats = monitor.stats();
+                let (state, retry_in_ms) = match stats.state {
+                    CanMonitorState::Opening => ("connecting", None),
+                    CanMonitorState::Listening => ("connected", None),
+                    CanMonitorState::BackingOff { retry_in_ms } => {
+                        ("backing_off", Some(retry_in_ms))
+                    }
+                    CanMonitorState::Stopped => ("stopped", None),
+                };
+                CanBusView {
+                    name: stats.name,
+                    state: state.to_string(),
+                    retry_in_ms,
+                    frames: stats.frames,
+                    frames_per_s: stats.frames_per_s,
+                    errors: stats.errors,
+                    last_errors: stats.last_errors.into_iter().rev().collect(),
+                    ids: stats
+                        .ids_seen
+                        .into_iter()
+                        .map(|seen| CanIdView {
+                            id: seen.id,
+                            extended: seen.extended,
+                            frames: seen.frames,
+                            age_ms: seen.age_ms,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        views.sort_by(|a, b| a.name.cmp(&b.name));
+        views
     }
 
     /// The planned reads and the paths that cannot be polled, with the reason.
@@ -583,6 +795,49 @@ async fn read_target(inner: &Inner, target: &Target) -> Result<Vec<f64>, devices
     )
 }
 
+/// Opens a configured CAN bus behind a monitor that reopens it after I/O errors.
+fn open_can(name: &str, interface: &CanInterface, cancel: CancellationToken) -> Option<CanMonitor> {
+    match interface.clone() {
+        CanInterface::Slcan { path, bitrate } => Some(CanMonitor::spawn_reopening(
+            name.to_string(),
+            move || {
+                let path = path.clone();
+                async move { devices::can::slcan::SlcanBus::open_serial(&path, bitrate).await }
+            },
+            cancel,
+        )),
+        CanInterface::Builtin => {
+            tracing::warn!(bus = name, "a builtin CAN bus exists only in demo mode");
+            None
+        }
+        CanInterface::Socketcan { interface } => {
+            // This server is built without SocketCAN (the `socketcan` feature of `devices`).
+            tracing::error!(
+                bus = name,
+                %interface,
+                "SocketCAN is not built into this server; use an slcan adapter"
+            );
+            None
+        }
+    }
+}
+
+/// Waits for the next frame of the signal's id and decodes it.
+async fn read_can(
+    inner: &Inner,
+    bus: &str,
+    signal: &CanSignal,
+) -> Result<Vec<f64>, devices::DeviceError> {
+    let monitor = inner
+        .can
+        .get(bus)
+        .ok_or_else(|| devices::DeviceError::Refused(format!("CAN bus {bus:?} is not running")))?;
+    let frame = monitor
+        .next(signal.can_id, signal.extended, CAN_READ_TIMEOUT)
+        .await?;
+    Ok(vec![signal.decode(&frame)?])
+}
+
 /// Active paths of a variable that match the rack, preferred first.
 async fn readable_paths(
     db: &DatabaseConnection,
@@ -605,34 +860,36 @@ async fn readable_paths(
 fn live_value(
     name: &str,
     polled: &[Polled],
-    readings: &HashMap<i64, Reading>,
+    reading_of: impl Fn(&Polled) -> Option<Reading>,
     now: u64,
 ) -> LiveValue {
-    let graded: Vec<(&Polled, Quality)> = polled
+    let graded: Vec<(&Polled, Option<Reading>, Quality)> = polled
         .iter()
-        .map(|p| (p, quality(readings.get(&p.path_id), p.period, now)))
+        .map(|p| {
+            let reading = reading_of(p);
+            let quality = quality(reading.as_ref(), p.period, now);
+            (p, reading, quality)
+        })
         .collect();
     let rank = |q: Quality| match q {
         Quality::Good => 0,
         Quality::Stale => 1,
         Quality::Bad => 2,
     };
-    let (chosen, chosen_quality) = graded
+    let (chosen, reading, chosen_quality) = graded
         .iter()
-        .min_by_key(|(_, q)| rank(*q))
-        .copied()
+        .min_by_key(|(_, _, q)| rank(*q))
+        .cloned()
         .expect("a polled variable has at least one path");
-    let preferred = &graded[0].0;
-    let preferred_error = readings
-        .get(&preferred.path_id)
-        .and_then(|r| r.error.clone());
-    let reading = readings.get(&chosen.path_id).cloned().unwrap_or_default();
-    let source = if chosen.path_id == preferred.path_id {
-        chosen.target.describe()
+    let preferred = &graded[0];
+    let preferred_error = preferred.1.as_ref().and_then(|r| r.error.clone());
+    let reading = reading.unwrap_or_default();
+    let source = if chosen.path_id == preferred.0.path_id {
+        chosen.source.describe()
     } else {
         format!(
             "{} (fallback: preferred path failed)",
-            chosen.target.describe()
+            chosen.source.describe()
         )
     };
     LiveValue {
