@@ -22,7 +22,8 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     buses::BusesPage, import::ImportPage, new_variable::NewVariablePage, not_found::NotFound,
-    overview::OverviewPage, registry::RegistryPage, variable::VariablePage,
+    overview::OverviewPage, protections::ProtectionsPage, registry::RegistryPage,
+    variable::VariablePage,
 };
 
 /// The HTML document around the application, rendered on the server only.
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("registry") view=RegistryPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("buses") view=BusesPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("protections") view=ProtectionsPage ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("new"))
                         view=NewVariablePage

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_system_version;
 mod m20261124_000002_create_registry;
 mod m20261124_000003_drop_list_indexes;
+mod m20261130_000004_create_protections;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_system_version::Migration),
             Box::new(m20261124_000002_create_registry::Migration),
             Box::new(m20261124_000003_drop_list_indexes::Migration),
+            Box::new(m20261130_000004_create_protections::Migration),
         ]
     }
 }

@@ -275,6 +275,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         started_at: Instant::now(),
         registry_index: index.clone(),
         field: Default::default(),
+        protections: Default::default(),
     };
     let router = crate::http::router(state);
     let page_p50 = median(20, || {

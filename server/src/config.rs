@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// demo mode polls the built-in simulator and other modes do no field I/O.
     #[arg(long, env = "POWERDECK_FIELD_CONFIG")]
     pub field_config: Option<PathBuf>,
+
+    /// Protections configuration (naming rule of limit variables, measured variables; JSON, see
+    /// the README). Demo mode without it reads `protections_config.json` from `--examples-dir`.
+    #[arg(long, env = "POWERDECK_PROTECTIONS_CONFIG")]
+    pub protections_config: Option<PathBuf>,
 }
 
 impl Default for ServeArgs {

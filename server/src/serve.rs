@@ -6,10 +6,14 @@ use anyhow::Context;
 use app::error::AppError;
 use app::ssr::field::FieldIo;
 use app::ssr::field::config::FieldConfig;
+use app::ssr::service::protections::alarms::{Protections, ProtectionsConfig};
+use app::ssr::service::protections::profiles;
 use app::ssr::service::registry::query;
 use app::ssr::service::registry::write::{self, Actor};
 use app::ssr::state::AppState;
-use devices::simulator::Simulator;
+use devices::can::CanMonitor;
+use devices::can::memory::MemoryCanBus;
+use devices::simulator::{CAN_PERIOD, Simulator, spawn_can_broadcast};
 use leptos::prelude::LeptosOptions;
 use migration::MigratorTrait;
 use tokio::net::TcpListener;
@@ -38,6 +42,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let shutdown = CancellationToken::new();
     let field = start_field_io(&db, args, shutdown.clone()).await?;
+    let protections = start_protections(&db, args, &field, shutdown.clone()).await?;
 
     let leptos_options = LeptosOptions::builder()
         .output_name("powerdeck")
@@ -52,6 +57,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         started_at: Instant::now(),
         registry_index: Default::default(),
         field,
+        protections,
     };
     let router = crate::http::router(state);
 
@@ -94,6 +100,59 @@ async fn import_examples(
     Ok(())
 }
 
+/// Seeds the default protection profile on first start, reads the protections configuration
+/// and starts the alarm engine on the deployed limits.
+async fn start_protections(
+    db: &sea_orm::DatabaseConnection,
+    args: &ServeArgs,
+    field: &FieldIo,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Protections> {
+    let defaults = args.examples_dir.join("protections_default.json");
+    let text = match std::fs::read_to_string(&defaults) {
+        Ok(text) => text,
+        Err(error) => {
+            tracing::warn!(file = %defaults.display(), %error, "no default protections; the default profile starts empty");
+            r#"{"protections": {}}"#.to_string()
+        }
+    };
+    let seeded = profiles::seed_default(
+        db,
+        &defaults.display().to_string(),
+        &text,
+        &Actor::new("system", "powerdeck"),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("seeding the default protection profile: {e}"))?;
+    if seeded {
+        tracing::info!(file = %defaults.display(), "default protection profile seeded");
+    }
+    let config_file = match (&args.protections_config, args.demo) {
+        (Some(file), _) => Some(file.clone()),
+        (None, true) => Some(args.examples_dir.join("protections_config.json")),
+        (None, false) => None,
+    };
+    let config = match config_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file).with_context(|| {
+                format!(
+                    "cannot read the protections configuration {}",
+                    file.display()
+                )
+            })?;
+            ProtectionsConfig::parse(&file.display().to_string(), &text)
+                .map_err(|e| anyhow::anyhow!("protections configuration: {e}"))?
+        }
+        None => ProtectionsConfig::default(),
+    };
+    let protections = Protections::new(config);
+    protections
+        .start(db.clone(), field.clone(), shutdown)
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the alarm engine: {e}"))?;
+    Ok(protections)
+}
+
 /// Field I/O from `--field-config`; in demo mode without one, the built-in simulator on a free
 /// loopback port with the demo variables of `examples/demo_site.json`.
 async fn start_field_io(
@@ -119,23 +178,37 @@ async fn start_field_io(
         )
         .await
         .context("demo mode: starting the device simulator")?;
-    tokio::spawn(simulator.run(shutdown.clone()));
+    tokio::spawn(simulator.clone().run(shutdown.clone()));
+    // The simulated BMS also broadcasts on an in-memory CAN bus that field I/O listens to.
+    let can_bus = MemoryCanBus::new();
+    spawn_can_broadcast(simulator, can_bus.node(), CAN_PERIOD, shutdown.clone());
+    let monitor = CanMonitor::spawn(DEMO_CAN_BUS.into(), can_bus.node(), shutdown.clone());
     seed_demo_site(db, &args.examples_dir.join("demo_site.json")).await?;
-    tracing::info!(%addr, "demo mode: device simulator serving Modbus TCP");
-    Ok(FieldIo::start(
+    tracing::info!(%addr, "demo mode: device simulator serving Modbus TCP and CAN");
+    Ok(FieldIo::start_with_builtin_can(
         db.clone(),
         demo_field_config(addr),
+        vec![monitor],
         shutdown,
     ))
 }
 
+/// Demo mode's CAN bus (its variables in `demo_site.json` name it as their device).
+const DEMO_CAN_BUS: &str = "bms_can";
+
 /// The field configuration of demo mode: every simulated device on one TCP bus, and the
-/// protection limits of `prot:sbmu:hold` held by the simulated BMS.
+/// protection limits of `prot:sbmu:hold` held by the simulated BMS. Power and current poll fast,
+/// energy counters and temperatures slowly, the rest by category.
 pub fn demo_field_config(addr: std::net::SocketAddr) -> FieldConfig {
     let text = serde_json::json!({
         "buses": [{"name": "simulator", "endpoint": {"tcp": {"addr": addr.to_string()}}}],
-        "devices": {"inverter": "simulator", "bms": "simulator", "meter": "simulator"},
-        "memory": {"prot:sbmu:hold": {"bus": "simulator", "unit_id": devices::simulator::BMS_UNIT, "table": "holding", "base": 0}}
+        "devices": {"inverter": "simulator", "bms": "simulator", "meter": "simulator", DEMO_CAN_BUS: DEMO_CAN_BUS},
+        "can": [{"name": DEMO_CAN_BUS, "interface": "builtin"}],
+        "memory": {"prot:sbmu:hold": {"bus": "simulator", "unit_id": devices::simulator::BMS_UNIT, "table": "holding", "base": 0}},
+        "poll": {
+            "fast": ["*_power", "bms_pack_current", "inverter_battery_current"],
+            "slow": ["*_energy", "*_temperature"]
+        }
     })
     .to_string();
     FieldConfig::parse("demo configuration", &text).expect("the demo configuration is valid")

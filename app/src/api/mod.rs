@@ -1,5 +1,6 @@
 //! Server functions by domain. Each is thin: it validates, calls a service and maps the error.
 
 pub mod field;
+pub mod protections;
 pub mod registry;
 pub mod system;

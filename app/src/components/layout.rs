@@ -19,6 +19,10 @@ const NAV_ITEMS: &[NavItem] = &[
         label: "Registry",
     },
     NavItem {
+        href: "/protections",
+        label: "Protections",
+    },
+    NavItem {
         href: "/buses",
         label: "Buses",
     },

@@ -6,5 +6,7 @@ pub mod import;
 pub mod new_variable;
 pub mod not_found;
 pub mod overview;
+pub mod protections;
+pub mod protections_panels;
 pub mod registry;
 pub mod variable;

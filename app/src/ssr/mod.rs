@@ -1,5 +1,6 @@
 //! Server-only code (feature `ssr`): application state and the services behind server functions.
 
 pub mod field;
+pub mod protections;
 pub mod service;
 pub mod state;

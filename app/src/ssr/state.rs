@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::error::AppError;
 use crate::model::system::DatabaseInfo;
 use crate::ssr::field::FieldIo;
+use crate::ssr::service::protections::alarms::Protections;
 use crate::ssr::service::registry::index::RegistryIndex;
 
 #[derive(Clone, FromRef)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub registry_index: RegistryIndex,
     /// Buses, polling and live values (disabled when no field configuration is given).
     pub field: FieldIo,
+    /// Protections configuration, the alarm engine and acknowledgements.
+    pub protections: Protections,
 }
 
 /// The state provided as context by the router; an error (not a panic) if it is missing.

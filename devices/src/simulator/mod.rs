@@ -74,6 +74,12 @@ pub(crate) struct Device {
     forced: BTreeMap<u16, u16>,
     /// A paused device does not answer at all (as if unplugged).
     paused: bool,
+    /// Fault hook: after this many more answered writes, the device goes silent.
+    writes_before_silence: Option<usize>,
+    /// How many requests the device ignores once silent.
+    silence_length: usize,
+    /// Requests still to ignore.
+    ignoring: usize,
 }
 
 impl Device {
@@ -86,6 +92,9 @@ impl Device {
             discrete: Vec::new(),
             forced: BTreeMap::new(),
             paused: false,
+            writes_before_silence: None,
+            silence_length: 0,
+            ignoring: 0,
         }
     }
 
@@ -416,6 +425,16 @@ impl Simulator {
         }
     }
 
+    /// Fault hook: the device answers `writes` more write requests, then ignores the next
+    /// `ignored` requests of any kind (they time out), then answers again: a device that stops
+    /// answering in the middle of a sequence of writes and comes back.
+    pub fn go_silent_after_writes(&self, unit: u8, writes: usize, ignored: usize) {
+        if let Some(device) = self.lock().devices.get_mut(&unit) {
+            device.writes_before_silence = Some(writes);
+            device.silence_length = ignored;
+        }
+    }
+
     /// Answers one request as the addressed device would; `None` means no answer at all
     /// (unknown or paused unit, as on a real bus).
     pub fn handle(
@@ -429,7 +448,6 @@ impl Simulator {
         if device.paused {
             return None;
         }
-        let answer = device.answer(request, elapsed);
         let wrote = matches!(
             request,
             Request::WriteSingleCoil(..)
@@ -437,6 +455,19 @@ impl Simulator {
                 | Request::WriteSingleRegister(..)
                 | Request::WriteMultipleRegisters(..)
         );
+        if device.ignoring > 0 {
+            device.ignoring -= 1;
+            return None;
+        }
+        if wrote && let Some(left) = device.writes_before_silence {
+            if left == 0 {
+                device.writes_before_silence = None;
+                device.ignoring = device.silence_length.saturating_sub(1);
+                return None;
+            }
+            device.writes_before_silence = Some(left - 1);
+        }
+        let answer = device.answer(request, elapsed);
         if answer.is_ok() && wrote {
             // New controls and thresholds act at once (a threshold below the live value sets
             // its alarm bit before the next read).

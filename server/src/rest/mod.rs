@@ -3,6 +3,7 @@
 
 mod docs;
 mod field;
+mod protections;
 mod registry;
 
 use app::error::AppError;
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 pub fn router() -> Router<AppState> {
     registry::routes()
         .merge(field::routes())
+        .merge(protections::routes())
         .route("/api/v1/openapi.json", axum::routing::get(docs::openapi))
         .route("/api/v1/docs", axum::routing::get(docs::page))
 }

@@ -85,6 +85,7 @@ pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
         started_at: std::time::Instant::now(),
         registry_index: Default::default(),
         field: Default::default(),
+        protections: Default::default(),
     }
 }
 

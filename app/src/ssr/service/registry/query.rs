@@ -252,9 +252,26 @@ pub async fn preferred_path<C: ConnectionTrait>(
     preference: &PathPreference,
 ) -> Result<AccessPath, AppError> {
     let variable = get_variable(db, name).await?;
-    let mut candidates: Vec<AccessPath> = variable
-        .paths
-        .unwrap_or_default()
+    choose_path(variable.paths.unwrap_or_default(), preference).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no active{} path of {name:?} matches{}{}",
+            if preference.writable { " writable" } else { "" },
+            preference
+                .rack
+                .map(|r| format!(" rack {r}"))
+                .unwrap_or_default(),
+            preference
+                .access_type
+                .map(|t| format!(" access type {t}"))
+                .unwrap_or_default(),
+        ))
+    })
+}
+
+/// The path `preferred_path` picks among a variable's paths (for callers that load many
+/// variables' paths at once).
+pub fn choose_path(paths: Vec<AccessPath>, preference: &PathPreference) -> Option<AccessPath> {
+    let mut candidates: Vec<AccessPath> = paths
         .into_iter()
         .filter(|p| p.active)
         .filter(|p| preference.access_type.is_none_or(|t| p.access_type == t))
@@ -271,20 +288,7 @@ pub async fn preferred_path<C: ConnectionTrait>(
             .then(b.rack_number.is_some().cmp(&a.rack_number.is_some()))
             .then(a.id.cmp(&b.id))
     });
-    candidates.into_iter().next().ok_or_else(|| {
-        AppError::NotFound(format!(
-            "no active{} path of {name:?} matches{}{}",
-            if preference.writable { " writable" } else { "" },
-            preference
-                .rack
-                .map(|r| format!(" rack {r}"))
-                .unwrap_or_default(),
-            preference
-                .access_type
-                .map(|t| format!(" access type {t}"))
-                .unwrap_or_default(),
-        ))
-    })
+    candidates.into_iter().next()
 }
 
 // ------------------------------------------------------------------ change feed

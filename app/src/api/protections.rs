@@ -1,0 +1,161 @@
+//! Server functions of the Protections page: recall, save, preview and deploy limits; profile
+//! actions; deployment history; alarm states, journal and acknowledgement.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::profiles::{
+    AlarmRow, DeployPreview, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary,
+    Recalled,
+};
+use crate::model::protections::{Level, ProtectionSet, Side};
+
+/// The console's one operator until operators and roles arrive.
+#[cfg(feature = "ssr")]
+fn operator() -> crate::ssr::service::registry::write::Actor {
+    crate::ssr::service::registry::write::Actor::new("operator", "console")
+}
+
+/// Limits from `current`, `default`, `profile:NAME` or `device` (read live).
+#[server]
+pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
+    use crate::model::profiles::RecallSource;
+    let state = crate::ssr::state::app_state()?;
+    let source = RecallSource::parse(&source).ok_or_else(|| {
+        AppError::validation(
+            "source",
+            "expected current, default, profile:NAME or device",
+        )
+    })?;
+    crate::ssr::service::protections::recall(&state.db, &state.field, &state.protections, &source)
+        .await
+}
+
+/// Validates and saves to the named profile (or the active one); deploys nothing.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn save_protections(
+    profile: Option<String>,
+    protections: ProtectionSet,
+) -> Result<ProfileSummary, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let (db, field) = (&state.db, &state.field);
+    crate::ssr::service::protections::save(
+        db,
+        field,
+        &state.protections,
+        profile.as_deref(),
+        &protections,
+        &operator(),
+    )
+    .await
+}
+
+/// What a deploy would write: the device's values beside the form's, nothing written.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn preview_deploy(
+    profile: String,
+    protections: ProtectionSet,
+) -> Result<DeployPreview, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let naming = state.protections.naming();
+    crate::ssr::service::protections::deploy::preview(
+        &state.db,
+        &state.field,
+        naming,
+        &profile,
+        &protections,
+    )
+    .await
+}
+
+/// Saves, then writes to the device with read-back (restoring the device on any failure).
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn deploy_protections(
+    profile: Option<String>,
+    protections: ProtectionSet,
+) -> Result<DeploymentDetail, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    crate::ssr::service::protections::save_and_deploy(
+        &state.db,
+        &state.field,
+        &state.protections,
+        profile.as_deref(),
+        &protections,
+        &operator(),
+    )
+    .await
+}
+
+#[server]
+pub async fn list_profiles() -> Result<Vec<ProfileSummary>, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    crate::ssr::service::protections::profiles::list(&state.db).await
+}
+
+/// A new profile, empty or cloned from `clone_from`.
+#[server]
+pub async fn create_profile(
+    name: String,
+    description: String,
+    clone_from: Option<String>,
+) -> Result<ProfileSummary, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let profiles = crate::ssr::service::protections::profiles::create;
+    profiles(
+        &state.db,
+        &name,
+        &description,
+        clone_from.as_deref(),
+        &operator(),
+    )
+    .await
+}
+
+#[server]
+pub async fn rename_profile(name: String, new_name: String) -> Result<ProfileSummary, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let rename = crate::ssr::service::protections::profiles::rename;
+    rename(&state.db, &name, Some(&new_name), None, &operator()).await
+}
+
+#[server]
+pub async fn delete_profile(name: String) -> Result<(), AppError> {
+    let state = crate::ssr::state::app_state()?;
+    crate::ssr::service::protections::profiles::delete(&state.db, &name).await
+}
+
+#[server]
+pub async fn activate_profile(name: String) -> Result<ProfileSummary, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    crate::ssr::service::protections::profiles::activate(&state.db, &name, &operator()).await
+}
+
+/// The latest deployments, newest first.
+#[server]
+pub async fn deployment_history() -> Result<Vec<DeploymentSummary>, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    crate::ssr::service::protections::deploy::history(&state.db, 20).await
+}
+
+#[server]
+pub async fn get_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    crate::ssr::service::protections::deploy::detail(&state.db, id).await
+}
+
+/// Every enabled level with its live state (raised first) and the latest journal lines.
+#[server]
+pub async fn alarm_overview() -> Result<(Vec<AlarmRow>, Vec<JournalEntry>), AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let journal = crate::ssr::service::protections::alarms::journal(&state.db, 50).await?;
+    Ok((state.protections.states(), journal))
+}
+
+#[server]
+pub async fn acknowledge_alarm(variable: String, side: Side, level: Level) -> Result<(), AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let protections = &state.protections;
+    protections
+        .acknowledge(&state.db, &variable, side, level, "operator")
+        .await
+}

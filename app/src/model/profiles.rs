@@ -1,0 +1,200 @@
+//! Protection profiles, deployments, recall sources and the alarm journal as the browser and the
+//! API see them (the limits themselves are `model::protections`).
+
+use serde::{Deserialize, Serialize};
+
+use std::collections::BTreeMap;
+
+use super::protections::{AlarmStateView, ProtectionSet, VariableInfo};
+
+/// One profile without its limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileSummary {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// The seeded profile "Recall default" reads; it cannot be deleted.
+    pub is_default: bool,
+    pub active: bool,
+    /// Increases on every save.
+    pub version: i64,
+    /// RFC 3339.
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// A set of limits and where it came from (a profile, or the device).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recalled {
+    /// `current`, `default`, `profile:NAME` or `device`.
+    pub source: String,
+    /// The profile it belongs to (for `device`: the active profile it was laid over).
+    pub profile: String,
+    pub version: i64,
+    pub protections: ProtectionSet,
+    /// Field paths no device variable holds: saved and evaluated, never written.
+    pub console_only: Vec<String>,
+    /// For `device`: fields that could not be read, with the reason.
+    pub read_errors: Vec<FieldProblem>,
+    /// What the registry knows of each quantity (for validating edits in the browser).
+    pub known: BTreeMap<String, VariableInfo>,
+}
+
+/// A field path and what went wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    pub path: String,
+    pub problem: String,
+}
+
+/// Where a recall reads from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecallSource {
+    /// The active profile as saved.
+    Current,
+    /// The seeded default profile.
+    Default,
+    Profile(String),
+    /// What the device holds now, read live.
+    Device,
+}
+
+impl RecallSource {
+    /// `current`, `default`, `profile:NAME` or `device`.
+    pub fn parse(text: &str) -> Option<RecallSource> {
+        match text {
+            "current" | "" => Some(RecallSource::Current),
+            "default" => Some(RecallSource::Default),
+            "device" => Some(RecallSource::Device),
+            other => other
+                .strip_prefix("profile:")
+                .filter(|name| !name.is_empty())
+                .map(|name| RecallSource::Profile(name.to_string())),
+        }
+    }
+
+    pub fn as_string(&self) -> String {
+        match self {
+            RecallSource::Current => "current".into(),
+            RecallSource::Default => "default".into(),
+            RecallSource::Device => "device".into(),
+            RecallSource::Profile(name) => format!("profile:{name}"),
+        }
+    }
+}
+
+/// One field as a deploy would treat it: the confirmation dialog's diff row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedField {
+    pub path: String,
+    /// The registry variable that holds it on the device; `None`: kept in the console only.
+    pub device_variable: Option<String>,
+    pub intended: f64,
+    /// What the device holds now (`None` when console-only or unreadable).
+    pub device: Option<f64>,
+    /// Whether a deploy would write it (it differs from the device).
+    pub changes: bool,
+    /// Why it cannot be read or written, if so.
+    pub problem: Option<String>,
+}
+
+/// What a deploy of a set would do, read from the device without writing anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployPreview {
+    pub profile: String,
+    pub fields: Vec<PlannedField>,
+}
+
+impl DeployPreview {
+    pub fn changes(&self) -> usize {
+        self.fields.iter().filter(|f| f.changes).count()
+    }
+
+    pub fn console_only(&self) -> usize {
+        self.fields
+            .iter()
+            .filter(|f| f.device_variable.is_none())
+            .count()
+    }
+
+    pub fn problems(&self) -> usize {
+        self.fields.iter().filter(|f| f.problem.is_some()).count()
+    }
+}
+
+/// One deployment in the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentSummary {
+    pub id: i64,
+    pub profile: String,
+    pub profile_version: i64,
+    pub system_version: i64,
+    /// `succeeded` or `failed`.
+    pub status: String,
+    pub message: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub deployed_by: String,
+    pub written: usize,
+    pub failed: usize,
+}
+
+/// One field of a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentField {
+    pub path: String,
+    pub device_variable: Option<String>,
+    pub intended: f64,
+    pub before: Option<f64>,
+    pub written: Option<f64>,
+    pub read_back: Option<f64>,
+    /// `written`, `unchanged`, `console_only`, `failed`, `restored` or `not_written`.
+    pub status: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentDetail {
+    pub summary: DeploymentSummary,
+    pub fields: Vec<DeploymentField>,
+}
+
+/// One alarm level as the Alarms panel shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmRow {
+    #[serde(flatten)]
+    pub view: AlarmStateView,
+    /// An operator acknowledged it while raised.
+    pub acknowledged: bool,
+}
+
+/// One line of the alarm journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub at: String,
+    pub variable: String,
+    pub side: String,
+    pub level: String,
+    /// `raised`, `cleared` or `acknowledged`.
+    pub event: String,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    pub actor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recall_sources_parse_and_print_alike() {
+        for text in ["current", "default", "device", "profile:summer"] {
+            let source = RecallSource::parse(text).unwrap();
+            assert_eq!(source.as_string(), text);
+        }
+        assert_eq!(RecallSource::parse(""), Some(RecallSource::Current));
+        assert_eq!(RecallSource::parse("profile:"), None);
+        assert_eq!(RecallSource::parse("devices"), None);
+    }
+}

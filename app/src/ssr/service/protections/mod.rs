@@ -1,0 +1,178 @@
+//! Protections: profiles in the database, deploying limits to the device with read-back and
+//! rollback, and the live alarm states with their journal. This module joins them into the
+//! operations the API offers: recall, save (validated) and deploy.
+
+pub mod alarms;
+pub mod deploy;
+pub mod profiles;
+
+use std::collections::{HashMap, HashSet};
+
+use entity::system_variable;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use self::alarms::Protections;
+use crate::error::AppError;
+use crate::model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
+use crate::model::protections::{
+    LimitField, ProtectionSet, ValidationError, VariableInfo, validate,
+};
+use crate::ssr::field::FieldIo;
+use crate::ssr::service::registry::write::Actor;
+
+/// What the registry knows about each quantity of `set`: a quantity is known when a registry
+/// variable has its name, when it is measured by a configured variable, or when a device
+/// variable holds one of its fields; its range is what the registers of its thresholds can hold.
+pub async fn known_quantities(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    set: &ProtectionSet,
+) -> Result<HashMap<String, VariableInfo>, AppError> {
+    let config = protections.config();
+    let mut names: Vec<String> = set.keys().cloned().collect();
+    names.extend(config.measure.values().map(|m| m.variable.clone()));
+    let rows: Vec<(String, String)> = system_variable::Entity::find()
+        .select_only()
+        .columns([
+            system_variable::Column::Name,
+            system_variable::Column::Units,
+        ])
+        .filter(system_variable::Column::Name.is_in(names))
+        .filter(system_variable::Column::Deleted.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let units: HashMap<String, String> = rows.into_iter().collect();
+    let fields = deploy::resolve_for_validation(db, field_io, protections.naming(), set).await?;
+    let on_device: HashSet<&str> = fields
+        .iter()
+        .filter(|f| f.has_variable)
+        .map(|f| f.quantity.as_str())
+        .collect();
+    let mut known = HashMap::new();
+    for quantity in set.keys() {
+        let measured = config
+            .measure
+            .get(quantity)
+            .is_some_and(|m| units.contains_key(&m.variable));
+        if !(units.contains_key(quantity) || measured || on_device.contains(quantity.as_str())) {
+            continue;
+        }
+        let mut info = VariableInfo {
+            min: None,
+            max: None,
+            units: units.get(quantity).cloned().unwrap_or_default(),
+        };
+        for field in fields
+            .iter()
+            .filter(|f| &f.quantity == quantity && f.field == LimitField::Threshold)
+        {
+            if let Some((low, high)) = field.range {
+                info.min = Some(info.min.map_or(low, |m: f64| m.max(low)));
+                info.max = Some(info.max.map_or(high, |m: f64| m.min(high)));
+            }
+        }
+        known.insert(quantity.clone(), info);
+    }
+    Ok(known)
+}
+
+/// All broken rules of `set` against what the registry knows.
+pub async fn check(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    set: &ProtectionSet,
+) -> Result<Vec<ValidationError>, AppError> {
+    let known = known_quantities(db, field_io, protections, set).await?;
+    Ok(validate(set, &|name| known.get(name).cloned()))
+}
+
+/// The first broken rule as the error, with how many more there are.
+fn first_error(errors: Vec<ValidationError>) -> Result<(), AppError> {
+    let count = errors.len();
+    match errors.into_iter().next() {
+        None => Ok(()),
+        Some(first) if count == 1 => Err(first.into()),
+        Some(first) => Err(AppError::validation(
+            first.path,
+            format!("{} (and {} more problems)", first.rule, count - 1),
+        )),
+    }
+}
+
+/// Validates and saves `set` to the named profile, or the active one.
+pub async fn save(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    profile: Option<&str>,
+    set: &ProtectionSet,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
+    first_error(check(db, field_io, protections, set).await?)?;
+    profiles::save(db, profile, set, actor).await
+}
+
+/// Saves, then deploys. The saved profile stays whatever the deploy's outcome; after a
+/// successful deploy the alarm engine evaluates the new limits.
+pub async fn save_and_deploy(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    profile: Option<&str>,
+    set: &ProtectionSet,
+    actor: &Actor,
+) -> Result<DeploymentDetail, AppError> {
+    let saved = save(db, field_io, protections, profile, set, actor).await?;
+    let detail = deploy::deploy(
+        db,
+        field_io,
+        protections.naming(),
+        (saved.id, &saved.name, saved.version),
+        set,
+        actor,
+    )
+    .await?;
+    if detail.summary.status == "succeeded" {
+        protections.use_limits(set);
+    }
+    Ok(detail)
+}
+
+/// A set of limits from the active profile, the default one, a named one, or the device.
+pub async fn recall(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    source: &RecallSource,
+) -> Result<Recalled, AppError> {
+    let (profile, set) = match source {
+        RecallSource::Current | RecallSource::Device => profiles::load(db, None).await?,
+        RecallSource::Default => profiles::load_default(db).await?,
+        RecallSource::Profile(name) => profiles::load(db, Some(name)).await?,
+    };
+    let (set, console_only, read_errors) = match source {
+        RecallSource::Device => {
+            deploy::read_device(db, field_io, protections.naming(), &set).await?
+        }
+        _ => {
+            let console_only = deploy::console_only_fields(db, protections.naming(), &set).await?;
+            (set, console_only, Vec::new())
+        }
+    };
+    let known = known_quantities(db, field_io, protections, &set)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Recalled {
+        known,
+        source: source.as_string(),
+        profile: profile.name,
+        version: profile.version,
+        protections: set,
+        console_only,
+        read_errors,
+    })
+}

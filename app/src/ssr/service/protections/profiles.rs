@@ -1,0 +1,411 @@
+//! Protection profiles in the database: seed the default, list, load, save (validated, one
+//! transaction, version + 1), create/clone, rename, delete and activate.
+
+use chrono::Utc;
+use entity::{protection_limit, protection_profile};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use crate::error::AppError;
+use crate::model::profiles::ProfileSummary;
+use crate::model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, Side, SideLimits};
+use crate::ssr::service::registry::write::Actor;
+
+/// The seeded profile's name.
+pub const DEFAULT_PROFILE: &str = "default";
+
+fn summary(model: protection_profile::Model) -> ProfileSummary {
+    ProfileSummary {
+        id: model.id,
+        name: model.name,
+        description: model.description,
+        is_default: model.is_default,
+        active: model.active,
+        version: model.version,
+        updated_at: model.updated_at.to_rfc3339(),
+        updated_by: model.updated_by,
+    }
+}
+
+/// A profile name: 1 to 64 letters, digits, `_`, `-`, `.` or spaces, not only spaces.
+pub fn check_name(field: &str, name: &str) -> Result<(), AppError> {
+    let ok = !name.trim().is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            field,
+            format!(
+                "{name:?} is not a profile name (1 to 64 letters, digits, spaces, '_', '-', '.')"
+            ),
+        ))
+    }
+}
+
+/// Creates the `default` profile, active, from `examples/protections_default.json` when no
+/// profile exists yet (first start). Later starts change nothing.
+pub async fn seed_default(
+    db: &DatabaseConnection,
+    file_name: &str,
+    text: &str,
+    actor: &Actor,
+) -> Result<bool, AppError> {
+    if protection_profile::Entity::find().one(db).await?.is_some() {
+        return Ok(false);
+    }
+    let payload: ProtectionsPayload = serde_json::from_str(text).map_err(|e| {
+        AppError::validation(
+            file_name,
+            format!("line {} column {}: {e}", e.line(), e.column()),
+        )
+    })?;
+    let txn = db.begin().await?;
+    let profile = protection_profile::ActiveModel {
+        name: Set(DEFAULT_PROFILE.into()),
+        description: Set(format!("Seeded from {file_name} on first start")),
+        is_default: Set(true),
+        active: Set(true),
+        version: Set(1),
+        updated_at: Set(Utc::now()),
+        updated_by: Set(actor.user.clone()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    insert_limits(&txn, profile.id, &payload.protections).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<ProfileSummary>, AppError> {
+    Ok(protection_profile::Entity::find()
+        .order_by_desc(protection_profile::Column::IsDefault)
+        .order_by_asc(protection_profile::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect())
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<protection_profile::Model, AppError> {
+    protection_profile::Entity::find()
+        .filter(protection_profile::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no protection profile named {name:?}")))
+}
+
+async fn find_where(
+    db: &impl ConnectionTrait,
+    column: protection_profile::Column,
+    what: &str,
+) -> Result<protection_profile::Model, AppError> {
+    protection_profile::Entity::find()
+        .filter(column.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("there is no {what} protection profile")))
+}
+
+/// The profile a request names, or the active one.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    name: Option<&str>,
+) -> Result<protection_profile::Model, AppError> {
+    match name {
+        Some(name) => find(db, name).await,
+        None => find_where(db, protection_profile::Column::Active, "active").await,
+    }
+}
+
+/// A profile and its limits.
+pub async fn load(
+    db: &DatabaseConnection,
+    name: Option<&str>,
+) -> Result<(ProfileSummary, ProtectionSet), AppError> {
+    let profile = resolve(db, name).await?;
+    let set = limits_of(db, profile.id).await?;
+    Ok((summary(profile), set))
+}
+
+/// The seeded default profile and its limits.
+pub async fn load_default(
+    db: &DatabaseConnection,
+) -> Result<(ProfileSummary, ProtectionSet), AppError> {
+    let profile = find_where(db, protection_profile::Column::IsDefault, "default").await?;
+    let set = limits_of(db, profile.id).await?;
+    Ok((summary(profile), set))
+}
+
+pub async fn limits_of(
+    db: &impl ConnectionTrait,
+    profile_id: i64,
+) -> Result<ProtectionSet, AppError> {
+    let rows = protection_limit::Entity::find()
+        .filter(protection_limit::Column::ProfileId.eq(profile_id))
+        .all(db)
+        .await?;
+    let mut set = ProtectionSet::new();
+    for row in rows {
+        let Some(side) = Side::parse(&row.side) else {
+            continue;
+        };
+        let level = |threshold: Option<f64>, on: f64, off: f64, enabled: bool| {
+            threshold.map(|threshold| LevelLimit {
+                threshold,
+                on_duration: on,
+                off_duration: off,
+                enabled,
+            })
+        };
+        let limits = SideLimits {
+            hysteresis: row.hysteresis,
+            warning: level(
+                row.warning_threshold,
+                row.warning_on_delay,
+                row.warning_off_delay,
+                row.warning_enabled,
+            ),
+            alert: level(
+                row.alert_threshold,
+                row.alert_on_delay,
+                row.alert_off_delay,
+                row.alert_enabled,
+            ),
+            fault: level(
+                row.fault_threshold,
+                row.fault_on_delay,
+                row.fault_off_delay,
+                row.fault_enabled,
+            ),
+        };
+        *set.entry(row.variable).or_default().side_mut(side) = Some(limits);
+    }
+    Ok(set)
+}
+
+async fn insert_limits(
+    db: &impl ConnectionTrait,
+    profile_id: i64,
+    set: &ProtectionSet,
+) -> Result<(), AppError> {
+    let mut rows = Vec::new();
+    for (variable, limits) in set.iter() {
+        for (side, side_limits) in limits.sides() {
+            let level = |limit: &Option<LevelLimit>| match limit {
+                Some(l) => (Some(l.threshold), l.on_duration, l.off_duration, l.enabled),
+                None => (None, 0.0, 0.0, false),
+            };
+            let (wt, won, woff, wen) = level(&side_limits.warning);
+            let (at, aon, aoff, aen) = level(&side_limits.alert);
+            let (ft, fon, foff, fen) = level(&side_limits.fault);
+            rows.push(protection_limit::ActiveModel {
+                profile_id: Set(profile_id),
+                variable: Set(variable.clone()),
+                side: Set(side.as_str().into()),
+                hysteresis: Set(side_limits.hysteresis),
+                warning_threshold: Set(wt),
+                warning_on_delay: Set(won),
+                warning_off_delay: Set(woff),
+                warning_enabled: Set(wen),
+                alert_threshold: Set(at),
+                alert_on_delay: Set(aon),
+                alert_off_delay: Set(aoff),
+                alert_enabled: Set(aen),
+                fault_threshold: Set(ft),
+                fault_on_delay: Set(fon),
+                fault_off_delay: Set(foff),
+                fault_enabled: Set(fen),
+                ..Default::default()
+            });
+        }
+    }
+    if !rows.is_empty() {
+        protection_limit::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Replaces a profile's limits with `set` (already validated by the caller) and takes the next
+/// profile version, in one transaction. A named profile that does not exist yet is created
+/// (inactive), as the original prototype's payload expects.
+pub async fn save(
+    db: &DatabaseConnection,
+    name: Option<&str>,
+    set: &ProtectionSet,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
+    if let Some(name) = name {
+        check_name("profile", name)?;
+    }
+    let txn = db.begin().await?;
+    let profile = match resolve(&txn, name).await {
+        Ok(profile) => profile,
+        Err(AppError::NotFound(_)) if name.is_some() => {
+            let created = protection_profile::ActiveModel {
+                name: Set(name.unwrap_or_default().into()),
+                description: Set(String::new()),
+                is_default: Set(false),
+                active: Set(false),
+                version: Set(1),
+                updated_at: Set(Utc::now()),
+                updated_by: Set(actor.user.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            insert_limits(&txn, created.id, set).await?;
+            txn.commit().await?;
+            return Ok(summary(created));
+        }
+        Err(other) => return Err(other),
+    };
+    protection_limit::Entity::delete_many()
+        .filter(protection_limit::Column::ProfileId.eq(profile.id))
+        .exec(&txn)
+        .await?;
+    insert_limits(&txn, profile.id, set).await?;
+    let version = profile.version + 1;
+    let mut active: protection_profile::ActiveModel = profile.into();
+    active.version = Set(version);
+    active.updated_at = Set(Utc::now());
+    active.updated_by = Set(actor.user.clone());
+    let saved = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(summary(saved))
+}
+
+/// A new profile, empty or a copy of `clone_from`'s limits.
+pub async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    description: &str,
+    clone_from: Option<&str>,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
+    check_name("name", name)?;
+    let txn = db.begin().await?;
+    if find(&txn, name).await.is_ok() {
+        return Err(AppError::validation(
+            "name",
+            format!("a profile named {name:?} exists already"),
+        ));
+    }
+    let limits = match clone_from {
+        Some(source) => {
+            let source = find(&txn, source).await?;
+            limits_of(&txn, source.id).await?
+        }
+        None => ProtectionSet::new(),
+    };
+    let profile = protection_profile::ActiveModel {
+        name: Set(name.into()),
+        description: Set(description.into()),
+        is_default: Set(false),
+        active: Set(false),
+        version: Set(1),
+        updated_at: Set(Utc::now()),
+        updated_by: Set(actor.user.clone()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    insert_limits(&txn, profile.id, &limits).await?;
+    txn.commit().await?;
+    Ok(summary(profile))
+}
+
+/// Renames a profile and/or changes its description. The default profile keeps its name.
+pub async fn rename(
+    db: &DatabaseConnection,
+    name: &str,
+    new_name: Option<&str>,
+    description: Option<&str>,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
+    let txn = db.begin().await?;
+    let profile = find(&txn, name).await?;
+    let mut active: protection_profile::ActiveModel = profile.clone().into();
+    if let Some(new_name) = new_name.filter(|n| *n != name) {
+        check_name("name", new_name)?;
+        if profile.is_default {
+            return Err(AppError::validation(
+                "name",
+                "the default profile keeps its name",
+            ));
+        }
+        if find(&txn, new_name).await.is_ok() {
+            return Err(AppError::validation(
+                "name",
+                format!("a profile named {new_name:?} exists already"),
+            ));
+        }
+        active.name = Set(new_name.into());
+    }
+    if let Some(description) = description {
+        active.description = Set(description.into());
+    }
+    active.updated_at = Set(Utc::now());
+    active.updated_by = Set(actor.user.clone());
+    let saved = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(summary(saved))
+}
+
+/// Deletes a profile with its limits; never the default one or the active one.
+pub async fn delete(db: &DatabaseConnection, name: &str) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let profile = find(&txn, name).await?;
+    if profile.is_default {
+        return Err(AppError::validation(
+            "name",
+            "the default profile cannot be deleted",
+        ));
+    }
+    if profile.active {
+        return Err(AppError::validation(
+            "name",
+            format!("{name:?} is the active profile: activate another one first"),
+        ));
+    }
+    protection_profile::Entity::delete_by_id(profile.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Makes `name` the one active profile.
+pub async fn activate(
+    db: &DatabaseConnection,
+    name: &str,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
+    let txn = db.begin().await?;
+    let profile = find(&txn, name).await?;
+    protection_profile::Entity::update_many()
+        .col_expr(
+            protection_profile::Column::Active,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(protection_profile::Column::Active.eq(true))
+        .exec(&txn)
+        .await?;
+    let mut active: protection_profile::ActiveModel = profile.into();
+    active.active = Set(true);
+    active.updated_at = Set(Utc::now());
+    active.updated_by = Set(actor.user.clone());
+    let saved = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(summary(saved))
+}

@@ -1,0 +1,734 @@
+//! Protections end to end: a real SQLite registry (the examples, whose `prot:sbmu:hold` limits
+//! the simulated BMS holds), the simulator over Modbus TCP and RTU, profiles, validation, deploy
+//! with read-back, rollback when the device stops answering halfway, the REST payload of the
+//! original prototype, and the alarm journal.
+
+mod common;
+
+use std::time::Duration;
+
+use app::error::AppError;
+use app::model::profiles::RecallSource;
+use app::model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
+use app::ssr::field::FieldIo;
+use app::ssr::field::config::FieldConfig;
+use app::ssr::service::protections::alarms::{Protections, ProtectionsConfig};
+use app::ssr::service::protections::{self as service, deploy, profiles};
+use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
+use app::ssr::service::registry::write::Actor;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use devices::simulator::{BMS_UNIT, Simulator, protection_register};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+struct Site {
+    simulator: Simulator,
+    field: FieldIo,
+    protections: Protections,
+    db: DatabaseConnection,
+    cancel: CancellationToken,
+    test_db: common::TestDb,
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn examples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+/// The example registry and the default profile, with field I/O over `endpoint`.
+async fn site_with(simulator: Simulator, endpoint: Value, cancel: CancellationToken) -> Site {
+    let test_db = common::sqlite().await;
+    server::database::migrate(&test_db.db).await.unwrap();
+    let db = test_db.db.clone();
+    let data_def = std::fs::read_to_string(examples().join("data_def.json")).unwrap();
+    let metadata = std::fs::read_to_string(examples().join("var_metadata.json")).unwrap();
+    let files = ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: &data_def,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(&metadata),
+    };
+    let options = ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: "tester".into(),
+    };
+    import(&db, &files, &options).await.unwrap();
+    let defaults = std::fs::read_to_string(examples().join("protections_default.json")).unwrap();
+    assert!(
+        profiles::seed_default(&db, "protections_default.json", &defaults, &actor())
+            .await
+            .unwrap()
+    );
+    let config = json!({
+        "buses": [{"name": "site", "endpoint": endpoint, "request_timeout_ms": 300}],
+        "devices": {"bms": "site"},
+        "memory": {"prot:sbmu:hold": {"bus": "site", "unit_id": BMS_UNIT, "table": "holding", "base": 0}}
+    })
+    .to_string();
+    let field = FieldIo::start(
+        db.clone(),
+        FieldConfig::parse("field.json", &config).unwrap(),
+        cancel.clone(),
+    );
+    let protections = Protections::new(ProtectionsConfig::default());
+    Site {
+        simulator,
+        field,
+        protections,
+        db,
+        cancel,
+        test_db,
+    }
+}
+
+async fn site() -> Site {
+    let simulator = Simulator::new();
+    let cancel = CancellationToken::new();
+    let addr = simulator
+        .serve_tcp("127.0.0.1:0".parse().unwrap(), cancel.clone())
+        .await
+        .unwrap();
+    site_with(
+        simulator,
+        json!({"tcp": {"addr": addr.to_string()}}),
+        cancel,
+    )
+    .await
+}
+
+fn actor() -> Actor {
+    Actor::new("tester", "test")
+}
+
+fn threshold(quantity: &str, side: Side, level: Level) -> FieldPath {
+    FieldPath::level(quantity, side, level, LimitField::Threshold)
+}
+
+fn register(quantity: &str, side: &str, field: &str) -> u16 {
+    protection_register(quantity, side, field).unwrap()
+}
+
+async fn current(site: &Site) -> ProtectionSet {
+    profiles::load(&site.db, None).await.unwrap().1
+}
+
+#[tokio::test]
+async fn the_default_profile_is_seeded_once_and_fields_without_a_variable_stay_in_the_console() {
+    let site = site().await;
+    let text = std::fs::read_to_string(examples().join("protections_default.json")).unwrap();
+    assert!(
+        !profiles::seed_default(&site.db, "x", &text, &actor())
+            .await
+            .unwrap(),
+        "a second start seeds nothing"
+    );
+    let list = profiles::list(&site.db).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list[0].is_default && list[0].active && list[0].version == 1);
+
+    let recalled = service::recall(
+        &site.db,
+        &site.field,
+        &site.protections,
+        &RecallSource::Current,
+    )
+    .await
+    .unwrap();
+    assert!(
+        recalled
+            .console_only
+            .contains(&"soc.max.warning.off_duration".to_string())
+    );
+    assert!(
+        !recalled
+            .console_only
+            .contains(&"soc.max.warning.threshold".to_string())
+    );
+    // The registry knows soc, and its thresholds live in u16 registers.
+    let soc = &recalled.known["soc"];
+    assert_eq!((soc.min, soc.max), (Some(0.0), Some(65_535.0)));
+    let errors = service::check(
+        &site.db,
+        &site.field,
+        &site.protections,
+        &recalled.protections,
+    )
+    .await
+    .unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[tokio::test]
+async fn an_invalid_save_names_the_field_and_changes_nothing() {
+    let site = site().await;
+    let mut set = current(&site).await;
+    // On the max side the alert must lie above the warning (95).
+    set.set_field(
+        &threshold("soc", Side::Max, Level::Alert),
+        FieldValue::Number(90.0),
+    )
+    .unwrap();
+    let error = service::save(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        &set,
+        &actor(),
+    )
+    .await
+    .unwrap_err();
+    match error {
+        AppError::Validation { field, .. } => assert_eq!(field, "soc.max.alert.threshold"),
+        other => panic!("{other:?}"),
+    }
+    set.set_field(
+        &threshold("nonexistent_quantity", Side::Max, Level::Warning),
+        FieldValue::Number(1.0),
+    )
+    .unwrap();
+    let errors = service::check(&site.db, &site.field, &site.protections, &set)
+        .await
+        .unwrap();
+    assert!(
+        errors.iter().any(|e| e.path == "nonexistent_quantity"),
+        "{errors:?}"
+    );
+    let (summary, unchanged) = profiles::load(&site.db, None).await.unwrap();
+    assert_eq!(summary.version, 1);
+    assert_eq!(
+        unchanged.get_field(&threshold("soc", Side::Max, Level::Alert)),
+        Some(FieldValue::Number(98.0))
+    );
+}
+
+#[tokio::test]
+async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_read_back() {
+    let site = site().await;
+    let mut set = current(&site).await;
+    set.set_field(
+        &threshold("soc", Side::Max, Level::Warning),
+        FieldValue::Number(90.0),
+    )
+    .unwrap();
+    set.set_field(
+        &threshold("soc", Side::Max, Level::Alert),
+        FieldValue::Number(97.0),
+    )
+    .unwrap();
+    let saved = service::save(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        &set,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(95),
+        "Save writes nothing to the device"
+    );
+
+    let preview = deploy::preview(
+        &site.db,
+        &site.field,
+        site.protections.naming(),
+        "default",
+        &set,
+    )
+    .await
+    .unwrap();
+    let changing: Vec<&str> = preview
+        .fields
+        .iter()
+        .filter(|f| f.changes)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(
+        changing,
+        vec!["soc.max.warning.threshold", "soc.max.alert.threshold"]
+    );
+
+    let detail = service::save_and_deploy(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        &set,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        detail.summary.status, "succeeded",
+        "{}",
+        detail.summary.message
+    );
+    assert_eq!(detail.summary.written, 2);
+    assert_eq!(detail.summary.profile_version, 3);
+    let unchanged = detail
+        .fields
+        .iter()
+        .filter(|f| f.status == "unchanged")
+        .count();
+    let console_only = detail
+        .fields
+        .iter()
+        .filter(|f| f.status == "console_only")
+        .count();
+    assert_eq!(unchanged + console_only + 2, detail.fields.len());
+    assert!(console_only > 0);
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(90)
+    );
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "alert")),
+        Some(97)
+    );
+    let written = detail
+        .fields
+        .iter()
+        .find(|f| f.path == "soc.max.alert.threshold")
+        .unwrap();
+    assert_eq!(
+        (written.before, written.read_back),
+        (Some(98.0), Some(97.0))
+    );
+
+    // The device's limits, read live, are what was deployed.
+    let device = service::recall(
+        &site.db,
+        &site.field,
+        &site.protections,
+        &RecallSource::Device,
+    )
+    .await
+    .unwrap();
+    assert!(device.read_errors.is_empty(), "{:?}", device.read_errors);
+    assert_eq!(
+        device
+            .protections
+            .get_field(&threshold("soc", Side::Max, Level::Warning)),
+        Some(FieldValue::Number(90.0))
+    );
+    let history = deploy::history(&site.db, 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    // The engine now evaluates the deployed limits.
+    let states = site.protections.states();
+    assert!(
+        states.iter().any(|r| r.view.variable == "soc"
+            && r.view.side == Side::Max
+            && r.view.level == Level::Warning
+            && r.view.threshold == 90.0),
+        "{states:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fails() {
+    let site = site().await;
+    let mut set = current(&site).await;
+    // Two changes in registers far apart: two block writes.
+    set.set_field(
+        &threshold("cell_voltage", Side::Max, Level::Warning),
+        FieldValue::Number(3500.0),
+    )
+    .unwrap();
+    set.set_field(
+        &threshold("soc", Side::Max, Level::Warning),
+        FieldValue::Number(90.0),
+    )
+    .unwrap();
+    // The first block is answered; the device then ignores the next three requests (the
+    // second block's write and its two retries) and comes back.
+    site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
+    let detail = service::save_and_deploy(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        &set,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail.summary.status, "failed");
+    assert!(
+        detail.summary.message.contains("soc.max.warning.threshold")
+            && detail.summary.message.contains("restored"),
+        "{}",
+        detail.summary.message
+    );
+    let status = |path: &str| {
+        detail
+            .fields
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.status.clone())
+    };
+    assert_eq!(
+        status("cell_voltage.max.warning.threshold").as_deref(),
+        Some("restored")
+    );
+    assert_eq!(
+        status("soc.max.warning.threshold").as_deref(),
+        Some("failed")
+    );
+    // The device holds what it held before.
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("cell_voltage", "max", "warn")),
+        Some(3550)
+    );
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(95)
+    );
+    // The profile keeps what was saved; the failure is in the history.
+    assert_eq!(
+        current(&site)
+            .await
+            .get_field(&threshold("soc", Side::Max, Level::Warning)),
+        Some(FieldValue::Number(90.0))
+    );
+    let history = deploy::history(&site.db, 10).await.unwrap();
+    assert_eq!(history[0].status, "failed");
+}
+
+#[tokio::test]
+async fn an_unencodable_value_is_refused_before_anything_is_written() {
+    let site = site().await;
+    let mut set = current(&site).await;
+    // Hysteresis 0.5 fits the console but not the device's integer register.
+    set.set_field(
+        &FieldPath::hysteresis("soc", Side::Max),
+        FieldValue::Number(0.5),
+    )
+    .unwrap();
+    set.set_field(
+        &threshold("soc", Side::Max, Level::Warning),
+        FieldValue::Number(90.0),
+    )
+    .unwrap();
+    let detail = service::save_and_deploy(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        &set,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail.summary.status, "failed");
+    assert!(
+        detail.summary.message.starts_with("nothing was written")
+            && detail.summary.message.contains("soc.max.hysteresis")
+            && detail.summary.message.contains("cannot be held exactly"),
+        "{}",
+        detail.summary.message
+    );
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(95),
+        "the other change was not written either"
+    );
+}
+
+#[tokio::test]
+async fn deploy_works_over_modbus_rtu_on_a_pseudo_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let mut socat = std::process::Command::new("socat")
+        .arg(format!("pty,raw,echo=0,link={}", a.display()))
+        .arg(format!("pty,raw,echo=0,link={}", b.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("socat is installed by scripts/bootstrap.sh");
+    for _ in 0..100 {
+        if a.exists() && b.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let simulator = Simulator::new();
+    let cancel = CancellationToken::new();
+    simulator
+        .serve_rtu(a.to_str().unwrap(), 115_200, cancel.clone())
+        .unwrap();
+    let site = site_with(
+        simulator,
+        json!({"rtu": {"path": b.to_str().unwrap(), "baud_rate": 115_200}}),
+        cancel,
+    )
+    .await;
+    let mut set = current(&site).await;
+    set.set_field(
+        &threshold("pack_voltage", Side::Min, Level::Warning),
+        FieldValue::Number(4700.0),
+    )
+    .unwrap();
+    let detail = service::save_and_deploy(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        &set,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        detail.summary.status, "succeeded",
+        "{}",
+        detail.summary.message
+    );
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("pack_voltage", "min", "warn")),
+        Some(4700)
+    );
+    drop(site);
+    let _ = socat.kill();
+    let _ = socat.wait();
+}
+
+async fn send(
+    router: &axum::Router,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    let body = match body {
+        Some(body) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(body.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = router
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), 1 << 22).await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
+    let site = site().await;
+    let mut state = common::app_state(&site.test_db);
+    state.field = site.field.clone();
+    state.protections = site.protections.clone();
+    let router = server::http::router(state);
+    let payload: Value = serde_json::from_str(
+        r#"{
+        "profile": "site-a",
+        "protections": {
+            "soc": {
+                "max": {
+                    "hysteresis": 0.5,
+                    "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true},
+                    "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}
+                },
+                "min": {
+                    "hysteresis": 0.5,
+                    "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true},
+                    "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}
+                }
+            }
+        }
+    }"#,
+    )
+    .unwrap();
+    let (status, saved) = send(
+        &router,
+        "POST",
+        "/api/v1/protections",
+        Some(payload.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["name"], "site-a");
+    let (status, recalled) = send(
+        &router,
+        "GET",
+        "/api/v1/protections?source=profile:site-a",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{recalled}");
+    let as_set =
+        |value: &Value| -> ProtectionSet { serde_json::from_value(value.clone()).unwrap() };
+    assert_eq!(
+        as_set(&recalled["protections"]),
+        as_set(&payload["protections"])
+    );
+
+    // A broken rule answers 422 with the field path.
+    let mut broken = payload.clone();
+    broken["protections"]["soc"]["max"]["alert"]["threshold"] = json!(90);
+    let (status, problem) = send(&router, "POST", "/api/v1/protections", Some(broken)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["field"], "soc.max.alert.threshold");
+
+    let (status, list) = send(&router, "GET", "/api/v1/protections/profiles", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let (status, _) = send(
+        &router,
+        "DELETE",
+        "/api/v1/protections/profiles/default",
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the default profile stays"
+    );
+    let (status, _) = send(
+        &router,
+        "POST",
+        "/api/v1/protections/profiles/site-a/activate",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, list) = send(&router, "GET", "/api/v1/protections/profiles", None).await;
+    let active: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["active"] == true)
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(active, vec!["site-a"], "exactly one active profile");
+}
+
+#[tokio::test]
+async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
+    let site = site().await;
+    // soc is measured by the simulated BMS's SOC input register.
+    let new = app::model::registry::NewVariable {
+        name: "bms_soc".into(),
+        display_name: None,
+        units: "%".into(),
+        description: String::new(),
+        category: app::model::registry::Category::Oper,
+        locator: "bms[1]".into(),
+        paths: vec![app::model::registry::NewAccessPath {
+            access_type: app::model::registry::AccessType::Modbus,
+            reference: json!({"device": "bms", "unit_id": BMS_UNIT, "table": "input",
+                "address": devices::simulator::bms::SOC, "data_type": "u16"}),
+            priority: 1,
+            read_only: true,
+            rack_number: None,
+            device_id: None,
+        }],
+    };
+    app::ssr::service::registry::write::create_variable(&site.db, &new, &actor())
+        .await
+        .unwrap();
+    let config = ProtectionsConfig::parse(
+        "protections.json",
+        r#"{"measure": {"soc": {"variable": "bms_soc"}}}"#,
+    )
+    .unwrap();
+    let protections = Protections::new(config);
+    protections
+        .start(site.db.clone(), site.field.clone(), site.cancel.clone())
+        .await
+        .unwrap();
+    // Only soc max warning, at 1 % with a short on-delay: the simulated SOC lies above it.
+    let mut set = ProtectionSet::new();
+    let warning = threshold("soc", Side::Max, Level::Warning);
+    set.set_field(&warning, FieldValue::Number(1.0)).unwrap();
+    set.set_field(
+        &FieldPath::level("soc", Side::Max, Level::Warning, LimitField::OnDuration),
+        FieldValue::Number(0.3),
+    )
+    .unwrap();
+    protections.use_limits(&set);
+    let state = || {
+        protections
+            .states()
+            .into_iter()
+            .find(|r| r.view.variable == "soc")
+            .map(|r| (r.view.state, r.acknowledged))
+    };
+    use app::model::protections::AlarmState;
+    let raised = wait_for(15, || state() == Some((AlarmState::Active, false))).await;
+    assert!(raised, "{:?}", protections.states());
+    protections
+        .acknowledge(&site.db, "soc", Side::Max, Level::Warning, "operator")
+        .await
+        .unwrap();
+    assert_eq!(state(), Some((AlarmState::Active, true)));
+    // A level that is not raised cannot be acknowledged.
+    assert!(
+        protections
+            .acknowledge(&site.db, "soc", Side::Min, Level::Warning, "operator")
+            .await
+            .is_err()
+    );
+
+    // Raise the limit above any SOC: the level recovers and, after no off-delay, clears.
+    set.set_field(&warning, FieldValue::Number(100.0)).unwrap();
+    protections.use_limits(&set);
+    let cleared = wait_for(15, || state() == Some((AlarmState::Normal, false))).await;
+    assert!(cleared, "{:?}", protections.states());
+
+    let mut events = Vec::new();
+    for _ in 0..40 {
+        events = app::ssr::service::protections::alarms::journal(&site.db, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event)
+            .collect::<Vec<_>>();
+        if events.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Newest first.
+    assert_eq!(events, vec!["cleared", "acknowledged", "raised"]);
+}
+
+async fn wait_for(seconds: u64, mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..seconds * 20 {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
