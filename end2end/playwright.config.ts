@@ -45,6 +45,7 @@ export default defineConfig({
         '**/import.spec.ts',
         '**/live-refresh.spec.ts',
         '**/device-write.spec.ts',
+        '**/protections.spec.ts',
       ],
     },
   ],

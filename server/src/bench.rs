@@ -34,6 +34,8 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 60)]
         seconds: u64,
     },
+    /// Deploy of 20 quantities × 2 sides × 3 levels with read-back, and alarm engine speed.
+    Protections,
 }
 
 /// Generated definition files: realistic table names and variable families, `_gap` entries, and
@@ -190,6 +192,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
             postgres_url,
         } => (variables, postgres_url),
         BenchTarget::Io { seconds } => return crate::bench_io::run(seconds).await,
+        BenchTarget::Protections => return crate::bench_protections::run().await,
     };
     let (data_def, metadata) = generate(variables);
     println!(

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_io;
+pub mod bench_protections;
 pub mod config;
 pub mod database;
 pub mod http;

@@ -145,7 +145,10 @@ async fn start_protections(
         }
         None => ProtectionsConfig::default(),
     };
-    let protections = Protections::new(config);
+    let defaults = serde_json::from_str::<app::model::protections::ProtectionsPayload>(&text)
+        .map(|payload| payload.protections)
+        .unwrap_or_default();
+    let protections = Protections::with_defaults(config, defaults);
     protections
         .start(db.clone(), field.clone(), shutdown)
         .await

@@ -52,7 +52,8 @@ pub struct FieldProblem {
 pub enum RecallSource {
     /// The active profile as saved.
     Current,
-    /// The seeded default profile.
+    /// The factory defaults (`protections_default.json`, which also seeded the `default`
+    /// profile on first start).
     Default,
     Profile(String),
     /// What the device holds now, read live.

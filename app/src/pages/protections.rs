@@ -127,7 +127,7 @@ fn Editor(recalled: Recalled) -> impl IntoView {
                     state.known.update(|k| k.extend(recalled.known.clone()));
                     console_only.set(recalled.console_only.clone());
                     let label = match recalled.source.as_str() {
-                        "default" => "the default profile (not saved yet)".to_string(),
+                        "default" => "the factory defaults (not saved yet)".to_string(),
                         "device" => "what the device holds (not saved yet)".to_string(),
                         _ => format!("profile {} version {}", recalled.profile, recalled.version),
                     };
@@ -686,7 +686,7 @@ fn FieldCell(
         move || console_only.with(|c| c.contains(&key))
     };
     let class = move || {
-        let mut class = String::from("field");
+        let mut class = String::from("limit-input");
         if dirty() {
             class.push_str(" dirty");
         }
@@ -701,9 +701,11 @@ fn FieldCell(
     if path.field == LimitField::Enabled {
         let path_set = path.clone();
         let checked = move || matches!(value.get(), Some(FieldValue::Bool(true)));
+        let checked_initially = matches!(value.get_untracked(), Some(FieldValue::Bool(true)));
         return view! {
             <input type="checkbox" class=class data-path=key.clone() aria-label=label
                 disabled=move || value.get().is_none()
+                checked=checked_initially
                 prop:checked=move || { state.revision.get(); checked() }
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
@@ -736,6 +738,12 @@ fn FieldCell(
                 })
         }
     });
+    // The attribute carries the value in the server's HTML (no JavaScript); the property keeps
+    // it current in the browser.
+    let initial = match value.get_untracked() {
+        Some(FieldValue::Number(n)) => format_number(n),
+        _ => String::new(),
+    };
     view! {
         <td class="num">
             <input type="text" inputmode="decimal" autocomplete="off" size="6"
@@ -744,6 +752,7 @@ fn FieldCell(
                 disabled=level_missing
                 aria-invalid=move || problem.get().is_some().to_string()
                 title=move || problem.get().unwrap_or_default()
+                value=initial.clone()
                 prop:value=move || state.form.with_untracked(|_| shown())
                 on:input=move |ev| {
                     let text = event_target_value(&ev);

@@ -94,11 +94,15 @@ pub struct Protections {
 #[derive(Default)]
 struct Inner {
     config: ProtectionsConfig,
+    /// The factory defaults (`examples/protections_default.json`), what "Recall default" reads.
+    defaults: Option<ProtectionSet>,
     engine: Mutex<Option<AlarmEngine>>,
     /// (quantity, side, level) of raised alarms an operator acknowledged.
     acknowledged: Mutex<HashSet<(String, Side, Level)>>,
     /// Events made outside the evaluation task (new limits clearing a level), journaled by it.
     pending: Mutex<Vec<AlarmEvent>>,
+    /// Held for the whole of a deploy.
+    deploying: tokio::sync::Mutex<()>,
 }
 
 fn key(variable: &str, side: Side, level: Level) -> (String, Side, Level) {
@@ -115,8 +119,29 @@ impl Protections {
         }
     }
 
+    /// The same, with the factory defaults "Recall default" reads.
+    pub fn with_defaults(config: ProtectionsConfig, defaults: ProtectionSet) -> Self {
+        Protections {
+            inner: Arc::new(Inner {
+                config,
+                defaults: Some(defaults),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// The factory defaults, when the server was given them.
+    pub fn defaults(&self) -> Option<&ProtectionSet> {
+        self.inner.defaults.as_ref()
+    }
+
     pub fn config(&self) -> &ProtectionsConfig {
         &self.inner.config
+    }
+
+    /// Waits for any other deploy to finish; deploying holds the guard.
+    pub async fn deploy_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.deploying.lock().await
     }
 
     pub fn naming(&self) -> &NamingRule {

@@ -128,7 +128,8 @@ async fn resolve(
 pub struct ValidationField {
     pub quantity: String,
     pub field: LimitField,
-    pub has_variable: bool,
+    /// The registry variable that holds it, if any.
+    pub variable: Option<String>,
     /// The engineering range of its register, when it maps onto one.
     pub range: Option<(f64, f64)>,
 }
@@ -143,7 +144,7 @@ pub async fn resolve_for_validation(
         .await?
         .into_iter()
         .map(|f| ValidationField {
-            has_variable: f.variable.is_some(),
+            variable: f.variable.clone(),
             range: f
                 .target
                 .as_ref()

@@ -30,8 +30,16 @@ pub async fn known_quantities(
     set: &ProtectionSet,
 ) -> Result<HashMap<String, VariableInfo>, AppError> {
     let config = protections.config();
+    let fields = deploy::resolve_for_validation(db, field_io, protections.naming(), set).await?;
     let mut names: Vec<String> = set.keys().cloned().collect();
     names.extend(config.measure.values().map(|m| m.variable.clone()));
+    // Limits are in the units of the registers that hold them (e.g. 0.1 °C).
+    names.extend(
+        fields
+            .iter()
+            .filter(|f| f.field == LimitField::Threshold)
+            .filter_map(|f| f.variable.clone()),
+    );
     let rows: Vec<(String, String)> = system_variable::Entity::find()
         .select_only()
         .columns([
@@ -44,10 +52,9 @@ pub async fn known_quantities(
         .all(db)
         .await?;
     let units: HashMap<String, String> = rows.into_iter().collect();
-    let fields = deploy::resolve_for_validation(db, field_io, protections.naming(), set).await?;
     let on_device: HashSet<&str> = fields
         .iter()
-        .filter(|f| f.has_variable)
+        .filter(|f| f.variable.is_some())
         .map(|f| f.quantity.as_str())
         .collect();
     let mut known = HashMap::new();
@@ -59,10 +66,17 @@ pub async fn known_quantities(
         if !(units.contains_key(quantity) || measured || on_device.contains(quantity.as_str())) {
             continue;
         }
+        let register_units = fields
+            .iter()
+            .filter(|f| &f.quantity == quantity && f.field == LimitField::Threshold)
+            .find_map(|f| f.variable.as_ref().and_then(|v| units.get(v)));
         let mut info = VariableInfo {
             min: None,
             max: None,
-            units: units.get(quantity).cloned().unwrap_or_default(),
+            units: register_units
+                .or_else(|| units.get(quantity))
+                .cloned()
+                .unwrap_or_default(),
         };
         for field in fields
             .iter()
@@ -116,7 +130,9 @@ pub async fn save(
 }
 
 /// Saves, then deploys. The saved profile stays whatever the deploy's outcome; after a
-/// successful deploy the alarm engine evaluates the new limits.
+/// successful deploy the alarm engine evaluates the new limits. The work runs on its own task,
+/// one deploy at a time: a client that goes away mid-deploy cannot cut it short (half-written
+/// limits), and two deploys never interleave their writes and restorations.
 pub async fn save_and_deploy(
     db: &DatabaseConnection,
     field_io: &FieldIo,
@@ -125,20 +141,35 @@ pub async fn save_and_deploy(
     set: &ProtectionSet,
     actor: &Actor,
 ) -> Result<DeploymentDetail, AppError> {
-    let saved = save(db, field_io, protections, profile, set, actor).await?;
-    let detail = deploy::deploy(
-        db,
-        field_io,
-        protections.naming(),
-        (saved.id, &saved.name, saved.version),
-        set,
-        actor,
-    )
-    .await?;
-    if detail.summary.status == "succeeded" {
-        protections.use_limits(set);
-    }
-    Ok(detail)
+    let (db, field_io, protections) = (db.clone(), field_io.clone(), protections.clone());
+    let (profile, set, actor) = (profile.map(String::from), set.clone(), actor.clone());
+    tokio::spawn(async move {
+        let _one_at_a_time = protections.deploy_lock().await;
+        let saved = save(
+            &db,
+            &field_io,
+            &protections,
+            profile.as_deref(),
+            &set,
+            &actor,
+        )
+        .await?;
+        let detail = deploy::deploy(
+            &db,
+            &field_io,
+            protections.naming(),
+            (saved.id, &saved.name, saved.version),
+            &set,
+            &actor,
+        )
+        .await?;
+        if detail.summary.status == "succeeded" {
+            protections.use_limits(&set);
+        }
+        Ok(detail)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("the deploy task failed: {e}")))?
 }
 
 /// A set of limits from the active profile, the default one, a named one, or the device.
@@ -150,7 +181,12 @@ pub async fn recall(
 ) -> Result<Recalled, AppError> {
     let (profile, set) = match source {
         RecallSource::Current | RecallSource::Device => profiles::load(db, None).await?,
-        RecallSource::Default => profiles::load_default(db).await?,
+        // The factory defaults, laid into the active profile's form; without them, the
+        // default profile.
+        RecallSource::Default => match protections.defaults() {
+            Some(defaults) => (profiles::load(db, None).await?.0, defaults.clone()),
+            None => profiles::load_default(db).await?,
+        },
         RecallSource::Profile(name) => profiles::load(db, Some(name)).await?,
     };
     let (set, console_only, read_errors) = match source {

@@ -1,0 +1,116 @@
+// Hydrated only: the Protections editor validates as you type, saves, recalls the factory
+// defaults, deploys to the simulated BMS (checked by reading the device back), and shows an
+// alarm raised by a limit below the simulated value, then cleared after its off-delay.
+// Each test leaves the limits as the defaults.
+import { test, expect, type Page } from '@playwright/test';
+
+const field = (page: Page, path: string) => page.locator(`[data-path="${path}"]`);
+
+async function open(page: Page) {
+  await page.goto('/protections');
+  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await expect(field(page, 'soc.max.warning.threshold')).toBeVisible();
+}
+
+async function setField(page: Page, path: string, value: string) {
+  const input = field(page, path);
+  await input.fill(value);
+  await expect(input).toHaveValue(value);
+}
+
+async function deployAndConfirm(page: Page) {
+  const outcome = page.getByTestId('deploy-outcome').first();
+  const before = (await outcome.count()) > 0 ? await outcome.textContent() : null;
+  await page.getByRole('button', { name: 'Deploy…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Deploy to the device' });
+  await expect(dialog.getByTestId('deploy-summary')).toBeVisible();
+  await dialog.getByRole('button', { name: /^Deploy/ }).click();
+  // A new deployment (its number differs from the one shown before) that succeeded.
+  if (before !== null) await expect(outcome).not.toHaveText(before ?? '', { timeout: 15_000 });
+  await expect(outcome).toContainText('succeeded', { timeout: 15_000 });
+}
+
+async function restoreDefaults(page: Page) {
+  await page.getByRole('button', { name: 'Default', exact: true }).click();
+  await expect(page.getByText('Recalled the factory defaults')).toBeVisible();
+  await deployAndConfirm(page);
+}
+
+test('an invalid value shows its error and blocks Save and Deploy', async ({ page }) => {
+  await open(page);
+  await setField(page, 'soc.max.alert.threshold', '90');
+  const input = field(page, 'soc.max.alert.threshold');
+  await expect(input).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('.problem-list')).toContainText('soc.max.alert.threshold');
+  await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Deploy…' })).toBeDisabled();
+  // Text that is not a number is an error too.
+  await setField(page, 'soc.max.alert.threshold', 'abc');
+  await expect(page.locator('.problem-list')).toContainText('not a number');
+  // Fixing it clears the error and marks the field changed only if it differs.
+  await setField(page, 'soc.max.alert.threshold', '98');
+  await expect(page.locator('.problem-list')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save' })).toBeEnabled();
+  await expect(input).not.toHaveClass(/dirty/);
+});
+
+test('Save keeps a change across a reload; Recall default restores the form', async ({ page }) => {
+  await open(page);
+  await setField(page, 'soc.max.warning.threshold', '94');
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveClass(/dirty/);
+  await expect(page.getByText('1 unsaved change')).toBeVisible();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText(/Saved profile default version \d+/)).toBeVisible();
+  await expect(page.getByText('No unsaved changes')).toBeVisible();
+
+  await open(page);
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('94');
+  await page.getByRole('button', { name: 'Default', exact: true }).click();
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('95');
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveClass(/dirty/);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('No unsaved changes')).toBeVisible();
+});
+
+test('Deploy shows the device against the form, writes, and the device holds the values', async ({ page }) => {
+  await open(page);
+  await setField(page, 'soc.max.warning.threshold', '93');
+  await page.getByRole('button', { name: 'Deploy…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Deploy to the device' });
+  const row = dialog.getByRole('row').filter({ hasText: 'soc.max.warning.threshold' });
+  await expect(row).toContainText('95');
+  await expect(row).toContainText('93');
+  await expect(dialog.getByTestId('deploy-summary')).toContainText('1 field(s) will be written');
+  await dialog.getByRole('button', { name: 'Deploy 1 change(s)' }).click();
+  await expect(page.getByTestId('deploy-outcome').first()).toContainText('succeeded');
+
+  // What the device holds, read live.
+  await page.getByRole('button', { name: 'Device', exact: true }).click();
+  await expect(page.getByText(/Recalled what the device holds/)).toBeVisible();
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('93');
+  await restoreDefaults(page);
+});
+
+test('an alarm appears when the value crosses a limit and clears after its off-delay', async ({ page }) => {
+  await open(page);
+  // The simulated SOC sits far above 20 %: a max-side warning there raises after 1 s.
+  await setField(page, 'soc.max.warning.threshold', '20');
+  await setField(page, 'soc.max.warning.on_duration', '1');
+  await setField(page, 'soc.max.warning.off_duration', '2');
+  await deployAndConfirm(page);
+  const raised = page.getByTestId('raised-soc-max-warning');
+  await expect(raised).toContainText('active', { timeout: 15_000 });
+  await expect(page.getByTestId('alarm-soc-max-warning')).toHaveText('active');
+  await raised.getByRole('button', { name: 'Acknowledge' }).click();
+  await expect(raised).toContainText('acknowledged');
+
+  // Back above the value: recovering for the 2 s off-delay, then cleared.
+  await setField(page, 'soc.max.warning.threshold', '95');
+  await deployAndConfirm(page);
+  await expect(raised).toHaveCount(0, { timeout: 15_000 });
+  const journal = page.locator('.journal');
+  await expect(journal.locator('tr.journal-cleared').first()).toContainText('soc.max');
+  await expect(journal.locator('tr.journal-acknowledged').first()).toContainText('operator');
+  await expect(journal.locator('tr.journal-raised').first()).toContainText('soc.max');
+  await restoreDefaults(page);
+});
