@@ -335,3 +335,67 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
     .await;
     assert!(ended.is_ok(), "the stream did not end at shutdown");
 }
+
+#[tokio::test]
+async fn can_paths_are_read_from_the_broadcast_and_never_written() {
+    use devices::can::CanMonitor;
+    use devices::can::memory::MemoryCanBus;
+    use devices::simulator::{CAN_PERIOD, spawn_can_broadcast};
+
+    let test_db = common::sqlite().await;
+    server::database::migrate(&test_db.db).await.unwrap();
+    let db = test_db.db.clone();
+    let can_path = NewAccessPath {
+        access_type: AccessType::Can,
+        reference: json!({"can_id": 0x355, "start_byte": 0, "length": 2, "data_type": "u16"}),
+        priority: 10,
+        read_only: false,
+        rack_number: None,
+        device_id: Some("bms_can".into()),
+    };
+    create(&db, "can_soc", vec![can_path]).await;
+
+    let simulator = Simulator::new();
+    let cancel = CancellationToken::new();
+    let bus = MemoryCanBus::new();
+    spawn_can_broadcast(simulator.clone(), bus.node(), CAN_PERIOD, cancel.clone());
+    let monitor = CanMonitor::spawn("bms_can".into(), bus.node(), cancel.clone());
+    let config = FieldConfig::parse(
+        "field.json",
+        r#"{"devices": {"bms_can": "bms_can"}, "can": [{"name": "bms_can", "interface": "builtin"}]}"#,
+    )
+    .unwrap();
+    let field = FieldIo::start_with_builtin_can(db.clone(), config, vec![monitor], cancel.clone());
+
+    let names = vec!["can_soc".to_string()];
+    let arrived = eventually(10, || {
+        field
+            .live(&names)
+            .first()
+            .is_some_and(|v| v.quality == Quality::Good)
+    })
+    .await;
+    assert!(arrived, "{:?}", field.live(&names));
+    let soc = f64::from(simulator.input(BMS_UNIT, bms::SOC).unwrap());
+    let live = &field.live(&names)[0];
+    assert!((live.values[0] - soc).abs() <= 1.0, "{live:?} vs {soc}");
+    assert!(
+        live.source.contains("CAN bms_can, id 0x355"),
+        "{}",
+        live.source
+    );
+
+    let now = field.read_now(&db, "can_soc", None).await.unwrap();
+    assert!((now.values[0] - soc).abs() <= 1.0);
+    // Not written even when the path is not marked read-only: a broadcast has no register.
+    let error = field
+        .write(&db, "can_soc", &[50.0], None, "tester")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("CAN"), "{error}");
+    // The Buses page sees the bus and the ids heard.
+    let overview = field.overview();
+    assert_eq!(overview.can_buses.len(), 1);
+    assert!(overview.can_buses[0].ids.iter().any(|id| id.id == 0x355));
+    cancel.cancel();
+}
