@@ -118,6 +118,20 @@ fn register(quantity: &str, side: &str, field: &str) -> u16 {
     protection_register(quantity, side, field).unwrap()
 }
 
+/// Saves `set` to the active profile and deploys it.
+async fn deploy_set(site: &Site, set: &ProtectionSet) -> app::model::profiles::DeploymentDetail {
+    service::save_and_deploy(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        set,
+        &actor(),
+    )
+    .await
+    .unwrap()
+}
+
 async fn current(site: &Site) -> ProtectionSet {
     profiles::load(&site.db, None).await.unwrap().1
 }
@@ -264,16 +278,7 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
         vec!["soc.max.warning.threshold", "soc.max.alert.threshold"]
     );
 
-    let detail = service::save_and_deploy(
-        &site.db,
-        &site.field,
-        &site.protections,
-        None,
-        &set,
-        &actor(),
-    )
-    .await
-    .unwrap();
+    let detail = deploy_set(&site, &set).await;
     assert_eq!(
         detail.summary.status, "succeeded",
         "{}",
@@ -360,16 +365,7 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
     // The first block is answered; the device then ignores the next three requests (the
     // second block's write and its two retries) and comes back.
     site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
-    let detail = service::save_and_deploy(
-        &site.db,
-        &site.field,
-        &site.protections,
-        None,
-        &set,
-        &actor(),
-    )
-    .await
-    .unwrap();
+    let detail = deploy_set(&site, &set).await;
     assert_eq!(detail.summary.status, "failed");
     assert!(
         detail.summary.message.contains("soc.max.warning.threshold")
@@ -429,16 +425,7 @@ async fn an_unencodable_value_is_refused_before_anything_is_written() {
         FieldValue::Number(90.0),
     )
     .unwrap();
-    let detail = service::save_and_deploy(
-        &site.db,
-        &site.field,
-        &site.protections,
-        None,
-        &set,
-        &actor(),
-    )
-    .await
-    .unwrap();
+    let detail = deploy_set(&site, &set).await;
     assert_eq!(detail.summary.status, "failed");
     assert!(
         detail.summary.message.starts_with("nothing was written")
@@ -489,16 +476,7 @@ async fn deploy_works_over_modbus_rtu_on_a_pseudo_terminal() {
         FieldValue::Number(4700.0),
     )
     .unwrap();
-    let detail = service::save_and_deploy(
-        &site.db,
-        &site.field,
-        &site.protections,
-        None,
-        &set,
-        &actor(),
-    )
-    .await
-    .unwrap();
+    let detail = deploy_set(&site, &set).await;
     assert_eq!(
         detail.summary.status, "succeeded",
         "{}",

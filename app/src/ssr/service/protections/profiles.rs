@@ -48,6 +48,26 @@ pub fn check_name(field: &str, name: &str) -> Result<(), AppError> {
     }
 }
 
+/// A new profile row at version 1.
+fn new_profile(
+    name: &str,
+    description: &str,
+    is_default: bool,
+    actor: &Actor,
+) -> protection_profile::ActiveModel {
+    protection_profile::ActiveModel {
+        name: Set(name.into()),
+        description: Set(description.into()),
+        is_default: Set(is_default),
+        // The default profile starts active; every other one is activated explicitly.
+        active: Set(is_default),
+        version: Set(1),
+        updated_at: Set(Utc::now()),
+        updated_by: Set(actor.user.clone()),
+        ..Default::default()
+    }
+}
+
 /// Creates the `default` profile, active, from `examples/protections_default.json` when no
 /// profile exists yet (first start). Later starts change nothing.
 pub async fn seed_default(
@@ -66,18 +86,10 @@ pub async fn seed_default(
         )
     })?;
     let txn = db.begin().await?;
-    let profile = protection_profile::ActiveModel {
-        name: Set(DEFAULT_PROFILE.into()),
-        description: Set(format!("Seeded from {file_name} on first start")),
-        is_default: Set(true),
-        active: Set(true),
-        version: Set(1),
-        updated_at: Set(Utc::now()),
-        updated_by: Set(actor.user.clone()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let description = format!("Seeded from {file_name} on first start");
+    let profile = new_profile(DEFAULT_PROFILE, &description, true, actor)
+        .insert(&txn)
+        .await?;
     insert_limits(&txn, profile.id, &payload.protections).await?;
     txn.commit().await?;
     Ok(true)
@@ -252,18 +264,9 @@ pub async fn save(
     let profile = match resolve(&txn, name).await {
         Ok(profile) => profile,
         Err(AppError::NotFound(_)) if name.is_some() => {
-            let created = protection_profile::ActiveModel {
-                name: Set(name.unwrap_or_default().into()),
-                description: Set(String::new()),
-                is_default: Set(false),
-                active: Set(false),
-                version: Set(1),
-                updated_at: Set(Utc::now()),
-                updated_by: Set(actor.user.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            let created = new_profile(name.unwrap_or_default(), "", false, actor)
+                .insert(&txn)
+                .await?;
             insert_limits(&txn, created.id, set).await?;
             txn.commit().await?;
             return Ok(summary(created));
@@ -308,18 +311,9 @@ pub async fn create(
         }
         None => ProtectionSet::new(),
     };
-    let profile = protection_profile::ActiveModel {
-        name: Set(name.into()),
-        description: Set(description.into()),
-        is_default: Set(false),
-        active: Set(false),
-        version: Set(1),
-        updated_at: Set(Utc::now()),
-        updated_by: Set(actor.user.clone()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let profile = new_profile(name, description, false, actor)
+        .insert(&txn)
+        .await?;
     insert_limits(&txn, profile.id, &limits).await?;
     txn.commit().await?;
     Ok(summary(profile))
