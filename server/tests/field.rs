@@ -10,7 +10,6 @@ use app::model::field::Quality;
 use app::model::registry::{AccessType, Category, NewAccessPath, NewVariable};
 use app::ssr::field::FieldIo;
 use app::ssr::field::config::FieldConfig;
-use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
 use app::ssr::service::registry::write::{self, Actor};
 use devices::simulator::{self, BMS_UNIT, METER_UNIT, Simulator, bms};
 use sea_orm::DatabaseConnection;
@@ -64,22 +63,7 @@ async fn site() -> Site {
     let test_db = common::sqlite().await;
     server::database::migrate(&test_db.db).await.unwrap();
     let db = test_db.db.clone();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
-    let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();
-    let files = ImportFiles {
-        data_def_name: "data_def.json",
-        data_def: &data_def,
-        metadata_name: Some("var_metadata.json"),
-        metadata: Some(&metadata),
-    };
-    let options = ImportOptions {
-        dry_run: false,
-        prune: false,
-        source: "test".into(),
-        actor: "tester".into(),
-    };
-    import(&db, &files, &options).await.unwrap();
+    common::import_examples(&db, "tester").await;
     create(
         &db,
         "bms_soc",

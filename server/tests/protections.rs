@@ -14,7 +14,6 @@ use app::ssr::field::FieldIo;
 use app::ssr::field::config::FieldConfig;
 use app::ssr::service::protections::alarms::{Protections, ProtectionsConfig};
 use app::ssr::service::protections::{self as service, deploy, profiles};
-use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
 use app::ssr::service::registry::write::Actor;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
@@ -48,21 +47,7 @@ async fn site_with(simulator: Simulator, endpoint: Value, cancel: CancellationTo
     let test_db = common::sqlite().await;
     server::database::migrate(&test_db.db).await.unwrap();
     let db = test_db.db.clone();
-    let data_def = std::fs::read_to_string(examples().join("data_def.json")).unwrap();
-    let metadata = std::fs::read_to_string(examples().join("var_metadata.json")).unwrap();
-    let files = ImportFiles {
-        data_def_name: "data_def.json",
-        data_def: &data_def,
-        metadata_name: Some("var_metadata.json"),
-        metadata: Some(&metadata),
-    };
-    let options = ImportOptions {
-        dry_run: false,
-        prune: false,
-        source: "test".into(),
-        actor: "tester".into(),
-    };
-    import(&db, &files, &options).await.unwrap();
+    common::import_examples(&db, "tester").await;
     let defaults = std::fs::read_to_string(examples().join("protections_default.json")).unwrap();
     assert!(
         profiles::seed_default(&db, "protections_default.json", &defaults, &actor())

@@ -2,7 +2,6 @@
 
 mod common;
 
-use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
 use app::ssr::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
@@ -12,22 +11,7 @@ use tower::ServiceExt;
 async fn state_with_examples() -> (AppState, common::TestDb) {
     let test_db = common::sqlite().await;
     server::database::migrate(&test_db.db).await.unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
-    let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();
-    let files = ImportFiles {
-        data_def_name: "data_def.json",
-        data_def: &data_def,
-        metadata_name: Some("var_metadata.json"),
-        metadata: Some(&metadata),
-    };
-    let options = ImportOptions {
-        dry_run: false,
-        prune: false,
-        source: "test".into(),
-        actor: "test".into(),
-    };
-    import(&test_db.db, &files, &options).await.unwrap();
+    common::import_examples(&test_db.db, "test").await;
     (common::app_state(&test_db), test_db)
 }
 

@@ -106,3 +106,24 @@ pub async fn each_backend_migrated() -> Vec<TestDb> {
     }
     databases
 }
+
+/// Imports the example registry (`examples/data_def.json` + `var_metadata.json`) as `actor`.
+pub async fn import_examples(db: &sea_orm::DatabaseConnection, actor: &str) {
+    use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
+    let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();
+    let files = ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: &data_def,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(&metadata),
+    };
+    let options = ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: actor.into(),
+    };
+    import(db, &files, &options).await.unwrap();
+}

@@ -573,33 +573,6 @@ impl FieldIo {
         })
     }
 
-    /// The writable Modbus operation behind a variable's best writable path (for block writes
-    /// such as a protections deploy), or why there is none; nothing is sent.
-    pub async fn writable_target(
-        &self,
-        db: &DatabaseConnection,
-        name: &str,
-    ) -> Result<(AccessPath, Target), AppError> {
-        let inner = self.inner()?;
-        let preference = query::PathPreference {
-            rack: None,
-            access_type: None,
-            writable: true,
-        };
-        let path = query::preferred_path(db, name, &preference).await?;
-        let target = inner
-            .config
-            .target(&path)
-            .map_err(|why| AppError::validation(name, why))?;
-        if !target.table.is_writable() {
-            return Err(AppError::validation(
-                name,
-                format!("path {} is a read-only {:?} table", path.id, target.table),
-            ));
-        }
-        Ok((path, target))
-    }
-
     /// The Modbus operation behind a path under this configuration, or why it has none.
     pub fn target_of(&self, path: &AccessPath) -> Result<Target, String> {
         match &self.inner {
