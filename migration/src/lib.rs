@@ -6,6 +6,7 @@ mod m20261124_000001_create_system_version;
 mod m20261124_000002_create_registry;
 mod m20261124_000003_drop_list_indexes;
 mod m20261130_000004_create_protections;
+mod m20261130_000005_lean_registry_constraints;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_registry::Migration),
             Box::new(m20261124_000003_drop_list_indexes::Migration),
             Box::new(m20261130_000004_create_protections::Migration),
+            Box::new(m20261130_000005_lean_registry_constraints::Migration),
         ]
     }
 }

@@ -4,8 +4,144 @@ mod common;
 
 use app::model::system::DatabaseBackend;
 use app::ssr::service::system::{overview, schema_status, system_version};
+use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use server::database;
+
+/// The first integer of every row `sql` returns.
+async fn integers(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<i64> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0).unwrap())
+        .collect()
+}
+
+/// How many foreign keys `table` declares.
+async fn foreign_keys_of(db: &sea_orm::DatabaseConnection, table: &str) -> usize {
+    let sql = match db.get_database_backend() {
+        DbBackend::Sqlite => format!("SELECT COUNT(*) FROM pragma_foreign_key_list('{table}')"),
+        _ => format!(
+            "SELECT COUNT(*) FROM information_schema.table_constraints \
+             WHERE table_name = '{table}' AND constraint_type = 'FOREIGN KEY'"
+        ),
+    };
+    integers(db, &sql).await[0] as usize
+}
+
+#[tokio::test]
+async fn the_lean_constraints_migration_keeps_every_row_and_every_rule() {
+    for test_db in common::each_backend().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        // Up to migration 4, with rows in all three tables and a deleted path id (4) that the
+        // AUTOINCREMENT counter must keep remembering.
+        migration::Migrator::up(db, Some(4)).await.unwrap();
+        db.execute_unprepared(
+            "INSERT INTO system_variables (id, name, display_name, category, locator, system_version, last_updated, source_system) \
+             VALUES (1, 'soc', 'SoC', 'oper', 'system.global', 1, '2026-11-30T00:00:00+00:00', 'test')",
+        )
+        .await
+        .unwrap();
+        for version in 1..=4 {
+            db.execute_unprepared(&format!(
+                "INSERT INTO variable_access_paths (variable_id, access_type, reference, system_version, last_updated) \
+                 VALUES (1, 'modbus', '{{}}', {version}, '2026-11-30T00:00:00+00:00')"
+            ))
+            .await
+            .unwrap();
+        }
+        db.execute_unprepared("DELETE FROM variable_access_paths WHERE id = 4")
+            .await
+            .unwrap();
+        db.execute_unprepared(
+            "INSERT INTO variable_change_log (variable_id, change_type, timestamp, changed_by, source_system, variable_version, system_version) \
+             VALUES (1, 'created', '2026-11-30T00:00:00+00:00', 'test', 'test', 1, 1)",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            foreign_keys_of(db, "variable_change_log").await,
+            1,
+            "{backend}"
+        );
+
+        database::migrate(db).await.unwrap();
+
+        assert_eq!(
+            integers(db, "SELECT id FROM system_variables").await,
+            [1],
+            "{backend}"
+        );
+        assert_eq!(
+            integers(db, "SELECT id FROM variable_access_paths ORDER BY id").await,
+            [1, 2, 3],
+            "{backend}"
+        );
+        assert_eq!(
+            integers(db, "SELECT variable_id FROM variable_change_log").await,
+            [1]
+        );
+        assert_eq!(
+            foreign_keys_of(db, "variable_change_log").await,
+            0,
+            "{backend}"
+        );
+        assert_eq!(
+            foreign_keys_of(db, "variable_access_paths").await,
+            1,
+            "{backend}"
+        );
+        // The next path id is 5: id 4 is not reused.
+        db.execute_unprepared(
+            "INSERT INTO variable_access_paths (variable_id, access_type, reference, system_version, last_updated) \
+             VALUES (1, 'can', '{}', 5, '2026-11-30T00:00:00+00:00')",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            integers(db, "SELECT MAX(id) FROM variable_access_paths").await,
+            [5],
+            "{backend}"
+        );
+        // The same values are still refused, and paths still need their variable.
+        for refused in [
+            "UPDATE system_variables SET category = 'misc'",
+            "UPDATE variable_access_paths SET access_type = 'usb'",
+            "UPDATE variable_change_log SET change_type = 'renamed'",
+            "UPDATE variable_access_paths SET variable_id = 99",
+        ] {
+            assert!(
+                db.execute_unprepared(refused).await.is_err(),
+                "{backend}: {refused} was accepted"
+            );
+        }
+        if backend == "SQLite" {
+            let in_lists = integers(
+                db,
+                "SELECT COUNT(*) FROM sqlite_schema WHERE sql LIKE '% IN (%' \
+                 AND tbl_name IN ('system_variables', 'variable_access_paths', 'variable_change_log')",
+            )
+            .await;
+            assert_eq!(in_lists, [0]);
+            assert_eq!(integers(db, "PRAGMA foreign_keys").await, [1]);
+        }
+
+        // And back: the original constraints return, the rows stay.
+        migration::Migrator::down(db, Some(1)).await.unwrap();
+        assert_eq!(
+            foreign_keys_of(db, "variable_change_log").await,
+            1,
+            "{backend}"
+        );
+        assert_eq!(
+            integers(db, "SELECT id FROM variable_access_paths ORDER BY id").await,
+            [1, 2, 3, 5],
+            "{backend}"
+        );
+    }
+}
 
 #[tokio::test]
 async fn a_fresh_database_is_migrated_to_the_current_schema() {
@@ -100,6 +236,9 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     };
     assert_eq!(pragma("journal_mode").await, "wal");
     assert_eq!(pragma("foreign_keys").await, "1");
+    // Checkpoints run on the background task, statement journals stay in memory.
+    assert_eq!(pragma("wal_autocheckpoint").await, "0");
+    assert_eq!(pragma("temp_store").await, "2");
     assert_eq!(
         pragma("busy_timeout").await,
         server::database::SQLITE_BUSY_TIMEOUT
