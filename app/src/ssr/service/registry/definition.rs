@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 
+use std::borrow::Cow;
+
 use regex::Regex;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::model::registry::{
@@ -102,24 +105,18 @@ impl Checker<'_> {
         }
     }
 
-    /// An optional non-negative integer that fits in u32.
-    fn count(
+    /// An optional key that, when present, holds an integer (its range is checked later).
+    fn integer(
         &self,
         object: &Map<String, Value>,
         key: &str,
         path: &str,
-    ) -> Result<Option<u32>, DefinitionError> {
-        let Some(value) = object.get(key) else {
-            return Ok(None);
-        };
-        let path = format!("{path}.{key}");
-        match value.as_i64() {
-            Some(n) if n < 0 => Err(self.error(&path, format!("must not be negative, found {n}"))),
-            Some(n) => u32::try_from(n)
-                .map(Some)
-                .map_err(|_| self.error(&path, format!("{n} is too large"))),
-            None => Err(self.error(
-                &path,
+    ) -> Result<(), DefinitionError> {
+        match object.get(key) {
+            None => Ok(()),
+            Some(value) if value.is_i64() => Ok(()),
+            Some(value) => Err(self.error(
+                &format!("{path}.{key}"),
                 format!("expected a non-negative integer, found {}", kind(value)),
             )),
         }
@@ -145,8 +142,13 @@ pub struct ItemDef {
     pub offset: u32,
     pub size: u32,
     pub num: u32,
-    /// JSON path of the item, for later errors (`$[3].items[12]`).
-    pub path: String,
+    /// Position in its table's `items` in the file (gaps count), for later errors.
+    pub index: usize,
+}
+
+/// The JSON path of an item, for errors: `$[3].items[12]`.
+pub fn item_path(table: usize, item: usize) -> String {
+    format!("$[{table}].items[{item}]")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,71 +183,171 @@ pub fn table_category(table: &str) -> Result<Option<Category>, String> {
     }
 }
 
+/// `data_def.json` as serde reads it on the fast path: keys and JSON types only. The rules on
+/// the values are `check_tables`'s, whichever path read the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable<'a> {
+    #[serde(borrow)]
+    table: Cow<'a, str>,
+    items: Vec<RawItem<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    offset: i64,
+    #[serde(default, deserialize_with = "present_integer")]
+    size: Option<i64>,
+    #[serde(default, deserialize_with = "present_integer")]
+    num: Option<i64>,
+}
+
+/// An optional key that, when present, holds an integer (`null` is not "absent").
+fn present_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(d).map(Some)
+}
+
+/// Parses and checks `data_def.json`.
+///
+/// Well-formed files (the common case, and 100,000 items in the benchmark) go through typed
+/// serde structs in one pass. When serde rejects the file, the generic walk in `shape_error`
+/// finds the first problem and names its JSON path, or the line and column of malformed JSON.
 pub fn parse_data_def(file: &str, text: &str) -> Result<DataDef, DefinitionError> {
+    match serde_json::from_str::<Vec<RawTable>>(text) {
+        Ok(tables) => check_tables(file, tables),
+        Err(error) => Err(shape_error(file, text, &error)),
+    }
+}
+
+/// Why serde rejected the file, with the JSON path of the first misshapen value.
+fn shape_error(file: &str, text: &str, typed_error: &serde_json::Error) -> DefinitionError {
     let checker = Checker { file };
-    let root = parse_json(file, text)?;
-    let mut data_def = DataDef::default();
-    for (t, table_value) in checker.array(&root, "$")?.iter().enumerate() {
-        let table_path = format!("$[{t}]");
-        let table_object = checker.object(table_value, &table_path)?;
-        checker.only_keys(table_object, &table_path, &["table", "items"])?;
-        let table = checker.string(
-            table_object
-                .get("table")
-                .ok_or_else(|| checker.error(&table_path, "missing \"table\""))?,
-            &format!("{table_path}.table"),
-        )?;
-        let category =
-            table_category(table).map_err(|m| checker.error(&format!("{table_path}.table"), m))?;
-        let items_path = format!("{table_path}.items");
-        let items = checker.array(
-            table_object
-                .get("items")
-                .ok_or_else(|| checker.error(&table_path, "missing \"items\""))?,
-            &items_path,
-        )?;
-        let mut table_def = TableDef {
-            table: table.to_string(),
-            category,
-            items: Vec::with_capacity(items.len()),
-        };
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, item_value) in items.iter().enumerate() {
-            let item_path = format!("{items_path}[{i}]");
-            let item = checker.object(item_value, &item_path)?;
-            checker.only_keys(item, &item_path, &["name", "offset", "size", "num"])?;
-            let name = checker.string(
-                item.get("name")
-                    .ok_or_else(|| checker.error(&item_path, "missing \"name\""))?,
-                &format!("{item_path}.name"),
+    let root = match parse_json(file, text) {
+        Ok(root) => root,
+        Err(syntax) => return syntax,
+    };
+    let walk = || -> Result<(), DefinitionError> {
+        for (t, table_value) in checker.array(&root, "$")?.iter().enumerate() {
+            let table_path = format!("$[{t}]");
+            let table_object = checker.object(table_value, &table_path)?;
+            checker.only_keys(table_object, &table_path, &["table", "items"])?;
+            checker.string(
+                table_object
+                    .get("table")
+                    .ok_or_else(|| checker.error(&table_path, "missing \"table\""))?,
+                &format!("{table_path}.table"),
             )?;
-            let offset = checker
-                .count(item, "offset", &item_path)?
-                .ok_or_else(|| checker.error(&item_path, "missing \"offset\""))?;
-            let size = checker
-                .count(item, "size", &item_path)?
-                .unwrap_or(DEFAULT_SIZE);
-            let num = checker
-                .count(item, "num", &item_path)?
-                .unwrap_or(DEFAULT_NUM);
+            let items_path = format!("{table_path}.items");
+            let items = checker.array(
+                table_object
+                    .get("items")
+                    .ok_or_else(|| checker.error(&table_path, "missing \"items\""))?,
+                &items_path,
+            )?;
+            for (i, item_value) in items.iter().enumerate() {
+                let item_path = format!("{items_path}[{i}]");
+                let item = checker.object(item_value, &item_path)?;
+                checker.only_keys(item, &item_path, &["name", "offset", "size", "num"])?;
+                checker.string(
+                    item.get("name")
+                        .ok_or_else(|| checker.error(&item_path, "missing \"name\""))?,
+                    &format!("{item_path}.name"),
+                )?;
+                if !item.contains_key("offset") {
+                    return Err(checker.error(&item_path, "missing \"offset\""));
+                }
+                for key in ["offset", "size", "num"] {
+                    checker.integer(item, key, &item_path)?;
+                }
+            }
+        }
+        Ok(())
+    };
+    match walk() {
+        Err(error) => error,
+        // Something serde alone objects to, such as a key given twice.
+        Ok(()) => DefinitionError::Invalid {
+            file: file.to_string(),
+            path: format!(
+                "line {}, column {}",
+                typed_error.line(),
+                typed_error.column()
+            ),
+            message: typed_error
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        },
+    }
+}
+
+/// A count from the file: non-negative and within u32.
+fn count(file: &str, value: i64, path: impl FnOnce() -> String) -> Result<u32, DefinitionError> {
+    let error = |message: String| DefinitionError::Invalid {
+        file: file.to_string(),
+        path: path(),
+        message,
+    };
+    if value < 0 {
+        return Err(error(format!("must not be negative, found {value}")));
+    }
+    u32::try_from(value).map_err(|_| error(format!("{value} is too large")))
+}
+
+/// The rules on the values of a well-shaped `data_def.json`.
+fn check_tables(file: &str, tables: Vec<RawTable<'_>>) -> Result<DataDef, DefinitionError> {
+    let error = |path: String, message: String| DefinitionError::Invalid {
+        file: file.to_string(),
+        path,
+        message,
+    };
+    let mut data_def = DataDef {
+        tables: Vec::with_capacity(tables.len()),
+        gaps_skipped: 0,
+    };
+    for (t, raw) in tables.into_iter().enumerate() {
+        let category = table_category(&raw.table).map_err(|m| error(format!("$[{t}].table"), m))?;
+        let mut table_def = TableDef {
+            table: raw.table.into_owned(),
+            category,
+            items: Vec::with_capacity(raw.items.len()),
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(raw.items.len());
+        for (i, item) in raw.items.iter().enumerate() {
+            let field = |key: &str| format!("{}.{key}", item_path(t, i));
+            let offset = count(file, item.offset, || field("offset"))?;
+            let size = match item.size {
+                Some(size) => count(file, size, || field("size"))?,
+                None => DEFAULT_SIZE,
+            };
+            let num = match item.num {
+                Some(num) => count(file, num, || field("num"))?,
+                None => DEFAULT_NUM,
+            };
+            let name: &str = &item.name;
             if name.starts_with(GAP_PREFIX) {
                 data_def.gaps_skipped += 1;
                 continue;
             }
-            validate_name(name).map_err(|m| checker.error(&format!("{item_path}.name"), m))?;
+            validate_name(name).map_err(|m| error(field("name"), m))?;
             if ![1, 2, 4, 8].contains(&size) {
-                return Err(checker.error(
-                    &format!("{item_path}.size"),
+                return Err(error(
+                    field("size"),
                     format!("must be 1, 2, 4 or 8 (element width in bytes), found {size}"),
                 ));
             }
             if num == 0 {
-                return Err(checker.error(&format!("{item_path}.num"), "must be at least 1"));
+                return Err(error(field("num"), "must be at least 1".into()));
             }
             if let Some(first) = seen.insert(name, i) {
-                return Err(checker.error(
-                    &format!("{item_path}.name"),
-                    format!("{name:?} is already defined at {items_path}[{first}] in this table"),
+                return Err(error(
+                    field("name"),
+                    format!("{name:?} is already defined at $[{t}].items[{first}] in this table"),
                 ));
             }
             table_def.items.push(ItemDef {
@@ -253,7 +355,7 @@ pub fn parse_data_def(file: &str, text: &str) -> Result<DataDef, DefinitionError
                 offset,
                 size,
                 num,
-                path: item_path,
+                index: i,
             });
         }
         data_def.tables.push(table_def);
@@ -450,7 +552,7 @@ pub fn resolve(
 ) -> Result<Vec<DesiredVariable>, DefinitionError> {
     let mut variables: Vec<DesiredVariable> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for table in &data_def.tables {
+    for (t, table) in data_def.tables.iter().enumerate() {
         for item in &table.items {
             let reference = MemoryOffsetRef {
                 table: table.table.clone(),
@@ -470,7 +572,7 @@ pub fn resolve(
             let meta = metadata.resolve(&item.name);
             let category = table.category.or(meta.category).ok_or_else(|| DefinitionError::Invalid {
                 file: data_def_file.to_string(),
-                path: format!("{}.name", item.path),
+                path: format!("{}.name", item_path(t, item.index)),
                 message: format!(
                     "no category for {:?}: table {:?} has no category prefix and the metadata gives none",
                     item.name, table.table
@@ -576,6 +678,23 @@ mod tests {
             (
                 r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0}, {"name": "a", "offset": 2}]}]"#,
                 "$[0].items[1].name: \"a\" is already defined at $[0].items[0]",
+            ),
+            (
+                r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0, "size": null}]}]"#,
+                "$[0].items[0].size: expected a non-negative integer, found null",
+            ),
+            (
+                r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 4294967296}]}]"#,
+                "$[0].items[0].offset: 4294967296 is too large",
+            ),
+            (
+                r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0}]},
+                    {"table": "oper:c:d", "items": [{"name": "b", "offset": 0}, {"name": "c", "offset": 1.5}]}]"#,
+                "$[1].items[1].offset: expected a non-negative integer, found a number",
+            ),
+            (
+                r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0, "offset": 2}]}]"#,
+                "line 1, column 68: duplicate field `offset`",
             ),
         ];
         for (text, expected) in cases {

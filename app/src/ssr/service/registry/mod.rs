@@ -1,6 +1,7 @@
 //! The variable registry's services: definition files, import/export, queries, the change feed,
 //! single-variable writes, and the global version counter they all share.
 
+pub mod bulk;
 pub mod definition;
 pub mod export;
 pub mod import;
