@@ -8,7 +8,7 @@ use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 
 use super::bulk::{BulkInsert, ROWS_PER_STATEMENT};
@@ -98,6 +98,7 @@ struct ExistingPath {
 
 /// A registry variable as the diff needs it: not the whole row, because parsing every row's
 /// timestamp alone took a tenth of a 100k-variable re-import.
+#[derive(FromQueryResult)]
 struct ExistingVariable {
     id: i64,
     name: String,
@@ -108,46 +109,6 @@ struct ExistingVariable {
     locator: String,
     variable_version: i64,
     deleted: bool,
-}
-
-/// The columns `ExistingVariable` is read from, in its field order.
-type VariableColumns = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    bool,
-);
-
-impl From<VariableColumns> for ExistingVariable {
-    fn from(columns: VariableColumns) -> Self {
-        let (
-            id,
-            name,
-            display_name,
-            units,
-            description,
-            category,
-            locator,
-            variable_version,
-            deleted,
-        ) = columns;
-        ExistingVariable {
-            id,
-            name,
-            display_name,
-            units,
-            description,
-            category,
-            locator,
-            variable_version,
-            deleted,
-        }
-    }
 }
 
 /// The variables and memory paths in the database, indexed for diffing.
@@ -167,7 +128,7 @@ impl Existing {
         let mut after = 0i64;
         loop {
             use system_variable::Column;
-            let chunk: Vec<VariableColumns> = system_variable::Entity::find()
+            let chunk: Vec<ExistingVariable> = system_variable::Entity::find()
                 .select_only()
                 .columns([
                     Column::Id,
@@ -183,15 +144,12 @@ impl Existing {
                 .filter(Column::Id.gt(after))
                 .order_by_asc(Column::Id)
                 .limit(LOAD_CHUNK)
-                .into_tuple()
+                .into_model()
                 .all(txn)
                 .await?;
             let Some(last) = chunk.last() else { break };
-            after = last.0;
-            variables.extend(chunk.into_iter().map(|columns| {
-                let variable = ExistingVariable::from(columns);
-                (variable.name.clone(), variable)
-            }));
+            after = last.id;
+            variables.extend(chunk.into_iter().map(|v| (v.name.clone(), v)));
         }
 
         let mut memory_paths: HashMap<i64, Vec<ExistingPath>> = HashMap::new();
