@@ -213,17 +213,18 @@ pub fn locator_matches(pattern: &str, locator: &str) -> bool {
 
 /// `cell_voltage_max` -> `Cell Voltage Max`.
 pub fn title_case(name: &str) -> String {
-    name.split('_')
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            let mut chars = word.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut title = String::with_capacity(name.len());
+    for word in name.split('_').filter(|word| !word.is_empty()) {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            title.push(first.to_ascii_uppercase());
+            title.push_str(chars.as_str());
+        }
+    }
+    title
 }
 
 // ------------------------------------------------------------------ access path references
