@@ -14,7 +14,7 @@ use app::ssr::service::registry::query::{self, ChangeItem};
 use app::ssr::service::registry::write::{self, Actor};
 use app::ssr::service::system::system_version_of;
 use entity::variable_change_log;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
 use serde_json::json;
 
 fn examples() -> (String, String) {
@@ -237,6 +237,76 @@ async fn a_file_broken_in_its_last_item_imports_nothing() {
             test_db.backend()
         );
         assert_eq!(system_version_of(&test_db.db).await.unwrap(), 0);
+    }
+}
+
+/// The database refuses the very last change-log row, after the variables and paths are in and
+/// halfway through the last bulk INSERT: the whole import must still vanish.
+#[tokio::test]
+async fn a_database_failure_in_the_last_insert_leaves_nothing_behind() {
+    let (data_def, metadata) = examples();
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let refuse_last_log_row = "NEW.change_type = 'path_added' \
+            AND NEW.variable_id = (SELECT MAX(id) FROM system_variables)";
+        let install = match db.get_database_backend() {
+            DbBackend::Sqlite => vec![format!(
+                "CREATE TRIGGER refuse_last BEFORE INSERT ON variable_change_log \
+                 WHEN {refuse_last_log_row} BEGIN SELECT RAISE(FAIL, 'injected failure'); END"
+            )],
+            _ => vec![
+                format!(
+                    "CREATE FUNCTION refuse_last() RETURNS trigger AS $$ BEGIN \
+                     IF {refuse_last_log_row} THEN RAISE EXCEPTION 'injected failure'; END IF; \
+                     RETURN NEW; END $$ LANGUAGE plpgsql"
+                ),
+                "CREATE TRIGGER refuse_last BEFORE INSERT ON variable_change_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_last()"
+                    .to_string(),
+            ],
+        };
+        for sql in &install {
+            db.execute_unprepared(sql).await.unwrap();
+        }
+
+        let err = import_texts(db, &data_def, &metadata, &options())
+            .await
+            .unwrap_err();
+        // A database failure is an internal error to the caller (details go to the server log).
+        assert!(
+            matches!(err, AppError::Internal(_)),
+            "{}: {err:?}",
+            test_db.backend()
+        );
+        for table in [
+            "system_variables",
+            "variable_access_paths",
+            "variable_change_log",
+        ] {
+            let rows = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT COUNT(*) AS n FROM {table}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap();
+            assert_eq!(rows, 0, "{}: {table}", test_db.backend());
+        }
+        assert_eq!(system_version_of(db).await.unwrap(), 0);
+
+        // Nothing of the failed attempt lingers: without the trigger the same import succeeds.
+        let drop = match db.get_database_backend() {
+            DbBackend::Sqlite => "DROP TRIGGER refuse_last",
+            _ => "DROP TRIGGER refuse_last ON variable_change_log",
+        };
+        db.execute_unprepared(drop).await.unwrap();
+        let report = import_texts(db, &data_def, &metadata, &options())
+            .await
+            .unwrap();
+        assert!(report.new > 0, "{}", test_db.backend());
     }
 }
 

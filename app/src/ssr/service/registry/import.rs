@@ -845,6 +845,13 @@ async fn insert_new_variables(
         logs.statement(values)
     });
 
+    if backend == DbBackend::Sqlite {
+        // Check the paths' foreign key at commit instead of after each statement, so that SQLite
+        // needs no statement journal for them either (see `BulkInsert::statement`). It is still
+        // checked: a dangling path fails the COMMIT. SQLite switches this off again at commit.
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await?;
+    }
     execute_pipelined(txn, variable_inserts.chain(path_inserts).chain(log_inserts)).await?;
     if backend == DbBackend::Postgres {
         // Explicit ids do not advance PostgreSQL's sequence: move it past them.
