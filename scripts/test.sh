@@ -7,6 +7,16 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 run_started=$SECONDS
+
+# A cold run writes about COLD_RUN_GB under target/ (debug, release and WASM builds). Stop before
+# building, with a clear message, rather than with "No space left on device" in the middle of a step.
+COLD_RUN_GB=8
+free_gb=$(df -P --block-size=1G "$ROOT" | awk 'NR == 2 { print $4 }')
+if [ ! -d target/debug ] && [ "$free_gb" -lt "$COLD_RUN_GB" ]; then
+  echo "scripts/test.sh: only ${free_gb} GB free on the disk holding $ROOT; a first run needs about ${COLD_RUN_GB} GB." >&2
+  echo "Free some space (old clones' target/ directories are the usual suspects) and run again." >&2
+  exit 1
+fi
 bash scripts/bootstrap.sh
 source scripts/env.sh
 
