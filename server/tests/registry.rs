@@ -13,7 +13,7 @@ use app::ssr::service::registry::index::RegistryIndex;
 use app::ssr::service::registry::query::{self, ChangeItem};
 use app::ssr::service::registry::write::{self, Actor};
 use app::ssr::service::system::system_version_of;
-use entity::variable_change_log;
+use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
 use serde_json::json;
 
@@ -88,6 +88,34 @@ async fn importing_the_examples_versions_every_change_once_and_reimporting_chang
             versions,
             (1..=report.versions_used as i64).collect::<Vec<_>>()
         );
+        // Each row says what it logs: the name for `created`, the path (id, table and
+        // reference) for `path_added`, at the version the variable or path was given.
+        let variables = system_variable::Entity::find().all(db).await.unwrap();
+        let paths = variable_access_path::Entity::find().all(db).await.unwrap();
+        for log in &logs {
+            let variable = variables.iter().find(|v| v.id == log.variable_id).unwrap();
+            assert_eq!(log.changed_by, "tester");
+            assert_eq!(log.variable_version, 1);
+            match log.change_type.as_str() {
+                "created" => {
+                    assert_eq!(log.field_name.as_deref(), Some("name"));
+                    assert_eq!(log.new_value.as_deref(), Some(variable.name.as_str()));
+                    assert_eq!(log.system_version, variable.system_version);
+                }
+                "path_added" => {
+                    let path = paths.iter().find(|p| Some(p.id) == log.path_id).unwrap();
+                    assert_eq!(path.variable_id, variable.id);
+                    let table: serde_json::Value = serde_json::from_str(&path.reference).unwrap();
+                    assert_eq!(
+                        log.field_name,
+                        Some(format!("path[{}]", table["table"].as_str().unwrap()))
+                    );
+                    assert_eq!(log.new_value.as_deref(), Some(path.reference.as_str()));
+                    assert_eq!(log.system_version, path.system_version);
+                }
+                other => panic!("{}: unexpected {other} row", test_db.backend()),
+            }
+        }
 
         // The same name in two tables is one variable with two paths.
         let max_cell = query::get_variable(db, "max_cell_voltage").await.unwrap();

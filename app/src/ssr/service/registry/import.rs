@@ -8,7 +8,7 @@ use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 
 use super::bulk::{BulkInsert, ROWS_PER_STATEMENT};
@@ -734,15 +734,6 @@ async fn insert_new_variables(
         .enumerate()
         .flat_map(|(v, wanted)| (0..wanted.paths.len()).map(move |p| (v, p)))
         .collect();
-    // (variable index, None = "created" | Some(path index) = "path_added"), in insertion order.
-    let new_logs: Vec<(usize, Option<usize>)> = new_variables
-        .iter()
-        .enumerate()
-        .flat_map(|(v, wanted)| {
-            std::iter::once((v, None)).chain((0..wanted.paths.len()).map(move |p| (v, Some(p))))
-        })
-        .collect();
-
     let variables = BulkInsert::new(backend, "system_variables")
         .shared("variable_version", 1i64)
         .shared("last_updated", now)
@@ -807,44 +798,6 @@ async fn insert_new_variables(
         paths.statement(values)
     });
 
-    let logs = BulkInsert::new(backend, "variable_change_log")
-        .shared("timestamp", now)
-        .shared("changed_by", options.actor.clone())
-        .shared("source_system", options.source.clone())
-        .shared("variable_version", 1i64)
-        .per_row(&[
-            "variable_id",
-            "change_type",
-            "field_name",
-            "new_value",
-            "system_version",
-        ]);
-    let log_inserts = new_logs.chunks(ROWS_PER_STATEMENT).map(|chunk| {
-        let mut values = Vec::with_capacity(chunk.len() * logs.row_width());
-        for &(v, p) in chunk {
-            let wanted = new_variables[v];
-            let (change_type, field, new_value) = match p {
-                None => ("created", "name".to_string(), wanted.name.clone()),
-                Some(p) => {
-                    let reference = &wanted.paths[p].reference;
-                    (
-                        "path_added",
-                        path_field(&reference.table),
-                        canonical(reference),
-                    )
-                }
-            };
-            values.extend([
-                id_of(v).into(),
-                change_type.into(),
-                field.into(),
-                new_value.into(),
-                (versions[v] + p.map_or(0, |p| 1 + p as i64)).into(),
-            ]);
-        }
-        logs.statement(values)
-    });
-
     if backend == DbBackend::Sqlite {
         // Check the paths' foreign key at commit instead of after each statement, so that SQLite
         // needs no statement journal for them either (see `BulkInsert::statement`). It is still
@@ -852,7 +805,8 @@ async fn insert_new_variables(
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await?;
     }
-    execute_pipelined(txn, variable_inserts.chain(path_inserts).chain(log_inserts)).await?;
+    execute_pipelined(txn, variable_inserts.chain(path_inserts)).await?;
+    log_new_variables(txn, first_id, id_of(new_variables.len() - 1), options, now).await?;
     if backend == DbBackend::Postgres {
         // Explicit ids do not advance PostgreSQL's sequence: move it past them.
         txn.execute_unprepared(
@@ -860,6 +814,62 @@ async fn insert_new_variables(
              (SELECT MAX(id) FROM system_variables))",
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Writes the change log of the new variables `first_id..=last_id` and of their paths, which
+/// are all new too: copied inside the database from the rows just inserted (`created` with the
+/// name, `path_added` with the path's id and reference), so that none of these ~200,000 rows'
+/// values travel through bound parameters. Per variable, `created` gets the lower log id, as
+/// when the REST API creates a variable and then adds its paths.
+async fn log_new_variables(
+    txn: &DatabaseTransaction,
+    first_id: i64,
+    last_id: i64,
+    options: &ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let backend = txn.get_database_backend();
+    // `path_field` in SQL: "path[" + the reference's table + "]".
+    let (insert, path_field) = match backend {
+        DbBackend::Postgres => (
+            "INSERT INTO",
+            "'path[' || (p.reference::json ->> 'table') || ']'",
+        ),
+        // OR FAIL: no statement journal, as in `BulkInsert::statement`.
+        _ => (
+            "INSERT OR FAIL INTO",
+            "'path[' || json_extract(p.reference, '$.table') || ']'",
+        ),
+    };
+    let columns = "variable_id, path_id, change_type, field_name, new_value, system_version, \
+                   variable_version, \"timestamp\", changed_by, source_system";
+    let (a, b, c, d, e) = match backend {
+        DbBackend::Postgres => ("$1", "$2", "$3", "$4", "$5"),
+        _ => ("?", "?", "?", "?", "?"),
+    };
+    let created = format!(
+        "{insert} variable_change_log ({columns}) \
+         SELECT v.id, NULL, 'created', 'name', v.name, v.system_version, 1, {a}, {b}, {c} \
+         FROM system_variables v WHERE v.id >= {d} AND v.id <= {e}"
+    );
+    let paths_added = format!(
+        "{insert} variable_change_log ({columns}) \
+         SELECT p.variable_id, p.id, 'path_added', {path_field}, p.reference, p.system_version, \
+         1, {a}, {b}, {c} \
+         FROM variable_access_paths p WHERE p.variable_id >= {d} AND p.variable_id <= {e}"
+    );
+    for sql in [created, paths_added] {
+        let values: [Value; 5] = [
+            now.into(),
+            options.actor.clone().into(),
+            options.source.clone().into(),
+            first_id.into(),
+            last_id.into(),
+        ];
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
     }
     Ok(())
 }
