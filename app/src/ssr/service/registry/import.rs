@@ -845,20 +845,22 @@ async fn log_new_variables(
     };
     let columns = "variable_id, path_id, change_type, field_name, new_value, system_version, \
                    variable_version, \"timestamp\", changed_by, source_system";
-    let (a, b, c, d, e) = match backend {
+    // The placeholders of the five values below, in their order.
+    let (at, actor, source, first, last) = match backend {
         DbBackend::Postgres => ("$1", "$2", "$3", "$4", "$5"),
         _ => ("?", "?", "?", "?", "?"),
     };
     let created = format!(
         "{insert} variable_change_log ({columns}) \
-         SELECT v.id, NULL, 'created', 'name', v.name, v.system_version, 1, {a}, {b}, {c} \
-         FROM system_variables v WHERE v.id >= {d} AND v.id <= {e}"
+         SELECT v.id, NULL, 'created', 'name', v.name, v.system_version, 1, \
+         {at}, {actor}, {source} \
+         FROM system_variables v WHERE v.id >= {first} AND v.id <= {last}"
     );
     let paths_added = format!(
         "{insert} variable_change_log ({columns}) \
          SELECT p.variable_id, p.id, 'path_added', {path_field}, p.reference, p.system_version, \
-         1, {a}, {b}, {c} \
-         FROM variable_access_paths p WHERE p.variable_id >= {d} AND p.variable_id <= {e}"
+         1, {at}, {actor}, {source} \
+         FROM variable_access_paths p WHERE p.variable_id >= {first} AND p.variable_id <= {last}"
     );
     for sql in [created, paths_added] {
         let values: [Value; 5] = [
