@@ -9,6 +9,17 @@ use sea_orm::{DbBackend, Statement, Value};
 /// 32,766 and PostgreSQL's 65,535.
 pub const ROWS_PER_STATEMENT: usize = 2_000;
 
+/// How bulk INSERTs start. On SQLite, `OR FAIL`: a multi-row INSERT that may abort halfway
+/// ("OR ABORT", the default) makes SQLite keep a statement journal to undo just that statement,
+/// about a twentieth of a fresh import. A failing bulk INSERT fails the whole transaction anyway,
+/// and the caller rolls it back, so nothing half-written ever remains.
+pub fn insert_verb(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "INSERT OR FAIL INTO",
+        _ => "INSERT INTO",
+    }
+}
+
 /// An `INSERT INTO table (columns) SELECT shared, v.column1, .. FROM (VALUES (..), (..)) AS v`.
 ///
 /// The shared values are parameters in the SELECT list, so a 2,000-row statement binds them once
@@ -70,15 +81,7 @@ impl BulkInsert {
         };
 
         let mut sql = String::with_capacity(128 + rows * width * 8);
-        // On SQLite, `OR FAIL`: a multi-row INSERT that may abort halfway ("OR ABORT", the
-        // default) makes SQLite keep a statement journal to undo just that statement, about a
-        // twentieth of a fresh import. A failing bulk INSERT fails the whole transaction
-        // anyway, and the caller rolls it back, so nothing half-written ever remains.
-        let verb = match self.backend {
-            DbBackend::Sqlite => "INSERT OR FAIL INTO",
-            _ => "INSERT INTO",
-        };
-        let _ = write!(sql, "{verb} \"{}\" (", self.table);
+        let _ = write!(sql, "{} \"{}\" (", insert_verb(self.backend), self.table);
         let columns = self
             .shared
             .iter()

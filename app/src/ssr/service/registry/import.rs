@@ -11,7 +11,7 @@ use sea_orm::{
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 
-use super::bulk::{BulkInsert, ROWS_PER_STATEMENT};
+use super::bulk::{BulkInsert, ROWS_PER_STATEMENT, insert_verb};
 use super::definition::{self, DesiredPath, DesiredVariable};
 use super::versions;
 use crate::error::AppError;
@@ -800,7 +800,7 @@ async fn insert_new_variables(
 
     if backend == DbBackend::Sqlite {
         // Check the paths' foreign key at commit instead of after each statement, so that SQLite
-        // needs no statement journal for them either (see `BulkInsert::statement`). It is still
+        // needs no statement journal for them either (see `insert_verb`). It is still
         // checked: a dangling path fails the COMMIT. SQLite switches this off again at commit.
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await?;
@@ -831,17 +831,11 @@ async fn log_new_variables(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
     let backend = txn.get_database_backend();
+    let insert = insert_verb(backend);
     // `path_field` in SQL: "path[" + the reference's table + "]".
-    let (insert, path_field) = match backend {
-        DbBackend::Postgres => (
-            "INSERT INTO",
-            "'path[' || (p.reference::json ->> 'table') || ']'",
-        ),
-        // OR FAIL: no statement journal, as in `BulkInsert::statement`.
-        _ => (
-            "INSERT OR FAIL INTO",
-            "'path[' || json_extract(p.reference, '$.table') || ']'",
-        ),
+    let path_field = match backend {
+        DbBackend::Postgres => "'path[' || (p.reference::json ->> 'table') || ']'",
+        _ => "'path[' || json_extract(p.reference, '$.table') || ']'",
     };
     let columns = "variable_id, path_id, change_type, field_name, new_value, system_version, \
                    variable_version, \"timestamp\", changed_by, source_system";
