@@ -1,13 +1,11 @@
-//! Powerdeck's web application: the HTML shell, the router and its pages, server functions and
-//! the types shared between browser and server. Server-only code sits behind the `ssr` feature.
+//! Powerdeck's web application: the HTML shell, the router and its pages, and the thin server
+//! functions behind them. Shared types are in `model`, the logic in `services` (feature `ssr`).
 
 // Leptos view types nest deeply; the hydrate build needs more than the default 128 levels.
 #![recursion_limit = "256"]
 
 pub mod api;
 pub mod components;
-pub mod error;
-pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

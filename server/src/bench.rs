@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use app::model::registry::{Category, VariableQuery};
-use app::ssr::service::registry::index::RegistryIndex;
-use app::ssr::service::registry::{import, query};
+use model::registry::{Category, VariableQuery};
+use services::registry::index::RegistryIndex;
+use services::registry::{import, query};
 use app::ssr::state::AppState;
 use axum::body::Body;
 use axum::http::Request;
@@ -268,7 +268,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         ms(wildcard_p50)
     );
 
-    let current = app::ssr::service::system::system_version_of(&db).await?;
+    let current = services::system::system_version_of(&db).await?;
     let changes_p50 = median(50, || async {
         let feed = query::changes_since(&db, current - 1_000, 1_000)
             .await

@@ -5,15 +5,15 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use app::model::protections::{LevelLimit, ProtectionSet, Side, SideLimits, VariableLimits};
-use app::ssr::field::FieldIo;
-use app::ssr::field::config::FieldConfig;
-use app::ssr::protections::engine::AlarmEngine;
-use app::ssr::protections::naming::NamingRule;
-use app::ssr::service::protections::alarms::{Protections, ProtectionsConfig};
-use app::ssr::service::protections::{profiles, save_and_deploy};
-use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
-use app::ssr::service::registry::write::Actor;
+use model::protections::{LevelLimit, ProtectionSet, Side, SideLimits, VariableLimits};
+use services::field::FieldIo;
+use services::field::config::FieldConfig;
+use services::protections::engine::AlarmEngine;
+use services::protections::naming::NamingRule;
+use services::protections::alarms::{Protections, ProtectionsConfig};
+use services::protections::{profiles, save_and_deploy};
+use services::registry::import::{ImportFiles, ImportOptions, import};
+use services::registry::write::Actor;
 use devices::simulator::Simulator;
 use tokio_util::sync::CancellationToken;
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use app::model::system::{DatabaseBackend, DatabaseInfo};
+use model::system::{DatabaseBackend, DatabaseInfo};
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{

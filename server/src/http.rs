@@ -1,7 +1,7 @@
 //! The HTTP router: health probes, the Leptos pages and server functions, static files, and JSON
 //! 404s under `/api/`.
 
-use app::ssr::service::system::schema_status;
+use services::system::schema_status;
 use app::ssr::state::AppState;
 use app::{App, shell};
 use axum::Json;

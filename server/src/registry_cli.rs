@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use app::model::registry::ImportReport;
-use app::ssr::service::registry::{export, import};
+use model::registry::ImportReport;
+use services::registry::{export, import};
 use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
@@ -60,7 +60,7 @@ pub async fn import_files(
         .await
         .map_err(|err| match err {
             // Validation messages already name the file and the JSON path.
-            app::error::AppError::Validation { message, .. } => anyhow::anyhow!(message),
+            model::error::AppError::Validation { message, .. } => anyhow::anyhow!(message),
             other => anyhow::anyhow!(other),
         })
 }

@@ -3,13 +3,13 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use app::error::AppError;
-use app::ssr::field::FieldIo;
-use app::ssr::field::config::FieldConfig;
-use app::ssr::service::protections::alarms::{Protections, ProtectionsConfig};
-use app::ssr::service::protections::profiles;
-use app::ssr::service::registry::query;
-use app::ssr::service::registry::write::{self, Actor};
+use model::error::AppError;
+use services::field::FieldIo;
+use services::field::config::FieldConfig;
+use services::protections::alarms::{Protections, ProtectionsConfig};
+use services::protections::profiles;
+use services::registry::query;
+use services::registry::write::{self, Actor};
 use app::ssr::state::AppState;
 use devices::can::CanMonitor;
 use devices::can::memory::MemoryCanBus;
@@ -77,7 +77,7 @@ async fn import_examples(
     db: &sea_orm::DatabaseConnection,
     dir: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let options = app::ssr::service::registry::import::ImportOptions {
+    let options = services::registry::import::ImportOptions {
         dry_run: false,
         prune: false,
         source: "demo".into(),
@@ -145,7 +145,7 @@ async fn start_protections(
         }
         None => ProtectionsConfig::default(),
     };
-    let defaults = serde_json::from_str::<app::model::protections::ProtectionsPayload>(&text)
+    let defaults = serde_json::from_str::<model::protections::ProtectionsPayload>(&text)
         .map(|payload| payload.protections)
         .unwrap_or_default();
     let protections = Protections::with_defaults(config, defaults);
@@ -224,7 +224,7 @@ async fn seed_demo_site(
 ) -> anyhow::Result<()> {
     #[derive(serde::Deserialize)]
     struct DemoSite {
-        variables: Vec<app::model::registry::NewVariable>,
+        variables: Vec<model::registry::NewVariable>,
     }
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("demo mode: cannot read {}", file.display()))?;

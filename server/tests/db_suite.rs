@@ -2,8 +2,8 @@
 
 mod common;
 
-use app::model::system::DatabaseBackend;
-use app::ssr::service::system::{overview, schema_status, system_version};
+use model::system::DatabaseBackend;
+use services::system::{overview, schema_status, system_version};
 use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use server::database;

@@ -5,12 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use app::error::AppError;
-use app::model::field::Quality;
-use app::model::registry::{AccessType, Category, NewAccessPath, NewVariable};
-use app::ssr::field::FieldIo;
-use app::ssr::field::config::FieldConfig;
-use app::ssr::service::registry::write::{self, Actor};
+use model::error::AppError;
+use model::field::Quality;
+use model::registry::{AccessType, Category, NewAccessPath, NewVariable};
+use services::field::FieldIo;
+use services::field::config::FieldConfig;
+use services::registry::write::{self, Actor};
 use devices::simulator::{self, BMS_UNIT, METER_UNIT, Simulator, bms};
 use sea_orm::DatabaseConnection;
 use serde_json::json;

@@ -7,14 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use app::error::AppError;
-use app::model::profiles::RecallSource;
-use app::model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
-use app::ssr::field::FieldIo;
-use app::ssr::field::config::FieldConfig;
-use app::ssr::service::protections::alarms::{Protections, ProtectionsConfig};
-use app::ssr::service::protections::{self as service, deploy, profiles};
-use app::ssr::service::registry::write::Actor;
+use model::error::AppError;
+use model::profiles::RecallSource;
+use model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
+use services::field::FieldIo;
+use services::field::config::FieldConfig;
+use services::protections::alarms::{Protections, ProtectionsConfig};
+use services::protections::{self as service, deploy, profiles};
+use services::registry::write::Actor;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use devices::simulator::{BMS_UNIT, Simulator, protection_register};
@@ -104,7 +104,7 @@ fn register(quantity: &str, side: &str, field: &str) -> u16 {
 }
 
 /// Saves `set` to the active profile and deploys it.
-async fn deploy_set(site: &Site, set: &ProtectionSet) -> app::model::profiles::DeploymentDetail {
+async fn deploy_set(site: &Site, set: &ProtectionSet) -> model::profiles::DeploymentDetail {
     service::save_and_deploy(
         &site.db,
         &site.field,
@@ -600,15 +600,15 @@ async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
 async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
     let site = site().await;
     // soc is measured by the simulated BMS's SOC input register.
-    let new = app::model::registry::NewVariable {
+    let new = model::registry::NewVariable {
         name: "bms_soc".into(),
         display_name: None,
         units: "%".into(),
         description: String::new(),
-        category: app::model::registry::Category::Oper,
+        category: model::registry::Category::Oper,
         locator: "bms[1]".into(),
-        paths: vec![app::model::registry::NewAccessPath {
-            access_type: app::model::registry::AccessType::Modbus,
+        paths: vec![model::registry::NewAccessPath {
+            access_type: model::registry::AccessType::Modbus,
             reference: json!({"device": "bms", "unit_id": BMS_UNIT, "table": "input",
                 "address": devices::simulator::bms::SOC, "data_type": "u16"}),
             priority: 1,
@@ -617,7 +617,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
             device_id: None,
         }],
     };
-    app::ssr::service::registry::write::create_variable(&site.db, &new, &actor())
+    services::registry::write::create_variable(&site.db, &new, &actor())
         .await
         .unwrap();
     let config = ProtectionsConfig::parse(
@@ -647,7 +647,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
             .find(|r| r.view.variable == "soc")
             .map(|r| (r.view.state, r.acknowledged))
     };
-    use app::model::protections::AlarmState;
+    use model::protections::AlarmState;
     let raised = wait_for(15, || state() == Some((AlarmState::Active, false))).await;
     assert!(raised, "{:?}", protections.states());
     protections
@@ -671,7 +671,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
 
     let mut events = Vec::new();
     for _ in 0..40 {
-        events = app::ssr::service::protections::alarms::journal(&site.db, 10)
+        events = services::protections::alarms::journal(&site.db, 10)
             .await
             .unwrap()
             .into_iter()

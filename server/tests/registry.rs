@@ -5,14 +5,14 @@ mod common;
 
 use std::path::Path;
 
-use app::error::AppError;
-use app::model::registry::{AccessType, Category, NewAccessPath, VariablePatch, VariableQuery};
-use app::ssr::service::registry::export::export;
-use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
-use app::ssr::service::registry::index::RegistryIndex;
-use app::ssr::service::registry::query::{self, ChangeItem};
-use app::ssr::service::registry::write::{self, Actor};
-use app::ssr::service::system::system_version_of;
+use model::error::AppError;
+use model::registry::{AccessType, Category, NewAccessPath, VariablePatch, VariableQuery};
+use services::registry::export::export;
+use services::registry::import::{ImportFiles, ImportOptions, import};
+use services::registry::index::RegistryIndex;
+use services::registry::query::{self, ChangeItem};
+use services::registry::write::{self, Actor};
+use services::system::system_version_of;
 use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
 use serde_json::json;
@@ -39,7 +39,7 @@ async fn import_texts(
     data_def: &str,
     metadata: &str,
     options: &ImportOptions,
-) -> Result<app::model::registry::ImportReport, AppError> {
+) -> Result<model::registry::ImportReport, AppError> {
     let files = ImportFiles {
         data_def_name: "data_def.json",
         data_def,
@@ -49,7 +49,7 @@ async fn import_texts(
     import(db, &files, options).await
 }
 
-async fn all_variables(db: &DatabaseConnection) -> Vec<app::model::registry::Variable> {
+async fn all_variables(db: &DatabaseConnection) -> Vec<model::registry::Variable> {
     let query = VariableQuery {
         include_paths: true,
         per_page: Some(1_000),
@@ -424,7 +424,7 @@ async fn export_then_import_reproduces_the_registry() {
         )
         .await
         .unwrap();
-        let strip = |vars: Vec<app::model::registry::Variable>| -> Vec<serde_json::Value> {
+        let strip = |vars: Vec<model::registry::Variable>| -> Vec<serde_json::Value> {
             vars.into_iter()
                 .map(|v| {
                     let paths: Vec<_> = v
@@ -455,7 +455,7 @@ async fn export_then_import_reproduces_the_registry() {
 }
 
 async fn seed_one(db: &DatabaseConnection) {
-    let new = app::model::registry::NewVariable {
+    let new = model::registry::NewVariable {
         name: "soc".into(),
         display_name: None,
         units: "%".into(),
@@ -876,7 +876,7 @@ async fn variables_created_after_an_import_get_fresh_ids() {
         import_texts(db, &data_def, &metadata, &options())
             .await
             .unwrap();
-        let new = app::model::registry::NewVariable {
+        let new = model::registry::NewVariable {
             name: "site_note_counter".into(),
             display_name: None,
             units: String::new(),

@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
-use crate::model::field::{BusOverview, LiveValue};
+use model::error::AppError;
+use model::field::{BusOverview, LiveValue};
 
 /// The latest polled values of these variables (names that are not polled are left out).
 #[server]
@@ -31,7 +31,7 @@ pub async fn read_variable_now(name: String) -> Result<LiveValue, AppError> {
 pub async fn write_variable(
     name: String,
     values: Vec<f64>,
-) -> Result<crate::model::field::WriteOutcome, AppError> {
+) -> Result<model::field::WriteOutcome, AppError> {
     let state = crate::ssr::state::app_state()?;
     // The console has one operator until operators and roles arrive.
     state

@@ -3,23 +3,23 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
-use crate::model::profiles::{
+use model::error::AppError;
+use model::profiles::{
     AlarmRow, DeployPreview, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary,
     Recalled,
 };
-use crate::model::protections::{Level, ProtectionSet, Side};
+use model::protections::{Level, ProtectionSet, Side};
 
 /// The console's one operator until operators and roles arrive.
 #[cfg(feature = "ssr")]
-fn operator() -> crate::ssr::service::registry::write::Actor {
-    crate::ssr::service::registry::write::Actor::new("operator", "console")
+fn operator() -> services::registry::write::Actor {
+    services::registry::write::Actor::new("operator", "console")
 }
 
 /// Limits from `current`, `default`, `profile:NAME` or `device` (read live).
 #[server]
 pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
-    use crate::model::profiles::RecallSource;
+    use model::profiles::RecallSource;
     let state = crate::ssr::state::app_state()?;
     let source = RecallSource::parse(&source).ok_or_else(|| {
         AppError::validation(
@@ -27,7 +27,7 @@ pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
             "expected current, default, profile:NAME or device",
         )
     })?;
-    crate::ssr::service::protections::recall(&state.db, &state.field, &state.protections, &source)
+    services::protections::recall(&state.db, &state.field, &state.protections, &source)
         .await
 }
 
@@ -39,7 +39,7 @@ pub async fn save_protections(
 ) -> Result<ProfileSummary, AppError> {
     let state = crate::ssr::state::app_state()?;
     let (db, field) = (&state.db, &state.field);
-    crate::ssr::service::protections::save(
+    services::protections::save(
         db,
         field,
         &state.protections,
@@ -58,7 +58,7 @@ pub async fn preview_deploy(
 ) -> Result<DeployPreview, AppError> {
     let state = crate::ssr::state::app_state()?;
     let naming = state.protections.naming();
-    crate::ssr::service::protections::deploy::preview(
+    services::protections::deploy::preview(
         &state.db,
         &state.field,
         naming,
@@ -75,7 +75,7 @@ pub async fn deploy_protections(
     protections: ProtectionSet,
 ) -> Result<DeploymentDetail, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::protections::save_and_deploy(
+    services::protections::save_and_deploy(
         &state.db,
         &state.field,
         &state.protections,
@@ -89,7 +89,7 @@ pub async fn deploy_protections(
 #[server]
 pub async fn list_profiles() -> Result<Vec<ProfileSummary>, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::protections::profiles::list(&state.db).await
+    services::protections::profiles::list(&state.db).await
 }
 
 /// A new profile, empty or cloned from `clone_from`.
@@ -100,7 +100,7 @@ pub async fn create_profile(
     clone_from: Option<String>,
 ) -> Result<ProfileSummary, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let profiles = crate::ssr::service::protections::profiles::create;
+    let profiles = services::protections::profiles::create;
     profiles(
         &state.db,
         &name,
@@ -114,40 +114,40 @@ pub async fn create_profile(
 #[server]
 pub async fn rename_profile(name: String, new_name: String) -> Result<ProfileSummary, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let rename = crate::ssr::service::protections::profiles::rename;
+    let rename = services::protections::profiles::rename;
     rename(&state.db, &name, Some(&new_name), None, &operator()).await
 }
 
 #[server]
 pub async fn delete_profile(name: String) -> Result<(), AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::protections::profiles::delete(&state.db, &name).await
+    services::protections::profiles::delete(&state.db, &name).await
 }
 
 #[server]
 pub async fn activate_profile(name: String) -> Result<ProfileSummary, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::protections::profiles::activate(&state.db, &name, &operator()).await
+    services::protections::profiles::activate(&state.db, &name, &operator()).await
 }
 
 /// The latest deployments, newest first.
 #[server]
 pub async fn deployment_history() -> Result<Vec<DeploymentSummary>, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::protections::deploy::history(&state.db, 20).await
+    services::protections::deploy::history(&state.db, 20).await
 }
 
 #[server]
 pub async fn get_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::protections::deploy::detail(&state.db, id).await
+    services::protections::deploy::detail(&state.db, id).await
 }
 
 /// Every enabled level with its live state (raised first) and the latest journal lines.
 #[server]
 pub async fn alarm_overview() -> Result<(Vec<AlarmRow>, Vec<JournalEntry>), AppError> {
     let state = crate::ssr::state::app_state()?;
-    let journal = crate::ssr::service::protections::alarms::journal(&state.db, 50).await?;
+    let journal = services::protections::alarms::journal(&state.db, 50).await?;
     Ok((state.protections.states(), journal))
 }
 

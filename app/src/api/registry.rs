@@ -3,20 +3,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::model::registry::{ChangeLogEntry, FacetCount, Page, Variable, VariableQuery};
-
-/// Everything the Registry list shows: one page of variables and the facet counts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RegistryListing {
-    pub page: Page<Variable>,
-    pub categories: Vec<FacetCount>,
-    pub locators: Vec<FacetCount>,
-    pub system_version: i64,
-    /// Latest polled values of the page's variables.
-    #[serde(default)]
-    pub live: Vec<crate::model::field::LiveValue>,
-}
+use model::error::AppError;
+pub use model::registry::RegistryListing;
+use model::registry::{ChangeLogEntry, Variable, VariableQuery};
 
 /// A variable with its paths and its history, newest change first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,7 +18,7 @@ pub struct VariableDetail {
 pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppError> {
     let state = crate::ssr::state::app_state()?;
     let mut listing =
-        crate::ssr::service::registry::query::listing(&state.db, &state.registry_index, &query)
+        services::registry::query::listing(&state.db, &state.registry_index, &query)
             .await?;
     let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
     listing.live = state.field.live(&names);
@@ -40,8 +29,8 @@ pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppE
 pub async fn get_variable_detail(name: String) -> Result<VariableDetail, AppError> {
     let state = crate::ssr::state::app_state()?;
     let db = &state.db;
-    let variable = crate::ssr::service::registry::query::get_variable(db, &name).await?;
-    let history = crate::ssr::service::registry::query::history(db, &name).await?;
+    let variable = services::registry::query::get_variable(db, &name).await?;
+    let history = services::registry::query::history(db, &name).await?;
     Ok(VariableDetail { variable, history })
 }
 
@@ -57,7 +46,7 @@ pub async fn update_variable_metadata(
     category: String,
     locator: String,
 ) -> Result<Variable, AppError> {
-    use crate::model::registry::{Category, VariablePatch};
+    use model::registry::{Category, VariablePatch};
     let state = crate::ssr::state::app_state()?;
     let category = Category::parse(&category)
         .ok_or_else(|| AppError::validation("category", "must be config, prot or oper"))?;
@@ -68,8 +57,8 @@ pub async fn update_variable_metadata(
         category: Some(category),
         locator: Some(locator),
     };
-    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
-    crate::ssr::service::registry::write::update_variable(
+    let actor = services::registry::write::Actor::new("operator", "console");
+    services::registry::write::update_variable(
         &state.db,
         &name,
         expected_version,
@@ -83,8 +72,8 @@ pub async fn update_variable_metadata(
 #[server]
 pub async fn delete_variable(name: String, expected_version: i64) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
-    crate::ssr::service::registry::write::delete_variable(
+    let actor = services::registry::write::Actor::new("operator", "console");
+    services::registry::write::delete_variable(
         &state.db,
         &name,
         expected_version,
@@ -102,8 +91,8 @@ pub async fn import_registry(
     metadata: Option<String>,
     prune: bool,
     apply: bool,
-) -> Result<crate::model::registry::ImportReport, AppError> {
-    use crate::ssr::service::registry::import;
+) -> Result<model::registry::ImportReport, AppError> {
+    use services::registry::import;
     let state = crate::ssr::state::app_state()?;
     let files = import::ImportFiles {
         data_def_name: &data_def_name,
@@ -123,11 +112,11 @@ pub async fn import_registry(
 /// Creates a variable (with its first access paths) from the New variable form.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn create_variable(
-    new: crate::model::registry::NewVariable,
+    new: model::registry::NewVariable,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
-    crate::ssr::service::registry::write::create_variable(&state.db, &new, &actor).await
+    let actor = services::registry::write::Actor::new("operator", "console");
+    services::registry::write::create_variable(&state.db, &new, &actor).await
 }
 
 /// Adds an access path to a variable, if it is still at `expected_version`.
@@ -135,11 +124,11 @@ pub async fn create_variable(
 pub async fn add_access_path(
     name: String,
     expected_version: i64,
-    path: crate::model::registry::NewAccessPath,
+    path: model::registry::NewAccessPath,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
-    crate::ssr::service::registry::write::add_path(
+    let actor = services::registry::write::Actor::new("operator", "console");
+    services::registry::write::add_path(
         &state.db,
         &name,
         expected_version,
@@ -157,8 +146,8 @@ pub async fn remove_access_path(
     path_id: i64,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = crate::ssr::service::registry::write::Actor::new("operator", "console");
-    crate::ssr::service::registry::write::remove_path(
+    let actor = services::registry::write::Actor::new("operator", "console");
+    services::registry::write::remove_path(
         &state.db,
         &name,
         path_id,

@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
-use crate::model::system::Overview;
+use model::error::AppError;
+use model::system::Overview;
 
 /// Product version, database, schema level, system version and uptime.
 #[server]
 pub async fn get_overview() -> Result<Overview, AppError> {
     let state = crate::ssr::state::app_state()?;
-    crate::ssr::service::system::overview(&state.db, &state.database_info, state.started_at).await
+    services::system::overview(&state.db, &state.database_info, state.started_at).await
 }

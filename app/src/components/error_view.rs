@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use model::error::AppError;
 
 /// A calm, readable error panel: a title and the message, announced to screen readers.
 #[component]

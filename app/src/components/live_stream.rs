@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::field::LiveValue;
+use model::field::LiveValue;
 
 /// Calls `on_values` with the named variables' live values about once a second, once hydrated.
 /// Nothing happens on the server (effects do not run there): the page renders the values it has,
@@ -25,7 +25,7 @@ mod browser {
     use gloo_net::eventsource::futures::EventSource;
     use leptos::prelude::on_cleanup;
 
-    use crate::model::field::LiveValue;
+    use model::field::LiveValue;
 
     pub fn follow(names: Vec<String>, on_values: impl Fn(Vec<LiveValue>) + 'static) {
         // Registry names are identifiers, so they need no URL escaping.
@@ -62,7 +62,7 @@ mod browser {
 
 #[cfg(not(feature = "hydrate"))]
 mod browser {
-    use crate::model::field::LiveValue;
+    use model::field::LiveValue;
 
     /// On the server the effect never runs; this only keeps both builds alike.
     pub fn follow(_names: Vec<String>, _on_values: impl Fn(Vec<LiveValue>) + 'static) {}

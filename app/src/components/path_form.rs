@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::registry::{AccessType, NewAccessPath, validate_new_path};
+use model::registry::{AccessType, NewAccessPath, validate_new_path};
 
 /// The path being edited; `build()` gives the path or the first rule it breaks.
 #[derive(Clone, Copy)]

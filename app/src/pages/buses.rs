@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::api::field::get_bus_overview;
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
-use crate::model::field::{BusOverview, BusView, format_age, format_number};
+use model::field::{BusOverview, BusView, format_age, format_number};
 
 /// How often the page re-reads the buses once hydrated.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
@@ -130,7 +130,7 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
 
         <h2 class="section-title">"Last errors"</h2>
         {
-            let errors: Vec<(String, crate::model::field::BusErrorView)> = buses
+            let errors: Vec<(String, model::field::BusErrorView)> = buses
                 .iter()
                 .flat_map(|bus| bus.last_errors.iter().map(|e| (bus.name.clone(), e.clone())))
                 .collect();
@@ -198,7 +198,7 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
 
 /// CAN buses: frames heard, errors (noise on an slcan line included), and every id seen.
 #[component]
-fn CanBuses(buses: Vec<crate::model::field::CanBusView>) -> impl IntoView {
+fn CanBuses(buses: Vec<model::field::CanBusView>) -> impl IntoView {
     view! {
         <h2 class="section-title">"CAN buses"</h2>
         <div class="table-wrap">

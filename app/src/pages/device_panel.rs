@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::field::{ReadVariableNow, WriteVariable};
 use crate::components::error_view::ErrorPanel;
-use crate::model::field::{LiveValue, format_values};
+use model::field::{LiveValue, format_values};
 
 /// A number typed by the operator, or why it is not one.
 fn parse_value(text: &str) -> Result<f64, String> {

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::registry::ImportRegistry;
 use crate::components::error_view::ErrorPanel;
-use crate::model::registry::ImportReport;
+use model::registry::ImportReport;
 
 /// A chosen file: its name and text.
 type Picked = Option<(String, String)>;

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::registry::CreateVariable;
 use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
-use crate::model::registry::{Category, NewVariable, validate_locator, validate_name};
+use model::registry::{Category, NewVariable, validate_locator, validate_name};
 
 #[component]
 pub fn NewVariablePage() -> impl IntoView {

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::system::get_overview;
 use crate::components::error_view::ErrorPanel;
-use crate::model::system::{Overview, format_uptime, short_timestamp};
+use model::system::{Overview, format_uptime, short_timestamp};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {

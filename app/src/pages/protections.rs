@@ -17,9 +17,9 @@ use crate::api::protections::{
 };
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
-use crate::model::field::format_number;
-use crate::model::profiles::{AlarmRow, DeployPreview, ProfileSummary, Recalled};
-use crate::model::protections::{
+use model::field::format_number;
+use model::profiles::{AlarmRow, DeployPreview, ProfileSummary, Recalled};
+use model::protections::{
     AlarmState, FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side, VariableInfo,
     validate,
 };
@@ -273,7 +273,7 @@ fn Editor(recalled: Recalled) -> impl IntoView {
 #[component]
 fn ProfilePicker(
     profile: RwSignal<String>,
-    profiles: Resource<Result<Vec<ProfileSummary>, crate::error::AppError>>,
+    profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
     recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let create = ServerAction::<CreateProfile>::new();
@@ -281,7 +281,7 @@ fn ProfilePicker(
     let delete = ServerAction::<DeleteProfile>::new();
     let activate = ServerAction::<ActivateProfile>::new();
     let (new_name, set_new_name) = signal(String::new());
-    let outcome = RwSignal::new(None::<Result<String, crate::error::AppError>>);
+    let outcome = RwSignal::new(None::<Result<String, model::error::AppError>>);
     Effect::new(move |_| {
         let result = create
             .value()

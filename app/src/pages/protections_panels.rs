@@ -9,9 +9,9 @@ use crate::api::protections::{
 };
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
-use crate::model::field::format_number;
-use crate::model::profiles::{AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry};
-use crate::model::protections::AlarmState;
+use model::field::format_number;
+use model::profiles::{AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry};
+use model::protections::AlarmState;
 
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 

@@ -12,8 +12,8 @@ use leptos_router::params::ParamsMap;
 use crate::api::registry::{RegistryListing, list_registry};
 use crate::components::error_view::ErrorPanel;
 use crate::components::live_stream::follow_live;
-use crate::model::field::{LiveValue, format_age, format_values};
-use crate::model::registry::{AccessType, Category, Variable, VariableQuery};
+use model::field::{LiveValue, format_age, format_values};
+use model::registry::{AccessType, Category, Variable, VariableQuery};
 
 pub const PER_PAGE: u64 = 50;
 

@@ -11,11 +11,11 @@ use crate::api::registry::{
 };
 use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
-use crate::error::AppError;
-use crate::model::registry::{
+use model::error::AppError;
+use model::registry::{
     AccessPath, AccessReference, Category, ChangeLogEntry, Variable, validate_locator,
 };
-use crate::model::system::short_timestamp;
+use model::system::short_timestamp;
 use crate::pages::device_panel::DevicePanel;
 
 #[component]
@@ -39,7 +39,7 @@ pub fn VariablePage() -> impl IntoView {
                         }
                         Err(error) => {
                             #[cfg(feature = "ssr")]
-                            if matches!(error, crate::error::AppError::NotFound(_))
+                            if matches!(error, model::error::AppError::NotFound(_))
                                 && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
                             {
                                 response.set_status(axum::http::StatusCode::NOT_FOUND);

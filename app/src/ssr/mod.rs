@@ -1,6 +1,4 @@
-//! Server-only code (feature `ssr`): application state and the services behind server functions.
+//! Server-only code (feature `ssr`): the application state that pages and server functions reach.
+//! The services themselves live in the `services` crate.
 
-pub mod field;
-pub mod protections;
-pub mod service;
 pub mod state;

@@ -6,11 +6,11 @@ use axum::extract::FromRef;
 use leptos::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use crate::error::AppError;
-use crate::model::system::DatabaseInfo;
-use crate::ssr::field::FieldIo;
-use crate::ssr::service::protections::alarms::Protections;
-use crate::ssr::service::registry::index::RegistryIndex;
+use model::error::AppError;
+use model::system::DatabaseInfo;
+use services::field::FieldIo;
+use services::protections::alarms::Protections;
+use services::registry::index::RegistryIndex;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

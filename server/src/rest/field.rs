@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::model::field::{LiveValue, WriteOutcome};
+use model::field::{LiveValue, WriteOutcome};
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -65,7 +65,7 @@ async fn write_value(
         (Some(value), None) => vec![value],
         (None, Some(values)) => values,
         _ => {
-            return Err(app::error::AppError::validation(
+            return Err(model::error::AppError::validation(
                 "value",
                 "give either \"value\" or \"values\"",
             )
@@ -89,7 +89,7 @@ struct LiveParams {
 /// Most names one live request or stream may ask for.
 const MAX_LIVE_NAMES: usize = 1_000;
 
-fn live_names(params: &LiveParams) -> Result<Vec<String>, app::error::AppError> {
+fn live_names(params: &LiveParams) -> Result<Vec<String>, model::error::AppError> {
     let names: Vec<String> = params
         .names
         .split(',')
@@ -98,7 +98,7 @@ fn live_names(params: &LiveParams) -> Result<Vec<String>, app::error::AppError> 
         .map(String::from)
         .collect();
     if names.len() > MAX_LIVE_NAMES {
-        return Err(app::error::AppError::validation(
+        return Err(model::error::AppError::validation(
             "names",
             format!("at most {MAX_LIVE_NAMES} names, got {}", names.len()),
         ));
@@ -135,14 +135,14 @@ async fn live_stream(
     })?;
     let interval_ms = params.interval_ms.unwrap_or(1_000);
     if !(250..=60_000).contains(&interval_ms) {
-        return Err(app::error::AppError::validation(
+        return Err(model::error::AppError::validation(
             "interval_ms",
             format!("must be between 250 and 60000, got {interval_ms}"),
         )
         .into());
     }
     if !state.field.is_configured() {
-        return Err(app::error::AppError::Device(
+        return Err(model::error::AppError::Device(
             "field I/O is not configured (see --field-config)".into(),
         )
         .into());

@@ -6,8 +6,8 @@ mod field;
 mod protections;
 mod registry;
 
-use app::error::AppError;
-use app::ssr::service::registry::write::Actor;
+use model::error::AppError;
+use services::registry::write::Actor;
 use app::ssr::state::AppState;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

@@ -1,13 +1,13 @@
 //! `/api/v1` routes of protections: recall, save and deploy limits (the original prototype's
 //! payload is accepted unchanged), profiles, deployment history, alarm states and journal.
 
-use app::error::AppError;
-use app::model::profiles::{
+use model::error::AppError;
+use model::profiles::{
     AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary, RecallSource,
     Recalled,
 };
-use app::model::protections::{Level, ProtectionsPayload, Side};
-use app::ssr::service::protections::{self as service, alarms, deploy, profiles};
+use model::protections::{Level, ProtectionsPayload, Side};
+use services::protections::{self as service, alarms, deploy, profiles};
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};

@@ -1,12 +1,12 @@
 //! `/api/v1` routes of the variable registry: list, read, write (with `If-Match`), facets, the
 //! preferred path and the change feed.
 
-use app::error::AppError;
-use app::model::registry::{
+use model::error::AppError;
+use model::registry::{
     AccessPathPatch, NewAccessPath, NewVariable, Variable, VariablePatch, VariableQuery,
 };
-use app::ssr::service::registry::{query, write};
-use app::ssr::service::system::system_version_of;
+use services::registry::{query, write};
+use services::system::system_version_of;
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -86,7 +86,7 @@ async fn system_version(State(state): State<AppState>) -> ApiResult<Json<serde_j
 async fn list(
     State(state): State<AppState>,
     params: Result<Query<VariableQuery>, QueryRejection>,
-) -> ApiResult<Json<app::model::registry::Page<Variable>>> {
+) -> ApiResult<Json<model::registry::Page<Variable>>> {
     let params = query_params(params)?;
     Ok(Json(
         query::list_variables(&state.db, &state.registry_index, &params).await?,
@@ -101,7 +101,7 @@ async fn read(State(state): State<AppState>, Path(name): Path<String>) -> ApiRes
 async fn history(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Vec<app::model::registry::ChangeLogEntry>>> {
+) -> ApiResult<Json<Vec<model::registry::ChangeLogEntry>>> {
     Ok(Json(query::history(&state.db, &name).await?))
 }
 
@@ -213,7 +213,7 @@ async fn preferred_path(
     State(state): State<AppState>,
     Path(name): Path<String>,
     params: Result<Query<query::PathPreference>, QueryRejection>,
-) -> ApiResult<Json<app::model::registry::AccessPath>> {
+) -> ApiResult<Json<model::registry::AccessPath>> {
     let preference = query_params(params)?;
     Ok(Json(
         query::preferred_path(&state.db, &name, &preference).await?,
@@ -228,7 +228,7 @@ async fn categories(State(state): State<AppState>) -> ApiResult<Json<serde_json:
 
 #[derive(Deserialize)]
 struct LocatorParams {
-    category: Option<app::model::registry::Category>,
+    category: Option<model::registry::Category>,
 }
 
 async fn locators(
@@ -274,11 +274,11 @@ fn attachment(file: &'static str, text: String) -> Response {
 }
 
 async fn export_data_def(State(state): State<AppState>) -> ApiResult<Response> {
-    let exported = app::ssr::service::registry::export::export(&state.db).await?;
+    let exported = services::registry::export::export(&state.db).await?;
     Ok(attachment("data_def.json", exported.data_def))
 }
 
 async fn export_metadata(State(state): State<AppState>) -> ApiResult<Response> {
-    let exported = app::ssr::service::registry::export::export(&state.db).await?;
+    let exported = services::registry::export::export(&state.db).await?;
     Ok(attachment("var_metadata.json", exported.metadata))
 }

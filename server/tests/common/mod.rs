@@ -109,7 +109,7 @@ pub async fn each_backend_migrated() -> Vec<TestDb> {
 
 /// Imports the example registry (`examples/data_def.json` + `var_metadata.json`) as `actor`.
 pub async fn import_examples(db: &sea_orm::DatabaseConnection, actor: &str) {
-    use app::ssr::service::registry::import::{ImportFiles, ImportOptions, import};
+    use services::registry::import::{ImportFiles, ImportOptions, import};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
     let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();

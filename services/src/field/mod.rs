@@ -17,14 +17,14 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use tokio_util::sync::CancellationToken;
 
 use self::config::{CanInterface, FieldConfig, PathSource, Target};
-use crate::error::AppError;
-use crate::model::field::{
+use model::error::AppError;
+use model::field::{
     BlockView, BusErrorView, BusOverview, BusView, CanBusView, CanIdView, LiveValue, Quality,
     UnmappedPath, WriteOutcome,
 };
-use crate::model::registry::{AccessPath, Category};
-use crate::ssr::service::registry::query::{self, to_path};
-use crate::ssr::service::system::system_version_of;
+use model::registry::{AccessPath, Category};
+use crate::registry::query::{self, to_path};
+use crate::system::system_version_of;
 
 /// How often the poller looks for registry changes to re-plan.
 const REGISTRY_CHECK: Duration = Duration::from_secs(2);

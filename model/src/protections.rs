@@ -1029,7 +1029,7 @@ mod tests {
     #[test]
     fn the_seeded_default_profile_is_valid() {
         let payload: ProtectionsPayload =
-            serde_json::from_str(include_str!("../../../examples/protections_default.json"))
+            serde_json::from_str(include_str!("../../examples/protections_default.json"))
                 .unwrap();
         assert_eq!(payload.profile.as_deref(), Some("default"));
         assert_eq!(

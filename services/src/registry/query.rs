@@ -8,8 +8,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::{Deserialize, Serialize};
 
 use super::index::{RegistryIndex, Snapshot};
-use crate::error::AppError;
-use crate::model::registry::{
+use model::error::AppError;
+pub use model::registry::{ChangeFeed, ChangeItem};
+use model::registry::{
     AccessPath, AccessType, Category, ChangeLogEntry, FacetCount, Page, Variable, VariableQuery,
 };
 
@@ -293,46 +294,6 @@ pub fn choose_path(paths: Vec<AccessPath>, preference: &PathPreference) -> Optio
 
 // ------------------------------------------------------------------ change feed
 
-/// One entry of the change feed: the current state of a variable or a path whose last change
-/// has this system version. Deleted variables and removed paths appear as tombstones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChangeItem {
-    Variable {
-        system_version: i64,
-        /// True for a soft-deleted variable (a tombstone).
-        deleted: bool,
-        variable: Variable,
-    },
-    Path {
-        system_version: i64,
-        variable: String,
-        /// True for a deactivated path (a tombstone).
-        removed: bool,
-        path: AccessPath,
-    },
-}
-
-impl ChangeItem {
-    pub fn system_version(&self) -> i64 {
-        match self {
-            ChangeItem::Variable { system_version, .. }
-            | ChangeItem::Path { system_version, .. } => *system_version,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChangeFeed {
-    /// The system version now.
-    pub current_version: i64,
-    /// Pass as `since` to continue; equals `since` when nothing was returned.
-    pub next_since: i64,
-    /// True when more changes follow `next_since`.
-    pub has_more: bool,
-    pub items: Vec<ChangeItem>,
-}
-
 pub const MAX_CHANGES_PER_PAGE: u64 = 10_000;
 
 /// Everything changed after `since`, in version order, at most `limit` entries.
@@ -342,7 +303,7 @@ pub async fn changes_since<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<ChangeFeed, AppError> {
     let limit = limit.clamp(1, MAX_CHANGES_PER_PAGE);
-    let current_version = crate::ssr::service::system::system_version_of(db).await?;
+    let current_version = crate::system::system_version_of(db).await?;
     // Each version belongs to exactly one variable or path state, so taking `limit` of each
     // and merging yields the first `limit` overall.
     let variables = system_variable::Entity::find()
@@ -407,9 +368,9 @@ pub async fn listing<C: ConnectionTrait>(
     db: &C,
     index: &RegistryIndex,
     query: &VariableQuery,
-) -> Result<crate::api::registry::RegistryListing, AppError> {
+) -> Result<model::registry::RegistryListing, AppError> {
     let snapshot = index.current(db).await?;
-    Ok(crate::api::registry::RegistryListing {
+    Ok(model::registry::RegistryListing {
         page: page_of(db, &snapshot, query).await?,
         categories: snapshot.categories(),
         locators: snapshot.locators(query.category),

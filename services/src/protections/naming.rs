@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
+use model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
 
 /// The short level name used in device variable names: `warn`, `alert`, `fault`.
 pub fn level_short(level: Level) -> &'static str {
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn every_prot_sbmu_hold_variable_parses_and_prints_back() {
         let defs: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../examples/data_def.json")).unwrap();
+            serde_json::from_str(include_str!("../../../examples/data_def.json")).unwrap();
         let table = defs
             .as_array()
             .unwrap()
@@ -266,8 +266,8 @@ mod tests {
 
     #[test]
     fn a_set_survives_a_trip_through_device_variables() {
-        let payload: crate::model::protections::ProtectionsPayload = serde_json::from_str(
-            include_str!("../../../../examples/protections_default.json"),
+        let payload: model::protections::ProtectionsPayload = serde_json::from_str(
+            include_str!("../../../examples/protections_default.json"),
         )
         .unwrap();
         let rule = NamingRule::default();

@@ -14,8 +14,8 @@ use sea_orm::{
 use super::bulk::{BulkInsert, ROWS_PER_STATEMENT, insert_verb};
 use super::definition::{self, DesiredPath, DesiredVariable};
 use super::versions;
-use crate::error::AppError;
-use crate::model::registry::{
+use model::error::AppError;
+use model::registry::{
     AccessType, FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef, VariableDiff,
 };
 
@@ -902,7 +902,7 @@ async fn update_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::registry::AccessReference;
+    use model::registry::AccessReference;
 
     #[test]
     fn canonical_text_matches_the_generic_encoding() {

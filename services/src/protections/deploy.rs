@@ -16,17 +16,17 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
-use crate::error::AppError;
-use crate::model::profiles::{
+use model::error::AppError;
+use model::profiles::{
     DeployPreview, DeploymentDetail, DeploymentField, DeploymentSummary, FieldProblem, PlannedField,
 };
-use crate::model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet};
-use crate::ssr::field::FieldIo;
-use crate::ssr::field::config::Target;
-use crate::ssr::protections::naming::NamingRule;
-use crate::ssr::service::registry::query::{PathPreference, choose_path, to_path};
-use crate::ssr::service::registry::write::Actor;
-use crate::ssr::service::system::system_version_of;
+use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet};
+use crate::field::FieldIo;
+use crate::field::config::Target;
+use crate::protections::naming::NamingRule;
+use crate::registry::query::{PathPreference, choose_path, to_path};
+use crate::registry::write::Actor;
+use crate::system::system_version_of;
 
 /// Largest registers one block write may carry (Modbus FC 16).
 const MAX_WRITE_BLOCK: u16 = devices::types::MAX_WRITE_REGISTERS;
@@ -80,7 +80,7 @@ async fn resolve(
             .await?;
         ids.extend(rows);
     }
-    let mut paths: HashMap<String, Vec<crate::model::registry::AccessPath>> = HashMap::new();
+    let mut paths: HashMap<String, Vec<model::registry::AccessPath>> = HashMap::new();
     let id_list: Vec<i64> = ids.keys().copied().collect();
     for chunk in id_list.chunks(500) {
         for model in variable_access_path::Entity::find()

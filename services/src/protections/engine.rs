@@ -25,14 +25,14 @@
 //! sample are stamped `now`. Non-finite samples are ignored (only the delays run).
 //!
 //! Invalid limits (negative or NaN delays) are tolerated: such delays count as zero. Validation
-//! is [`crate::model::protections::validate`]'s job.
+//! is [`model::protections::validate`]'s job.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::model::protections::{
+use model::protections::{
     AlarmState, AlarmStateView, Level, LevelLimit, ProtectionSet, Side,
 };
 
@@ -290,7 +290,7 @@ impl Quantity {
 }
 
 impl Quantity {
-    fn from_limits(limits: &crate::model::protections::VariableLimits) -> Self {
+    fn from_limits(limits: &model::protections::VariableLimits) -> Self {
         let mut slots = Vec::new();
         for (side, side_limits) in limits.sides() {
             for (level, limit) in side_limits.enabled_levels() {
@@ -537,7 +537,7 @@ impl AlarmEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::protections::{SideLimits, VariableLimits};
+    use model::protections::{SideLimits, VariableLimits};
     use tokio::time::advance;
 
     fn secs(s: f64) -> Duration {
@@ -969,8 +969,8 @@ mod tests {
 
     #[test]
     fn observe_is_fast() {
-        let payload: crate::model::protections::ProtectionsPayload = serde_json::from_str(
-            include_str!("../../../../examples/protections_default.json"),
+        let payload: model::protections::ProtectionsPayload = serde_json::from_str(
+            include_str!("../../../examples/protections_default.json"),
         )
         .unwrap();
         let mut engine = AlarmEngine::new(&payload.protections);

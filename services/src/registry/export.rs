@@ -7,8 +7,8 @@ use entity::{system_variable, variable_access_path};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use crate::error::AppError;
-use crate::model::registry::{AccessReference, AccessType};
+use model::error::AppError;
+use model::registry::{AccessReference, AccessType};
 
 #[derive(Serialize)]
 struct ItemOut<'a> {

@@ -16,14 +16,14 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::AppError;
-use crate::model::field::Quality;
-use crate::model::profiles::{AlarmRow, JournalEntry};
-use crate::model::protections::{AlarmState, FieldPath, FieldValue, Level, ProtectionSet, Side};
-use crate::ssr::field::FieldIo;
-use crate::ssr::protections::engine::{AlarmEngine, AlarmEvent};
-use crate::ssr::protections::naming::NamingRule;
-use crate::ssr::service::protections::profiles;
+use model::error::AppError;
+use model::field::Quality;
+use model::profiles::{AlarmRow, JournalEntry};
+use model::protections::{AlarmState, FieldPath, FieldValue, Level, ProtectionSet, Side};
+use crate::field::FieldIo;
+use crate::protections::engine::{AlarmEngine, AlarmEvent};
+use crate::protections::naming::NamingRule;
+use crate::protections::profiles;
 
 /// How often live values are fed to the engine.
 const EVALUATE_EVERY: Duration = Duration::from_millis(250);
@@ -389,13 +389,13 @@ pub async fn deployed_limits(db: &DatabaseConnection) -> Result<ProtectionSet, A
     parsed.sort_by_key(|(path, _)| {
         !matches!(
             path.field,
-            crate::model::protections::LimitField::Threshold
-                | crate::model::protections::LimitField::Hysteresis
+            model::protections::LimitField::Threshold
+                | model::protections::LimitField::Hysteresis
         )
     });
     for (path, value) in parsed {
         let value = match path.field {
-            crate::model::protections::LimitField::Enabled => FieldValue::Bool(value != 0.0),
+            model::protections::LimitField::Enabled => FieldValue::Bool(value != 0.0),
             _ => FieldValue::Number(value),
         };
         // A field that does not fit (cannot happen for recorded deployments) is skipped.

@@ -4,7 +4,7 @@ use entity::system_version::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityName};
 
-use crate::error::AppError;
+use model::error::AppError;
 
 /// Locks the counter for the rest of the transaction without taking a version.
 ///

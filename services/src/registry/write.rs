@@ -11,8 +11,8 @@ use sea_orm::{
 
 use super::query::get_variable;
 use super::versions;
-use crate::error::AppError;
-use crate::model::registry::{
+use model::error::AppError;
+use model::registry::{
     AccessPathPatch, AccessReference, NewAccessPath, NewVariable, Variable, VariablePatch,
     title_case, validate_new_path, validate_new_variable, validate_patch,
 };
@@ -33,7 +33,7 @@ impl Actor {
     }
 }
 
-fn field_error(e: crate::model::registry::FieldError) -> AppError {
+fn field_error(e: model::registry::FieldError) -> AppError {
     AppError::validation(e.field, e.message)
 }
 
@@ -412,7 +412,7 @@ pub async fn update_path(
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let current = load_path(&txn, model.id, path_id).await?;
-    let access_type = crate::model::registry::AccessType::parse(&current.access_type)
+    let access_type = model::registry::AccessType::parse(&current.access_type)
         .ok_or_else(|| AppError::Internal(format!("path {path_id} has an unknown access type")))?;
     let mut changes: Vec<(&str, String, String)> = Vec::new();
     let mut row = variable_access_path::ActiveModel {

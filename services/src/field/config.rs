@@ -25,7 +25,7 @@ use devices::planner::PollClass;
 use devices::{DataType, RegisterTable, WordOrder};
 use serde::{Deserialize, Serialize};
 
-use crate::model::registry::{self as model, AccessPath, AccessReference, Category};
+use model::registry::{self as reg, AccessPath, AccessReference, Category};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,31 +228,31 @@ impl Target {
 
 // The registry's enums (shared with the browser) and the devices crate's (server only) spell the
 // same things; these say how each maps.
-fn data_type(registry: model::DataType) -> DataType {
+fn data_type(registry: reg::DataType) -> DataType {
     match registry {
-        model::DataType::Bool => DataType::Bool,
-        model::DataType::U16 => DataType::U16,
-        model::DataType::I16 => DataType::I16,
-        model::DataType::U32 => DataType::U32,
-        model::DataType::I32 => DataType::I32,
-        model::DataType::F32 => DataType::F32,
-        model::DataType::U64 => DataType::U64,
+        reg::DataType::Bool => DataType::Bool,
+        reg::DataType::U16 => DataType::U16,
+        reg::DataType::I16 => DataType::I16,
+        reg::DataType::U32 => DataType::U32,
+        reg::DataType::I32 => DataType::I32,
+        reg::DataType::F32 => DataType::F32,
+        reg::DataType::U64 => DataType::U64,
     }
 }
 
-fn register_table(registry: model::ModbusTable) -> RegisterTable {
+fn register_table(registry: reg::ModbusTable) -> RegisterTable {
     match registry {
-        model::ModbusTable::Holding => RegisterTable::Holding,
-        model::ModbusTable::Input => RegisterTable::Input,
-        model::ModbusTable::Coil => RegisterTable::Coil,
-        model::ModbusTable::Discrete => RegisterTable::Discrete,
+        reg::ModbusTable::Holding => RegisterTable::Holding,
+        reg::ModbusTable::Input => RegisterTable::Input,
+        reg::ModbusTable::Coil => RegisterTable::Coil,
+        reg::ModbusTable::Discrete => RegisterTable::Discrete,
     }
 }
 
-fn word_order(registry: model::WordOrder) -> WordOrder {
+fn word_order(registry: reg::WordOrder) -> WordOrder {
     match registry {
-        model::WordOrder::BigEndian => WordOrder::BigEndian,
-        model::WordOrder::LittleEndian => WordOrder::LittleEndian,
+        reg::WordOrder::BigEndian => WordOrder::BigEndian,
+        reg::WordOrder::LittleEndian => WordOrder::LittleEndian,
     }
 }
 
@@ -369,7 +369,7 @@ impl FieldConfig {
 
     /// Where a path is read: its Modbus target, or its CAN bus and signal.
     pub fn source(&self, path: &AccessPath) -> Result<PathSource, String> {
-        if path.access_type != model::AccessType::Can {
+        if path.access_type != reg::AccessType::Can {
             return self.target(path).map(PathSource::Modbus);
         }
         let AccessReference::Can(can) = AccessReference::parse(path.access_type, &path.reference)

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::model::registry::{
+use model::registry::{
     Category, MemoryOffsetRef, title_case, validate_locator, validate_name,
 };
 

@@ -961,3 +961,58 @@ mod tests {
         assert_eq!(m.memory_size(), 192);
     }
 }
+
+// ------------------------------------------------------------------ listing and change feed
+
+/// Everything the Registry list shows: one page of variables and the facet counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryListing {
+    pub page: Page<Variable>,
+    pub categories: Vec<FacetCount>,
+    pub locators: Vec<FacetCount>,
+    pub system_version: i64,
+    /// Latest polled values of the page's variables.
+    #[serde(default)]
+    pub live: Vec<crate::field::LiveValue>,
+}
+
+/// One entry of the change feed: the current state of a variable or a path whose last change
+/// has this system version. Deleted variables and removed paths appear as tombstones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeItem {
+    Variable {
+        system_version: i64,
+        /// True for a soft-deleted variable (a tombstone).
+        deleted: bool,
+        variable: Variable,
+    },
+    Path {
+        system_version: i64,
+        variable: String,
+        /// True for a deactivated path (a tombstone).
+        removed: bool,
+        path: AccessPath,
+    },
+}
+
+impl ChangeItem {
+    pub fn system_version(&self) -> i64 {
+        match self {
+            ChangeItem::Variable { system_version, .. }
+            | ChangeItem::Path { system_version, .. } => *system_version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeFeed {
+    /// The system version now.
+    pub current_version: i64,
+    /// Pass as `since` to continue; equals `since` when nothing was returned.
+    pub next_since: i64,
+    /// True when more changes follow `next_since`.
+    pub has_more: bool,
+    pub items: Vec<ChangeItem>,
+}
+

@@ -8,10 +8,10 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 
-use crate::error::AppError;
-use crate::model::profiles::ProfileSummary;
-use crate::model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, Side, SideLimits};
-use crate::ssr::service::registry::write::Actor;
+use model::error::AppError;
+use model::profiles::ProfileSummary;
+use model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, Side, SideLimits};
+use crate::registry::write::Actor;
 
 /// The seeded profile's name.
 pub const DEFAULT_PROFILE: &str = "default";

@@ -5,8 +5,8 @@ use std::time::Instant;
 use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
-use crate::error::AppError;
-use crate::model::system::{DatabaseInfo, Overview};
+use model::error::AppError;
+use model::system::{DatabaseInfo, Overview};
 
 /// Applied and known migrations of the schema.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// Everything a server function can report. Messages are safe to show to an operator: internal
 /// details (SQL, stack traces) are logged on the server and never sent.
@@ -55,7 +55,7 @@ impl FromServerFnError for AppError {
     }
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         // The details may contain SQL or connection strings: log them, send a safe message.

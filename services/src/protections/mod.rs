@@ -1,9 +1,13 @@
 //! Protections: profiles in the database, deploying limits to the device with read-back and
-//! rollback, and the live alarm states with their journal. This module joins them into the
-//! operations the API offers: recall, save (validated) and deploy.
+//! rollback, the live alarm state machine ([`engine`]) with its journal ([`alarms`]), and the rule
+//! that names each protection field among the registry's device variables ([`naming`]). This
+//! module joins them into the operations the API offers: recall, save (validated) and deploy. The
+//! shared types and the validation live in `model::protections`.
 
 pub mod alarms;
 pub mod deploy;
+pub mod engine;
+pub mod naming;
 pub mod profiles;
 
 use std::collections::{HashMap, HashSet};
@@ -12,13 +16,13 @@ use entity::system_variable;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use self::alarms::Protections;
-use crate::error::AppError;
-use crate::model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
-use crate::model::protections::{
+use model::error::AppError;
+use model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
+use model::protections::{
     LimitField, ProtectionSet, ValidationError, VariableInfo, validate,
 };
-use crate::ssr::field::FieldIo;
-use crate::ssr::service::registry::write::Actor;
+use crate::field::FieldIo;
+use crate::registry::write::Actor;
 
 /// What the registry knows about each quantity of `set`: a quantity is known when a registry
 /// variable has its name, when it is measured by a configured variable, or when a device
