@@ -15,7 +15,7 @@ use leptos::prelude::LeptosOptions;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tower::ServiceExt;
 
-use crate::database::{self, DatabaseTarget};
+use services::database::{self, DatabaseTarget};
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum BenchTarget {

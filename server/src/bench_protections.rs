@@ -17,7 +17,7 @@ use services::registry::write::Actor;
 use devices::simulator::Simulator;
 use tokio_util::sync::CancellationToken;
 
-use crate::database::{self, DatabaseTarget};
+use services::database::{self, DatabaseTarget};
 
 const QUANTITIES: usize = 20;
 const BANK_UNIT: u8 = 10;

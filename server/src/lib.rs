@@ -5,7 +5,6 @@ pub mod bench;
 pub mod bench_io;
 pub mod bench_protections;
 pub mod config;
-pub mod database;
 pub mod http;
 pub mod registry_cli;
 pub mod rest;

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Cli, MigrateAction, ServeArgs};
-use crate::database::{self, DatabaseTarget};
+use services::database::{self, DatabaseTarget};
 
 /// Checks the configuration, binds the port, opens and migrates the database, then serves until
 /// SIGINT or SIGTERM.

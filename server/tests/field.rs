@@ -61,7 +61,7 @@ async fn create(db: &DatabaseConnection, name: &str, paths: Vec<NewAccessPath>) 
 /// Modbus variables, one with a fallback path.
 async fn site() -> Site {
     let test_db = common::sqlite().await;
-    server::database::migrate(&test_db.db).await.unwrap();
+    services::database::migrate(&test_db.db).await.unwrap();
     let db = test_db.db.clone();
     common::import_examples(&db, "tester").await;
     create(
@@ -327,7 +327,7 @@ async fn can_paths_are_read_from_the_broadcast_and_never_written() {
     use devices::simulator::{CAN_PERIOD, spawn_can_broadcast};
 
     let test_db = common::sqlite().await;
-    server::database::migrate(&test_db.db).await.unwrap();
+    services::database::migrate(&test_db.db).await.unwrap();
     let db = test_db.db.clone();
     let can_path = NewAccessPath {
         access_type: AccessType::Can,

@@ -11,7 +11,7 @@ use tower::ServiceExt;
 async fn state(migrated: bool) -> (AppState, common::TestDb) {
     let test_db = common::sqlite().await;
     if migrated {
-        server::database::migrate(&test_db.db).await.unwrap();
+        services::database::migrate(&test_db.db).await.unwrap();
     }
     (common::app_state(&test_db), test_db)
 }
@@ -51,7 +51,7 @@ async fn readyz_is_ready_only_when_the_schema_is_current() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(body.contains(r#""schema":"pending""#), "{body}");
 
-    server::database::migrate(&state.db).await.unwrap();
+    services::database::migrate(&state.db).await.unwrap();
     let (status, _, body) = get(&state, "/readyz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains(r#""status":"ready""#), "{body}");

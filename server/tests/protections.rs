@@ -45,7 +45,7 @@ fn examples() -> std::path::PathBuf {
 /// The example registry and the default profile, with field I/O over `endpoint`.
 async fn site_with(simulator: Simulator, endpoint: Value, cancel: CancellationToken) -> Site {
     let test_db = common::sqlite().await;
-    server::database::migrate(&test_db.db).await.unwrap();
+    services::database::migrate(&test_db.db).await.unwrap();
     let db = test_db.db.clone();
     common::import_examples(&db, "tester").await;
     let defaults = std::fs::read_to_string(examples().join("protections_default.json")).unwrap();

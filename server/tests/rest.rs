@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 async fn state_with_examples() -> (AppState, common::TestDb) {
     let test_db = common::sqlite().await;
-    server::database::migrate(&test_db.db).await.unwrap();
+    services::database::migrate(&test_db.db).await.unwrap();
     common::import_examples(&test_db.db, "test").await;
     (common::app_state(&test_db), test_db)
 }

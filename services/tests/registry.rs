@@ -1,7 +1,7 @@
 //! Registry services on SQLite and PostgreSQL: import/export, versioning under concurrent
 //! writers, If-Match conflicts, the change feed.
 
-mod common;
+use services::testing as common;
 
 use std::path::Path;
 
@@ -415,7 +415,7 @@ async fn export_then_import_reproduces_the_registry() {
         );
 
         let fresh = common::sqlite().await;
-        server::database::migrate(&fresh.db).await.unwrap();
+        services::database::migrate(&fresh.db).await.unwrap();
         import_texts(
             &fresh.db,
             &exported.data_def,

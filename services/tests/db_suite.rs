@@ -1,12 +1,12 @@
 //! Database suite: migrations and the system version row, on a SQLite file and on PostgreSQL.
 
-mod common;
+use services::testing as common;
 
 use model::system::DatabaseBackend;
 use services::system::{overview, schema_status, system_version};
 use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use server::database;
+use services::database;
 
 /// The first integer of every row `sql` returns.
 async fn integers(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<i64> {
@@ -241,7 +241,7 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     assert_eq!(pragma("temp_store").await, "2");
     assert_eq!(
         pragma("busy_timeout").await,
-        server::database::SQLITE_BUSY_TIMEOUT
+        services::database::SQLITE_BUSY_TIMEOUT
             .as_millis()
             .to_string()
     );

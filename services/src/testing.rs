@@ -1,0 +1,117 @@
+//! Test databases for the services' and the server's tests (feature `testing`): a fresh SQLite
+//! file, a fresh database on the PostgreSQL server named by `POWERDECK_TEST_PG_URL` (the test
+//! command starts one on loopback), and the example registry imported into either.
+
+// Test support: a fixture that cannot set itself up should stop the test at once, loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tempfile::TempDir;
+
+use crate::database::{self, DatabaseTarget};
+
+pub struct TestDb {
+    pub db: DatabaseConnection,
+    pub target: DatabaseTarget,
+    /// Keeps the SQLite file's directory alive for the test's duration.
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    pub fn backend(&self) -> &'static str {
+        self.target.info.backend.label()
+    }
+}
+
+/// An empty SQLite database in a new file (not migrated).
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}/data/test.db?mode=rwc", dir.path().display());
+    let target = DatabaseTarget::parse(&url).expect("valid sqlite url");
+    let db = database::connect(&target).await.expect("open sqlite");
+    TestDb {
+        db,
+        target,
+        _dir: Some(dir),
+    }
+}
+
+/// An empty database on the test PostgreSQL server (not migrated).
+///
+/// Panics when `POWERDECK_TEST_PG_URL` is unset, unless `POWERDECK_SKIP_PG=1` says to run
+/// SQLite only: the database suite must never pass quietly without PostgreSQL.
+pub async fn postgres() -> Option<TestDb> {
+    let Ok(admin_url) = std::env::var("POWERDECK_TEST_PG_URL") else {
+        if std::env::var("POWERDECK_SKIP_PG").as_deref() == Ok("1") {
+            return None;
+        }
+        panic!(
+            "POWERDECK_TEST_PG_URL is not set: run the suite through scripts/test.sh, or set POWERDECK_SKIP_PG=1 to test SQLite only"
+        );
+    };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "powerdeck_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    admin.close().await.ok();
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("POWERDECK_TEST_PG_URL ends with /DATABASE");
+    let target = DatabaseTarget::parse(&format!("{base}/{name}")).expect("valid postgres url");
+    let db = database::connect(&target).await.expect("open postgres");
+    Some(TestDb {
+        db,
+        target,
+        _dir: None,
+    })
+}
+
+/// One empty database per backend: SQLite always, PostgreSQL unless explicitly skipped.
+pub async fn each_backend() -> Vec<TestDb> {
+    let mut databases = vec![sqlite().await];
+    databases.extend(postgres().await);
+    databases
+}
+
+/// Like `each_backend`, with every migration applied.
+pub async fn each_backend_migrated() -> Vec<TestDb> {
+    let databases = each_backend().await;
+    for test_db in &databases {
+        database::migrate(&test_db.db)
+            .await
+            .unwrap_or_else(|err| panic!("{}: migrate: {err}", test_db.backend()));
+    }
+    databases
+}
+
+/// Imports the example registry (`examples/data_def.json` + `var_metadata.json`) as `actor`.
+pub async fn import_examples(db: &sea_orm::DatabaseConnection, actor: &str) {
+    use crate::registry::import::{ImportFiles, ImportOptions, import};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let data_def = std::fs::read_to_string(dir.join("data_def.json")).unwrap();
+    let metadata = std::fs::read_to_string(dir.join("var_metadata.json")).unwrap();
+    let files = ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: &data_def,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(&metadata),
+    };
+    let options = ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: actor.into(),
+    };
+    import(db, &files, &options).await.unwrap();
+}
