@@ -5,7 +5,7 @@
 #
 #   bash scripts/bootstrap.sh
 #
-# Steps: Debian packages (Chromium, PostgreSQL, socat) -> the wasm32 target (rustup, else an
+# Steps: Debian packages (Chromium, PostgreSQL, socat, the mold linker) -> the wasm32 target (rustup, else an
 # offline build of std from Debian's rustc-web sources) -> cargo-leptos (built without run-time
 # downloads) -> wasm-bindgen-cli at exactly the Cargo.lock version -> npm packages (Playwright,
 # binaryen's wasm-opt; no browser download).
@@ -54,7 +54,7 @@ apt_install() {
   quietly apt-install as_root apt-get install -y --no-install-recommends "${missing[@]}"
 }
 apt_install ca-certificates build-essential pkg-config chromium chromium-driver \
-  postgresql-15 socat fonts-dejavu-core
+  postgresql-15 socat fonts-dejavu-core mold
 have node && have npm || apt_install nodejs npm
 # Debian's binaryen 108 ships a wasm-opt that breaks wasm-bindgen's externref table (hydration
 # dies in release builds only); wasm-opt comes from npm instead.

@@ -5,6 +5,9 @@ export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 # node_modules/.bin first: cargo-leptos must find npm's wasm-opt, never Debian's binaryen.
 export PATH="$ROOT/node_modules/.bin:$CARGO_HOME/bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# One build cache for every checkout on this machine, outside the checkout: a fresh clone (what CI
+# makes at every stop) reuses every compiled dependency and rebuilds only the workspace's crates.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/powerdeck/target}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 # Set when the offline wasm32 fallback is in use (RUSTUP_TOOLCHAIN=debian-web); empty otherwise.
 # shellcheck disable=SC1091

@@ -6,4 +6,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 source scripts/env.sh
 cargo leptos build --release
-exec target/release/powerdeck serve --site-root target/site --demo "$@"
+exec "$CARGO_TARGET_DIR/release/powerdeck" serve --site-root target/site --demo "$@"

@@ -1,7 +1,6 @@
 //! The HTTP router: health probes, the Leptos pages and server functions, static files, and JSON
 //! 404s under `/api/`.
 
-use services::system::schema_status;
 use app::ssr::state::AppState;
 use app::{App, shell};
 use axum::Json;
@@ -14,8 +13,17 @@ use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde_json::json;
+use services::system::schema_status;
+use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
 
 pub fn router(state: AppState) -> Router {
+    // Compresses what benefits (HTML, JSON, server-function answers) with brotli or gzip as the
+    // client accepts; server-sent events, images and already-encoded static files pass through.
+    routes(state).layer(CompressionLayer::new())
+}
+
+fn routes(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
@@ -76,7 +84,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Unknown `/api/...` paths answer JSON; anything else is a static file or the 404 page.
+/// Unknown `/api/...` paths answer JSON; anything else is a static file (precompressed when the
+/// browser accepts it) or the 404 page.
 async fn fallback(uri: Uri, State(state): State<AppState>, req: Request<Body>) -> Response {
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
         let message = format!("no API route at {} {}", req.method(), uri.path());
@@ -85,6 +94,21 @@ async fn fallback(uri: Uri, State(state): State<AppState>, req: Request<Body>) -
             Json(json!({ "error": "not_found", "message": message })),
         )
             .into_response();
+    }
+    let site_root = std::path::Path::new(state.leptos_options.site_root.as_ref());
+    let static_request = Request::builder()
+        .method(req.method())
+        .uri(uri.clone())
+        .body(Body::empty());
+    if let Ok(mut static_request) = static_request {
+        *static_request.headers_mut() = req.headers().clone();
+        // ServeDir's error type is Infallible: every outcome is a response.
+        let Ok(file) = crate::site::static_files(site_root)
+            .oneshot(static_request)
+            .await;
+        if file.status() != StatusCode::NOT_FOUND {
+            return file.map(Body::new);
+        }
     }
     let context_state = state.clone();
     let pages = leptos_axum::file_and_error_handler_with_context(

@@ -10,3 +10,4 @@ pub mod registry_cli;
 pub mod rest;
 pub mod serve;
 pub mod simulate;
+pub mod site;

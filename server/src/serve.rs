@@ -3,6 +3,12 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use app::ssr::state::AppState;
+use devices::can::CanMonitor;
+use devices::can::memory::MemoryCanBus;
+use devices::simulator::{CAN_PERIOD, Simulator, spawn_can_broadcast};
+use leptos::prelude::LeptosOptions;
+use migration::MigratorTrait;
 use model::error::AppError;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
@@ -10,12 +16,6 @@ use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::profiles;
 use services::registry::query;
 use services::registry::write::{self, Actor};
-use app::ssr::state::AppState;
-use devices::can::CanMonitor;
-use devices::can::memory::MemoryCanBus;
-use devices::simulator::{CAN_PERIOD, Simulator, spawn_can_broadcast};
-use leptos::prelude::LeptosOptions;
-use migration::MigratorTrait;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,7 @@ use services::database::{self, DatabaseTarget};
 /// SIGINT or SIGTERM.
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let target = DatabaseTarget::parse(&cli.database_url)?;
+    crate::site::check_bundle(&args.site_root)?;
     // Bind first: a busy port is reported before any database work happens.
     let listener = TcpListener::bind(args.addr)
         .await

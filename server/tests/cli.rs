@@ -8,11 +8,26 @@ use std::time::{Duration, Instant};
 
 use migration::MigratorTrait;
 
+/// A site root holding the files `serve` checks for (their content does not matter here).
+fn fake_site_root() -> &'static std::path::Path {
+    static SITE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    SITE.get_or_init(|| {
+        let site = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+        for file in server::site::REQUIRED_FILES {
+            std::fs::write(site.path().join(file), "").unwrap();
+        }
+        site
+    })
+    .path()
+}
+
 fn powerdeck(args: &[&str], database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_powerdeck"));
     command
         .args(args)
         .env("DATABASE_URL", database_url)
+        .env("POWERDECK_SITE_ROOT", fake_site_root())
         .env("POWERDECK_LOG", "warn")
         .env_remove("POWERDECK_ADDR");
     command
@@ -61,6 +76,29 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+#[test]
+fn serve_refuses_a_site_root_without_the_bundle_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/data/x.db?mode=rwc", dir.path().display());
+    let empty_site = dir.path().join("no-site");
+    let output = run(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--site-root",
+            empty_site.to_str().unwrap(),
+        ],
+        &url,
+    );
+    let line = single_error_line(&output);
+    assert!(line.contains(&empty_site.display().to_string()), "{line}");
+    assert!(line.contains("pkg/powerdeck.js"), "{line}");
+    assert!(line.contains("cargo leptos build --release"), "{line}");
+    // Nothing was created: the check comes before the database.
+    assert!(!dir.path().join("data").exists());
 }
 
 #[test]

@@ -100,3 +100,83 @@ async fn the_overview_is_rendered_on_the_server_with_real_facts() {
         assert!(body.contains(expected), "missing {expected:?} in {body}");
     }
 }
+
+/// A site root with a fake bundle: `pkg/powerdeck.wasm` and a brotli twin written at build time.
+fn site_with_bundle() -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    for file in server::site::REQUIRED_FILES {
+        std::fs::write(site.path().join(file), "plain bytes of the bundle").unwrap();
+    }
+    std::fs::write(site.path().join("pkg/powerdeck.js.br"), "brotli bytes").unwrap();
+    site
+}
+
+async fn get_with(
+    state: &AppState,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> axum::response::Response {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    server::http::router(state.clone())
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn static_files_are_sent_precompressed_and_revalidated() {
+    let (mut state, _db) = state(true).await;
+    let site = site_with_bundle();
+    state.leptos_options.site_root = site.path().to_string_lossy().into_owned().into();
+
+    let response = get_with(
+        &state,
+        "/pkg/powerdeck.js",
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+    let last_modified = response.headers()[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert_eq!(&body[..], b"brotli bytes");
+
+    // A client that accepts no encoding gets the plain file.
+    let response = get_with(&state, "/pkg/powerdeck.js", &[]).await;
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert_eq!(&body[..], b"plain bytes of the bundle");
+
+    // A second visit revalidates and transfers nothing for an unchanged file.
+    let response = get_with(
+        &state,
+        "/pkg/powerdeck.js",
+        &[("if-modified-since", &last_modified)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn pages_and_api_answers_are_compressed_when_the_client_accepts_it() {
+    let (state, _db) = state(true).await;
+    for path in ["/", "/api/v1/openapi.json"] {
+        let response = get_with(&state, path, &[("accept-encoding", "br")]).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "br", "{path}");
+        let response = get_with(&state, path, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(
+            response.headers()[header::CONTENT_ENCODING],
+            "gzip",
+            "{path}"
+        );
+    }
+}

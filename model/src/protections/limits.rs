@@ -1,0 +1,261 @@
+//! Sides, levels and the limits of one quantity: the set an operator edits and deploys.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use serde::{Deserialize, Serialize};
+
+/// Which way a limit protects: against values too high (`max`) or too low (`min`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Max,
+    Min,
+}
+
+impl Side {
+    pub const ALL: [Side; 2] = [Side::Max, Side::Min];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Max => "max",
+            Side::Min => "min",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::Max => "High",
+            Side::Min => "Low",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Side> {
+        Side::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// True when `value` is at or past `threshold` on this side.
+    pub fn crossed(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Side::Max => value >= threshold,
+            Side::Min => value <= threshold,
+        }
+    }
+
+    /// True when `value` is back past the recovery point `threshold ∓ hysteresis`.
+    pub fn recovered(self, value: f64, threshold: f64, hysteresis: f64) -> bool {
+        match self {
+            Side::Max => value < threshold - hysteresis,
+            Side::Min => value > threshold + hysteresis,
+        }
+    }
+
+    /// Where a level at `threshold` clears: `threshold - hysteresis` (max) or `+` (min).
+    pub fn recovery_point(self, threshold: f64, hysteresis: f64) -> f64 {
+        match self {
+            Side::Max => threshold - hysteresis,
+            Side::Min => threshold + hysteresis,
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How severe a crossing is, least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Warning,
+    Alert,
+    Fault,
+}
+
+impl Level {
+    /// Least severe first.
+    pub const ALL: [Level; 3] = [Level::Warning, Level::Alert, Level::Fault];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Alert => "alert",
+            Level::Fault => "fault",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Warning => "Warning",
+            Level::Alert => "Alert",
+            Level::Fault => "Fault",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ------------------------------------------------------------------ limits
+
+fn default_true() -> bool {
+    true
+}
+
+/// One level of one side: trip at `threshold` after `on_duration` seconds, clear after the value
+/// stayed past the recovery point for `off_duration` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelLimit {
+    pub threshold: f64,
+    /// Seconds the value must stay crossed before the level raises (missing = 0).
+    #[serde(default)]
+    pub on_duration: f64,
+    /// Seconds the value must stay recovered before the level clears (missing = 0).
+    #[serde(default)]
+    pub off_duration: f64,
+    /// A disabled level never fires and takes no part in the ordering rules (missing = true).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+impl LevelLimit {
+    /// An enabled level acting at once.
+    pub fn new(threshold: f64) -> Self {
+        LevelLimit {
+            threshold,
+            on_duration: 0.0,
+            off_duration: 0.0,
+            enabled: true,
+        }
+    }
+
+    pub fn with_delays(mut self, on_duration: f64, off_duration: f64) -> Self {
+        self.on_duration = on_duration;
+        self.off_duration = off_duration;
+        self
+    }
+}
+
+/// The levels of one side and the hysteresis they share.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideLimits {
+    /// Missing = 0.
+    #[serde(default)]
+    pub hysteresis: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<LevelLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<LevelLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<LevelLimit>,
+}
+
+impl SideLimits {
+    pub fn level(&self, level: Level) -> Option<&LevelLimit> {
+        match level {
+            Level::Warning => self.warning.as_ref(),
+            Level::Alert => self.alert.as_ref(),
+            Level::Fault => self.fault.as_ref(),
+        }
+    }
+
+    pub fn level_mut(&mut self, level: Level) -> &mut Option<LevelLimit> {
+        match level {
+            Level::Warning => &mut self.warning,
+            Level::Alert => &mut self.alert,
+            Level::Fault => &mut self.fault,
+        }
+    }
+
+    /// The configured levels, least severe first.
+    pub fn levels(&self) -> impl Iterator<Item = (Level, &LevelLimit)> {
+        Level::ALL
+            .into_iter()
+            .filter_map(|level| self.level(level).map(|limit| (level, limit)))
+    }
+
+    /// The enabled levels, least severe first.
+    pub fn enabled_levels(&self) -> impl Iterator<Item = (Level, &LevelLimit)> {
+        self.levels().filter(|(_, limit)| limit.enabled)
+    }
+}
+
+/// Both sides of one protected quantity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<SideLimits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<SideLimits>,
+}
+
+impl VariableLimits {
+    pub fn side(&self, side: Side) -> Option<&SideLimits> {
+        match side {
+            Side::Max => self.max.as_ref(),
+            Side::Min => self.min.as_ref(),
+        }
+    }
+
+    pub fn side_mut(&mut self, side: Side) -> &mut Option<SideLimits> {
+        match side {
+            Side::Max => &mut self.max,
+            Side::Min => &mut self.min,
+        }
+    }
+
+    /// The configured sides, max first.
+    pub fn sides(&self) -> impl Iterator<Item = (Side, &SideLimits)> {
+        Side::ALL
+            .into_iter()
+            .filter_map(|side| self.side(side).map(|limits| (side, limits)))
+    }
+}
+
+/// All protection limits, keyed by protected quantity (`soc`, `cell_voltage`, …). Serialises as
+/// the plain map; derefs to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProtectionSet(pub BTreeMap<String, VariableLimits>);
+
+impl Deref for ProtectionSet {
+    type Target = BTreeMap<String, VariableLimits>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for ProtectionSet {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl FromIterator<(String, VariableLimits)> for ProtectionSet {
+    fn from_iter<I: IntoIterator<Item = (String, VariableLimits)>>(iter: I) -> Self {
+        ProtectionSet(iter.into_iter().collect())
+    }
+}
+
+/// A named set of limits as saved, loaded and exchanged (`examples/protections_default.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProtectionsPayload {
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub protections: ProtectionSet,
+}
