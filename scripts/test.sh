@@ -101,6 +101,6 @@ step rust-tests rust_tests
 # The browser bundle exactly as `scripts/run.sh` serves it (wasm-release profile, wasm-opt,
 # precompressed): hydration bugs that only show in the optimised bundle are caught here. The server
 # is the debug binary the Rust tests already built (`cargo build` only links it if needed).
-step build-bundle cargo leptos build --release --frontend-only
+step build-bundle cargo leptos build --release --precompress --frontend-only
 step build-server cargo build -p server --bin powerdeck
 step e2e e2e
