@@ -1,7 +1,8 @@
 //! Turning register words into engineering values and back: data types, word order, scale and
 //! offset, bit fields and arrays.
 //!
-//! An engineering value is `raw * scale + offset`. Values travel as `f64`, which holds every
+//! An engineering value is `raw * scale + offset`, rounded to the decimals the scale and offset
+//! can carry (`engineering_value`). Values travel as `f64`, which holds every
 //! integer up to 2^53 exactly; a `u64` counter above that is rounded to the nearest `f64` on the
 //! way, so `decode_u64` / `encode_u64` give the exact integer path for callers that need it.
 
@@ -101,7 +102,7 @@ pub fn decode_raw(
     })
 }
 
-/// The engineering value held in `words`: `raw * scale + offset`.
+/// The engineering value held in `words`: `raw * scale + offset` (see `engineering_value`).
 pub fn decode(
     words: &[u16],
     data_type: DataType,
@@ -109,7 +110,54 @@ pub fn decode(
     scale: f64,
     offset: f64,
 ) -> Result<f64, DeviceError> {
-    Ok(decode_raw(words, data_type, order)? * scale + offset)
+    let raw = decode_raw(words, data_type, order)?;
+    Ok(engineering_value(raw, data_type, scale, offset))
+}
+
+/// Most decimals `decimals` looks for; a step finer than 10^-12 is left unrounded.
+const MAX_DECIMALS: i32 = 12;
+
+/// The fewest decimals that write `step` exactly: 1 → 0, 10 → 0, 0.1 → 1, 0.5 → 1, 0.25 → 2,
+/// -273.15 → 2. `None` when no short decimal does (1/3, NaN, steps below 10^-12).
+pub fn decimals(step: f64) -> Option<u32> {
+    if !step.is_finite() {
+        return None;
+    }
+    (0..=MAX_DECIMALS)
+        .find(|&d| {
+            let shifted = step.abs() * 10f64.powi(d);
+            let whole = shifted.round();
+            // An f64 holds 0.1 as 0.1000000000000000055…; a relative tolerance far above that
+            // noise and far below any real step absorbs it. A step that is still below 1 here
+            // (0.001 at d = 2) is not whole, except 0 itself.
+            (whole >= 1.0 || step == 0.0) && (shifted - whole).abs() <= shifted * 1e-14
+        })
+        .and_then(|d| u32::try_from(d).ok())
+}
+
+/// `raw * scale + offset` rounded to the decimals of `scale` and `offset` (the finest value
+/// the register can carry), so that 5208 × 0.1 leaves the server as 520.8, not as the
+/// `520.8000000000001` the `f64` arithmetic gives. The one place raw values are scaled.
+///
+/// Not rounded: `f32` raw values (they have no fixed step), a scale or offset without a short
+/// decimal form (1/3), and values too large to have a fraction left in an `f64`.
+pub fn engineering_value(raw: f64, data_type: DataType, scale: f64, offset: f64) -> f64 {
+    let value = raw * scale + offset;
+    if data_type == DataType::F32 {
+        return value;
+    }
+    let (Some(scale_decimals), Some(offset_decimals)) = (decimals(scale), decimals(offset)) else {
+        return value;
+    };
+    let exponent = i32::try_from(scale_decimals.max(offset_decimals)).unwrap_or(MAX_DECIMALS);
+    let factor = 10f64.powi(exponent);
+    let shifted = value * factor;
+    // From 2^52 on an f64 has no fraction to round, and dividing back could only add noise.
+    if !shifted.is_finite() || shifted.abs() >= 4_503_599_627_370_496.0 {
+        return value;
+    }
+    // An integer divided by a power of ten is the f64 nearest that decimal: what it prints as.
+    shifted.round() / factor
 }
 
 /// 2^64 - 2^11: above 2^63 consecutive `f64` values are 2^11 apart.
@@ -541,6 +589,82 @@ mod tests {
         assert_eq!(replaced, 0b1011_1000_0000_0001);
         assert!(encode_bits(word, 9, 3, 8).is_err());
         assert!(decode_bits(word, 14, 3).is_err());
+    }
+
+    #[test]
+    fn scaled_values_leave_without_float_noise() {
+        // 5208 × 0.1 is 520.8000000000001 in f64; the register can only mean 520.8.
+        let value = decode(&[5208], DataType::U16, WordOrder::BigEndian, 0.1, 0.0).unwrap();
+        assert_eq!(serde_json::to_string(&value).unwrap(), "520.8");
+        let values = decode_array(
+            &[5208, 3, 65_535],
+            DataType::U16,
+            WordOrder::BigEndian,
+            3,
+            0.01,
+            0.0,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&values).unwrap(),
+            "[52.08,0.03,655.35]"
+        );
+        let negative = decode(
+            &[(-123i16) as u16],
+            DataType::I16,
+            WordOrder::BigEndian,
+            0.1,
+            0.0,
+        );
+        assert_eq!(negative.unwrap(), -12.3);
+        // 25 °C stored in 0.1 K: the offset's decimals count too.
+        let kelvin = decode(&[2982], DataType::U16, WordOrder::BigEndian, 0.1, -273.15).unwrap();
+        assert_eq!(serde_json::to_string(&kelvin).unwrap(), "25.05");
+    }
+
+    #[test]
+    fn decimals_come_from_the_step() {
+        assert_eq!(decimals(1.0), Some(0));
+        assert_eq!(decimals(10.0), Some(0));
+        assert_eq!(decimals(0.0), Some(0));
+        assert_eq!(decimals(0.1), Some(1));
+        assert_eq!(decimals(0.5), Some(1));
+        assert_eq!(decimals(-0.1), Some(1));
+        assert_eq!(decimals(0.01), Some(2));
+        assert_eq!(decimals(0.25), Some(2));
+        assert_eq!(decimals(0.001), Some(3));
+        assert_eq!(decimals(0.07), Some(2));
+        assert_eq!(decimals(-273.15), Some(2));
+        assert_eq!(decimals(1e-12), Some(12));
+        assert_eq!(decimals(1.0 / 3.0), None);
+        assert_eq!(decimals(1e-13), None);
+        assert_eq!(decimals(f64::NAN), None);
+    }
+
+    #[test]
+    fn engineering_values_are_rounded_to_the_step_of_the_scale() {
+        let u16 = DataType::U16;
+        assert_eq!(engineering_value(5208.0, u16, 0.1, 0.0), 520.8);
+        assert_eq!(engineering_value(3.0, u16, 0.5, 0.0), 1.5);
+        assert_eq!(engineering_value(7.0, u16, 0.07, 0.0), 0.49);
+        assert_eq!(engineering_value(3212.0, u16, 1.0, 0.0), 3212.0);
+        assert_eq!(engineering_value(-123.0, DataType::I16, 0.1, 0.0), -12.3);
+        assert_eq!(engineering_value(2981.0, u16, 0.1, -273.15), 24.95);
+        // No short decimal form: left as computed.
+        assert_eq!(
+            engineering_value(3.0, u16, 1.0 / 3.0, 0.0),
+            3.0 * (1.0 / 3.0)
+        );
+        // f32 has no fixed step: 0.1f32 stays the f32 it is.
+        let f32_tenth = f64::from(0.1f32);
+        assert_eq!(
+            engineering_value(f32_tenth, DataType::F32, 1.0, 0.0),
+            f32_tenth
+        );
+        // Above 2^52 there is nothing to round.
+        let big = 18_446_744_073_709_549_568.0;
+        assert_eq!(engineering_value(big, DataType::U64, 1.0, 0.0), big);
+        assert_eq!(engineering_value(big, DataType::U64, 0.1, 0.0), big * 0.1);
     }
 
     #[test]

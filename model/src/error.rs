@@ -19,6 +19,10 @@ pub enum AppError {
     Conflict(String),
     #[error("device error: {0}")]
     Device(String),
+    /// The field configuration does not say where the data lives (no bus, no data source for a
+    /// memory table): fixing the configuration helps, retrying the device does not.
+    #[error("not configured: {0}")]
+    NotConfigured(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// The request never reached the server function or its answer could not be read.
@@ -41,6 +45,7 @@ impl AppError {
             AppError::NotFound(_) => "Not found",
             AppError::Conflict(_) => "Changed by someone else",
             AppError::Device(_) => "Device error",
+            AppError::NotConfigured(_) => "Not configured",
             AppError::Internal(_) => "Server error",
             AppError::Transport(_) => "Connection problem",
         }
@@ -61,5 +66,31 @@ impl From<sea_orm::DbErr> for AppError {
         // The details may contain SQL or connection strings: log them, send a safe message.
         tracing::error!(error = %err, "database error");
         AppError::Internal("the database reported an error; see the server log".into())
+    }
+}
+
+#[cfg(feature = "server")]
+impl From<devices::DeviceError> for AppError {
+    fn from(err: devices::DeviceError) -> Self {
+        // A device error's message is written for operators (timeout, Modbus exception, refusal)
+        // and names no server internals, so it is sent as it is.
+        AppError::Device(err.to_string())
+    }
+}
+
+#[cfg(all(test, feature = "server"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_errors_become_device_errors_with_their_plain_message() {
+        let timeout = devices::DeviceError::Timeout(std::time::Duration::from_millis(300));
+        assert_eq!(
+            AppError::from(timeout),
+            AppError::Device("no answer within 300 ms".into())
+        );
+        let refused = AppError::from(devices::DeviceError::Refused("read-only".into()));
+        assert_eq!(refused.to_string(), "device error: refused: read-only");
+        assert_eq!(refused.title(), "Device error");
     }
 }

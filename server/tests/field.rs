@@ -5,15 +5,15 @@ mod common;
 
 use std::time::Duration;
 
+use devices::simulator::{self, BMS_UNIT, METER_UNIT, Simulator, bms};
 use model::error::AppError;
 use model::field::Quality;
 use model::registry::{AccessType, Category, NewAccessPath, NewVariable};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::registry::write::{self, Actor};
-use devices::simulator::{self, BMS_UNIT, METER_UNIT, Simulator, bms};
-use sea_orm::DatabaseConnection;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 struct Site {
@@ -168,7 +168,7 @@ async fn bad_writes_are_refused_before_anything_is_sent() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&unmapped, AppError::Validation { message, .. } if message.contains("no data source")),
+        matches!(&unmapped, AppError::NotConfigured(why) if why.contains("no data source")),
         "{unmapped:?}"
     );
 }
@@ -221,6 +221,62 @@ async fn polled_values_arrive_with_quality_and_fall_back_when_the_preferred_path
     let stats = site.field.bus_stats();
     assert_eq!(stats.len(), 1);
     assert!(stats[0].requests > 0 && stats[0].timeouts > 0, "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_variable_whose_table_has_no_data_source_is_a_configuration_conflict() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    let site = site().await;
+    // `balancing_threshold` lives in `oper:rack:sm16`, which the field configuration leaves out.
+    let error = site
+        .field
+        .read_now(&site.db, "balancing_threshold", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, AppError::NotConfigured(why) if why.contains("no data source")),
+        "{error:?}"
+    );
+    assert_eq!(error.title(), "Not configured");
+
+    let mut state = common::app_state(&site._test_db);
+    state.field = site.field.clone();
+    let router = server::http::router(state);
+    let response = router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/variables/balancing_threshold/value")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["title"], "Not configured", "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no data source")),
+        "{problem}"
+    );
+
+    let response = router
+        .oneshot(
+            Request::put("/api/v1/variables/balancing_threshold/value")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"value": 1}"#))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
 }
 
 /// Reads the stream until `events` complete `live` events have arrived; returns their data.

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{CanFrame, MAX_EXTENDED_ID, MAX_STANDARD_ID};
-use crate::codec::{raw_limits_text, raw_range, type_name};
+use crate::codec::{engineering_value, raw_limits_text, raw_range, type_name};
 use crate::error::DeviceError;
 use crate::types::DataType;
 
@@ -115,7 +115,8 @@ impl CanSignal {
         start..start + usize::from(self.length)
     }
 
-    /// The engineering value this signal holds in `frame`: raw × scale.
+    /// The engineering value this signal holds in `frame`: raw × scale, rounded to the scale's
+    /// decimals (`codec::engineering_value`).
     pub fn decode(&self, frame: &CanFrame) -> Result<f64, DeviceError> {
         self.check()?;
         if frame.id() != self.can_id || frame.is_extended() != self.extended {
@@ -156,7 +157,7 @@ impl CanSignal {
             DataType::F32 => f64::from(f32::from_bits(bits as u32)),
             DataType::U64 => bits as f64,
         };
-        Ok(raw * self.scale)
+        Ok(engineering_value(raw, self.data_type, self.scale, 0.0))
     }
 
     /// Writes the engineering value `value` into its bytes of `data` (value / scale, rounded
@@ -268,6 +269,14 @@ mod tests {
         );
         let be16 = signal(0, DataType::I16, 0.1, ByteOrder::BigEndian);
         assert_eq!(be16.decode(&frame(&[0xFF, 0x9C])).unwrap(), -10.0);
+    }
+
+    #[test]
+    fn scaled_signals_leave_without_float_noise() {
+        // 5208 × 0.1 is 520.8000000000001 in f64; the signal can only mean 520.8.
+        let voltage = signal(0, DataType::U16, 0.1, ByteOrder::LittleEndian);
+        let value = voltage.decode(&frame(&[0x58, 0x14])).unwrap();
+        assert_eq!(serde_json::to_string(&value).unwrap(), "520.8");
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use model::field::{LiveValue, WriteOutcome};
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -14,6 +13,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::stream::{self, Stream};
+use model::field::{LiveValue, WriteOutcome};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -142,7 +142,7 @@ async fn live_stream(
         .into());
     }
     if !state.field.is_configured() {
-        return Err(model::error::AppError::Device(
+        return Err(model::error::AppError::NotConfigured(
             "field I/O is not configured (see --field-config)".into(),
         )
         .into());

@@ -6,13 +6,13 @@ mod field;
 mod protections;
 mod registry;
 
-use model::error::AppError;
-use services::registry::write::Actor;
 use app::ssr::state::AppState;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use model::error::AppError;
 use serde_json::{Value, json};
+use services::registry::write::Actor;
 
 pub fn router() -> Router<AppState> {
     registry::routes()
@@ -64,6 +64,8 @@ impl From<AppError> for Problem {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Device(_) => StatusCode::BAD_GATEWAY,
+            // The request conflicts with how this server is set up, not with a device.
+            AppError::NotConfigured(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         };

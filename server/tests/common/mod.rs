@@ -18,4 +18,3 @@ pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
         protections: Default::default(),
     }
 }
-

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use devices::can::CanSignal;
-use devices::modbus::Endpoint;
+use devices::modbus::{Endpoint, table_name};
 use devices::planner::PollClass;
 use devices::{DataType, RegisterTable, WordOrder};
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,20 @@ pub enum CanInterface {
     Socketcan { interface: String },
     /// A bus the program provides itself: demo mode's simulated BMS (and tests).
     Builtin,
+}
+
+/// Why a path has no Modbus operation (or CAN signal) under this configuration. The message
+/// reads as a plain sentence for operators.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    /// The configuration does not say where the path's data lives (no bus for its device, no
+    /// data source for its memory table): fixing the configuration makes the path work.
+    #[error("{0}")]
+    NoSource(String),
+    /// The path can never be served as asked: a CAN signal where registers are needed, or more
+    /// registers than one request can carry.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Where a path is read: registers over Modbus, or a signal of a broadcast CAN frame.
@@ -202,8 +216,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Registers (or bits) the target covers. `FieldConfig::target` only builds targets that
+    /// fit one request; saturating keeps a hand-built one from panicking, and 65535 registers
+    /// is a request every transport refuses.
     pub fn count(&self) -> u16 {
-        self.width * self.elements
+        self.width.saturating_mul(self.elements)
     }
 
     /// Plain words for the UI: "bus site, unit 2, holding 12".
@@ -238,6 +255,31 @@ fn data_type(registry: reg::DataType) -> DataType {
         reg::DataType::F32 => DataType::F32,
         reg::DataType::U64 => DataType::U64,
     }
+}
+
+/// How many `width`-register elements at `address` one read request can carry: at most the
+/// table's read limit, and not past register 65535. Counted in u64, so no registry number
+/// (a memory path's `num` is any u32) can overflow on the way.
+fn one_request(
+    table: RegisterTable,
+    address: u16,
+    width: u16,
+    elements: u32,
+) -> Result<u16, String> {
+    let registers = u64::from(width) * u64::from(elements);
+    let limit = table.max_read();
+    if registers == 0 || registers > u64::from(limit) {
+        return Err(format!(
+            "{elements} element(s) of {width} register(s) need {registers}; one {} read carries 1 to {limit}",
+            table_name(table)
+        ));
+    }
+    if u64::from(address) + registers > 65_536 {
+        return Err(format!(
+            "{registers} registers at {address} run past register 65535"
+        ));
+    }
+    u16::try_from(elements).map_err(|_| format!("{elements} elements do not fit one request"))
 }
 
 fn register_table(registry: reg::ModbusTable) -> RegisterTable {
@@ -294,39 +336,56 @@ impl FieldConfig {
         Ok(config)
     }
 
-    /// The Modbus operation behind a path, or why it has none here.
-    pub fn target(&self, path: &AccessPath) -> Result<Target, String> {
+    /// The Modbus bus named `bus`, or why there is none.
+    fn modbus_bus(&self, bus: &str) -> Result<String, MappingError> {
+        if self.buses.iter().any(|b| b.name == bus) {
+            Ok(bus.to_string())
+        } else {
+            Err(MappingError::NoSource(format!(
+                "no Modbus bus named {bus:?} is configured"
+            )))
+        }
+    }
+
+    /// The Modbus operation behind a path (one request), or why it has none here.
+    pub fn target(&self, path: &AccessPath) -> Result<Target, MappingError> {
         let reference = AccessReference::parse(path.access_type, &path.reference)
-            .map_err(|e| format!("invalid reference: {e:?}"))?;
+            .map_err(|e| MappingError::Unsupported(format!("invalid reference: {e:?}")))?;
         match reference {
             AccessReference::Modbus(m) => {
                 let bus = self.devices.get(&m.device).ok_or_else(|| {
-                    format!("device {:?} is not in the field configuration", m.device)
+                    MappingError::NoSource(format!(
+                        "device {:?} is not in the field configuration",
+                        m.device
+                    ))
                 })?;
                 let data_type = data_type(m.data_type);
                 let width = data_type.registers();
+                let table = register_table(m.table);
+                let elements = (m.count / width).max(1);
+                let elements = one_request(table, m.address, width, u32::from(elements))
+                    .map_err(MappingError::Unsupported)?;
                 Ok(Target {
-                    bus: bus.clone(),
+                    bus: self.modbus_bus(bus)?,
                     unit_id: m.unit_id,
-                    table: register_table(m.table),
+                    table,
                     address: m.address,
                     width,
-                    elements: (m.count / width).max(1),
+                    elements,
                     data_type,
                     word_order: word_order(m.word_order),
                     scale: m.scale,
                 })
             }
             AccessReference::MemoryOffset(m) => {
-                let memory = self
-                    .memory
-                    .get(&m.table)
-                    .ok_or_else(|| format!("memory table {:?} has no data source", m.table))?;
+                let memory = self.memory.get(&m.table).ok_or_else(|| {
+                    MappingError::NoSource(format!("memory table {:?} has no data source", m.table))
+                })?;
                 if m.offset % 2 != 0 || !(m.size == 2 || m.size == 4) {
-                    return Err(format!(
+                    return Err(MappingError::Unsupported(format!(
                         "memory table {:?}: offset {} size {} is not register-aligned",
                         m.table, m.offset, m.size
-                    ));
+                    )));
                 }
                 let data_type = memory.data_type.unwrap_or(if m.size == 4 {
                     DataType::U32
@@ -335,22 +394,29 @@ impl FieldConfig {
                 });
                 let address = u32::from(memory.base) + m.offset / 2;
                 let address = u16::try_from(address).map_err(|_| {
-                    format!("memory table {:?}: offset past register 65535", m.table)
+                    MappingError::Unsupported(format!(
+                        "memory table {:?}: offset past register 65535",
+                        m.table
+                    ))
+                })?;
+                let width = data_type.registers();
+                let elements = one_request(memory.table, address, width, m.num).map_err(|why| {
+                    MappingError::Unsupported(format!("memory table {:?}: {why}", m.table))
                 })?;
                 Ok(Target {
-                    bus: memory.bus.clone(),
+                    bus: self.modbus_bus(&memory.bus)?,
                     unit_id: memory.unit_id,
                     table: memory.table,
                     address,
-                    width: data_type.registers(),
-                    elements: m.num as u16,
+                    width,
+                    elements,
                     data_type,
                     word_order: memory.word_order,
                     scale: 1.0,
                 })
             }
             AccessReference::Rs485(r) => Ok(Target {
-                bus: r.channel.clone(),
+                bus: self.modbus_bus(&r.channel)?,
                 unit_id: r.device_id,
                 table: register_table(r.table),
                 address: r.address,
@@ -360,31 +426,33 @@ impl FieldConfig {
                 word_order: WordOrder::BigEndian,
                 scale: 1.0,
             }),
-            AccessReference::Can(_) => Err(
+            AccessReference::Can(_) => Err(MappingError::Unsupported(
                 "a CAN path carries a broadcast signal, not registers: it is read from the bus, never written"
                     .into(),
-            ),
+            )),
         }
     }
 
     /// Where a path is read: its Modbus target, or its CAN bus and signal.
-    pub fn source(&self, path: &AccessPath) -> Result<PathSource, String> {
+    pub fn source(&self, path: &AccessPath) -> Result<PathSource, MappingError> {
         if path.access_type != reg::AccessType::Can {
             return self.target(path).map(PathSource::Modbus);
         }
-        let AccessReference::Can(can) = AccessReference::parse(path.access_type, &path.reference)
-            .map_err(|e| format!("invalid reference: {e:?}"))?
+        let AccessReference::Can(can) =
+            AccessReference::parse(path.access_type, &path.reference)
+                .map_err(|e| MappingError::Unsupported(format!("invalid reference: {e:?}")))?
         else {
-            return Err("not a CAN reference".into());
+            return Err(MappingError::Unsupported("not a CAN reference".into()));
         };
+        let no_source = |why: String| Err(MappingError::NoSource(why));
         let bus = match path.device_id.as_ref().and_then(|d| self.devices.get(d)) {
             Some(bus) if self.can.iter().any(|c| &c.name == bus) => bus.clone(),
-            Some(bus) => return Err(format!("device bus {bus:?} is not a CAN bus")),
+            Some(bus) => return no_source(format!("device bus {bus:?} is not a CAN bus")),
             None => match self.can.as_slice() {
                 [only] => only.name.clone(),
-                [] => return Err("no CAN bus is configured".into()),
+                [] => return no_source("no CAN bus is configured".into()),
                 _ => {
-                    return Err(
+                    return no_source(
                         "several CAN buses: map the path's device_id to one in \"devices\"".into(),
                     );
                 }
@@ -399,7 +467,9 @@ impl FieldConfig {
             scale: can.scale,
             byte_order: devices::can::ByteOrder::LittleEndian,
         };
-        signal.check().map_err(|e| e.to_string())?;
+        signal
+            .check()
+            .map_err(|e| MappingError::Unsupported(e.to_string()))?;
         Ok(PathSource::Can { bus, signal })
     }
 }
@@ -461,6 +531,51 @@ mod tests {
         assert_eq!(
             rules.class_of("soc_max_warn", Category::Prot),
             PollClass::Slow
+        );
+    }
+
+    fn memory_path(size: u32, num: u32) -> AccessPath {
+        AccessPath {
+            id: 7,
+            access_type: reg::AccessType::MemoryOffset,
+            reference: serde_json::json!({"table": "hold", "offset": 4, "size": size, "num": num}),
+            priority: 0,
+            read_only: false,
+            rack_number: None,
+            device_id: None,
+            path_version: 1,
+            system_version: 1,
+            last_updated: String::new(),
+            active: true,
+        }
+    }
+
+    fn memory_config() -> FieldConfig {
+        let text = r#"{"buses": [{"name": "site", "endpoint": {"tcp": {"addr": "127.0.0.1:9"}}}],
+            "memory": {"hold": {"bus": "site", "unit_id": 2, "base": 100}}}"#;
+        FieldConfig::parse("field.json", text).unwrap()
+    }
+
+    #[test]
+    fn memory_paths_beyond_one_request_have_no_target_and_say_why() {
+        let config = memory_config();
+        let fits = config.target(&memory_path(4, 62)).unwrap();
+        assert_eq!((fits.address, fits.width, fits.elements), (102, 2, 62));
+        assert_eq!(fits.count(), 124);
+        // 40,000 × 2 registers overflowed a u16 count; 70,000 was cut to 4,464 elements.
+        for (size, num) in [(4, 40_000), (2, 70_000), (4, 63), (2, 126)] {
+            let error = config.target(&memory_path(size, num)).unwrap_err();
+            assert!(matches!(error, MappingError::Unsupported(_)), "{error:?}");
+            assert!(error.to_string().contains(&num.to_string()), "{error}");
+        }
+        // A table the configuration does not place is a configuration gap, not a bad path.
+        let mut elsewhere = memory_path(2, 1);
+        elsewhere.reference["table"] = "oper:rack:sm16".into();
+        assert_eq!(
+            config.target(&elsewhere),
+            Err(MappingError::NoSource(
+                "memory table \"oper:rack:sm16\" has no data source".into()
+            ))
         );
     }
 

@@ -16,15 +16,15 @@ use entity::{system_variable, variable_access_path};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio_util::sync::CancellationToken;
 
-use self::config::{CanInterface, FieldConfig, PathSource, Target};
+use self::config::{CanInterface, FieldConfig, MappingError, PathSource, Target};
+use crate::registry::query::{self, to_path};
+use crate::system::system_version_of;
 use model::error::AppError;
 use model::field::{
     BlockView, BusErrorView, BusOverview, BusView, CanBusView, CanIdView, LiveValue, Quality,
     UnmappedPath, WriteOutcome,
 };
 use model::registry::{AccessPath, Category};
-use crate::registry::query::{self, to_path};
-use crate::system::system_version_of;
 
 /// How often the poller looks for registry changes to re-plan.
 const REGISTRY_CHECK: Duration = Duration::from_secs(2);
@@ -98,9 +98,8 @@ fn quality(reading: Option<&Reading>, period: Duration, now_ms: u64) -> Quality 
     }
 }
 
-fn device_error(error: devices::DeviceError) -> AppError {
-    AppError::Device(error.to_string())
-}
+/// What every request answers while the server runs without a field configuration.
+const NOT_CONFIGURED: &str = "field I/O is not configured (see --field-config)";
 
 impl FieldIo {
     /// Starts the buses (CAN ones opened from the configuration) and the poller; everything
@@ -162,9 +161,9 @@ impl FieldIo {
     }
 
     fn inner(&self) -> Result<&Arc<Inner>, AppError> {
-        self.inner.as_ref().ok_or_else(|| {
-            AppError::Device("field I/O is not configured (see --field-config)".into())
-        })
+        self.inner
+            .as_ref()
+            .ok_or_else(|| AppError::NotConfigured(NOT_CONFIGURED.into()))
     }
 
     /// Re-plans whenever the registry's system version moves, and runs the poll loops.
@@ -242,29 +241,16 @@ impl FieldIo {
         let mut targets = Vec::new();
         for (name, category, path) in paths {
             let class = inner.config.poll.class_of(&name, category);
-            let source = inner.config.source(&path).and_then(|source| match source {
+            // A path the planner could never read would fail the whole plan: `source` refuses
+            // every Modbus target that does not fit one request, and such paths are set aside.
+            let source = match inner.config.source(&path) {
                 // A CAN path is read from the latest frame: nothing to plan.
-                PathSource::Can { bus, signal } if inner.can.contains_key(&bus) => {
-                    Ok(PathSource::Can { bus, signal })
+                Ok(PathSource::Can { bus, .. }) if !inner.can.contains_key(&bus) => {
+                    Err(format!("CAN bus {bus:?} is not running"))
                 }
-                PathSource::Can { bus, .. } => Err(format!("CAN bus {bus:?} is not running")),
-                // A path the planner could never read would fail the whole plan: set it aside.
-                PathSource::Modbus(target) => {
-                    let end = u32::from(target.address) + u32::from(target.count());
-                    if target.count() == 0
-                        || target.count() > target.table.max_read()
-                        || end > 65_536
-                    {
-                        Err(format!(
-                            "{} registers at {} cannot be read in one request",
-                            target.count(),
-                            target.address
-                        ))
-                    } else {
-                        Ok(PathSource::Modbus(target))
-                    }
-                }
-            });
+                Ok(source) => Ok(source),
+                Err(error) => Err(error.to_string()),
+            };
             match source {
                 Ok(source) => {
                     if let PathSource::Modbus(target) = &source {
@@ -461,6 +447,10 @@ impl FieldIo {
     ) -> Result<LiveValue, AppError> {
         let inner = self.inner()?;
         let mut failures = Vec::new();
+        // Whether any device was asked: if none was, no path can be served under this
+        // configuration (no data source, or too large for one request), and the answer is a
+        // configuration problem, not a device failure.
+        let mut asked_a_device = false;
         for path in readable_paths(db, name, rack).await? {
             let source = match inner.config.source(&path) {
                 Ok(source) => source,
@@ -469,6 +459,7 @@ impl FieldIo {
                     continue;
                 }
             };
+            asked_a_device = true;
             let read = match &source {
                 PathSource::Modbus(target) => read_target(inner, target).await,
                 PathSource::Can { bus, signal } => read_can(inner, bus, signal).await,
@@ -497,7 +488,11 @@ impl FieldIo {
         if failures.is_empty() {
             return Err(AppError::NotFound(format!("{name:?} has no active path")));
         }
-        Err(AppError::Device(failures.join("; ")))
+        if asked_a_device {
+            Err(AppError::Device(failures.join("; ")))
+        } else {
+            Err(AppError::NotConfigured(failures.join("; ")))
+        }
     }
 
     /// Writes `values` through the best writable path, then reads back and compares. Refused,
@@ -522,10 +517,10 @@ impl FieldIo {
                 AppError::NotFound(why) => AppError::validation("value", why),
                 other => other,
             })?;
-        let target = inner
-            .config
-            .target(&path)
-            .map_err(|why| AppError::validation("value", why))?;
+        let target = inner.config.target(&path).map_err(|error| match error {
+            MappingError::NoSource(why) => AppError::NotConfigured(why),
+            MappingError::Unsupported(why) => AppError::validation("value", why),
+        })?;
         if !target.table.is_writable() {
             return Err(AppError::validation(
                 "value",
@@ -551,11 +546,10 @@ impl FieldIo {
         )
         .map_err(|e| AppError::validation("value", e.to_string()))?;
         let bus = bus_of(inner, &target)?;
-        let before = read_target(inner, &target).await.map_err(device_error)?;
+        let before = read_target(inner, &target).await?;
         bus.write(target.unit_id, target.table, target.address, &words)
-            .await
-            .map_err(device_error)?;
-        let read_back = read_target(inner, &target).await.map_err(device_error)?;
+            .await?;
+        let read_back = read_target(inner, &target).await?;
         let confirmed = values.len() == read_back.len()
             && values
                 .iter()
@@ -576,8 +570,8 @@ impl FieldIo {
     /// The Modbus operation behind a path under this configuration, or why it has none.
     pub fn target_of(&self, path: &AccessPath) -> Result<Target, String> {
         match &self.inner {
-            Some(inner) => inner.config.target(path),
-            None => Err("field I/O is not configured (see --field-config)".into()),
+            Some(inner) => inner.config.target(path).map_err(|e| e.to_string()),
+            None => Err(NOT_CONFIGURED.into()),
         }
     }
 
@@ -744,10 +738,9 @@ fn bus_view(stats: BusStats) -> BusView {
 }
 
 fn bus_of<'a>(inner: &'a Inner, target: &Target) -> Result<&'a BusHandle, AppError> {
-    inner
-        .buses
-        .get(&target.bus)
-        .ok_or_else(|| AppError::Device(format!("no bus named {:?} is configured", target.bus)))
+    inner.buses.get(&target.bus).ok_or_else(|| {
+        AppError::NotConfigured(format!("no bus named {:?} is configured", target.bus))
+    })
 }
 
 async fn read_target(inner: &Inner, target: &Target) -> Result<Vec<f64>, devices::DeviceError> {
