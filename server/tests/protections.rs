@@ -7,19 +7,19 @@ mod common;
 
 use std::time::Duration;
 
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use devices::simulator::{BMS_UNIT, Simulator, protection_register};
 use model::error::AppError;
 use model::profiles::RecallSource;
 use model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::{self as service, deploy, profiles};
 use services::registry::write::Actor;
-use axum::body::{Body, to_bytes};
-use axum::http::{Request, StatusCode, header};
-use devices::simulator::{BMS_UNIT, Simulator, protection_register};
-use sea_orm::DatabaseConnection;
-use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -106,6 +106,20 @@ fn register(quantity: &str, side: &str, field: &str) -> u16 {
 /// Saves `set` to the active profile and deploys it.
 async fn deploy_set(site: &Site, set: &ProtectionSet) -> model::profiles::DeploymentDetail {
     service::save_and_deploy(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        set,
+        &actor(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Saves `set` to the active profile and deploys it; with how the deploy ended.
+async fn deploy_with_outcome(site: &Site, set: &ProtectionSet) -> deploy::Deployed {
+    service::save_and_deploy_with_outcome(
         &site.db,
         &site.field,
         &site.protections,
@@ -350,7 +364,8 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
     // The first block is answered; the device then ignores the next three requests (the
     // second block's write and its two retries) and comes back.
     site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
-    let detail = deploy_set(&site, &set).await;
+    let deploy::Deployed { outcome, detail } = deploy_with_outcome(&site, &set).await;
+    assert_eq!(outcome, deploy::DeployOutcome::DeviceFailed);
     assert_eq!(detail.summary.status, "failed");
     assert!(
         detail.summary.message.contains("soc.max.warning.threshold")
@@ -410,7 +425,12 @@ async fn an_unencodable_value_is_refused_before_anything_is_written() {
         FieldValue::Number(90.0),
     )
     .unwrap();
-    let detail = deploy_set(&site, &set).await;
+    let deploy::Deployed { outcome, detail } = deploy_with_outcome(&site, &set).await;
+    assert_eq!(
+        outcome,
+        deploy::DeployOutcome::Refused,
+        "refused before anything was sent, not failed at the device"
+    );
     assert_eq!(detail.summary.status, "failed");
     assert!(
         detail.summary.message.starts_with("nothing was written")
@@ -594,6 +614,103 @@ async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(active, vec!["site-a"], "exactly one active profile");
+}
+
+#[tokio::test]
+async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest() {
+    let site = site().await;
+    let mut state = common::app_state(&site.test_db);
+    state.field = site.field.clone();
+    state.protections = site.protections.clone();
+    let router = server::http::router(state);
+    let problem_keys = |problem: &Value| {
+        let mut keys: Vec<String> = problem.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+
+    // 0.5 in the device's integer hysteresis register: refused before anything is sent. The
+    // set is at fault, not the device: 422, not 502.
+    let saved = current(&site).await;
+    let mut refused = saved.clone();
+    refused
+        .set_field(
+            &FieldPath::hysteresis("soc", Side::Max),
+            FieldValue::Number(0.5),
+        )
+        .unwrap();
+    refused
+        .set_field(
+            &threshold("soc", Side::Max, Level::Warning),
+            FieldValue::Number(90.0),
+        )
+        .unwrap();
+    let (status, problem) = send(
+        &router,
+        "POST",
+        "/api/v1/protections/deploy",
+        Some(json!({"protections": refused})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}: {}",
+        problem["title"],
+        problem["detail"]
+    );
+    assert_eq!(problem["status"], 422);
+    assert_eq!(problem["title"], "Deploy refused");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("nothing was written") && detail.contains("soc.max.hysteresis"),
+        "{detail}"
+    );
+    assert_eq!(problem["deployment"]["summary"]["status"], "failed");
+    assert_eq!(problem["deployment"]["summary"]["message"], detail);
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(95),
+        "nothing was written"
+    );
+    let refused_keys = problem_keys(&problem);
+
+    // A device that stops answering halfway: the device failed, 502, same body shape.
+    let mut set = saved;
+    set.set_field(
+        &threshold("cell_voltage", Side::Max, Level::Warning),
+        FieldValue::Number(3500.0),
+    )
+    .unwrap();
+    set.set_field(
+        &threshold("soc", Side::Max, Level::Warning),
+        FieldValue::Number(90.0),
+    )
+    .unwrap();
+    site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
+    let (status, problem) = send(
+        &router,
+        "POST",
+        "/api/v1/protections/deploy",
+        Some(json!({"protections": set})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_GATEWAY,
+        "{}: {}",
+        problem["title"],
+        problem["detail"]
+    );
+    assert_eq!(problem["status"], 502);
+    assert_eq!(problem["title"], "Deploy failed");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("restored"),
+        "{problem}"
+    );
+    assert_eq!(problem["deployment"]["summary"]["status"], "failed");
+    assert_eq!(problem_keys(&problem), refused_keys);
 }
 
 #[tokio::test]

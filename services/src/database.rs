@@ -1,14 +1,16 @@
 //! Opening the database named by `DATABASE_URL`: URL checks, the SQLite data directory, connection
-//! settings (WAL with background checkpoints, busy timeout, foreign keys) and migrations.
+//! settings (WAL with background checkpoints, busy timeout, foreign keys), migrations, and how a
+//! write transaction begins ([`begin_write`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use model::system::{DatabaseBackend, DatabaseInfo};
 use migration::MigratorTrait;
+use model::system::{DatabaseBackend, DatabaseInfo};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// How long a SQLite writer waits for the write lock before giving up.
@@ -203,6 +205,28 @@ async fn checkpoint_wal(db: DatabaseConnection) {
             Err(error) => tracing::warn!(%error, "SQLite WAL checkpoint failed; retrying"),
         }
     }
+}
+
+/// Begins a transaction that will write. Every service's write transaction begins here.
+///
+/// On SQLite this is `BEGIN IMMEDIATE`: the transaction takes the database's write lock at once,
+/// and a writer that finds it taken waits for it (up to [`SQLITE_BUSY_TIMEOUT`]). A plain
+/// `BEGIN` is deferred: the transaction starts as a reader, and its first write must upgrade to
+/// the write lock. In WAL mode SQLite does not wait for that upgrade: while another connection
+/// holds the write lock, or once it has committed since this transaction's first read (its
+/// snapshot is stale), the write fails at once with SQLITE_BUSY, `database is locked`; the busy
+/// timeout does not apply. Two clients writing at once (say, saving a profile while another
+/// activates one) then got a 500 where they should have taken turns.
+///
+/// On PostgreSQL this is the plain `BEGIN` it always was (`sqlite_transaction_mode` only applies
+/// to SQLite): writers wait for the rows they write, and a read-then-write that must not
+/// interleave takes its lock itself (`registry::versions::lock`, `protections::profiles`).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Applies every pending migration; an error stops start-up.

@@ -1,13 +1,6 @@
 //! `/api/v1` routes of protections: recall, save and deploy limits (the original prototype's
 //! payload is accepted unchanged), profiles, deployment history, alarm states and journal.
 
-use model::error::AppError;
-use model::profiles::{
-    AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary, RecallSource,
-    Recalled,
-};
-use model::protections::{Level, ProtectionsPayload, Side};
-use services::protections::{self as service, alarms, deploy, profiles};
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,8 +8,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use model::error::AppError;
+use model::profiles::{
+    AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary, RecallSource,
+    Recalled,
+};
+use model::protections::{Level, ProtectionsPayload, Side};
 use serde::Deserialize;
 use serde_json::json;
+use services::protections::deploy::{DeployOutcome, Deployed};
+use services::protections::{self as service, alarms, deploy, profiles};
 
 use super::registry::{ApiResult, json_body, query_params};
 use super::{Problem, actor};
@@ -85,8 +86,10 @@ async fn save(
     Ok(Json(saved))
 }
 
-/// 200 with the deployment when it succeeded; 502 problem+json with the deployment (which field
-/// failed and why, what was restored) when it failed.
+/// 200 with the deployment when it succeeded. When it failed, problem+json with the deployment
+/// (which field failed and why, what was restored): 422 when the deploy was refused before
+/// anything was sent to the device (the set cannot be deployed as it is: invalid input), 502
+/// when the device failed.
 async fn deploy_now(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -94,7 +97,7 @@ async fn deploy_now(
 ) -> ApiResult<Response> {
     let payload = json_body(body)?;
     let who = actor(&headers);
-    let detail: DeploymentDetail = service::save_and_deploy(
+    let Deployed { outcome, detail } = service::save_and_deploy_with_outcome(
         &state.db,
         &state.field,
         &state.protections,
@@ -103,14 +106,13 @@ async fn deploy_now(
         &who,
     )
     .await?;
-    if detail.summary.status == "succeeded" {
-        return Ok(Json(detail).into_response());
-    }
+    let (status, title) = match outcome {
+        DeployOutcome::Succeeded => return Ok(Json(detail).into_response()),
+        DeployOutcome::Refused => (StatusCode::UNPROCESSABLE_ENTITY, "Deploy refused"),
+        DeployOutcome::DeviceFailed => (StatusCode::BAD_GATEWAY, "Deploy failed"),
+    };
     let message = detail.summary.message.clone();
-    Err(
-        Problem::new(StatusCode::BAD_GATEWAY, "Deploy failed", message)
-            .with("deployment", json!(detail)),
-    )
+    Err(Problem::new(status, title, message).with("deployment", json!(detail)))
 }
 
 async fn list_profiles(State(state): State<AppState>) -> ApiResult<Json<Vec<ProfileSummary>>> {

@@ -16,14 +16,14 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use model::error::AppError;
-use model::field::Quality;
-use model::profiles::{AlarmRow, JournalEntry};
-use model::protections::{AlarmState, FieldPath, FieldValue, Level, ProtectionSet, Side};
 use crate::field::FieldIo;
 use crate::protections::engine::{AlarmEngine, AlarmEvent};
 use crate::protections::naming::NamingRule;
 use crate::protections::profiles;
+use model::error::AppError;
+use model::field::Quality;
+use model::profiles::{AlarmRow, JournalEntry};
+use model::protections::{AlarmState, FieldPath, FieldValue, Level, ProtectionSet, Side};
 
 /// How often live values are fed to the engine.
 const EVALUATE_EVERY: Duration = Duration::from_millis(250);
@@ -389,8 +389,7 @@ pub async fn deployed_limits(db: &DatabaseConnection) -> Result<ProtectionSet, A
     parsed.sort_by_key(|(path, _)| {
         !matches!(
             path.field,
-            model::protections::LimitField::Threshold
-                | model::protections::LimitField::Hysteresis
+            model::protections::LimitField::Threshold | model::protections::LimitField::Hysteresis
         )
     });
     for (path, value) in parsed {

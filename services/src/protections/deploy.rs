@@ -13,20 +13,21 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
-use model::error::AppError;
-use model::profiles::{
-    DeployPreview, DeploymentDetail, DeploymentField, DeploymentSummary, FieldProblem, PlannedField,
-};
-use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet};
+use crate::database::begin_write;
 use crate::field::FieldIo;
 use crate::field::config::Target;
 use crate::protections::naming::NamingRule;
 use crate::registry::query::{PathPreference, choose_path, to_path};
 use crate::registry::write::Actor;
 use crate::system::system_version_of;
+use model::error::AppError;
+use model::profiles::{
+    DeployPreview, DeploymentDetail, DeploymentField, DeploymentSummary, FieldProblem, PlannedField,
+};
+use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet};
 
 /// Largest registers one block write may carry (Modbus FC 16).
 const MAX_WRITE_BLOCK: u16 = devices::types::MAX_WRITE_REGISTERS;
@@ -474,9 +475,50 @@ struct Outcome {
     error: Option<String>,
 }
 
+/// How a deploy ended. The recorded deployment says only `succeeded` or `failed`; this also says
+/// whose fault a failure is, the set's or the device's (a REST client gets 422 or 502).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployOutcome {
+    /// Every field the device holds reads back as the set has it (written, or already so).
+    Succeeded,
+    /// Refused before anything was sent to the device: a value its register cannot hold exactly
+    /// (0.5 in an integer register), or a field with no writable register. The set is at fault;
+    /// the device was not touched.
+    Refused,
+    /// Failed at the device: it could not be read, a write failed, or a value read back wrong.
+    /// What was written has been restored, unless the message names fields `NOT restored`.
+    DeviceFailed,
+}
+
+impl DeployOutcome {
+    /// The deployment's recorded `status`: `succeeded` or `failed`.
+    pub fn status(self) -> &'static str {
+        match self {
+            DeployOutcome::Succeeded => "succeeded",
+            DeployOutcome::Refused | DeployOutcome::DeviceFailed => "failed",
+        }
+    }
+}
+
+/// A recorded deployment and how it ended.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    pub outcome: DeployOutcome,
+    pub detail: DeploymentDetail,
+}
+
+/// Why the device part of a deploy failed, with the deployment's message.
+enum Failure {
+    /// Nothing was sent: the set cannot be deployed as it is.
+    Refused(String),
+    /// The device could not be read or written, or did not hold what was written.
+    Device(String),
+}
+
 /// Writes `set` (saved by the caller as `profile` version `version`) to the device and records
 /// the deployment. A failure or mismatch restores the device's previous values; the returned
-/// deployment then has status `failed` and names the field and the reason.
+/// deployment then has status `failed` and names the field and the reason, and the outcome
+/// says whether the deploy was refused before anything was sent or failed at the device.
 pub async fn deploy(
     db: &DatabaseConnection,
     field_io: &FieldIo,
@@ -484,7 +526,7 @@ pub async fn deploy(
     profile: (i64, &str, i64),
     set: &ProtectionSet,
     actor: &Actor,
-) -> Result<DeploymentDetail, AppError> {
+) -> Result<Deployed, AppError> {
     let started_at = Utc::now();
     let system_version = system_version_of(db).await?;
     let fields = resolve(db, field_io, naming, set).await?;
@@ -502,28 +544,33 @@ pub async fn deploy(
             error: None,
         })
         .collect();
-    let message = run(field_io, &fields, &mut outcomes).await;
-    let (status, message) = match message {
-        None => ("succeeded", String::new()),
-        Some(message) => ("failed", message),
+    let (outcome, message) = match run(field_io, &fields, &mut outcomes).await {
+        Ok(()) => (DeployOutcome::Succeeded, String::new()),
+        Err(Failure::Refused(message)) => (DeployOutcome::Refused, message),
+        Err(Failure::Device(message)) => (DeployOutcome::DeviceFailed, message),
     };
-    record(
+    let detail = record(
         db,
         profile,
         system_version,
-        status,
+        outcome.status(),
         &message,
         started_at,
         actor,
         &fields,
         outcomes,
     )
-    .await
+    .await?;
+    Ok(Deployed { outcome, detail })
 }
 
-/// The device part of a deploy; `Some(message)` when it failed (the device then holds what it
-/// held before, or the message says which fields could not be restored).
-async fn run(field_io: &FieldIo, fields: &[Field], outcomes: &mut [Outcome]) -> Option<String> {
+/// The device part of a deploy; `Err` with the message when it failed (the device then holds
+/// what it held before, or the message says which fields could not be restored).
+async fn run(
+    field_io: &FieldIo,
+    fields: &[Field],
+    outcomes: &mut [Outcome],
+) -> Result<(), Failure> {
     // Refuse before anything is sent: unreachable or unencodable fields.
     let mut refusals = Vec::new();
     for (i, field) in fields.iter().enumerate() {
@@ -541,7 +588,10 @@ async fn run(field_io: &FieldIo, fields: &[Field], outcomes: &mut [Outcome]) -> 
         }
     }
     if !refusals.is_empty() {
-        return Some(format!("nothing was written: {}", refusals.join("; ")));
+        return Err(Failure::Refused(format!(
+            "nothing was written: {}",
+            refusals.join("; ")
+        )));
     }
     let targets: Vec<(usize, &Target)> = fields
         .iter()
@@ -567,7 +617,10 @@ async fn run(field_io: &FieldIo, fields: &[Field], outcomes: &mut [Outcome]) -> 
         }
     }
     if !unreadable.is_empty() {
-        return Some(format!("nothing was written: {}", unreadable.join("; ")));
+        return Err(Failure::Device(format!(
+            "nothing was written: {}",
+            unreadable.join("; ")
+        )));
     }
     // Only values that differ from the device are written.
     let mut writes: Vec<(usize, &Target, Vec<u16>)> = Vec::new();
@@ -583,7 +636,7 @@ async fn run(field_io: &FieldIo, fields: &[Field], outcomes: &mut [Outcome]) -> 
         }
     }
     if writes.is_empty() {
-        return None;
+        return Ok(());
     }
     // `None` from this match (everything written and confirmed) ends the deploy successfully.
     let failure = match write_all(field_io, &writes).await {
@@ -636,7 +689,10 @@ async fn run(field_io: &FieldIo, fields: &[Field], outcomes: &mut [Outcome]) -> 
             }
             (!mismatches.is_empty()).then(|| mismatches.join("; "))
         }
-    }?;
+    };
+    let Some(failure) = failure else {
+        return Ok(());
+    };
     // Restore every field this deploy may have touched, then check the restoration.
     let restore: Vec<(usize, &Target, Vec<u16>)> = writes
         .iter()
@@ -679,12 +735,14 @@ async fn run(field_io: &FieldIo, fields: &[Field], outcomes: &mut [Outcome]) -> 
         }
     }
     if unrestored.is_empty() {
-        Some(format!("{failure}; the previous values were restored"))
+        Err(Failure::Device(format!(
+            "{failure}; the previous values were restored"
+        )))
     } else {
-        Some(format!(
+        Err(Failure::Device(format!(
             "{failure}; NOT restored: {} (check the device)",
             unrestored.join(", ")
-        ))
+        )))
     }
 }
 
@@ -735,7 +793,7 @@ async fn record(
     fields: &[Field],
     outcomes: Vec<Outcome>,
 ) -> Result<DeploymentDetail, AppError> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let deployment = protection_deployment::ActiveModel {
         profile_id: Set(Some(profile_id)),
         profile_name: Set(profile_name.to_string()),

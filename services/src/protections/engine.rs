@@ -32,9 +32,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use model::protections::{
-    AlarmState, AlarmStateView, Level, LevelLimit, ProtectionSet, Side,
-};
+use model::protections::{AlarmState, AlarmStateView, Level, LevelLimit, ProtectionSet, Side};
 
 /// A level raised or cleared.
 #[derive(Debug, Clone, PartialEq)]
@@ -969,10 +967,9 @@ mod tests {
 
     #[test]
     fn observe_is_fast() {
-        let payload: model::protections::ProtectionsPayload = serde_json::from_str(
-            include_str!("../../../examples/protections_default.json"),
-        )
-        .unwrap();
+        let payload: model::protections::ProtectionsPayload =
+            serde_json::from_str(include_str!("../../../examples/protections_default.json"))
+                .unwrap();
         let mut engine = AlarmEngine::new(&payload.protections);
         let names: Vec<&str> = payload.protections.keys().map(String::as_str).collect();
         let start = std::time::Instant::now();

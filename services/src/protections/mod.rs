@@ -16,13 +16,12 @@ use entity::system_variable;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use self::alarms::Protections;
-use model::error::AppError;
-use model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
-use model::protections::{
-    LimitField, ProtectionSet, ValidationError, VariableInfo, validate,
-};
+use self::deploy::{DeployOutcome, Deployed};
 use crate::field::FieldIo;
 use crate::registry::write::Actor;
+use model::error::AppError;
+use model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
+use model::protections::{LimitField, ProtectionSet, ValidationError, VariableInfo, validate};
 
 /// What the registry knows about each quantity of `set`: a quantity is known when a registry
 /// variable has its name, when it is measured by a configured variable, or when a device
@@ -145,6 +144,21 @@ pub async fn save_and_deploy(
     set: &ProtectionSet,
     actor: &Actor,
 ) -> Result<DeploymentDetail, AppError> {
+    save_and_deploy_with_outcome(db, field_io, protections, profile, set, actor)
+        .await
+        .map(|deployed| deployed.detail)
+}
+
+/// [`save_and_deploy`], also saying how the deploy ended: succeeded, refused before anything
+/// was sent to the device (the set is at fault), or failed at the device.
+pub async fn save_and_deploy_with_outcome(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    profile: Option<&str>,
+    set: &ProtectionSet,
+    actor: &Actor,
+) -> Result<Deployed, AppError> {
     let (db, field_io, protections) = (db.clone(), field_io.clone(), protections.clone());
     let (profile, set, actor) = (profile.map(String::from), set.clone(), actor.clone());
     tokio::spawn(async move {
@@ -158,7 +172,7 @@ pub async fn save_and_deploy(
             &actor,
         )
         .await?;
-        let detail = deploy::deploy(
+        let deployed = deploy::deploy(
             &db,
             &field_io,
             protections.naming(),
@@ -167,10 +181,10 @@ pub async fn save_and_deploy(
             &actor,
         )
         .await?;
-        if detail.summary.status == "succeeded" {
+        if deployed.outcome == DeployOutcome::Succeeded {
             protections.use_limits(&set);
         }
-        Ok(detail)
+        Ok(deployed)
     })
     .await
     .map_err(|e| AppError::Internal(format!("the deploy task failed: {e}")))?

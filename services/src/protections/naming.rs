@@ -266,10 +266,9 @@ mod tests {
 
     #[test]
     fn a_set_survives_a_trip_through_device_variables() {
-        let payload: model::protections::ProtectionsPayload = serde_json::from_str(
-            include_str!("../../../examples/protections_default.json"),
-        )
-        .unwrap();
+        let payload: model::protections::ProtectionsPayload =
+            serde_json::from_str(include_str!("../../../examples/protections_default.json"))
+                .unwrap();
         let rule = NamingRule::default();
         let values = rule.device_values(&payload.protections);
         assert_eq!(values.len(), 10 * (1 + 3 * 4));

@@ -4,14 +4,15 @@
 use chrono::Utc;
 use entity::{protection_limit, protection_profile};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityName, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::database::begin_write;
+use crate::registry::write::Actor;
 use model::error::AppError;
 use model::profiles::ProfileSummary;
 use model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, Side, SideLimits};
-use crate::registry::write::Actor;
 
 /// The seeded profile's name.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -46,6 +47,27 @@ pub fn check_name(field: &str, name: &str) -> Result<(), AppError> {
             ),
         ))
     }
+}
+
+/// Begins a transaction that writes profiles: one writer of profiles at a time.
+///
+/// Every profile write reads before it writes (is the name taken, which profile is active, which
+/// version is current). On SQLite [`begin_write`] holds the database's write lock from the start,
+/// so nobody else writes in between. On PostgreSQL (READ COMMITTED) two writers at once would
+/// both act on what they read: two saves of one profile inserted its limits twice (a unique-key
+/// error, 500) where one should have followed the other. The table lock taken here (SHARE ROW
+/// EXCLUSIVE: it conflicts with itself and with every write of the table, not with reads) makes
+/// them take turns too.
+async fn begin_profile_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, AppError> {
+    let txn = begin_write(db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "LOCK TABLE \"{}\" IN SHARE ROW EXCLUSIVE MODE",
+            protection_profile::Entity.table_name()
+        ))
+        .await?;
+    }
+    Ok(txn)
 }
 
 /// A new profile row at version 1.
@@ -85,7 +107,7 @@ pub async fn seed_default(
             format!("line {} column {}: {e}", e.line(), e.column()),
         )
     })?;
-    let txn = db.begin().await?;
+    let txn = begin_profile_write(db).await?;
     let description = format!("Seeded from {file_name} on first start");
     let profile = new_profile(DEFAULT_PROFILE, &description, true, actor)
         .insert(&txn)
@@ -260,7 +282,7 @@ pub async fn save(
     if let Some(name) = name {
         check_name("profile", name)?;
     }
-    let txn = db.begin().await?;
+    let txn = begin_profile_write(db).await?;
     let profile = match resolve(&txn, name).await {
         Ok(profile) => profile,
         Err(AppError::NotFound(_)) if name.is_some() => {
@@ -297,7 +319,7 @@ pub async fn create(
     actor: &Actor,
 ) -> Result<ProfileSummary, AppError> {
     check_name("name", name)?;
-    let txn = db.begin().await?;
+    let txn = begin_profile_write(db).await?;
     if find(&txn, name).await.is_ok() {
         return Err(AppError::validation(
             "name",
@@ -327,7 +349,7 @@ pub async fn rename(
     description: Option<&str>,
     actor: &Actor,
 ) -> Result<ProfileSummary, AppError> {
-    let txn = db.begin().await?;
+    let txn = begin_profile_write(db).await?;
     let profile = find(&txn, name).await?;
     let mut active: protection_profile::ActiveModel = profile.clone().into();
     if let Some(new_name) = new_name.filter(|n| *n != name) {
@@ -358,7 +380,7 @@ pub async fn rename(
 
 /// Deletes a profile with its limits; never the default one or the active one.
 pub async fn delete(db: &DatabaseConnection, name: &str) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = begin_profile_write(db).await?;
     let profile = find(&txn, name).await?;
     if profile.is_default {
         return Err(AppError::validation(
@@ -385,7 +407,7 @@ pub async fn activate(
     name: &str,
     actor: &Actor,
 ) -> Result<ProfileSummary, AppError> {
-    let txn = db.begin().await?;
+    let txn = begin_profile_write(db).await?;
     let profile = find(&txn, name).await?;
     protection_profile::Entity::update_many()
         .col_expr(

@@ -8,12 +8,13 @@ use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
 use super::bulk::{BulkInsert, ROWS_PER_STATEMENT, insert_verb};
 use super::definition::{self, DesiredPath, DesiredVariable};
 use super::versions;
+use crate::database::begin_write;
 use model::error::AppError;
 use model::registry::{
     AccessType, FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef, VariableDiff,
@@ -65,7 +66,7 @@ pub async fn import(
     let started = std::time::Instant::now();
     let (desired, gaps) = read_definition(files)?;
     let parsed = started.elapsed();
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     // Lock first (see versions::lock) so the state we diff against cannot change under us.
     let current_version = versions::lock(&txn).await?;
     let existing = Existing::load(&txn).await?;

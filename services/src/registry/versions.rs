@@ -8,10 +8,11 @@ use model::error::AppError;
 
 /// Locks the counter for the rest of the transaction without taking a version.
 ///
-/// Every registry write calls this before reading anything: on SQLite the UPDATE takes the
-/// database's write lock up front (a transaction that reads first and writes later could fail
-/// with SQLITE_BUSY instead of waiting), on PostgreSQL it locks the counter row. Writers thus
-/// queue here, and versions are handed out in commit order.
+/// Every registry write calls this before reading anything, in a transaction begun by
+/// [`crate::database::begin_write`]: on SQLite that transaction holds the database's write lock
+/// already (a transaction that reads first and writes later could fail with SQLITE_BUSY instead
+/// of waiting), on PostgreSQL this UPDATE locks the counter row. Writers thus queue, and
+/// versions are handed out in commit order.
 pub async fn lock(txn: &DatabaseTransaction) -> Result<i64, AppError> {
     bump(txn, 0).await
 }

@@ -6,11 +6,11 @@ use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 
 use super::query::get_variable;
 use super::versions;
+use crate::database::begin_write;
 use model::error::AppError;
 use model::registry::{
     AccessPathPatch, AccessReference, NewAccessPath, NewVariable, Variable, VariablePatch,
@@ -152,7 +152,7 @@ pub async fn create_variable(
         .iter()
         .map(|p| validate_new_path(p).expect("validated above"))
         .collect();
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let exists = system_variable::Entity::find()
         .filter(system_variable::Column::Name.eq(&new.name))
@@ -235,7 +235,7 @@ pub async fn update_variable(
     actor: &Actor,
 ) -> Result<Variable, AppError> {
     validate_patch(patch).map_err(field_error)?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let mut changes: Vec<(&str, String, String)> = Vec::new();
@@ -308,7 +308,7 @@ pub async fn delete_variable(
     if_match: i64,
     actor: &Actor,
 ) -> Result<Variable, AppError> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let version = versions::allocate(&txn, 1).await?;
@@ -352,7 +352,7 @@ pub async fn add_path(
     actor: &Actor,
 ) -> Result<Variable, AppError> {
     let reference = validate_new_path(path).map_err(field_error)?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let first = versions::allocate(&txn, 2).await?;
@@ -408,7 +408,7 @@ pub async fn update_path(
     patch: &AccessPathPatch,
     actor: &Actor,
 ) -> Result<Variable, AppError> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let current = load_path(&txn, model.id, path_id).await?;
