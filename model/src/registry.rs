@@ -1016,3 +1016,226 @@ pub struct ChangeFeed {
     pub items: Vec<ChangeItem>,
 }
 
+// ------------------------------------------------------------------ metadata form and merge
+
+/// The metadata fields the variable page's form edits, as the form holds them (the category as
+/// its `as_str` text).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataForm {
+    pub display_name: String,
+    pub units: String,
+    pub description: String,
+    pub category: String,
+    pub locator: String,
+}
+
+impl MetadataForm {
+    /// The form as it opens for `variable`.
+    pub fn of(variable: &Variable) -> Self {
+        MetadataForm {
+            display_name: variable.display_name.clone(),
+            units: variable.units.clone(),
+            description: variable.description.clone(),
+            category: variable.category.as_str().to_string(),
+            locator: variable.locator.clone(),
+        }
+    }
+
+    /// The fields with their names, in the form's order.
+    pub fn fields(&self) -> [(&'static str, &str); 5] {
+        [
+            ("display_name", &self.display_name),
+            ("units", &self.units),
+            ("description", &self.description),
+            ("category", &self.category),
+            ("locator", &self.locator),
+        ]
+    }
+
+    fn field_mut(&mut self, field: &str) -> Option<&mut String> {
+        match field {
+            "display_name" => Some(&mut self.display_name),
+            "units" => Some(&mut self.units),
+            "description" => Some(&mut self.description),
+            "category" => Some(&mut self.category),
+            "locator" => Some(&mut self.locator),
+            _ => None,
+        }
+    }
+
+    /// The fields that differ from `self` to `other`, as (field, old, new).
+    pub fn changes_to(&self, other: &MetadataForm) -> Vec<(&'static str, String, String)> {
+        self.fields()
+            .into_iter()
+            .zip(other.fields())
+            .filter(|((_, old), (_, new))| old != new)
+            .map(|((field, old), (_, new))| (field, old.to_string(), new.to_string()))
+            .collect()
+    }
+}
+
+/// What "Overwrite with mine" saves: the merged form, and how it differs from the current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedMetadata {
+    /// The form to save, at the current (theirs) version.
+    pub form: MetadataForm,
+    /// Field by field, theirs → the merged form (`old` = theirs, `new` = result).
+    pub changes: Vec<FieldChange>,
+}
+
+/// A three-way merge of the metadata form: the fields this user changed (`base` → `mine`, where
+/// `base` is what the form was opened with) are applied onto `theirs` (the current state); every
+/// other field keeps theirs. Where both changed a field, mine wins: that is what overwrite means.
+pub fn merge_mine(
+    base: &MetadataForm,
+    mine: &MetadataForm,
+    theirs: &MetadataForm,
+) -> MergedMetadata {
+    let mut form = theirs.clone();
+    for (field, _, new) in base.changes_to(mine) {
+        if let Some(slot) = form.field_mut(field) {
+            *slot = new;
+        }
+    }
+    let changes = theirs
+        .changes_to(&form)
+        .into_iter()
+        .map(|(field, old, new)| FieldChange {
+            field: field.to_string(),
+            old: Some(old),
+            new: Some(new),
+        })
+        .collect();
+    MergedMetadata { form, changes }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    fn form(units: &str, description: &str) -> MetadataForm {
+        MetadataForm {
+            display_name: "Humidity".into(),
+            units: units.into(),
+            description: description.into(),
+            category: "oper".into(),
+            locator: "system.global".into(),
+        }
+    }
+
+    fn change(field: &str, old: &str, new: &str) -> FieldChange {
+        FieldChange {
+            field: field.into(),
+            old: Some(old.into()),
+            new: Some(new.into()),
+        }
+    }
+
+    /// The reported defect: tab A saved new units, tab B changed only the description and
+    /// overwrites. Tab A's units must survive; only the description changes.
+    #[test]
+    fn overwrite_keeps_their_units_and_saves_my_description() {
+        let base = form("%", "Relative humidity");
+        let theirs = form("% RH", "Relative humidity");
+        let mine = form("%", "Humidity in the enclosure");
+        let merged = merge_mine(&base, &mine, &theirs);
+        assert_eq!(merged.form, form("% RH", "Humidity in the enclosure"));
+        assert_eq!(
+            merged.changes,
+            vec![change(
+                "description",
+                "Relative humidity",
+                "Humidity in the enclosure"
+            )]
+        );
+    }
+
+    #[test]
+    fn where_both_changed_a_field_mine_wins_and_is_shown() {
+        let base = form("%", "Old");
+        let theirs = form("% RH", "Theirs");
+        let mine = form("%", "Mine");
+        let merged = merge_mine(&base, &mine, &theirs);
+        assert_eq!(merged.form, form("% RH", "Mine"));
+        assert_eq!(
+            merged.changes,
+            vec![change("description", "Theirs", "Mine")]
+        );
+    }
+
+    #[test]
+    fn every_field_merges_independently() {
+        let base = MetadataForm {
+            display_name: "A".into(),
+            units: "V".into(),
+            description: "d".into(),
+            category: "oper".into(),
+            locator: "system.global".into(),
+        };
+        let mine = MetadataForm {
+            display_name: "A2".into(),
+            category: "config".into(),
+            ..base.clone()
+        };
+        let theirs = MetadataForm {
+            units: "mV".into(),
+            locator: "sbmu.ambient".into(),
+            ..base.clone()
+        };
+        let merged = merge_mine(&base, &mine, &theirs);
+        assert_eq!(
+            merged.form,
+            MetadataForm {
+                display_name: "A2".into(),
+                units: "mV".into(),
+                description: "d".into(),
+                category: "config".into(),
+                locator: "sbmu.ambient".into(),
+            }
+        );
+        assert_eq!(
+            merged.changes,
+            vec![
+                change("display_name", "A", "A2"),
+                change("category", "oper", "config")
+            ]
+        );
+    }
+
+    #[test]
+    fn no_change_of_mine_keeps_theirs_and_changes_nothing() {
+        let base = form("%", "Old");
+        let theirs = form("% RH", "Theirs");
+        let merged = merge_mine(&base, &base, &theirs);
+        assert_eq!(merged.form, theirs);
+        assert!(merged.changes.is_empty());
+        // The same change on both sides is no change either.
+        let same = merge_mine(&base, &theirs, &theirs);
+        assert_eq!(same.form, theirs);
+        assert!(same.changes.is_empty());
+    }
+
+    #[test]
+    fn the_form_opens_with_the_variables_fields() {
+        let variable = Variable {
+            name: "humidity".into(),
+            display_name: "Humidity".into(),
+            units: "%".into(),
+            description: "Relative humidity".into(),
+            category: Category::Oper,
+            locator: "system.global".into(),
+            variable_version: 1,
+            system_version: 1,
+            last_updated: String::new(),
+            source_system: "import".into(),
+            deleted: false,
+            paths: None,
+            path_count: 0,
+        };
+        assert_eq!(MetadataForm::of(&variable), form("%", "Relative humidity"));
+        assert_eq!(
+            form("%", "a").changes_to(&form("% RH", "a")),
+            vec![("units", "%".to_string(), "% RH".to_string())]
+        );
+    }
+}

@@ -60,6 +60,7 @@ fn millis(value: Option<f64>) -> String {
     })
 }
 
+/// The whole overview: buses, CAN buses, last errors, planned reads and what is not polled.
 #[component]
 fn BusesView(overview: BusOverview) -> impl IntoView {
     if !overview.configured {
@@ -78,6 +79,21 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
         unmapped,
         ..
     } = overview;
+    view! {
+        <BusTable buses=buses.clone() />
+
+        {(!can_buses.is_empty()).then(|| view! { <CanBuses buses=can_buses /> })}
+
+        <LastErrors buses />
+        <PlannedReads blocks />
+        <NotPolled unmapped />
+    }
+    .into_any()
+}
+
+/// The Modbus buses: state, traffic, latency and counters, one row each.
+#[component]
+fn BusTable(buses: Vec<BusView>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="data-table" aria-label="Buses">
@@ -109,47 +125,64 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
                             <td class="num">{bus.requests}</td>
                             <td class="num">{bus.timeouts}</td>
                             <td class="num">{bus.exceptions}</td>
-                            <td>
-                                {if bus.backing_off_units.is_empty() {
-                                    "none".to_string()
-                                } else {
-                                    bus.backing_off_units
-                                        .iter()
-                                        .map(|(unit, ms)| format!("unit {unit} (retry in {})", format_age(*ms)))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                }}
-                            </td>
+                            <td>{backing_off(bus)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
+    }
+}
 
-        {(!can_buses.is_empty()).then(|| view! { <CanBuses buses=can_buses /> })}
+/// The units a bus is backing off from, with their retry times, or "none".
+fn backing_off(bus: &BusView) -> String {
+    if bus.backing_off_units.is_empty() {
+        "none".to_string()
+    } else {
+        bus.backing_off_units
+            .iter()
+            .map(|(unit, ms)| format!("unit {unit} (retry in {})", format_age(*ms)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
 
-        <h2 class="section-title">"Last errors"</h2>
-        {
-            let errors: Vec<(String, model::field::BusErrorView)> = buses
+/// The last errors of every bus, in plain words.
+#[component]
+fn LastErrors(buses: Vec<BusView>) -> impl IntoView {
+    let errors: Vec<(String, model::field::BusErrorView)> = buses
+        .iter()
+        .flat_map(|bus| {
+            bus.last_errors
                 .iter()
-                .flat_map(|bus| bus.last_errors.iter().map(|e| (bus.name.clone(), e.clone())))
-                .collect();
-            if errors.is_empty() {
-                view! { <p class="muted">"No errors since start."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="error-list">
-                        {errors.into_iter().map(|(bus, error)| view! {
-                            <li>
-                                <span class="mono">{format!("{bus} · unit {} · {}", error.unit_id, error.registers)}</span>
-                                " — " {error.message}
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }
+                .map(|e| (bus.name.clone(), e.clone()))
+        })
+        .collect();
+    let list = if errors.is_empty() {
+        view! { <p class="muted">"No errors since start."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="error-list">
+                {errors.into_iter().map(|(bus, error)| view! {
+                    <li>
+                        <span class="mono">{format!("{bus} · unit {} · {}", error.unit_id, error.registers)}</span>
+                        " — " {error.message}
+                    </li>
+                }).collect_view()}
+            </ul>
         }
+        .into_any()
+    };
+    view! {
+        <h2 class="section-title">"Last errors"</h2>
+        {list}
+    }
+}
 
+/// The planned block reads: bus, unit, table, class, range and how many paths each serves.
+#[component]
+fn PlannedReads(blocks: Vec<model::field::BlockView>) -> impl IntoView {
+    view! {
         <h2 class="section-title">{format!("Planned reads ({})", blocks.len())}</h2>
         <div class="table-wrap">
             <table class="data-table" aria-label="Planned reads">
@@ -179,7 +212,13 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
 
+/// The registry paths the field configuration cannot reach, each with the reason.
+#[component]
+fn NotPolled(unmapped: Vec<model::field::UnmappedPath>) -> impl IntoView {
+    view! {
         <h2 class="section-title">{format!("Not polled ({})", unmapped.len())}</h2>
         <details class="unmapped">
             <summary>"Paths the field configuration cannot reach, and why"</summary>
@@ -193,7 +232,6 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
             </ul>
         </details>
     }
-    .into_any()
 }
 
 /// CAN buses: frames heard, errors (noise on an slcan line included), and every id seen.

@@ -25,115 +25,153 @@ fn reading(value: &LiveValue, units: &str) -> String {
         .to_string()
 }
 
+/// The Device panel: read now, and for writable variables a reviewed write with its read-back.
 #[component]
 pub fn DevicePanel(name: String, units: String, writable: bool) -> impl IntoView {
     let read = ServerAction::<ReadVariableNow>::new();
     let write = ServerAction::<WriteVariable>::new();
-    let (draft, set_draft) = signal(String::new());
     // Set when the operator asked to review a write: the value to write.
     let (pending, set_pending) = signal(None::<f64>);
-    let parsed = move || parse_value(&draft.get());
+    let write_form = writable.then(|| {
+        view! { <WriteForm read write name=name.clone() units=units.clone() set_pending /> }
+    });
+    view! {
+        <section class="device-panel" aria-labelledby="device-title">
+            <h2 id="device-title" class="section-title">"Device"</h2>
+            <ReadRow read name=name.clone() units=units.clone() />
+            {write_form}
+            <ConfirmWrite read write name units=units.clone() pending set_pending />
+            <WriteResult write units />
+        </section>
+    }
+}
 
-    let read_name = name.clone();
+/// "Read now" and the value read, with its quality and source.
+#[component]
+fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> impl IntoView {
     let on_read = move |_| {
-        read.dispatch(ReadVariableNow {
-            name: read_name.clone(),
-        });
+        read.dispatch(ReadVariableNow { name: name.clone() });
     };
-    let review_name = name.clone();
+    view! {
+        <div class="device-row">
+            <button type="button" class="button button-secondary" on:click=on_read
+                disabled=move || read.pending().get()>
+                "Read now"
+            </button>
+            <span class="device-reading" aria-live="polite">
+                {move || match read.value().get() {
+                    Some(Ok(value)) => view! {
+                        <span class="live">
+                            <span class=format!("q-dot q-{}", value.quality.as_str()) role="img" aria-label=value.quality.as_str()></span>
+                            <strong data-testid="device-value">{reading(&value, &units)}</strong>
+                            <span class="muted">{format!(" via {}", value.source)}</span>
+                        </span>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                    None => view! { <span class="muted">"Not read yet."</span> }.into_any(),
+                }}
+            </span>
+        </div>
+    }
+}
+
+/// The new value, checked as you type; "Review write" reads the device and asks to confirm.
+#[component]
+fn WriteForm(
+    read: ServerAction<ReadVariableNow>,
+    write: ServerAction<WriteVariable>,
+    name: String,
+    units: String,
+    set_pending: WriteSignal<Option<f64>>,
+) -> impl IntoView {
+    let (draft, set_draft) = signal(String::new());
+    let parsed = move || parse_value(&draft.get());
     let on_review = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(value) = parsed() {
             // The confirmation shows what the device holds now, so read it first.
-            read.dispatch(ReadVariableNow {
-                name: review_name.clone(),
-            });
+            read.dispatch(ReadVariableNow { name: name.clone() });
             set_pending.set(Some(value));
         }
     };
-    let write_name = name.clone();
+    view! {
+        <form class="device-write" on:submit=on_review aria-label="Write to the device">
+            <label for="device-new-value">"New value"</label>
+            <input id="device-new-value" type="text" inputmode="decimal" autocomplete="off"
+                prop:value=draft
+                on:input=move |ev| { set_draft.set(event_target_value(&ev)); set_pending.set(None); }
+                aria-invalid=move || (!draft.get().is_empty() && parsed().is_err()).to_string() />
+            <span class="unit">{units}</span>
+            <button type="submit" class="button" disabled=move || parsed().is_err() || write.pending().get()>
+                "Review write"
+            </button>
+            {move || (!draft.get().is_empty()).then(|| parsed().err()).flatten().map(|message| view! {
+                <p class="field-error" role="alert">{message}</p>
+            })}
+        </form>
+    }
+}
+
+/// The confirmation of a reviewed write: what the device holds beside what will be written.
+#[component]
+fn ConfirmWrite(
+    read: ServerAction<ReadVariableNow>,
+    write: ServerAction<WriteVariable>,
+    name: String,
+    units: String,
+    pending: ReadSignal<Option<f64>>,
+    set_pending: WriteSignal<Option<f64>>,
+) -> impl IntoView {
     let on_confirm = move |_| {
         if let Some(value) = pending.get() {
             write.dispatch(WriteVariable {
-                name: write_name.clone(),
+                name: name.clone(),
                 values: vec![value],
             });
             set_pending.set(None);
         }
     };
-    let units_read = units.clone();
-    let units_confirm = units.clone();
-    let units_written = units.clone();
-
-    view! {
-        <section class="device-panel" aria-labelledby="device-title">
-            <h2 id="device-title" class="section-title">"Device"</h2>
-            <div class="device-row">
-                <button type="button" class="button button-secondary" on:click=on_read
-                    disabled=move || read.pending().get()>
-                    "Read now"
-                </button>
-                <span class="device-reading" aria-live="polite">
-                    {move || match read.value().get() {
-                        Some(Ok(value)) => view! {
-                            <span class="live">
-                                <span class=format!("q-dot q-{}", value.quality.as_str()) role="img" aria-label=value.quality.as_str()></span>
-                                <strong data-testid="device-value">{reading(&value, &units_read)}</strong>
-                                <span class="muted">{format!(" via {}", value.source)}</span>
-                            </span>
-                        }.into_any(),
-                        Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                        None => view! { <span class="muted">"Not read yet."</span> }.into_any(),
-                    }}
-                </span>
-            </div>
-            {writable.then(|| view! {
-                <form class="device-write" on:submit=on_review aria-label="Write to the device">
-                    <label for="device-new-value">"New value"</label>
-                    <input id="device-new-value" type="text" inputmode="decimal" autocomplete="off"
-                        prop:value=draft
-                        on:input=move |ev| { set_draft.set(event_target_value(&ev)); set_pending.set(None); }
-                        aria-invalid=move || (!draft.get().is_empty() && parsed().is_err()).to_string() />
-                    <span class="unit">{units.clone()}</span>
-                    <button type="submit" class="button" disabled=move || parsed().is_err() || write.pending().get()>
-                        "Review write"
-                    </button>
-                    {move || (!draft.get().is_empty()).then(|| parsed().err()).flatten().map(|message| view! {
-                        <p class="field-error" role="alert">{message}</p>
-                    })}
-                </form>
-            })}
-            {move || pending.get().map(|new| {
-                let old = match read.value().get() {
-                    Some(Ok(value)) => reading(&value, &units_confirm),
-                    _ => "(reading…)".to_string(),
-                };
-                let new_text = format!("{} {}", format_values(&[new]), units_confirm).trim().to_string();
-                view! {
-                    <div class="confirm" role="group" aria-label="Confirm the write">
-                        <p>
-                            "The device holds " <del data-testid="old-value">{old}</del>
-                            "; write " <ins data-testid="new-value">{new_text}</ins> "?"
-                        </p>
-                        <button type="button" class="button" on:click=on_confirm.clone()>"Write to device"</button>
-                        <button type="button" class="button button-secondary" on:click=move |_| set_pending.set(None)>"Cancel"</button>
-                    </div>
-                }
-            })}
-            {move || match write.value().get() {
-                Some(Ok(outcome)) => Some(view! {
-                    <p class=if outcome.confirmed { "write-result ok" } else { "write-result bad" } role="status">
-                        {format!(
-                            "Wrote {} {}; the device now holds {} {} ({}).",
-                            format_values(&outcome.written), units_written,
-                            format_values(&outcome.read_back), units_written,
-                            if outcome.confirmed { "confirmed" } else { "does not match" }
-                        )}
+    move || {
+        pending.get().map(|new| {
+            let old = match read.value().get() {
+                Some(Ok(value)) => reading(&value, &units),
+                _ => "(reading…)".to_string(),
+            };
+            let new_text = format!("{} {}", format_values(&[new]), units).trim().to_string();
+            view! {
+                <div class="confirm" role="group" aria-label="Confirm the write">
+                    <p>
+                        "The device holds " <del data-testid="old-value">{old}</del>
+                        "; write " <ins data-testid="new-value">{new_text}</ins> "?"
                     </p>
-                }.into_any()),
-                Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
-                None => None,
-            }}
-        </section>
+                    <button type="button" class="button" on:click=on_confirm.clone()>"Write to device"</button>
+                    <button type="button" class="button button-secondary" on:click=move |_| set_pending.set(None)>"Cancel"</button>
+                </div>
+            }
+        })
+    }
+}
+
+/// The outcome of the last write: written, read back, and whether they match.
+#[component]
+fn WriteResult(write: ServerAction<WriteVariable>, units: String) -> impl IntoView {
+    move || {
+        match write.value().get() {
+        Some(Ok(outcome)) => Some(
+            view! {
+                <p class=if outcome.confirmed { "write-result ok" } else { "write-result bad" } role="status">
+                    {format!(
+                        "Wrote {} {}; the device now holds {} {} ({}).",
+                        format_values(&outcome.written), units,
+                        format_values(&outcome.read_back), units,
+                        if outcome.confirmed { "confirmed" } else { "does not match" }
+                    )}
+                </p>
+            }
+            .into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
+        None => None,
+    }
     }
 }

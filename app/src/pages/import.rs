@@ -39,6 +39,7 @@ fn read_chosen_file(ev: leptos::ev::Event, target: RwSignal<Picked>) {
     let _ = (ev, target);
 }
 
+/// The Import page: export links, the files and options, Preview and Apply, and the outcome.
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let data_def = RwSignal::new(None::<(String, String)>);
@@ -47,18 +48,6 @@ pub fn ImportPage() -> impl IntoView {
     let preview = ServerAction::<ImportRegistry>::new();
     let apply = ServerAction::<ImportRegistry>::new();
 
-    let request = move |apply: bool| {
-        let (data_def_name, data_def) = data_def.get_untracked()?;
-        let (metadata_name, metadata) = metadata.get_untracked().unzip();
-        Some(ImportRegistry {
-            data_def_name,
-            data_def,
-            metadata_name,
-            metadata,
-            prune: prune.get_untracked(),
-            apply,
-        })
-    };
     // A new file or option invalidates the preview shown.
     Effect::new(move |_| {
         data_def.track();
@@ -67,8 +56,6 @@ pub fn ImportPage() -> impl IntoView {
         preview.clear();
         apply.clear();
     });
-    let previewed = move || matches!(preview.value().get(), Some(Ok(_)));
-    let applied = move || matches!(apply.value().get(), Some(Ok(_)));
 
     view! {
         <Title text="Import" />
@@ -86,47 +73,95 @@ pub fn ImportPage() -> impl IntoView {
                     <a class="button button-secondary" href="/api/v1/export/var_metadata.json" download="var_metadata.json">"Export var_metadata.json"</a>
                 </div>
             </header>
-            <div class="filter-bar">
-                <label class="field field-grow">
-                    <span class="field-label">"data_def.json (required)"</span>
-                    <input type="file" accept=".json,application/json" on:change=move |ev| read_chosen_file(ev, data_def) />
-                </label>
-                <label class="field field-grow">
-                    <span class="field-label">"var_metadata.json (optional)"</span>
-                    <input type="file" accept=".json,application/json" on:change=move |ev| read_chosen_file(ev, metadata) />
-                </label>
-                <label class="checkbox">
-                    <input type="checkbox" prop:checked=prune on:change=move |ev| prune.set(event_target_checked(&ev)) />
-                    " Deactivate paths the file no longer has (prune)"
-                </label>
-                <div class="field-actions">
-                    <button type="button" class="button"
-                        disabled=move || data_def.with(Option::is_none) || preview.pending().get()
-                        on:click=move |_| { if let Some(r) = request(false) { preview.dispatch(r); } }>
-                        "Preview"
-                    </button>
-                    <button type="button" class="button button-danger"
-                        disabled=move || !previewed() || applied() || apply.pending().get()
-                        on:click=move |_| { if let Some(r) = request(true) { apply.dispatch(r); } }>
-                        "Apply"
-                    </button>
-                </div>
-            </div>
-            {move || match (apply.value().get(), preview.value().get()) {
-                (Some(Ok(report)), _) => view! {
-                    <div class="result-panel" role="status">
-                        <strong>"Imported."</strong>
-                        " "
-                        {format!("{} system version(s) taken; the system version is now {}.", report.versions_used, report.system_version)}
-                        " " <a href="/registry">"Open the registry"</a>
-                    </div>
-                    <ReportView report />
-                }.into_any(),
-                (Some(Err(error)), _) | (_, Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
-                (None, Some(Ok(report))) => view! { <ReportView report /> }.into_any(),
-                _ => view! { <p class="muted">"Choose data_def.json, then Preview."</p> }.into_any(),
-            }}
+            <ImportControls data_def metadata prune preview apply />
+            <ImportOutcome preview apply />
         </section>
+    }
+}
+
+/// The import request for the chosen files and options, once data_def.json is chosen.
+fn import_request(
+    data_def: RwSignal<Picked>,
+    metadata: RwSignal<Picked>,
+    prune: RwSignal<bool>,
+    apply: bool,
+) -> Option<ImportRegistry> {
+    let (data_def_name, data_def) = data_def.get_untracked()?;
+    let (metadata_name, metadata) = metadata.get_untracked().unzip();
+    Some(ImportRegistry {
+        data_def_name,
+        data_def,
+        metadata_name,
+        metadata,
+        prune: prune.get_untracked(),
+        apply,
+    })
+}
+
+/// The file pickers, the prune option, Preview, and Apply (enabled after a preview).
+#[component]
+fn ImportControls(
+    data_def: RwSignal<Picked>,
+    metadata: RwSignal<Picked>,
+    prune: RwSignal<bool>,
+    preview: ServerAction<ImportRegistry>,
+    apply: ServerAction<ImportRegistry>,
+) -> impl IntoView {
+    let request = move |apply: bool| import_request(data_def, metadata, prune, apply);
+    let previewed = move || matches!(preview.value().get(), Some(Ok(_)));
+    let applied = move || matches!(apply.value().get(), Some(Ok(_)));
+    view! {
+        <div class="filter-bar">
+            <label class="field field-grow">
+                <span class="field-label">"data_def.json (required)"</span>
+                <input type="file" accept=".json,application/json" on:change=move |ev| read_chosen_file(ev, data_def) />
+            </label>
+            <label class="field field-grow">
+                <span class="field-label">"var_metadata.json (optional)"</span>
+                <input type="file" accept=".json,application/json" on:change=move |ev| read_chosen_file(ev, metadata) />
+            </label>
+            <label class="checkbox">
+                <input type="checkbox" prop:checked=prune on:change=move |ev| prune.set(event_target_checked(&ev)) />
+                " Deactivate paths the file no longer has (prune)"
+            </label>
+            <div class="field-actions">
+                <button type="button" class="button"
+                    disabled=move || data_def.with(Option::is_none) || preview.pending().get()
+                    on:click=move |_| { if let Some(r) = request(false) { preview.dispatch(r); } }>
+                    "Preview"
+                </button>
+                <button type="button" class="button button-danger"
+                    disabled=move || !previewed() || applied() || apply.pending().get()
+                    on:click=move |_| { if let Some(r) = request(true) { apply.dispatch(r); } }>
+                    "Apply"
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// The result of Apply, else the preview, else an error or a hint what to do first.
+#[component]
+fn ImportOutcome(
+    preview: ServerAction<ImportRegistry>,
+    apply: ServerAction<ImportRegistry>,
+) -> impl IntoView {
+    move || {
+        match (apply.value().get(), preview.value().get()) {
+        (Some(Ok(report)), _) => view! {
+            <div class="result-panel" role="status">
+                <strong>"Imported."</strong>
+                " "
+                {format!("{} system version(s) taken; the system version is now {}.", report.versions_used, report.system_version)}
+                " " <a href="/registry">"Open the registry"</a>
+            </div>
+            <ReportView report />
+        }
+        .into_any(),
+        (Some(Err(error)), _) | (_, Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
+        (None, Some(Ok(report))) => view! { <ReportView report /> }.into_any(),
+        _ => view! { <p class="muted">"Choose data_def.json, then Preview."</p> }.into_any(),
+    }
     }
 }
 

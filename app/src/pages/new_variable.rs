@@ -10,6 +10,7 @@ use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
 use model::registry::{Category, NewVariable, validate_locator, validate_name};
 
+/// The New variable page: the form, and what went wrong when creating failed.
 #[component]
 pub fn NewVariablePage() -> impl IntoView {
     let create = ServerAction::<CreateVariable>::new();
@@ -22,11 +23,7 @@ pub fn NewVariablePage() -> impl IntoView {
     let with_path = RwSignal::new(true);
     let draft = PathDraft::new();
 
-    // Nothing to complain about before the operator typed a name.
-    let name_error =
-        move || name.with(|n| (!n.is_empty()).then(|| validate_name(n).err()).flatten());
-    let locator_error = move || locator.with(|l| validate_locator(l).err());
-    let build = move || -> Result<NewVariable, String> {
+    let build = Signal::derive(move || -> Result<NewVariable, String> {
         validate_name(&name.get()).map_err(|e| format!("name: {e}"))?;
         validate_locator(&locator.get()).map_err(|e| format!("locator: {e}"))?;
         let paths = if with_path.get() {
@@ -44,10 +41,10 @@ pub fn NewVariablePage() -> impl IntoView {
             locator: locator.get(),
             paths,
         })
-    };
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Ok(new) = build() {
+        if let Ok(new) = build.get() {
             create.dispatch(CreateVariable { new });
         }
     };
@@ -67,41 +64,7 @@ pub fn NewVariablePage() -> impl IntoView {
             <h1 id="new-title">"New variable"</h1>
             <noscript><p class="muted">"This form needs JavaScript; scripts can use POST /api/v1/variables."</p></noscript>
             <form class="edit-form edit-panel" on:submit=on_submit aria-label="New variable">
-                <div class="field">
-                    <label class="field-label" for="new-name">"Name"</label>
-                    <input id="new-name" class="mono" placeholder="cell_voltage_max_warn" prop:value=name
-                        on:input=move |ev| name.set(event_target_value(&ev))
-                        aria-describedby="new-name-error"
-                        aria-invalid=move || name_error().is_some().to_string() />
-                    <span id="new-name-error" class="field-error" aria-live="polite">{name_error}</span>
-                </div>
-                <label class="field">
-                    <span class="field-label">"Display name (default: from the name)"</span>
-                    <input prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev)) />
-                </label>
-                <label class="field">
-                    <span class="field-label">"Units"</span>
-                    <input prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
-                </label>
-                <label class="field">
-                    <span class="field-label">"Category"</span>
-                    <select on:change=move |ev| if let Some(c) = Category::parse(&event_target_value(&ev)) { category.set(c) }>
-                        {Category::ALL.iter().map(|c| view! {
-                            <option value=c.as_str() selected=move || category.get() == *c>{c.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <div class="field">
-                    <label class="field-label" for="new-locator">"Locator"</label>
-                    <input id="new-locator" class="mono" prop:value=locator on:input=move |ev| locator.set(event_target_value(&ev))
-                        aria-describedby="new-locator-error"
-                        aria-invalid=move || locator_error().is_some().to_string() />
-                    <span id="new-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
-                </div>
-                <label class="field field-wide">
-                    <span class="field-label">"Description"</span>
-                    <textarea rows="2" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-                </label>
+                <NewMetadataFields name display_name units category locator description />
                 <label class="checkbox field-wide">
                     <input type="checkbox" prop:checked=with_path on:change=move |ev| with_path.set(event_target_checked(&ev)) />
                     " With a first access path"
@@ -110,10 +73,10 @@ pub fn NewVariablePage() -> impl IntoView {
                     <PathFields draft id="new-path" />
                 </Show>
                 <div class="field-actions field-wide">
-                    <button type="submit" class="button" disabled=move || build().is_err() || create.pending().get()>
+                    <button type="submit" class="button" disabled=move || build.with(Result::is_err) || create.pending().get()>
                         "Create variable"
                     </button>
-                    <span class="field-error">{move || (!name.get().is_empty()).then(|| build().err()).flatten()}</span>
+                    <span class="field-error">{move || (!name.get().is_empty()).then(|| build.get().err()).flatten()}</span>
                 </div>
             </form>
             {move || match create.value().get() {
@@ -121,5 +84,58 @@ pub fn NewVariablePage() -> impl IntoView {
                 _ => None,
             }}
         </section>
+    }
+}
+
+/// The metadata inputs of a new variable, name and locator validated as you type.
+#[component]
+fn NewMetadataFields(
+    name: RwSignal<String>,
+    display_name: RwSignal<String>,
+    units: RwSignal<String>,
+    category: RwSignal<Category>,
+    locator: RwSignal<String>,
+    description: RwSignal<String>,
+) -> impl IntoView {
+    // Nothing to complain about before the operator typed a name.
+    let name_error =
+        move || name.with(|n| (!n.is_empty()).then(|| validate_name(n).err()).flatten());
+    let locator_error = move || locator.with(|l| validate_locator(l).err());
+    view! {
+        <div class="field">
+            <label class="field-label" for="new-name">"Name"</label>
+            <input id="new-name" class="mono" placeholder="cell_voltage_max_warn" prop:value=name
+                on:input=move |ev| name.set(event_target_value(&ev))
+                aria-describedby="new-name-error"
+                aria-invalid=move || name_error().is_some().to_string() />
+            <span id="new-name-error" class="field-error" aria-live="polite">{name_error}</span>
+        </div>
+        <label class="field">
+            <span class="field-label">"Display name (default: from the name)"</span>
+            <input prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev)) />
+        </label>
+        <label class="field">
+            <span class="field-label">"Units"</span>
+            <input prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
+        </label>
+        <label class="field">
+            <span class="field-label">"Category"</span>
+            <select on:change=move |ev| if let Some(c) = Category::parse(&event_target_value(&ev)) { category.set(c) }>
+                {Category::ALL.iter().map(|c| view! {
+                    <option value=c.as_str() selected=move || category.get() == *c>{c.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <div class="field">
+            <label class="field-label" for="new-locator">"Locator"</label>
+            <input id="new-locator" class="mono" prop:value=locator on:input=move |ev| locator.set(event_target_value(&ev))
+                aria-describedby="new-locator-error"
+                aria-invalid=move || locator_error().is_some().to_string() />
+            <span id="new-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
+        </div>
+        <label class="field field-wide">
+            <span class="field-label">"Description"</span>
+            <textarea rows="2" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+        </label>
     }
 }

@@ -17,13 +17,13 @@ use crate::api::protections::{
 };
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
+use crate::pages::protections_panels::{AlarmsPanel, DeploymentOutcome, DeploymentsPanel};
 use model::field::format_number;
 use model::profiles::{AlarmRow, DeployPreview, ProfileSummary, Recalled};
 use model::protections::{
     AlarmState, FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side, VariableInfo,
     validate,
 };
-use crate::pages::protections_panels::{AlarmsPanel, DeploymentOutcome, DeploymentsPanel};
 
 /// How often alarm badges refresh once hydrated.
 const ALARM_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
@@ -91,6 +91,7 @@ impl EditorState {
     }
 }
 
+/// The editor: toolbar, notices, problems, deploy dialog, the limits grid and the panels below.
 #[component]
 fn Editor(recalled: Recalled) -> impl IntoView {
     let state = EditorState {
@@ -111,9 +112,81 @@ fn Editor(recalled: Recalled) -> impl IntoView {
     let deploy = ServerAction::<DeployProtections>::new();
     let profiles = Resource::new(|| (), |_| list_profiles());
     let show_preview = RwSignal::new(false);
+    let deployments_changed = RwSignal::new(0u64);
 
-    // A recall replaces the form; a recalled profile (not the default or the device) also
-    // becomes the reference for dirty markers.
+    on_recalled(recall, state, profile, console_only, notice);
+    on_saved(save, state, profiles, notice);
+    on_deployed(deploy, state, profiles, deployments_changed);
+    follow_alarms(state);
+
+    let problems = Memo::new(move |_| state.problems());
+    let dirty_count = Memo::new(move |_| {
+        let form = state.form.get();
+        state.saved.with(|saved| form.diff(saved).len())
+    });
+    let busy = Signal::derive(move || {
+        save.pending().get()
+            || deploy.pending().get()
+            || preview.pending().get()
+            || recall.pending().get()
+    });
+    let blocked = Signal::derive(move || !problems.get().is_empty() || busy.get());
+
+    let on_save = Callback::new(move |()| {
+        save.dispatch(SaveProtections {
+            profile: Some(profile.get_untracked()),
+            protections: state.form.get_untracked(),
+        });
+    });
+    let on_deploy = Callback::new(move |()| {
+        show_preview.set(true);
+        preview.dispatch(PreviewDeploy {
+            profile: profile.get_untracked(),
+            protections: state.form.get_untracked(),
+        });
+    });
+    let on_confirm = move |_| {
+        show_preview.set(false);
+        deploy.dispatch(DeployProtections {
+            profile: Some(profile.get_untracked()),
+            protections: state.form.get_untracked(),
+        });
+    };
+    let recall_from = move |source: String| {
+        recall.dispatch(RecallProtections { source });
+    };
+
+    view! {
+        <EditorToolbar profile profiles recall_from busy blocked dirty_count on_save on_deploy />
+        <NoticeSlot notice />
+        <ProblemList problems />
+        <DeployArea preview deploy show_preview on_confirm />
+        <LimitsGrid state problems console_only />
+        <AlarmsPanel />
+        <DeploymentsPanel changed=deployments_changed />
+    }
+}
+
+/// Keeps the live alarm badges current.
+fn follow_alarms(state: EditorState) {
+    refresh_every(ALARM_REFRESH, move || {
+        leptos::task::spawn_local(async move {
+            if let Ok((rows, _)) = alarm_overview().await {
+                state.alarms.set(rows);
+            }
+        });
+    });
+}
+
+/// A recall replaces the form; a recalled profile (not the default or the device) also becomes
+/// the reference for dirty markers.
+fn on_recalled(
+    recall: ServerAction<RecallProtections>,
+    state: EditorState,
+    profile: RwSignal<String>,
+    console_only: RwSignal<Vec<String>>,
+    notice: RwSignal<Option<(bool, String)>>,
+) {
     Effect::new(move |_| {
         if let Some(result) = recall.value().get() {
             match result {
@@ -126,26 +199,39 @@ fn Editor(recalled: Recalled) -> impl IntoView {
                     }
                     state.known.update(|k| k.extend(recalled.known.clone()));
                     console_only.set(recalled.console_only.clone());
-                    let label = match recalled.source.as_str() {
-                        "default" => "the factory defaults (not saved yet)".to_string(),
-                        "device" => "what the device holds (not saved yet)".to_string(),
-                        _ => format!("profile {} version {}", recalled.profile, recalled.version),
-                    };
-                    let unread = recalled.read_errors.len();
-                    let text = if unread > 0 {
-                        format!(
-                            "Recalled {label}; {unread} field(s) could not be read and keep their values."
-                        )
-                    } else {
-                        format!("Recalled {label}.")
-                    };
+                    let text = recall_notice(&recalled);
+                    let complete = recalled.read_errors.is_empty();
                     state.replace_form(recalled.protections);
-                    notice.set(Some((unread == 0, text)));
+                    notice.set(Some((complete, text)));
                 }
                 Err(error) => notice.set(Some((false, error.to_string()))),
             }
         }
     });
+}
+
+/// The notice after a recall: where from, and how many fields could not be read.
+fn recall_notice(recalled: &Recalled) -> String {
+    let label = match recalled.source.as_str() {
+        "default" => "the factory defaults (not saved yet)".to_string(),
+        "device" => "what the device holds (not saved yet)".to_string(),
+        _ => format!("profile {} version {}", recalled.profile, recalled.version),
+    };
+    let unread = recalled.read_errors.len();
+    if unread > 0 {
+        format!("Recalled {label}; {unread} field(s) could not be read and keep their values.")
+    } else {
+        format!("Recalled {label}.")
+    }
+}
+
+/// A save makes the form the reference for dirty markers and refreshes the profile list.
+fn on_saved(
+    save: ServerAction<SaveProtections>,
+    state: EditorState,
+    profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
+    notice: RwSignal<Option<(bool, String)>>,
+) {
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
             match result {
@@ -164,7 +250,15 @@ fn Editor(recalled: Recalled) -> impl IntoView {
             }
         }
     });
-    let deployments_changed = RwSignal::new(0u64);
+}
+
+/// A deploy refreshes the history and the profiles; a successful one also counts as saved.
+fn on_deployed(
+    deploy: ServerAction<DeployProtections>,
+    state: EditorState,
+    profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
+    deployments_changed: RwSignal<u64>,
+) {
     Effect::new(move |_| {
         if let Some(result) = deploy.value().get() {
             deployments_changed.update(|n| *n += 1);
@@ -176,52 +270,20 @@ fn Editor(recalled: Recalled) -> impl IntoView {
             }
         }
     });
-    // Live alarm badges.
-    refresh_every(ALARM_REFRESH, move || {
-        leptos::task::spawn_local(async move {
-            if let Ok((rows, _)) = alarm_overview().await {
-                state.alarms.set(rows);
-            }
-        });
-    });
+}
 
-    let problems = Memo::new(move |_| state.problems());
-    let dirty_count = Memo::new(move |_| {
-        let form = state.form.get();
-        state.saved.with(|saved| form.diff(saved).len())
-    });
-    let busy = move || {
-        save.pending().get()
-            || deploy.pending().get()
-            || preview.pending().get()
-            || recall.pending().get()
-    };
-    let blocked = move || !problems.get().is_empty() || busy();
-
-    let on_save = move |_| {
-        save.dispatch(SaveProtections {
-            profile: Some(profile.get_untracked()),
-            protections: state.form.get_untracked(),
-        });
-    };
-    let on_deploy = move |_| {
-        show_preview.set(true);
-        preview.dispatch(PreviewDeploy {
-            profile: profile.get_untracked(),
-            protections: state.form.get_untracked(),
-        });
-    };
-    let on_confirm = move |_| {
-        show_preview.set(false);
-        deploy.dispatch(DeployProtections {
-            profile: Some(profile.get_untracked()),
-            protections: state.form.get_untracked(),
-        });
-    };
-    let recall_from = move |source: String| {
-        recall.dispatch(RecallProtections { source });
-    };
-
+/// The toolbar: profile, Recall buttons, the unsaved-change count, Save and Deploy.
+#[component]
+fn EditorToolbar(
+    profile: RwSignal<String>,
+    profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
+    recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
+    busy: Signal<bool>,
+    blocked: Signal<bool>,
+    dirty_count: Memo<usize>,
+    on_save: Callback<()>,
+    on_deploy: Callback<()>,
+) -> impl IntoView {
     view! {
         <div class="protections-toolbar" role="toolbar" aria-label="Protections actions">
             <ProfilePicker profile profiles recall_from />
@@ -242,20 +304,39 @@ fn Editor(recalled: Recalled) -> impl IntoView {
                         n => format!("{n} unsaved changes"),
                     }}
                 </span>
-                <button type="button" class="button button-secondary" disabled=blocked on:click=on_save>
+                <button type="button" class="button button-secondary" disabled=blocked
+                    on:click=move |_| on_save.run(())>
                     "Save"
                 </button>
-                <button type="button" class="button" disabled=blocked on:click=on_deploy>
+                <button type="button" class="button" disabled=blocked on:click=move |_| on_deploy.run(())>
                     "Deploy…"
                 </button>
             </div>
         </div>
+    }
+}
+
+/// The last outcome of a recall, save or deploy, as a status line.
+#[component]
+fn NoticeSlot(notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    view! {
         <div class="notice-slot" aria-live="polite">
             {move || notice.get().map(|(ok, text)| view! {
                 <p class=if ok { "notice notice-ok" } else { "notice notice-bad" } role="status">{text}</p>
             })}
         </div>
-        <ProblemList problems />
+    }
+}
+
+/// The deploy dialog while it is open, and the outcome of the last deploy.
+#[component]
+fn DeployArea(
+    preview: ServerAction<PreviewDeploy>,
+    deploy: ServerAction<DeployProtections>,
+    show_preview: RwSignal<bool>,
+    on_confirm: impl Fn(leptos::ev::MouseEvent) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
         {move || show_preview.get().then(|| view! {
             <DeployDialog preview on_confirm on_cancel=move || show_preview.set(false) />
         })}
@@ -263,15 +344,63 @@ fn Editor(recalled: Recalled) -> impl IntoView {
             Ok(detail) => view! { <DeploymentOutcome detail /> }.into_any(),
             Err(error) => view! { <ErrorPanel error /> }.into_any(),
         })}
-        <LimitsGrid state problems console_only />
-        <AlarmsPanel />
-        <DeploymentsPanel changed=deployments_changed />
     }
 }
 
 /// The profile selector and the profile actions (clone, rename, delete, activate).
 #[component]
 fn ProfilePicker(
+    profile: RwSignal<String>,
+    profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
+    recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="toolbar-group profile-picker">
+            <label for="profile-select">"Profile"</label>
+            <ProfileSelect profile profiles recall_from />
+            <ProfileActions profile profiles recall_from />
+        </div>
+    }
+}
+
+/// The profile selector: choosing a profile recalls it.
+#[component]
+fn ProfileSelect(
+    profile: RwSignal<String>,
+    profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
+    recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <select id="profile-select" disabled=true></select> }>
+            {move || Suspend::new(async move {
+                let list = profiles.await.unwrap_or_default();
+                view! {
+                    <select id="profile-select"
+                        on:change=move |ev| {
+                            let name = event_target_value(&ev);
+                            profile.set(name.clone());
+                            recall_from(format!("profile:{name}"));
+                        }>
+                        {list.into_iter().map(|p| {
+                            let selected = p.name == profile.get_untracked();
+                            let label = format!(
+                                "{}{} · v{}",
+                                p.name,
+                                if p.active { " (active)" } else { "" },
+                                p.version
+                            );
+                            view! { <option value=p.name.clone() selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The "Profile…" menu: clone as, rename to, activate, delete, and the outcome of the last one.
+#[component]
+fn ProfileActions(
     profile: RwSignal<String>,
     profiles: Resource<Result<Vec<ProfileSummary>, model::error::AppError>>,
     recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
@@ -283,29 +412,7 @@ fn ProfilePicker(
     let (new_name, set_new_name) = signal(String::new());
     let outcome = RwSignal::new(None::<Result<String, model::error::AppError>>);
     Effect::new(move |_| {
-        let result = create
-            .value()
-            .get()
-            .map(|r| r.map(|p| format!("Created {} (a copy).", p.name)))
-            .or_else(|| {
-                rename
-                    .value()
-                    .get()
-                    .map(|r| r.map(|p| format!("Renamed to {}.", p.name)))
-            })
-            .or_else(|| {
-                delete
-                    .value()
-                    .get()
-                    .map(|r| r.map(|_| "Deleted.".to_string()))
-            })
-            .or_else(|| {
-                activate
-                    .value()
-                    .get()
-                    .map(|r| r.map(|p| format!("{} is now active.", p.name)))
-            });
-        if let Some(result) = result {
+        if let Some(result) = profile_outcome(create, rename, delete, activate) {
             if let Ok(message) = &result {
                 if message.starts_with("Renamed to ") {
                     profile.set(new_name.get_untracked());
@@ -319,67 +426,71 @@ fn ProfilePicker(
         }
     });
     view! {
-        <div class="toolbar-group profile-picker">
-            <label for="profile-select">"Profile"</label>
-            <Transition fallback=|| view! { <select id="profile-select" disabled=true></select> }>
-                {move || Suspend::new(async move {
-                    let list = profiles.await.unwrap_or_default();
-                    view! {
-                        <select id="profile-select"
-                            on:change=move |ev| {
-                                let name = event_target_value(&ev);
-                                profile.set(name.clone());
-                                recall_from(format!("profile:{name}"));
-                            }>
-                            {list.into_iter().map(|p| {
-                                let selected = p.name == profile.get_untracked();
-                                let label = format!(
-                                    "{}{} · v{}",
-                                    p.name,
-                                    if p.active { " (active)" } else { "" },
-                                    p.version
-                                );
-                                view! { <option value=p.name.clone() selected=selected>{label}</option> }
-                            }).collect_view()}
-                        </select>
-                    }
+        <details class="profile-actions">
+            <summary class="button button-secondary">"Profile…"</summary>
+            <div class="profile-actions-body">
+                <label for="profile-new-name">"Name"</label>
+                <input id="profile-new-name" type="text" autocomplete="off" placeholder="e.g. summer"
+                    prop:value=new_name on:input=move |ev| set_new_name.set(event_target_value(&ev)) />
+                <button type="button" class="button button-secondary"
+                    disabled=move || new_name.get().trim().is_empty()
+                    on:click=move |_| { create.dispatch(CreateProfile {
+                        name: new_name.get_untracked().trim().to_string(),
+                        description: format!("Copy of {}", profile.get_untracked()),
+                        clone_from: Some(profile.get_untracked()),
+                    }); }>"Clone as"</button>
+                <button type="button" class="button button-secondary"
+                    disabled=move || new_name.get().trim().is_empty()
+                    on:click=move |_| { rename.dispatch(RenameProfile {
+                        name: profile.get_untracked(),
+                        new_name: new_name.get_untracked().trim().to_string(),
+                    }); }>"Rename to"</button>
+                <button type="button" class="button button-secondary"
+                    on:click=move |_| { activate.dispatch(ActivateProfile { name: profile.get_untracked() }); }>
+                    "Activate"
+                </button>
+                <button type="button" class="button button-danger"
+                    on:click=move |_| { delete.dispatch(DeleteProfile { name: profile.get_untracked() }); }>
+                    "Delete"
+                </button>
+                {move || outcome.get().map(|result| match result {
+                    Ok(message) => view! { <p class="notice notice-ok" role="status">{message}</p> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 })}
-            </Transition>
-            <details class="profile-actions">
-                <summary class="button button-secondary">"Profile…"</summary>
-                <div class="profile-actions-body">
-                    <label for="profile-new-name">"Name"</label>
-                    <input id="profile-new-name" type="text" autocomplete="off" placeholder="e.g. summer"
-                        prop:value=new_name on:input=move |ev| set_new_name.set(event_target_value(&ev)) />
-                    <button type="button" class="button button-secondary"
-                        disabled=move || new_name.get().trim().is_empty()
-                        on:click=move |_| { create.dispatch(CreateProfile {
-                            name: new_name.get_untracked().trim().to_string(),
-                            description: format!("Copy of {}", profile.get_untracked()),
-                            clone_from: Some(profile.get_untracked()),
-                        }); }>"Clone as"</button>
-                    <button type="button" class="button button-secondary"
-                        disabled=move || new_name.get().trim().is_empty()
-                        on:click=move |_| { rename.dispatch(RenameProfile {
-                            name: profile.get_untracked(),
-                            new_name: new_name.get_untracked().trim().to_string(),
-                        }); }>"Rename to"</button>
-                    <button type="button" class="button button-secondary"
-                        on:click=move |_| { activate.dispatch(ActivateProfile { name: profile.get_untracked() }); }>
-                        "Activate"
-                    </button>
-                    <button type="button" class="button button-danger"
-                        on:click=move |_| { delete.dispatch(DeleteProfile { name: profile.get_untracked() }); }>
-                        "Delete"
-                    </button>
-                    {move || outcome.get().map(|result| match result {
-                        Ok(message) => view! { <p class="notice notice-ok" role="status">{message}</p> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    })}
-                </div>
-            </details>
-        </div>
+            </div>
+        </details>
     }
+}
+
+/// The result of the first profile action that has one, as a message (tracks all four).
+fn profile_outcome(
+    create: ServerAction<CreateProfile>,
+    rename: ServerAction<RenameProfile>,
+    delete: ServerAction<DeleteProfile>,
+    activate: ServerAction<ActivateProfile>,
+) -> Option<Result<String, model::error::AppError>> {
+    create
+        .value()
+        .get()
+        .map(|r| r.map(|p| format!("Created {} (a copy).", p.name)))
+        .or_else(|| {
+            rename
+                .value()
+                .get()
+                .map(|r| r.map(|p| format!("Renamed to {}.", p.name)))
+        })
+        .or_else(|| {
+            delete
+                .value()
+                .get()
+                .map(|r| r.map(|_| "Deleted.".to_string()))
+        })
+        .or_else(|| {
+            activate
+                .value()
+                .get()
+                .map(|r| r.map(|p| format!("{} is now active.", p.name)))
+        })
 }
 
 /// The problems of the form, each with its field path, announced as they appear.
@@ -662,15 +773,6 @@ fn FieldCell(
     path: FieldPath,
 ) -> impl IntoView {
     let key = path.to_string();
-    let label = key.replace('.', " ");
-    let value = Signal::derive({
-        let path = path.clone();
-        move || state.form.with(|f| f.get_field(&path))
-    });
-    let dirty = {
-        let path = path.clone();
-        move || state.form.with(|f| f.get_field(&path)) != state.saved.with(|s| s.get_field(&path))
-    };
     let problem = Signal::derive({
         let key = key.clone();
         move || {
@@ -681,41 +783,74 @@ fn FieldCell(
             })
         }
     });
-    let in_console = {
-        let key = key.clone();
-        move || console_only.with(|c| c.contains(&key))
-    };
-    let class = move || {
+    let class = field_class(state, &path, problem, console_only);
+    if path.field == LimitField::Enabled {
+        return view! { <EnableInput state path class /> }.into_any();
+    }
+    view! { <NumberInput state path class problem /> }.into_any()
+}
+
+/// The classes of a grid input: `limit-input`, plus dirty, invalid and console-only as they apply.
+fn field_class(
+    state: EditorState,
+    path: &FieldPath,
+    problem: Signal<Option<String>>,
+    console_only: RwSignal<Vec<String>>,
+) -> Signal<String> {
+    let key = path.to_string();
+    let path = path.clone();
+    Signal::derive(move || {
         let mut class = String::from("limit-input");
-        if dirty() {
+        if state.form.with(|f| f.get_field(&path)) != state.saved.with(|s| s.get_field(&path)) {
             class.push_str(" dirty");
         }
         if problem.get().is_some() {
             class.push_str(" invalid");
         }
-        if in_console() {
+        if console_only.with(|c| c.contains(&key)) {
             class.push_str(" console-only");
         }
         class
-    };
-    if path.field == LimitField::Enabled {
-        let path_set = path.clone();
-        let checked = move || matches!(value.get(), Some(FieldValue::Bool(true)));
-        let checked_initially = matches!(value.get_untracked(), Some(FieldValue::Bool(true)));
-        return view! {
-            <input type="checkbox" class=class data-path=key.clone() aria-label=label
-                disabled=move || value.get().is_none()
-                checked=checked_initially
-                prop:checked=move || { state.revision.get(); checked() }
-                on:change=move |ev| {
-                    let on = event_target_checked(&ev);
-                    state.form.update(|f| { let _ = f.set_field(&path_set, FieldValue::Bool(on)); });
-                } />
-        }
-        .into_any();
+    })
+}
+
+/// The enable checkbox of a level (disabled while the level is unset).
+#[component]
+fn EnableInput(state: EditorState, path: FieldPath, class: Signal<String>) -> impl IntoView {
+    let key = path.to_string();
+    let label = key.replace('.', " ");
+    let value = Signal::derive({
+        let path = path.clone();
+        move || state.form.with(|f| f.get_field(&path))
+    });
+    let checked = move || matches!(value.get(), Some(FieldValue::Bool(true)));
+    let checked_initially = matches!(value.get_untracked(), Some(FieldValue::Bool(true)));
+    view! {
+        <input type="checkbox" class=move || class.get() data-path=key aria-label=label
+            disabled=move || value.get().is_none()
+            checked=checked_initially
+            prop:checked=move || { state.revision.get(); checked() }
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                state.form.update(|f| { let _ = f.set_field(&path, FieldValue::Bool(on)); });
+            } />
     }
-    let path_set = path.clone();
-    let key_set = key.clone();
+}
+
+/// A number input in its cell; text that is not a number is kept aside as a problem.
+#[component]
+fn NumberInput(
+    state: EditorState,
+    path: FieldPath,
+    class: Signal<String>,
+    problem: Signal<Option<String>>,
+) -> impl IntoView {
+    let key = path.to_string();
+    let label = key.replace('.', " ");
+    let value = Signal::derive({
+        let path = path.clone();
+        move || state.form.with(|f| f.get_field(&path))
+    });
     let shown = move || {
         state.revision.get();
         match value.get() {
@@ -723,31 +858,18 @@ fn FieldCell(
             _ => String::new(),
         }
     };
-    // Level fields other than the threshold wait until the level exists.
-    let level_missing = Signal::derive({
-        let path = path.clone();
-        move || {
-            path.field != LimitField::Threshold
-                && path.level.is_some()
-                && state.form.with(|f| {
-                    f.get_field(&FieldPath {
-                        field: LimitField::Threshold,
-                        ..path.clone()
-                    })
-                    .is_none()
-                })
-        }
-    });
+    let level_missing = level_missing(state, path.clone());
     // The attribute carries the value in the server's HTML (no JavaScript); the property keeps
     // it current in the browser.
     let initial = match value.get_untracked() {
         Some(FieldValue::Number(n)) => format_number(n),
         _ => String::new(),
     };
+    let key_set = key.clone();
     view! {
         <td class="num">
             <input type="text" inputmode="decimal" autocomplete="off" size="6"
-                class=class data-path=key aria-label=label
+                class=move || class.get() data-path=key aria-label=label
                 placeholder=move || if level_missing.get() || value.get().is_none() { "—" } else { "" }
                 disabled=level_missing
                 aria-invalid=move || problem.get().is_some().to_string()
@@ -759,14 +881,29 @@ fn FieldCell(
                     match parse_number(&text) {
                         Ok(number) => {
                             state.unparsed.update(|u| { u.remove(&key_set); });
-                            state.form.update(|f| { let _ = f.set_field(&path_set, FieldValue::Number(number)); });
+                            state.form.update(|f| { let _ = f.set_field(&path, FieldValue::Number(number)); });
                         }
                         Err(why) => state.unparsed.update(|u| { u.insert(key_set.clone(), why); }),
                     }
                 } />
         </td>
     }
-    .into_any()
+}
+
+/// True while `path` is a level field other than the threshold and the level is unset: such
+/// fields wait until the level exists.
+fn level_missing(state: EditorState, path: FieldPath) -> Signal<bool> {
+    Signal::derive(move || {
+        path.field != LimitField::Threshold
+            && path.level.is_some()
+            && state.form.with(|f| {
+                f.get_field(&FieldPath {
+                    field: LimitField::Threshold,
+                    ..path.clone()
+                })
+                .is_none()
+            })
+    })
 }
 
 /// A number as typed (a decimal comma is accepted), or why it is not one.

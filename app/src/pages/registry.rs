@@ -13,7 +13,7 @@ use crate::api::registry::{RegistryListing, list_registry};
 use crate::components::error_view::ErrorPanel;
 use crate::components::live_stream::follow_live;
 use model::field::{LiveValue, format_age, format_values};
-use model::registry::{AccessType, Category, Variable, VariableQuery};
+use model::registry::{AccessType, Category, FacetCount, Variable, VariableQuery};
 
 pub const PER_PAGE: u64 = 50;
 
@@ -108,6 +108,7 @@ pub fn RegistryPage() -> impl IntoView {
     }
 }
 
+/// One page of the registry: search form, category chips, locator facets, the table and pager.
 #[component]
 fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView {
     let page = listing.page.clone();
@@ -118,10 +119,32 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView
     };
     let last = ((page.page - 1) * page.per_page + page.items.len() as u64).min(page.total);
     let pages = page.total.div_ceil(page.per_page).max(1);
-    let total_all: u64 = listing.categories.iter().map(|c| c.count).sum();
     let live = live_values_of(&listing);
     view! {
         <SearchForm query=query.clone() />
+        <CategoryChips categories=listing.categories.clone() query=query.clone() />
+        <div class="registry-layout">
+            <LocatorFacets locators=listing.locators.clone() query=query.clone() />
+            <div class="registry-results">
+                <p class="result-summary muted" aria-live="polite">
+                    {if page.total == 0 {
+                        "No variables match these filters.".to_string()
+                    } else {
+                        format!("{first}–{last} of {} variables · system version {}", page.total, listing.system_version)
+                    }}
+                </p>
+                <VariableTable items=page.items.clone() live />
+                <Pager current=page.page pages query />
+            </div>
+        </div>
+    }
+}
+
+/// The category chips ("All" first), each a link that keeps the other filters.
+#[component]
+fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> impl IntoView {
+    let total_all: u64 = categories.iter().map(|c| c.count).sum();
+    view! {
         <nav class="chips" aria-label="Categories">
             <a
                 class="chip"
@@ -131,8 +154,7 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView
                 "All "
                 <span class="chip-count">{total_all}</span>
             </a>
-            {listing
-                .categories
+            {categories
                 .iter()
                 .map(|facet| {
                     let category = Category::parse(&facet.value);
@@ -146,58 +168,59 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView
                 })
                 .collect_view()}
         </nav>
-        <div class="registry-layout">
-            <aside class="facets" aria-label="Locators">
-                <h2 class="facet-title">"Locators"</h2>
-                <ul>
-                    {listing
-                        .locators
-                        .iter()
-                        .map(|facet| {
-                            let selected = query.locator.as_deref() == Some(facet.value.as_str());
-                            let href = registry_url(&VariableQuery {
-                                locator: if selected { None } else { Some(facet.value.clone()) },
-                                page: None,
-                                ..query.clone()
-                            });
-                            view! {
-                                <li>
-                                    <a href=href aria-current=selected.then_some("true") class="facet">
-                                        <span class="mono facet-value">{facet.value.clone()}</span>
-                                        <span class="facet-count num">{facet.count}</span>
-                                    </a>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </aside>
-            <div class="registry-results">
-                <p class="result-summary muted" aria-live="polite">
-                    {if page.total == 0 {
-                        "No variables match these filters.".to_string()
-                    } else {
-                        format!("{first}–{last} of {} variables · system version {}", page.total, listing.system_version)
-                    }}
-                </p>
-                <VariableTable items=page.items.clone() live />
-                <nav class="pager" aria-label="Pages">
-                    {(page.page > 1).then(|| view! {
-                        <a class="button button-secondary" rel="prev"
-                            href=registry_url(&VariableQuery { page: Some(page.page - 1), ..query.clone() })>
-                            "← Previous"
-                        </a>
-                    })}
-                    <span class="muted">{format!("Page {} of {pages}", page.page)}</span>
-                    {(page.page < pages).then(|| view! {
-                        <a class="button button-secondary" rel="next"
-                            href=registry_url(&VariableQuery { page: Some(page.page + 1), ..query.clone() })>
-                            "Next →"
-                        </a>
-                    })}
-                </nav>
-            </div>
-        </div>
+    }
+}
+
+/// The locator facets; the selected one links back to no locator filter.
+#[component]
+fn LocatorFacets(locators: Vec<FacetCount>, query: VariableQuery) -> impl IntoView {
+    view! {
+        <aside class="facets" aria-label="Locators">
+            <h2 class="facet-title">"Locators"</h2>
+            <ul>
+                {locators
+                    .iter()
+                    .map(|facet| {
+                        let selected = query.locator.as_deref() == Some(facet.value.as_str());
+                        let href = registry_url(&VariableQuery {
+                            locator: if selected { None } else { Some(facet.value.clone()) },
+                            page: None,
+                            ..query.clone()
+                        });
+                        view! {
+                            <li>
+                                <a href=href aria-current=selected.then_some("true") class="facet">
+                                    <span class="mono facet-value">{facet.value.clone()}</span>
+                                    <span class="facet-count num">{facet.count}</span>
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </aside>
+    }
+}
+
+/// Previous / next links around "Page n of m".
+#[component]
+fn Pager(current: u64, pages: u64, query: VariableQuery) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {(current > 1).then(|| view! {
+                <a class="button button-secondary" rel="prev"
+                    href=registry_url(&VariableQuery { page: Some(current - 1), ..query.clone() })>
+                    "← Previous"
+                </a>
+            })}
+            <span class="muted">{format!("Page {current} of {pages}")}</span>
+            {(current < pages).then(|| view! {
+                <a class="button button-secondary" rel="next"
+                    href=registry_url(&VariableQuery { page: Some(current + 1), ..query.clone() })>
+                    "Next →"
+                </a>
+            })}
+        </nav>
     }
 }
 

@@ -11,12 +11,13 @@ use crate::api::registry::{
 };
 use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
+use crate::pages::device_panel::DevicePanel;
 use model::error::AppError;
 use model::registry::{
-    AccessPath, AccessReference, Category, ChangeLogEntry, Variable, validate_locator,
+    AccessPath, AccessReference, Category, ChangeLogEntry, MergedMetadata, MetadataForm, Variable,
+    merge_mine, validate_locator,
 };
 use model::system::short_timestamp;
-use crate::pages::device_panel::DevicePanel;
 
 #[component]
 pub fn VariablePage() -> impl IntoView {
@@ -127,74 +128,108 @@ fn PathTable(
         {remove_error}
         <div class="table-wrap">
             <table class="data-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Type"</th>
-                        <th scope="col">"Reference"</th>
-                        <th scope="col" class="num">"Memory"</th>
-                        <th scope="col" class="num">"Priority"</th>
-                        <th scope="col">"Rack"</th>
-                        <th scope="col">"Access"</th>
-                        <th scope="col" class="num">"Version"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
+                <PathTableHead />
                 <tbody>
-                    {paths.into_iter().map(|p| {
-                        let parsed = AccessReference::parse(p.access_type, &p.reference).ok();
-                        let summary = parsed.as_ref().map_or_else(|| p.reference.to_string(), AccessReference::summary);
-                        let memory = match &parsed {
-                            Some(AccessReference::MemoryOffset(m)) => format!("{} B", m.memory_size()),
-                            _ => "—".to_string(),
-                        };
-                        view! {
-                            <tr class:inactive=!p.active>
-                                <td>{p.access_type.label()}</td>
-                                <td class="mono wrap" title=p.reference.to_string()>{summary}</td>
-                                <td class="num">{memory}</td>
-                                <td class="num">{p.priority}</td>
-                                <td>{p.rack_number.map_or("all".to_string(), |r| r.to_string())}</td>
-                                <td>{if p.read_only { "read-only" } else { "writable" }}</td>
-                                <td class="num">{format!("v{} · {}", p.path_version, p.system_version)}</td>
-                                <td>{if p.active {
-                                    view! { <span class="badge badge-good">"active"</span> }.into_any()
-                                } else {
-                                    view! { <span class="badge">"inactive"</span> }.into_any()
-                                }}</td>
-                                <td>{actions.clone().filter(|_| p.active).map(|(name, version, _)| {
-                                    let id = p.id;
-                                    view! {
-                                        <Show
-                                            when=move || armed.get() == Some(id)
-                                            fallback=move || view! {
-                                                <button type="button" class="link-button" on:click=move |_| armed.set(Some(id))>
-                                                    "Remove…"
-                                                </button>
-                                            }
-                                        >
-                                            <span class="confirm">
-                                                "active → inactive "
-                                                <button type="button" class="link-button danger" on:click={
-                                                    let name = name.clone();
-                                                    move |_| {
-                                                        remove.dispatch(RemoveAccessPath { name: name.clone(), expected_version: version, path_id: id });
-                                                    }
-                                                }>"Confirm"</button>
-                                                " "
-                                                <button type="button" class="link-button" on:click=move |_| armed.set(None)>"Cancel"</button>
-                                            </span>
-                                        </Show>
-                                    }
-                                })}</td>
-                            </tr>
-                        }
+                    {paths.into_iter().map(|path| view! {
+                        <PathRow path actions=actions.clone() armed remove />
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
     }
     .into_any()
+}
+
+/// The column headers of the access-path table.
+#[component]
+fn PathTableHead() -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th scope="col">"Type"</th>
+                <th scope="col">"Reference"</th>
+                <th scope="col" class="num">"Memory"</th>
+                <th scope="col" class="num">"Priority"</th>
+                <th scope="col">"Rack"</th>
+                <th scope="col">"Access"</th>
+                <th scope="col" class="num">"Version"</th>
+                <th scope="col">"State"</th>
+                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+            </tr>
+        </thead>
+    }
+}
+
+/// One access path as a table row; an active path gets its Remove control when `actions` is set.
+#[component]
+fn PathRow(
+    path: AccessPath,
+    actions: Option<(String, i64, Callback<()>)>,
+    armed: RwSignal<Option<i64>>,
+    remove: ServerAction<RemoveAccessPath>,
+) -> impl IntoView {
+    let p = path;
+    let parsed = AccessReference::parse(p.access_type, &p.reference).ok();
+    let summary = parsed
+        .as_ref()
+        .map_or_else(|| p.reference.to_string(), AccessReference::summary);
+    let memory = match &parsed {
+        Some(AccessReference::MemoryOffset(m)) => format!("{} B", m.memory_size()),
+        _ => "—".to_string(),
+    };
+    let id = p.id;
+    view! {
+        <tr class:inactive=!p.active>
+            <td>{p.access_type.label()}</td>
+            <td class="mono wrap" title=p.reference.to_string()>{summary}</td>
+            <td class="num">{memory}</td>
+            <td class="num">{p.priority}</td>
+            <td>{p.rack_number.map_or("all".to_string(), |r| r.to_string())}</td>
+            <td>{if p.read_only { "read-only" } else { "writable" }}</td>
+            <td class="num">{format!("v{} · {}", p.path_version, p.system_version)}</td>
+            <td>{if p.active {
+                view! { <span class="badge badge-good">"active"</span> }.into_any()
+            } else {
+                view! { <span class="badge">"inactive"</span> }.into_any()
+            }}</td>
+            <td>{actions.filter(|_| p.active).map(|(name, version, _)| view! {
+                <RemovePath name version id armed remove />
+            })}</td>
+        </tr>
+    }
+}
+
+/// "Remove…", armed into "active → inactive" with Confirm and Cancel.
+#[component]
+fn RemovePath(
+    name: String,
+    version: i64,
+    id: i64,
+    armed: RwSignal<Option<i64>>,
+    remove: ServerAction<RemoveAccessPath>,
+) -> impl IntoView {
+    view! {
+        <Show
+            when=move || armed.get() == Some(id)
+            fallback=move || view! {
+                <button type="button" class="link-button" on:click=move |_| armed.set(Some(id))>
+                    "Remove…"
+                </button>
+            }
+        >
+            <span class="confirm">
+                "active → inactive "
+                <button type="button" class="link-button danger" on:click={
+                    let name = name.clone();
+                    move |_| {
+                        remove.dispatch(RemoveAccessPath { name: name.clone(), expected_version: version, path_id: id });
+                    }
+                }>"Confirm"</button>
+                " "
+                <button type="button" class="link-button" on:click=move |_| armed.set(None)>"Cancel"</button>
+            </span>
+        </Show>
+    }
 }
 
 #[component]
@@ -223,43 +258,80 @@ fn Timeline(entries: Vec<ChangeLogEntry>) -> impl IntoView {
     }
 }
 
+/// The five inputs of the metadata form, as signals.
+#[derive(Clone, Copy)]
+struct MetadataSignals {
+    display_name: RwSignal<String>,
+    units: RwSignal<String>,
+    description: RwSignal<String>,
+    category: RwSignal<String>,
+    locator: RwSignal<String>,
+}
+
+impl MetadataSignals {
+    fn new(form: MetadataForm) -> Self {
+        MetadataSignals {
+            display_name: RwSignal::new(form.display_name),
+            units: RwSignal::new(form.units),
+            description: RwSignal::new(form.description),
+            category: RwSignal::new(form.category),
+            locator: RwSignal::new(form.locator),
+        }
+    }
+
+    /// The form as it is now (tracked).
+    fn get(&self) -> MetadataForm {
+        MetadataForm {
+            display_name: self.display_name.get(),
+            units: self.units.get(),
+            description: self.description.get(),
+            category: self.category.get(),
+            locator: self.locator.get(),
+        }
+    }
+
+    fn set(&self, form: MetadataForm) {
+        self.display_name.set(form.display_name);
+        self.units.set(form.units);
+        self.description.set(form.description);
+        self.category.set(form.category);
+        self.locator.set(form.locator);
+    }
+
+    fn display_error(&self) -> Option<&'static str> {
+        self.display_name
+            .with(|d| d.trim().is_empty())
+            .then_some("must not be blank")
+    }
+
+    fn locator_error(&self) -> Option<String> {
+        self.locator.with(|l| validate_locator(l).err())
+    }
+}
+
+/// What "Overwrite with mine" would save: my changes merged onto the current state.
+#[derive(Clone, PartialEq)]
+struct Overwrite {
+    /// The current variable version, expected by the save.
+    version: i64,
+    /// The current state (theirs).
+    theirs: MetadataForm,
+    merged: MergedMetadata,
+}
+
 /// The metadata form: validates as you type, previews the change as a diff, saves with the
 /// version it was opened at, and on a conflict shows what changed meanwhile with the choice to
-/// reload or overwrite.
+/// reload or overwrite (only the fields changed here, merged onto the current state).
 #[component]
 fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
     let save = ServerAction::<UpdateVariableMetadata>::new();
     let delete = ServerAction::<DeleteVariable>::new();
     let latest = Action::new(|name: &String| get_variable_detail(name.clone()));
-    let original = StoredValue::new(variable.clone());
     let name = variable.name.clone();
     let expected = RwSignal::new(variable.variable_version);
-    let display_name = RwSignal::new(variable.display_name.clone());
-    let units = RwSignal::new(variable.units.clone());
-    let description = RwSignal::new(variable.description.clone());
-    let category = RwSignal::new(variable.category.as_str().to_string());
-    let locator = RwSignal::new(variable.locator.clone());
-
-    let display_error = move || {
-        display_name
-            .with(|d| d.trim().is_empty())
-            .then_some("must not be blank")
-    };
-    let locator_error = move || locator.with(|l| validate_locator(l).err());
-    let invalid = move || display_error().is_some() || locator_error().is_some();
-    let changes = move || {
-        let o = original.get_value();
-        [
-            ("display_name", o.display_name.clone(), display_name.get()),
-            ("units", o.units.clone(), units.get()),
-            ("description", o.description.clone(), description.get()),
-            ("category", o.category.as_str().to_string(), category.get()),
-            ("locator", o.locator.clone(), locator.get()),
-        ]
-        .into_iter()
-        .filter(|(_, old, new)| old != new)
-        .collect::<Vec<_>>()
-    };
+    // What the form was opened with: the base of the three-way merge on overwrite.
+    let base = RwSignal::new(MetadataForm::of(&variable));
+    let fields = MetadataSignals::new(MetadataForm::of(&variable));
 
     // After a successful save or delete, show the variable as it is now.
     Effect::new(move |_| {
@@ -275,56 +347,37 @@ fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
             latest.dispatch(conflict_name.clone());
         }
     });
+    let pending_overwrite = pending_overwrite_of(latest, base, fields);
+    // Overwrite saves my changes (base → form) onto theirs at their version; the form then
+    // stands on theirs, so a later save or conflict merges against it.
     let overwrite_name = name.clone();
-    let overwrite = move |_| {
-        if let Some(Ok(now)) = latest.value().get_untracked() {
-            expected.set(now.variable.variable_version);
-            save.dispatch(UpdateVariableMetadata {
-                name: overwrite_name.clone(),
-                expected_version: now.variable.variable_version,
-                display_name: display_name.get_untracked(),
-                units: units.get_untracked(),
-                description: description.get_untracked(),
-                category: category.get_untracked(),
-                locator: locator.get_untracked(),
-            });
-        }
-    };
-    let conflict = move || {
-        let Some(Err(AppError::Conflict(message))) = save.value().get() else {
-            return None;
+    let overwrite = Callback::new(move |()| {
+        let Some(Overwrite {
+            version,
+            theirs,
+            merged,
+        }) = pending_overwrite.get_untracked()
+        else {
+            return;
         };
-        let since = expected.get();
-        let meanwhile = match latest.value().get() {
-            Some(Ok(now)) => now
-                .history
-                .into_iter()
-                .filter(|h| h.variable_version > since)
-                .map(|h| view! {
-                    <li>
-                        <span class="mono">{h.field_name.clone().unwrap_or_default()}</span>
-                        {format!(": {} → {} ", h.old_value.clone().unwrap_or_default(), h.new_value.clone().unwrap_or_default())}
-                        <span class="muted">{format!("by {} via {}", h.changed_by, h.source_system)}</span>
-                    </li>
-                })
-                .collect_view()
-                .into_any(),
-            _ => view! { <li class="muted">"Reading the current state…"</li> }.into_any(),
-        };
-        Some(view! {
-            <div class="conflict-panel" role="alert">
-                <strong>"Someone else saved this variable since you opened the form."</strong>
-                <p class="muted">{message}</p>
-                <p>"Changed meanwhile:"</p>
-                <ul>{meanwhile}</ul>
-                <div class="field-actions">
-                    <button type="button" class="button button-secondary" on:click=move |_| reload.run(())>
-                        "Reload (discard my changes)"
-                    </button>
-                    <button type="button" class="button" on:click=overwrite.clone()>"Overwrite with mine"</button>
-                </div>
-            </div>
-        })
+        expected.set(version);
+        base.set(theirs);
+        fields.set(merged.form.clone());
+        save.dispatch(UpdateVariableMetadata {
+            name: overwrite_name.clone(),
+            expected_version: version,
+            display_name: merged.form.display_name,
+            units: merged.form.units,
+            description: merged.form.description,
+            category: merged.form.category,
+            locator: merged.form.locator,
+        });
+    });
+    let conflict = move || match save.value().get() {
+        Some(Err(AppError::Conflict(message))) => Some(view! {
+            <ConflictPanel message since=expected.get() latest pending_overwrite reload overwrite />
+        }),
+        _ => None,
     };
     let other_error = move || match save.value().get() {
         Some(Err(error)) if !matches!(error, AppError::Conflict(_)) => {
@@ -332,87 +385,240 @@ fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
         }
         _ => None,
     };
-    let path_count = variable.path_count;
-    let delete_name = name.clone();
 
     view! {
         <details class="edit-panel">
             <summary>"Edit metadata"</summary>
-            <ActionForm action=save attr:class="edit-form" attr:aria-label="Edit metadata">
-                <input type="hidden" name="name" value=name.clone() />
-                <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
-                <div class="field">
-                    <label class="field-label" for="edit-display-name">"Display name"</label>
-                    <input id="edit-display-name" name="display_name" prop:value=display_name
-                        on:input=move |ev| display_name.set(event_target_value(&ev))
-                        aria-describedby="edit-display-name-error"
-                        aria-invalid=move || display_error().is_some().to_string() />
-                    <span id="edit-display-name-error" class="field-error" aria-live="polite">{display_error}</span>
-                </div>
-                <label class="field">
-                    <span class="field-label">"Units"</span>
-                    <input name="units" prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
-                </label>
-                <label class="field">
-                    <span class="field-label">"Category"</span>
-                    <select name="category" on:change=move |ev| category.set(event_target_value(&ev))>
-                        {Category::ALL.iter().map(|c| view! {
-                            <option value=c.as_str() selected=move || category.get() == c.as_str()>{c.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <div class="field">
-                    <label class="field-label" for="edit-locator">"Locator"</label>
-                    <input id="edit-locator" name="locator" class="mono" prop:value=locator
-                        on:input=move |ev| locator.set(event_target_value(&ev))
-                        aria-describedby="edit-locator-error"
-                        aria-invalid=move || locator_error().is_some().to_string() />
-                    <span id="edit-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
-                </div>
-                <label class="field field-wide">
-                    <span class="field-label">"Description"</span>
-                    <textarea name="description" rows="2" prop:value=description
-                        on:input=move |ev| description.set(event_target_value(&ev))>
-                        {variable.description.clone()}
-                    </textarea>
-                </label>
-                <div class="diff-preview field-wide" aria-live="polite">
-                    {move || {
-                        let changes = changes();
-                        if changes.is_empty() {
-                            view! { <p class="muted">"No changes yet."</p> }.into_any()
-                        } else {
-                            view! {
-                                <p>"Will change:"</p>
-                                <ul class="diff">
-                                    {changes.into_iter().map(|(field, old, new)| view! {
-                                        <li><span class="mono">{field}</span>": "<del>{old}</del>" → "<ins>{new}</ins></li>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        }
-                    }}
-                </div>
-                <div class="field-actions field-wide">
-                    <button type="submit" class="button" disabled=move || invalid() || save.pending().get()>
-                        "Save"
-                    </button>
-                </div>
-            </ActionForm>
+            <EditForm save name=name.clone() expected base fields />
             {conflict}
             {other_error}
         </details>
+        <DeletePanel delete name path_count=variable.path_count expected />
+    }
+}
+
+/// Once the current state is read after a conflict: what "Overwrite with mine" would save.
+fn pending_overwrite_of(
+    latest: Action<String, Result<VariableDetail, AppError>>,
+    base: RwSignal<MetadataForm>,
+    fields: MetadataSignals,
+) -> Signal<Option<Overwrite>> {
+    Signal::derive(move || match latest.value().get() {
+        Some(Ok(now)) => {
+            let theirs = MetadataForm::of(&now.variable);
+            let merged = merge_mine(&base.get(), &fields.get(), &theirs);
+            let version = now.variable.variable_version;
+            Some(Overwrite {
+                version,
+                theirs,
+                merged,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// The metadata form itself: hidden version, the inputs, the diff preview and Save.
+#[component]
+fn EditForm(
+    save: ServerAction<UpdateVariableMetadata>,
+    name: String,
+    expected: RwSignal<i64>,
+    base: RwSignal<MetadataForm>,
+    fields: MetadataSignals,
+) -> impl IntoView {
+    let invalid = move || fields.display_error().is_some() || fields.locator_error().is_some();
+    view! {
+        <ActionForm action=save attr:class="edit-form" attr:aria-label="Edit metadata">
+            <input type="hidden" name="name" value=name />
+            <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
+            <MetadataInputs fields />
+            <DiffPreview base fields />
+            <div class="field-actions field-wide">
+                <button type="submit" class="button" disabled=move || invalid() || save.pending().get()>
+                    "Save"
+                </button>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// The five inputs of the metadata form, each validated as you type where it can be wrong.
+#[component]
+fn MetadataInputs(fields: MetadataSignals) -> impl IntoView {
+    let MetadataSignals {
+        display_name,
+        units,
+        description,
+        category,
+        locator,
+    } = fields;
+    let display_error = move || fields.display_error();
+    let locator_error = move || fields.locator_error();
+    let initial_description = description.get_untracked();
+    view! {
+        <div class="field">
+            <label class="field-label" for="edit-display-name">"Display name"</label>
+            <input id="edit-display-name" name="display_name" prop:value=display_name
+                on:input=move |ev| display_name.set(event_target_value(&ev))
+                aria-describedby="edit-display-name-error"
+                aria-invalid=move || display_error().is_some().to_string() />
+            <span id="edit-display-name-error" class="field-error" aria-live="polite">{display_error}</span>
+        </div>
+        <label class="field">
+            <span class="field-label">"Units"</span>
+            <input name="units" prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
+        </label>
+        <label class="field">
+            <span class="field-label">"Category"</span>
+            <select name="category" on:change=move |ev| category.set(event_target_value(&ev))>
+                {Category::ALL.iter().map(|c| view! {
+                    <option value=c.as_str() selected=move || category.get() == c.as_str()>{c.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <div class="field">
+            <label class="field-label" for="edit-locator">"Locator"</label>
+            <input id="edit-locator" name="locator" class="mono" prop:value=locator
+                on:input=move |ev| locator.set(event_target_value(&ev))
+                aria-describedby="edit-locator-error"
+                aria-invalid=move || locator_error().is_some().to_string() />
+            <span id="edit-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
+        </div>
+        <label class="field field-wide">
+            <span class="field-label">"Description"</span>
+            <textarea name="description" rows="2" prop:value=description
+                on:input=move |ev| description.set(event_target_value(&ev))>
+                {initial_description}
+            </textarea>
+        </label>
+    }
+}
+
+/// The change the form would save, field by field (opened-with → now).
+#[component]
+fn DiffPreview(base: RwSignal<MetadataForm>, fields: MetadataSignals) -> impl IntoView {
+    view! {
+        <div class="diff-preview field-wide" aria-live="polite">
+            {move || {
+                let changes = base.with(|base| base.changes_to(&fields.get()));
+                if changes.is_empty() {
+                    view! { <p class="muted">"No changes yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <p>"Will change:"</p>
+                        <ul class="diff">
+                            {changes.into_iter().map(|(field, old, new)| view! {
+                                <li><span class="mono">{field}</span>": "<del>{old}</del>" → "<ins>{new}</ins></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// Shown when someone else saved first: what changed meanwhile, what an overwrite would change,
+/// and the choice between reloading and overwriting.
+#[component]
+fn ConflictPanel(
+    message: String,
+    since: i64,
+    latest: Action<String, Result<VariableDetail, AppError>>,
+    pending_overwrite: Signal<Option<Overwrite>>,
+    reload: Callback<()>,
+    overwrite: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="conflict-panel" role="alert">
+            <strong>"Someone else saved this variable since you opened the form."</strong>
+            <p class="muted">{message}</p>
+            <p>"Changed meanwhile:"</p>
+            <ul>{move || changed_meanwhile(latest.value().get(), since)}</ul>
+            <OverwritePreview pending_overwrite />
+            <div class="field-actions">
+                <button type="button" class="button button-secondary" on:click=move |_| reload.run(())>
+                    "Reload (discard my changes)"
+                </button>
+                <button type="button" class="button" disabled=move || pending_overwrite.with(Option::is_none)
+                    on:click=move |_| overwrite.run(())>"Overwrite with mine"</button>
+            </div>
+        </div>
+    }
+}
+
+/// The history entries after `since`, as list items (or a note while they are being read).
+fn changed_meanwhile(latest: Option<Result<VariableDetail, AppError>>, since: i64) -> AnyView {
+    let Some(Ok(now)) = latest else {
+        return view! { <li class="muted">"Reading the current state…"</li> }.into_any();
+    };
+    now.history
+        .into_iter()
+        .filter(|h| h.variable_version > since)
+        .map(|h| view! {
+            <li>
+                <span class="mono">{h.field_name.clone().unwrap_or_default()}</span>
+                {format!(": {} → {} ", h.old_value.clone().unwrap_or_default(), h.new_value.clone().unwrap_or_default())}
+                <span class="muted">{format!("by {} via {}", h.changed_by, h.source_system)}</span>
+            </li>
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// What "Overwrite with mine" would change on the current state, field by field (theirs → result).
+#[component]
+fn OverwritePreview(pending_overwrite: Signal<Option<Overwrite>>) -> impl IntoView {
+    move || {
+        pending_overwrite.get().map(|pending| {
+            let changes = pending.merged.changes;
+            if changes.is_empty() {
+                return view! {
+                    <p class="overwrite-preview muted" data-testid="overwrite-preview">
+                        "Overwrite with mine changes nothing: the current state already has your changes."
+                    </p>
+                }
+                .into_any();
+            }
+            view! {
+                <div class="overwrite-preview" data-testid="overwrite-preview">
+                    <p>"Overwrite with mine will change (current → saved):"</p>
+                    <ul class="diff">
+                        {changes.into_iter().map(|c| view! {
+                            <li>
+                                <span class="mono">{c.field}</span>": "
+                                <del>{c.old.unwrap_or_default()}</del>" → "<ins>{c.new.unwrap_or_default()}</ins>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+            .into_any()
+        })
+    }
+}
+
+/// The danger zone: soft-deletes the variable at the version the form knows.
+#[component]
+fn DeletePanel(
+    delete: ServerAction<DeleteVariable>,
+    name: String,
+    path_count: u32,
+    expected: RwSignal<i64>,
+) -> impl IntoView {
+    view! {
         <details class="edit-panel danger-zone">
             <summary>"Delete variable…"</summary>
             <p>
-                "Deleting marks "<span class="mono">{delete_name.clone()}</span>
+                "Deleting marks "<span class="mono">{name.clone()}</span>
                 {format!(" and its {path_count} active path(s) as deleted. ")}
                 "Its history stays, and other controllers receive the deletion through the change feed."
             </p>
             <ActionForm action=delete>
-                <input type="hidden" name="name" value=delete_name.clone() />
+                <input type="hidden" name="name" value=name.clone() />
                 <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
-                <button type="submit" class="button button-danger">{format!("Delete {delete_name}")}</button>
+                <button type="submit" class="button button-danger">{format!("Delete {name}")}</button>
             </ActionForm>
         </details>
     }
