@@ -4,15 +4,15 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use model::registry::{Category, VariableQuery};
-use services::registry::index::RegistryIndex;
-use services::registry::{import, query};
 use app::ssr::state::AppState;
 use axum::body::Body;
 use axum::http::Request;
 use clap::Subcommand;
 use leptos::prelude::LeptosOptions;
+use model::registry::{Category, VariableQuery};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use services::registry::index::RegistryIndex;
+use services::registry::{import, query};
 use tower::ServiceExt;
 
 use services::database::{self, DatabaseTarget};

@@ -5,16 +5,16 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use devices::simulator::Simulator;
 use model::protections::{LevelLimit, ProtectionSet, Side, SideLimits, VariableLimits};
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
+use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::engine::AlarmEngine;
 use services::protections::naming::NamingRule;
-use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::{profiles, save_and_deploy};
 use services::registry::import::{ImportFiles, ImportOptions, import};
 use services::registry::write::Actor;
-use devices::simulator::Simulator;
 use tokio_util::sync::CancellationToken;
 
 use services::database::{self, DatabaseTarget};

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use model::registry::ImportReport;
-use services::registry::{export, import};
 use clap::Subcommand;
+use model::registry::ImportReport;
 use sea_orm::DatabaseConnection;
+use services::registry::{export, import};
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum RegistryAction {

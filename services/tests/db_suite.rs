@@ -2,11 +2,11 @@
 
 use services::testing as common;
 
-use model::system::DatabaseBackend;
-use services::system::{overview, schema_status, system_version};
 use migration::MigratorTrait;
+use model::system::DatabaseBackend;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use services::database;
+use services::system::{overview, schema_status, system_version};
 
 /// The first integer of every row `sql` returns.
 async fn integers(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<i64> {

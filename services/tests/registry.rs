@@ -5,17 +5,17 @@ use services::testing as common;
 
 use std::path::Path;
 
+use entity::{system_variable, variable_access_path, variable_change_log};
 use model::error::AppError;
 use model::registry::{AccessType, Category, NewAccessPath, VariablePatch, VariableQuery};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
+use serde_json::json;
 use services::registry::export::export;
 use services::registry::import::{ImportFiles, ImportOptions, import};
 use services::registry::index::RegistryIndex;
 use services::registry::query::{self, ChangeItem};
 use services::registry::write::{self, Actor};
 use services::system::system_version_of;
-use entity::{system_variable, variable_access_path, variable_change_log};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
-use serde_json::json;
 
 fn examples() -> (String, String) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");

@@ -27,8 +27,7 @@ pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
             "expected current, default, profile:NAME or device",
         )
     })?;
-    services::protections::recall(&state.db, &state.field, &state.protections, &source)
-        .await
+    services::protections::recall(&state.db, &state.field, &state.protections, &source).await
 }
 
 /// Validates and saves to the named profile (or the active one); deploys nothing.
@@ -58,14 +57,8 @@ pub async fn preview_deploy(
 ) -> Result<DeployPreview, AppError> {
     let state = crate::ssr::state::app_state()?;
     let naming = state.protections.naming();
-    services::protections::deploy::preview(
-        &state.db,
-        &state.field,
-        naming,
-        &profile,
-        &protections,
-    )
-    .await
+    services::protections::deploy::preview(&state.db, &state.field, naming, &profile, &protections)
+        .await
 }
 
 /// Saves, then writes to the device with read-back (restoring the device on any failure).

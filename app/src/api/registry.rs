@@ -18,8 +18,7 @@ pub struct VariableDetail {
 pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppError> {
     let state = crate::ssr::state::app_state()?;
     let mut listing =
-        services::registry::query::listing(&state.db, &state.registry_index, &query)
-            .await?;
+        services::registry::query::listing(&state.db, &state.registry_index, &query).await?;
     let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
     listing.live = state.field.live(&names);
     Ok(listing)
@@ -58,14 +57,8 @@ pub async fn update_variable_metadata(
         locator: Some(locator),
     };
     let actor = services::registry::write::Actor::new("operator", "console");
-    services::registry::write::update_variable(
-        &state.db,
-        &name,
-        expected_version,
-        &patch,
-        &actor,
-    )
-    .await
+    services::registry::write::update_variable(&state.db, &name, expected_version, &patch, &actor)
+        .await
 }
 
 /// Soft-deletes a variable (it stays as a tombstone for sync).
@@ -73,13 +66,7 @@ pub async fn update_variable_metadata(
 pub async fn delete_variable(name: String, expected_version: i64) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
     let actor = services::registry::write::Actor::new("operator", "console");
-    services::registry::write::delete_variable(
-        &state.db,
-        &name,
-        expected_version,
-        &actor,
-    )
-    .await
+    services::registry::write::delete_variable(&state.db, &name, expected_version, &actor).await
 }
 
 /// The Import page's preview (`apply = false`: a dry run) or its apply step. One transaction.
@@ -111,9 +98,7 @@ pub async fn import_registry(
 
 /// Creates a variable (with its first access paths) from the New variable form.
 #[server(input = leptos::server_fn::codec::Json)]
-pub async fn create_variable(
-    new: model::registry::NewVariable,
-) -> Result<Variable, AppError> {
+pub async fn create_variable(new: model::registry::NewVariable) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
     let actor = services::registry::write::Actor::new("operator", "console");
     services::registry::write::create_variable(&state.db, &new, &actor).await
@@ -128,14 +113,7 @@ pub async fn add_access_path(
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
     let actor = services::registry::write::Actor::new("operator", "console");
-    services::registry::write::add_path(
-        &state.db,
-        &name,
-        expected_version,
-        &path,
-        &actor,
-    )
-    .await
+    services::registry::write::add_path(&state.db, &name, expected_version, &path, &actor).await
 }
 
 /// Deactivates an access path (kept as a tombstone), if the variable is still at `expected_version`.
@@ -147,12 +125,6 @@ pub async fn remove_access_path(
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
     let actor = services::registry::write::Actor::new("operator", "console");
-    services::registry::write::remove_path(
-        &state.db,
-        &name,
-        path_id,
-        expected_version,
-        &actor,
-    )
-    .await
+    services::registry::write::remove_path(&state.db, &name, path_id, expected_version, &actor)
+        .await
 }

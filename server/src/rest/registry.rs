@@ -1,12 +1,6 @@
 //! `/api/v1` routes of the variable registry: list, read, write (with `If-Match`), facets, the
 //! preferred path and the change feed.
 
-use model::error::AppError;
-use model::registry::{
-    AccessPathPatch, NewAccessPath, NewVariable, Variable, VariablePatch, VariableQuery,
-};
-use services::registry::{query, write};
-use services::system::system_version_of;
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -14,8 +8,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use model::error::AppError;
+use model::registry::{
+    AccessPathPatch, NewAccessPath, NewVariable, Variable, VariablePatch, VariableQuery,
+};
 use serde::Deserialize;
 use serde_json::json;
+use services::registry::{query, write};
+use services::system::system_version_of;
 
 use super::{Problem, actor, if_match};
 

@@ -14,9 +14,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use model::registry::{
-    Category, MemoryOffsetRef, title_case, validate_locator, validate_name,
-};
+use model::registry::{Category, MemoryOffsetRef, title_case, validate_locator, validate_name};
 
 /// Element width when an item gives none.
 pub const DEFAULT_SIZE: u32 = 2;

@@ -16,9 +16,9 @@ use entity::{system_variable, variable_access_path};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Mutex;
 
+use crate::system::system_version_of;
 use model::error::AppError;
 use model::registry::{AccessType, Category, FacetCount, VariableQuery, locator_matches};
-use crate::system::system_version_of;
 
 /// Shared by every request of one server (cheap to clone).
 #[derive(Clone, Default)]

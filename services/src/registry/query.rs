@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::index::{RegistryIndex, Snapshot};
 use model::error::AppError;
-pub use model::registry::{ChangeFeed, ChangeItem};
 use model::registry::{
     AccessPath, AccessType, Category, ChangeLogEntry, FacetCount, Page, Variable, VariableQuery,
 };
+pub use model::registry::{ChangeFeed, ChangeItem};
 
 // ------------------------------------------------------------------ entity -> DTO
 
