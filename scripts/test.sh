@@ -58,6 +58,11 @@ stop_postgres() {
   PG_DIR=""
 }
 
+# The most a first visit of /registry may transfer. The issue's target is 400 KB; today's bundle
+# is one WASM file of 609 KB in brotli, so the guard holds the line at 700 KB until the WASM is
+# split by route.
+FIRST_PAGE_BUDGET_KB=700
+
 E2E_DIR=""
 SERVER_PID=""
 stop_server() {
@@ -75,6 +80,7 @@ rust_tests() {
 
 e2e() {
   local port base i
+  [ -x "$CARGO_TARGET_DIR/debug/powerdeck" ] || { echo "no $CARGO_TARGET_DIR/debug/powerdeck: the Rust tests build it" >&2; return 1; }
   E2E_DIR=$(mktemp -d /tmp/powerdeck-e2e.XXXXXX)
   port=$(free_port)
   base="http://127.0.0.1:$port"
@@ -90,6 +96,9 @@ e2e() {
   curl -fsS "$base/readyz" >/dev/null || { cat "$E2E_DIR/server.log"; return 1; }
   POWERDECK_BASE_URL="$base" npx playwright test --config end2end/playwright.config.ts \
     || { echo "--- server log"; tail -50 "$E2E_DIR/server.log"; return 1; }
+  # The first page over throttled links (figures, and a guard on the bytes a first visit moves).
+  printf '\n==> first-page (at +%ss)\n' "$((SECONDS - run_started))"
+  node end2end/perf/first-page.mjs --base "$base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
 }
 
 step fmt cargo fmt --all --check
@@ -100,7 +109,7 @@ step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets
 step rust-tests rust_tests
 # The browser bundle exactly as `scripts/run.sh` serves it (wasm-release profile, wasm-opt,
 # precompressed): hydration bugs that only show in the optimised bundle are caught here. The server
-# is the debug binary the Rust tests already built (`cargo build` only links it if needed).
+# is the debug binary the Rust tests already built for the CLI tests (with the tests' features: a
+# separate `cargo build -p server` would compile services, app and server a second time).
 step build-bundle cargo leptos build --release --precompress --frontend-only
-step build-server cargo build -p server --bin powerdeck
 step e2e e2e
