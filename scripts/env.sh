@@ -11,4 +11,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/powerdeck/target}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 # Set when the offline wasm32 fallback is in use (RUSTUP_TOOLCHAIN=debian-web); empty otherwise.
 # shellcheck disable=SC1091
-[ -f "$ROOT/target/bootstrap-toolchain.env" ] && source "$ROOT/target/bootstrap-toolchain.env"
+if [ -f "$ROOT/target/bootstrap-toolchain.env" ]; then source "$ROOT/target/bootstrap-toolchain.env"; fi
