@@ -111,5 +111,22 @@ step rust-tests rust_tests
 # precompressed): hydration bugs that only show in the optimised bundle are caught here. The server
 # is the debug binary the Rust tests already built for the CLI tests (with the tests' features: a
 # separate `cargo build -p server` would compile services, app and server a second time).
-step build-bundle cargo leptos build --release --precompress --frontend-only
+# cargo-leptos reruns wasm-bindgen and wasm-opt (about a minute) even when nothing changed, so the
+# bundle is rebuilt only when what goes into it did: the browser crates, styles, assets, lock file
+# and build settings.
+bundle_inputs() {
+  { find app model frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock .cargo/config.toml rust-toolchain.toml package-lock.json; } | sha256sum | cut -d' ' -f1
+}
+build_bundle() {
+  local stamp=target/site/.inputs-sha256 inputs
+  inputs=$(bundle_inputs)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && [ -f target/site/pkg/powerdeck.wasm.br ]; then
+    echo "the bundle in target/site is up to date (its inputs have not changed)"
+    return 0
+  fi
+  cargo leptos build --release --precompress --frontend-only
+  echo "$inputs" >"$stamp"
+}
+step build-bundle build_bundle
 step e2e e2e
