@@ -24,7 +24,7 @@ fi
 bash scripts/bootstrap.sh
 source scripts/env.sh
 
-RUST_PACKAGES=(-p model -p services -p server -p app -p entity -p migration -p devices)
+RUST_PACKAGES=(-p fieldbus -p model -p services -p server -p app -p entity -p migration -p devices)
 # Each step prints its start time since the beginning of the run; nothing is printed after the
 # last runner's summary, so the output ends with it.
 step() {
@@ -103,7 +103,7 @@ e2e() {
 
 step fmt cargo fmt --all --check
 step clippy-server cargo clippy "${RUST_PACKAGES[@]}" --all-targets -- -D warnings
-step clippy-wasm cargo clippy -p frontend -p app -p model --target wasm32-unknown-unknown -- -D warnings
+step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings
 # SocketCAN cannot run on this kernel, but it must keep compiling.
 step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets -- -D warnings
 step rust-tests rust_tests

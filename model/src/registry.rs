@@ -250,53 +250,11 @@ impl MemoryOffsetRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModbusTable {
-    Holding,
-    Input,
-    Coil,
-    Discrete,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DataType {
-    Bool,
-    U16,
-    I16,
-    U32,
-    I32,
-    F32,
-    U64,
-}
-
-impl DataType {
-    /// Width in 16-bit registers (a bool takes one register or one coil).
-    pub fn registers(self) -> u16 {
-        match self {
-            DataType::Bool | DataType::U16 | DataType::I16 => 1,
-            DataType::U32 | DataType::I32 | DataType::F32 => 2,
-            DataType::U64 => 4,
-        }
-    }
-
-    pub fn bytes(self) -> u8 {
-        match self {
-            DataType::Bool => 1,
-            other => (other.registers() * 2) as u8,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WordOrder {
-    /// Most significant word first (Modbus convention).
-    #[default]
-    BigEndian,
-    LittleEndian,
-}
+// The field-bus vocabulary of the references is defined once, in `fieldbus`.
+pub use fieldbus::{
+    CAN_MAX_DATA_BYTES, CAN_MAX_EXTENDED_ID, CAN_MAX_STANDARD_ID, DataType,
+    MAX_READ_REGISTERS as MODBUS_MAX_READ_REGISTERS, RegisterTable, WordOrder,
+};
 
 fn default_scale() -> f64 {
     1.0
@@ -313,7 +271,7 @@ pub struct ModbusRef {
     /// Which configured device/endpoint serves it.
     pub device: String,
     pub unit_id: u8,
-    pub table: ModbusTable,
+    pub table: RegisterTable,
     pub address: u16,
     #[serde(default = "default_count")]
     pub count: u16,
@@ -344,7 +302,7 @@ pub struct CanRef {
 pub struct Rs485Ref {
     pub channel: String,
     pub device_id: u8,
-    pub table: ModbusTable,
+    pub table: RegisterTable,
     pub address: u16,
 }
 
@@ -356,11 +314,6 @@ pub enum AccessReference {
     Can(CanRef),
     Rs485(Rs485Ref),
 }
-
-pub const MODBUS_MAX_READ_REGISTERS: u16 = 125;
-pub const CAN_MAX_EXTENDED_ID: u32 = 0x1FFF_FFFF;
-pub const CAN_MAX_STANDARD_ID: u32 = 0x7FF;
-pub const CAN_MAX_DATA_BYTES: u16 = 8;
 
 impl AccessReference {
     pub fn access_type(&self) -> AccessType {
@@ -430,7 +383,7 @@ impl AccessReference {
                         "address + count must stay within the 65,536-register space",
                     ));
                 }
-                let bit_table = matches!(m.table, ModbusTable::Coil | ModbusTable::Discrete);
+                let bit_table = matches!(m.table, RegisterTable::Coil | RegisterTable::Discrete);
                 if bit_table != (m.data_type == DataType::Bool) {
                     return Err(FieldError::new(
                         "data_type",

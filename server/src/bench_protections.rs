@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use devices::simulator::Simulator;
 use model::protections::{LevelLimit, ProtectionSet, Side, SideLimits, VariableLimits};
+use services::actor::Actor;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
@@ -14,7 +15,6 @@ use services::protections::engine::AlarmEngine;
 use services::protections::naming::NamingRule;
 use services::protections::{profiles, save_and_deploy};
 use services::registry::import::{ImportFiles, ImportOptions, import};
-use services::registry::write::Actor;
 use tokio_util::sync::CancellationToken;
 
 use services::database::{self, DatabaseTarget};

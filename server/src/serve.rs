@@ -10,12 +10,13 @@ use devices::simulator::{CAN_PERIOD, Simulator, spawn_can_broadcast};
 use leptos::prelude::LeptosOptions;
 use migration::MigratorTrait;
 use model::error::AppError;
+use services::actor::Actor;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::profiles;
 use services::registry::query;
-use services::registry::write::{self, Actor};
+use services::registry::write;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

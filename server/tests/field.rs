@@ -11,9 +11,10 @@ use model::field::Quality;
 use model::registry::{AccessType, Category, NewAccessPath, NewVariable};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use services::actor::Actor;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
-use services::registry::write::{self, Actor};
+use services::registry::write;
 use tokio_util::sync::CancellationToken;
 
 struct Site {

@@ -15,11 +15,11 @@ use model::profiles::RecallSource;
 use model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet, Side};
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
+use services::actor::Actor;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::{self as service, deploy, profiles};
-use services::registry::write::Actor;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 

@@ -21,13 +21,14 @@ use model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet
 use model::registry::{AccessType, Category, NewAccessPath, NewVariable, VariablePatch};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
+use services::actor::Actor;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::{self as service, profiles};
 use services::registry::import::{ImportFiles, ImportOptions, import};
 use services::registry::query;
-use services::registry::write::{self, Actor};
+use services::registry::write;
 use services::system::system_version_of;
 use tokio_util::sync::CancellationToken;
 

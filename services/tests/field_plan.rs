@@ -6,9 +6,10 @@ use std::time::Duration;
 use model::registry::{AccessType, Category, NewAccessPath, NewVariable};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use services::actor::Actor;
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
-use services::registry::write::{self, Actor};
+use services::registry::write;
 use services::testing as common;
 use tokio_util::sync::CancellationToken;
 

@@ -10,11 +10,12 @@ use model::error::AppError;
 use model::registry::{AccessType, Category, NewAccessPath, VariablePatch, VariableQuery};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
 use serde_json::json;
+use services::actor::Actor;
 use services::registry::export::export;
 use services::registry::import::{ImportFiles, ImportOptions, import};
 use services::registry::index::RegistryIndex;
 use services::registry::query::{self, ChangeItem};
-use services::registry::write::{self, Actor};
+use services::registry::write;
 use services::system::system_version_of;
 
 fn examples() -> (String, String) {

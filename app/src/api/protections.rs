@@ -12,8 +12,8 @@ use model::protections::{Level, ProtectionSet, Side};
 
 /// The console's one operator until operators and roles arrive.
 #[cfg(feature = "ssr")]
-fn operator() -> services::registry::write::Actor {
-    services::registry::write::Actor::new("operator", "console")
+fn operator() -> services::actor::Actor {
+    services::actor::Actor::console_operator()
 }
 
 /// Limits from `current`, `default`, `profile:NAME` or `device` (read live).

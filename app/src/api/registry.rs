@@ -56,7 +56,7 @@ pub async fn update_variable_metadata(
         category: Some(category),
         locator: Some(locator),
     };
-    let actor = services::registry::write::Actor::new("operator", "console");
+    let actor = services::actor::Actor::console_operator();
     services::registry::write::update_variable(&state.db, &name, expected_version, &patch, &actor)
         .await
 }
@@ -65,7 +65,7 @@ pub async fn update_variable_metadata(
 #[server]
 pub async fn delete_variable(name: String, expected_version: i64) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::registry::write::Actor::new("operator", "console");
+    let actor = services::actor::Actor::console_operator();
     services::registry::write::delete_variable(&state.db, &name, expected_version, &actor).await
 }
 
@@ -100,7 +100,7 @@ pub async fn import_registry(
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn create_variable(new: model::registry::NewVariable) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::registry::write::Actor::new("operator", "console");
+    let actor = services::actor::Actor::console_operator();
     services::registry::write::create_variable(&state.db, &new, &actor).await
 }
 
@@ -112,7 +112,7 @@ pub async fn add_access_path(
     path: model::registry::NewAccessPath,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::registry::write::Actor::new("operator", "console");
+    let actor = services::actor::Actor::console_operator();
     services::registry::write::add_path(&state.db, &name, expected_version, &path, &actor).await
 }
 
@@ -124,7 +124,7 @@ pub async fn remove_access_path(
     path_id: i64,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::registry::write::Actor::new("operator", "console");
+    let actor = services::actor::Actor::console_operator();
     services::registry::write::remove_path(&state.db, &name, path_id, expected_version, &actor)
         .await
 }

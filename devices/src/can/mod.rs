@@ -18,9 +18,9 @@ pub use monitor::{CanMonitor, CanMonitorState, CanStats, SeenId};
 pub use signal::{ByteOrder, CanSignal};
 
 /// Largest standard (11-bit) identifier.
-pub const MAX_STANDARD_ID: u32 = 0x7FF;
+pub const MAX_STANDARD_ID: u32 = fieldbus::CAN_MAX_STANDARD_ID;
 /// Largest extended (29-bit) identifier.
-pub const MAX_EXTENDED_ID: u32 = 0x1FFF_FFFF;
+pub const MAX_EXTENDED_ID: u32 = fieldbus::CAN_MAX_EXTENDED_ID;
 
 /// One classic CAN frame (up to 8 data bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use model::error::AppError;
 use serde_json::{Value, json};
-use services::registry::write::Actor;
+use services::actor::Actor;
 
 pub fn router() -> Router<AppState> {
     registry::routes()

@@ -243,20 +243,6 @@ impl Target {
     }
 }
 
-// The registry's enums (shared with the browser) and the devices crate's (server only) spell the
-// same things; these say how each maps.
-fn data_type(registry: reg::DataType) -> DataType {
-    match registry {
-        reg::DataType::Bool => DataType::Bool,
-        reg::DataType::U16 => DataType::U16,
-        reg::DataType::I16 => DataType::I16,
-        reg::DataType::U32 => DataType::U32,
-        reg::DataType::I32 => DataType::I32,
-        reg::DataType::F32 => DataType::F32,
-        reg::DataType::U64 => DataType::U64,
-    }
-}
-
 /// How many `width`-register elements at `address` one read request can carry: at most the
 /// table's read limit, and not past register 65535. Counted in u64, so no registry number
 /// (a memory path's `num` is any u32) can overflow on the way.
@@ -280,22 +266,6 @@ fn one_request(
         ));
     }
     u16::try_from(elements).map_err(|_| format!("{elements} elements do not fit one request"))
-}
-
-fn register_table(registry: reg::ModbusTable) -> RegisterTable {
-    match registry {
-        reg::ModbusTable::Holding => RegisterTable::Holding,
-        reg::ModbusTable::Input => RegisterTable::Input,
-        reg::ModbusTable::Coil => RegisterTable::Coil,
-        reg::ModbusTable::Discrete => RegisterTable::Discrete,
-    }
-}
-
-fn word_order(registry: reg::WordOrder) -> WordOrder {
-    match registry {
-        reg::WordOrder::BigEndian => WordOrder::BigEndian,
-        reg::WordOrder::LittleEndian => WordOrder::LittleEndian,
-    }
 }
 
 impl FieldConfig {
@@ -359,9 +329,9 @@ impl FieldConfig {
                         m.device
                     ))
                 })?;
-                let data_type = data_type(m.data_type);
+                let data_type = m.data_type;
                 let width = data_type.registers();
-                let table = register_table(m.table);
+                let table = m.table;
                 let elements = (m.count / width).max(1);
                 let elements = one_request(table, m.address, width, u32::from(elements))
                     .map_err(MappingError::Unsupported)?;
@@ -373,7 +343,7 @@ impl FieldConfig {
                     width,
                     elements,
                     data_type,
-                    word_order: word_order(m.word_order),
+                    word_order: m.word_order,
                     scale: m.scale,
                 })
             }
@@ -418,7 +388,7 @@ impl FieldConfig {
             AccessReference::Rs485(r) => Ok(Target {
                 bus: self.modbus_bus(&r.channel)?,
                 unit_id: r.device_id,
-                table: register_table(r.table),
+                table: r.table,
                 address: r.address,
                 width: 1,
                 elements: 1,
@@ -463,7 +433,7 @@ impl FieldConfig {
             extended: can.extended,
             start_byte: can.start_byte,
             length: can.length,
-            data_type: data_type(can.data_type),
+            data_type: can.data_type,
             scale: can.scale,
             byte_order: devices::can::ByteOrder::LittleEndian,
         };

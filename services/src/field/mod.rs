@@ -17,7 +17,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use tokio_util::sync::CancellationToken;
 
 use self::config::{CanInterface, FieldConfig, MappingError, PathSource, Target};
-use crate::registry::query::{self, to_path};
+use crate::convert::to_path;
+use crate::registry::query;
 use crate::system::system_version_of;
 use model::error::AppError;
 use model::field::{

@@ -16,12 +16,13 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use crate::actor::Actor;
+use crate::convert::to_path;
 use crate::database::begin_write;
 use crate::field::FieldIo;
 use crate::field::config::Target;
 use crate::protections::naming::NamingRule;
-use crate::registry::query::{PathPreference, choose_path, to_path};
-use crate::registry::write::Actor;
+use crate::registry::query::{PathPreference, choose_path};
 use crate::system::system_version_of;
 use model::error::AppError;
 use model::profiles::{

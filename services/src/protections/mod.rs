@@ -17,8 +17,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 
 use self::alarms::Protections;
 use self::deploy::{DeployOutcome, Deployed};
+use crate::actor::Actor;
 use crate::field::FieldIo;
-use crate::registry::write::Actor;
 use model::error::AppError;
 use model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
 use model::protections::{LimitField, ProtectionSet, ValidationError, VariableInfo, validate};

@@ -8,8 +8,8 @@ use sea_orm::{
     DbBackend, EntityName, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::actor::Actor;
 use crate::database::begin_write;
-use crate::registry::write::Actor;
 use model::error::AppError;
 use model::profiles::ProfileSummary;
 use model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, Side, SideLimits};

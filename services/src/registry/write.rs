@@ -17,21 +17,7 @@ use model::registry::{
     title_case, validate_new_path, validate_new_variable, validate_patch,
 };
 
-/// Who makes a change and from which system; recorded on every change-log row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user: String,
-    pub source_system: String,
-}
-
-impl Actor {
-    pub fn new(user: impl Into<String>, source_system: impl Into<String>) -> Self {
-        Actor {
-            user: user.into(),
-            source_system: source_system.into(),
-        }
-    }
-}
+use crate::actor::Actor;
 
 fn field_error(e: model::registry::FieldError) -> AppError {
     AppError::validation(e.field, e.message)

@@ -1,0 +1,77 @@
+//! Entity → DTO: the registry's sea-orm rows turned into the shared model's types. Every domain
+//! converts here, so pages, server functions and REST handlers only ever see `model` types.
+
+use entity::{system_variable, variable_access_path, variable_change_log};
+use model::error::AppError;
+use model::registry::{AccessPath, AccessType, Category, ChangeLogEntry, Variable};
+
+pub fn to_path(model: variable_access_path::Model) -> Result<AccessPath, AppError> {
+    let access_type = AccessType::parse(&model.access_type).ok_or_else(|| {
+        AppError::Internal(format!(
+            "path {} has access type {:?}",
+            model.id, model.access_type
+        ))
+    })?;
+    let reference = serde_json::from_str(&model.reference).map_err(|e| {
+        AppError::Internal(format!(
+            "path {} has a reference that is not JSON: {e}",
+            model.id
+        ))
+    })?;
+    Ok(AccessPath {
+        id: model.id,
+        access_type,
+        reference,
+        priority: model.priority,
+        read_only: model.read_only,
+        rack_number: model.rack_number,
+        device_id: model.device_id,
+        path_version: model.path_version,
+        system_version: model.system_version,
+        last_updated: model.last_updated.to_rfc3339(),
+        active: model.active,
+    })
+}
+
+pub fn to_variable(
+    model: system_variable::Model,
+    paths: Option<Vec<AccessPath>>,
+    path_count: u32,
+) -> Result<Variable, AppError> {
+    let category = Category::parse(&model.category).ok_or_else(|| {
+        AppError::Internal(format!(
+            "variable {} has category {:?}",
+            model.name, model.category
+        ))
+    })?;
+    Ok(Variable {
+        name: model.name,
+        display_name: model.display_name,
+        units: model.units,
+        description: model.description,
+        category,
+        locator: model.locator,
+        variable_version: model.variable_version,
+        system_version: model.system_version,
+        last_updated: model.last_updated.to_rfc3339(),
+        source_system: model.source_system,
+        deleted: model.deleted,
+        paths,
+        path_count,
+    })
+}
+
+pub fn to_log_entry(model: variable_change_log::Model) -> ChangeLogEntry {
+    ChangeLogEntry {
+        change_type: model.change_type,
+        field_name: model.field_name,
+        old_value: model.old_value,
+        new_value: model.new_value,
+        timestamp: model.timestamp.to_rfc3339(),
+        changed_by: model.changed_by,
+        source_system: model.source_system,
+        path_id: model.path_id,
+        variable_version: model.variable_version,
+        system_version: model.system_version,
+    }
+}
