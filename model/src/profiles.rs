@@ -123,6 +123,79 @@ impl DeployPreview {
     }
 }
 
+/// How a recorded deployment ended (the column `protection_deployments.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    /// Every field the device holds reads back as the set has it.
+    Succeeded,
+    /// Refused before sending, or failed at the device (what was written was restored).
+    Failed,
+}
+
+impl DeploymentStatus {
+    /// The spelling stored in the database and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStatus::Succeeded => "succeeded",
+            DeploymentStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "succeeded" => Some(DeploymentStatus::Succeeded),
+            "failed" => Some(DeploymentStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// What happened to one field of a deployment (the column `protection_deployment_fields.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldResult {
+    /// Written and confirmed by read-back.
+    Written,
+    /// The device already held the value.
+    Unchanged,
+    /// No device variable holds the field: kept in the console only.
+    ConsoleOnly,
+    /// The write or its read-back failed.
+    Failed,
+    /// Written, then put back to its previous value after another field failed.
+    Restored,
+    /// Not reached: the deploy stopped before this field.
+    NotWritten,
+}
+
+impl FieldResult {
+    /// The spelling stored in the database and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldResult::Written => "written",
+            FieldResult::Unchanged => "unchanged",
+            FieldResult::ConsoleOnly => "console_only",
+            FieldResult::Failed => "failed",
+            FieldResult::Restored => "restored",
+            FieldResult::NotWritten => "not_written",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            FieldResult::Written,
+            FieldResult::Unchanged,
+            FieldResult::ConsoleOnly,
+            FieldResult::Failed,
+            FieldResult::Restored,
+            FieldResult::NotWritten,
+        ]
+        .into_iter()
+        .find(|result| result.as_str() == text)
+    }
+}
+
 /// One deployment in the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentSummary {
@@ -130,8 +203,7 @@ pub struct DeploymentSummary {
     pub profile: String,
     pub profile_version: i64,
     pub system_version: i64,
-    /// `succeeded` or `failed`.
-    pub status: String,
+    pub status: DeploymentStatus,
     pub message: String,
     pub started_at: String,
     pub finished_at: String,
@@ -149,8 +221,7 @@ pub struct DeploymentField {
     pub before: Option<f64>,
     pub written: Option<f64>,
     pub read_back: Option<f64>,
-    /// `written`, `unchanged`, `console_only`, `failed`, `restored` or `not_written`.
-    pub status: String,
+    pub status: FieldResult,
     pub error: Option<String>,
 }
 

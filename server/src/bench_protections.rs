@@ -135,7 +135,7 @@ pub async fn run() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let took = started.elapsed();
         anyhow::ensure!(
-            detail.summary.status == "succeeded",
+            detail.summary.status == model::profiles::DeploymentStatus::Succeeded,
             "deploy failed: {}",
             detail.summary.message
         );

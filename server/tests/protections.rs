@@ -279,7 +279,8 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
 
     let detail = deploy_set(&site, &set).await;
     assert_eq!(
-        detail.summary.status, "succeeded",
+        detail.summary.status,
+        model::profiles::DeploymentStatus::Succeeded,
         "{}",
         detail.summary.message
     );
@@ -288,12 +289,12 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
     let unchanged = detail
         .fields
         .iter()
-        .filter(|f| f.status == "unchanged")
+        .filter(|f| f.status == model::profiles::FieldResult::Unchanged)
         .count();
     let console_only = detail
         .fields
         .iter()
-        .filter(|f| f.status == "console_only")
+        .filter(|f| f.status == model::profiles::FieldResult::ConsoleOnly)
         .count();
     assert_eq!(unchanged + console_only + 2, detail.fields.len());
     assert!(console_only > 0);
@@ -366,7 +367,10 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
     site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
     let deploy::Deployed { outcome, detail } = deploy_with_outcome(&site, &set).await;
     assert_eq!(outcome, deploy::DeployOutcome::DeviceFailed);
-    assert_eq!(detail.summary.status, "failed");
+    assert_eq!(
+        detail.summary.status,
+        model::profiles::DeploymentStatus::Failed
+    );
     assert!(
         detail.summary.message.contains("soc.max.warning.threshold")
             && detail.summary.message.contains("restored"),
@@ -378,16 +382,13 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
             .fields
             .iter()
             .find(|f| f.path == path)
-            .map(|f| f.status.clone())
+            .map(|f| f.status.as_str())
     };
     assert_eq!(
-        status("cell_voltage.max.warning.threshold").as_deref(),
+        status("cell_voltage.max.warning.threshold"),
         Some("restored")
     );
-    assert_eq!(
-        status("soc.max.warning.threshold").as_deref(),
-        Some("failed")
-    );
+    assert_eq!(status("soc.max.warning.threshold"), Some("failed"));
     // The device holds what it held before.
     assert_eq!(
         site.simulator
@@ -407,7 +408,7 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
         Some(FieldValue::Number(90.0))
     );
     let history = deploy::history(&site.db, 10).await.unwrap();
-    assert_eq!(history[0].status, "failed");
+    assert_eq!(history[0].status, model::profiles::DeploymentStatus::Failed);
 }
 
 #[tokio::test]
@@ -431,7 +432,10 @@ async fn an_unencodable_value_is_refused_before_anything_is_written() {
         deploy::DeployOutcome::Refused,
         "refused before anything was sent, not failed at the device"
     );
-    assert_eq!(detail.summary.status, "failed");
+    assert_eq!(
+        detail.summary.status,
+        model::profiles::DeploymentStatus::Failed
+    );
     assert!(
         detail.summary.message.starts_with("nothing was written")
             && detail.summary.message.contains("soc.max.hysteresis")
@@ -483,7 +487,8 @@ async fn deploy_works_over_modbus_rtu_on_a_pseudo_terminal() {
     .unwrap();
     let detail = deploy_set(&site, &set).await;
     assert_eq!(
-        detail.summary.status, "succeeded",
+        detail.summary.status,
+        model::profiles::DeploymentStatus::Succeeded,
         "{}",
         detail.summary.message
     );

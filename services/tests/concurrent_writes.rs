@@ -255,7 +255,7 @@ async fn protections_round(
     )
     .await
     .map_err(fail(format!("deploy task {task} round {round}")))?;
-    if detail.summary.status != "succeeded" {
+    if detail.summary.status != model::profiles::DeploymentStatus::Succeeded {
         return Err(format!(
             "deploy task {task} round {round}: {}",
             detail.summary.message
@@ -498,7 +498,10 @@ async fn exercise(test_db: common::TestDb) {
         "{backend}: default, shared, own_*, deployed_* and p_*"
     );
     let deployments = protection_deployment::Entity::find()
-        .filter(protection_deployment::Column::Status.eq("succeeded"))
+        .filter(
+            protection_deployment::Column::Status
+                .eq(model::profiles::DeploymentStatus::Succeeded.as_str()),
+        )
         .count(&db)
         .await
         .unwrap();

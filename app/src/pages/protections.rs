@@ -264,7 +264,7 @@ fn on_deployed(
             deployments_changed.update(|n| *n += 1);
             profiles.refetch();
             if let Ok(detail) = &result
-                && detail.summary.status == "succeeded"
+                && detail.summary.status == model::profiles::DeploymentStatus::Succeeded
             {
                 state.saved.set(state.form.get_untracked());
             }

@@ -223,7 +223,7 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
                                 </td>
                                 <td class="num" title=d.finished_at.clone()>{clock(&d.finished_at)}</td>
                                 <td>{format!("{} v{}", d.profile, d.profile_version)}</td>
-                                <td><span class=if d.status == "succeeded" { "badge badge-good" } else { "badge badge-bad" }>{d.status.clone()}</span></td>
+                                <td><span class=if d.status == model::profiles::DeploymentStatus::Succeeded { "badge badge-good" } else { "badge badge-bad" }>{d.status.as_str()}</span></td>
                                 <td class="num">{d.written}</td>
                                 <td class="num">{d.failed}</td>
                                 <td>{d.deployed_by.clone()}</td>
@@ -241,7 +241,7 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
 #[component]
 pub fn DeploymentOutcome(detail: DeploymentDetail) -> impl IntoView {
     let DeploymentDetail { summary, fields } = detail;
-    let ok = summary.status == "succeeded";
+    let ok = summary.status == model::profiles::DeploymentStatus::Succeeded;
     let headline = if ok {
         format!(
             "Deployment #{} succeeded: {} field(s) written and confirmed by read-back.",
@@ -252,7 +252,10 @@ pub fn DeploymentOutcome(detail: DeploymentDetail) -> impl IntoView {
     };
     let shown: Vec<_> = fields
         .into_iter()
-        .filter(|f| f.status != "unchanged" && f.status != "console_only")
+        .filter(|f| {
+            f.status != model::profiles::FieldResult::Unchanged
+                && f.status != model::profiles::FieldResult::ConsoleOnly
+        })
         .collect();
     view! {
         <div class=if ok { "deploy-outcome ok" } else { "deploy-outcome bad" } role="status" data-testid="deploy-outcome">
@@ -266,15 +269,15 @@ pub fn DeploymentOutcome(detail: DeploymentDetail) -> impl IntoView {
                             <th scope="col">"Result"</th>
                         </tr></thead>
                         <tbody>
-                            {shown.into_iter().map(|f| { let class = format!("result-{}", f.status); view! {
+                            {shown.into_iter().map(|f| { let class = format!("result-{}", f.status.as_str()); view! {
                                 <tr class=class>
                                     <td><code>{f.path}</code></td>
                                     <td class="num">{number(f.before)}</td>
                                     <td class="num">{format_number(f.intended)}</td>
                                     <td class="num">{number(f.read_back)}</td>
                                     <td>{match f.error {
-                                        Some(error) => format!("{}: {error}", f.status),
-                                        None => f.status,
+                                        Some(error) => format!("{}: {error}", f.status.as_str()),
+                                        None => f.status.as_str().to_string(),
                                     }}</td>
                                 </tr>
                             }}).collect_view()}

@@ -365,7 +365,10 @@ impl Protections {
 /// successful deployment, or (never deployed) the active profile.
 pub async fn deployed_limits(db: &DatabaseConnection) -> Result<ProtectionSet, AppError> {
     let latest = protection_deployment::Entity::find()
-        .filter(protection_deployment::Column::Status.eq("succeeded"))
+        .filter(
+            protection_deployment::Column::Status
+                .eq(model::profiles::DeploymentStatus::Succeeded.as_str()),
+        )
         .order_by_desc(protection_deployment::Column::Id)
         .one(db)
         .await?;

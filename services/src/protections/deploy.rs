@@ -26,7 +26,8 @@ use crate::registry::query::{PathPreference, choose_path};
 use crate::system::system_version_of;
 use model::error::AppError;
 use model::profiles::{
-    DeployPreview, DeploymentDetail, DeploymentField, DeploymentSummary, FieldProblem, PlannedField,
+    DeployPreview, DeploymentDetail, DeploymentField, DeploymentStatus, DeploymentSummary,
+    FieldProblem, FieldResult, PlannedField,
 };
 use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet};
 
@@ -472,7 +473,7 @@ struct Outcome {
     before: Option<f64>,
     written: Option<f64>,
     read_back: Option<f64>,
-    status: &'static str,
+    status: FieldResult,
     error: Option<String>,
 }
 
@@ -492,11 +493,11 @@ pub enum DeployOutcome {
 }
 
 impl DeployOutcome {
-    /// The deployment's recorded `status`: `succeeded` or `failed`.
-    pub fn status(self) -> &'static str {
+    /// The deployment's recorded status.
+    pub fn status(self) -> DeploymentStatus {
         match self {
-            DeployOutcome::Succeeded => "succeeded",
-            DeployOutcome::Refused | DeployOutcome::DeviceFailed => "failed",
+            DeployOutcome::Succeeded => DeploymentStatus::Succeeded,
+            DeployOutcome::Refused | DeployOutcome::DeviceFailed => DeploymentStatus::Failed,
         }
     }
 }
@@ -538,9 +539,9 @@ pub async fn deploy(
             written: None,
             read_back: None,
             status: if f.console_only() {
-                "console_only"
+                FieldResult::ConsoleOnly
             } else {
-                "not_written"
+                FieldResult::NotWritten
             },
             error: None,
         })
@@ -583,7 +584,7 @@ async fn run(
             Ok(target) => encode(target, field.intended).err(),
         };
         if let Some(problem) = problem {
-            outcomes[i].status = "failed";
+            outcomes[i].status = FieldResult::Failed;
             outcomes[i].error = Some(problem.clone());
             refusals.push(format!("{}: {problem}", field.path));
         }
@@ -611,7 +612,7 @@ async fn run(
         match &before[i] {
             Ok(value) => outcomes[*i].before = Some(*value),
             Err(why) => {
-                outcomes[*i].status = "failed";
+                outcomes[*i].status = FieldResult::Failed;
                 outcomes[*i].error = Some(format!("cannot read the current value: {why}"));
                 unreadable.push(format!("{}: {why}", fields[*i].path));
             }
@@ -629,7 +630,7 @@ async fn run(
         let now = outcomes[*i].before.expect("read above");
         let field = &fields[*i];
         if codec::same_value(field.intended, now, target.data_type, target.scale) {
-            outcomes[*i].status = "unchanged";
+            outcomes[*i].status = FieldResult::Unchanged;
             outcomes[*i].read_back = Some(now);
         } else {
             let words = encode(target, field.intended).expect("checked above");
@@ -647,11 +648,11 @@ async fn run(
             why,
         }) => {
             for i in &written {
-                outcomes[*i].status = "written";
+                outcomes[*i].status = FieldResult::Written;
                 outcomes[*i].written = Some(fields[*i].intended);
             }
             for i in &failed {
-                outcomes[*i].status = "failed";
+                outcomes[*i].status = FieldResult::Failed;
                 outcomes[*i].error = Some(format!("write failed: {why}"));
             }
             let names: Vec<String> = failed.iter().map(|i| fields[*i].path.to_string()).collect();
@@ -670,9 +671,9 @@ async fn run(
                         outcomes[*i].read_back = Some(*value);
                         if codec::same_value(field.intended, *value, target.data_type, target.scale)
                         {
-                            outcomes[*i].status = "written";
+                            outcomes[*i].status = FieldResult::Written;
                         } else {
-                            outcomes[*i].status = "failed";
+                            outcomes[*i].status = FieldResult::Failed;
                             outcomes[*i].error =
                                 Some(format!("read back {value}, expected {}", field.intended));
                             mismatches.push(format!(
@@ -682,7 +683,7 @@ async fn run(
                         }
                     }
                     Err(why) => {
-                        outcomes[*i].status = "failed";
+                        outcomes[*i].status = FieldResult::Failed;
                         outcomes[*i].error = Some(format!("read-back failed: {why}"));
                         mismatches.push(format!("{}: read-back failed: {why}", field.path));
                     }
@@ -715,8 +716,8 @@ async fn run(
                 if codec::same_value(before, *value, target.data_type, target.scale) =>
             {
                 // A failed field keeps its failure; one never written stays so.
-                if outcomes[*i].status == "written" {
-                    outcomes[*i].status = "restored";
+                if outcomes[*i].status == FieldResult::Written {
+                    outcomes[*i].status = FieldResult::Restored;
                 }
             }
             other => {
@@ -725,7 +726,7 @@ async fn run(
                     Some(Err(why)) => why.clone(),
                     None => "not read".into(),
                 };
-                outcomes[*i].status = "failed";
+                outcomes[*i].status = FieldResult::Failed;
                 let note = format!("could not be restored: {why}");
                 outcomes[*i].error = Some(match outcomes[*i].error.take() {
                     Some(first) => format!("{first}; {note}"),
@@ -787,7 +788,7 @@ async fn record(
     db: &DatabaseConnection,
     (profile_id, profile_name, profile_version): (i64, &str, i64),
     system_version: i64,
-    status: &str,
+    status: DeploymentStatus,
     message: &str,
     started_at: chrono::DateTime<Utc>,
     actor: &Actor,
@@ -800,7 +801,7 @@ async fn record(
         profile_name: Set(profile_name.to_string()),
         profile_version: Set(profile_version),
         system_version: Set(system_version),
-        status: Set(status.to_string()),
+        status: Set(status.as_str().to_string()),
         message: Set(message.to_string()),
         started_at: Set(started_at),
         finished_at: Set(Utc::now()),
@@ -822,7 +823,7 @@ async fn record(
                 before: Set(outcome.before),
                 written: Set(outcome.written),
                 read_back: Set(outcome.read_back),
-                status: Set(outcome.status.to_string()),
+                status: Set(outcome.status.as_str().to_string()),
                 error: Set(outcome.error),
                 ..Default::default()
             },
@@ -837,23 +838,40 @@ async fn record(
     detail(db, deployment.id).await
 }
 
+/// A stored status that this build does not know is a damaged row, not something to guess at.
+fn stored<T>(parsed: Option<T>, what: &str, text: &str) -> Result<T, AppError> {
+    parsed.ok_or_else(|| AppError::Internal(format!("a deployment has {what} {text:?}")))
+}
+
 fn deployment_summary(
     model: protection_deployment::Model,
     fields: &[protection_deployment_field::Model],
-) -> DeploymentSummary {
-    DeploymentSummary {
+) -> Result<DeploymentSummary, AppError> {
+    let status = stored(
+        DeploymentStatus::parse(&model.status),
+        "status",
+        &model.status,
+    )?;
+    Ok(DeploymentSummary {
         id: model.id,
         profile: model.profile_name,
         profile_version: model.profile_version,
         system_version: model.system_version,
-        status: model.status,
+        status,
         message: model.message,
         started_at: model.started_at.to_rfc3339(),
         finished_at: model.finished_at.to_rfc3339(),
         deployed_by: model.deployed_by,
-        written: fields.iter().filter(|f| f.status == "written").count(),
-        failed: fields.iter().filter(|f| f.status == "failed").count(),
-    }
+        written: count(fields, FieldResult::Written),
+        failed: count(fields, FieldResult::Failed),
+    })
+}
+
+fn count(fields: &[protection_deployment_field::Model], result: FieldResult) -> usize {
+    fields
+        .iter()
+        .filter(|f| f.status == result.as_str())
+        .count()
 }
 
 /// One deployment with its fields.
@@ -867,22 +885,23 @@ pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<DeploymentDetail
         .order_by_asc(protection_deployment_field::Column::Id)
         .all(db)
         .await?;
-    Ok(DeploymentDetail {
-        summary: deployment_summary(deployment, &fields),
-        fields: fields
-            .into_iter()
-            .map(|f| DeploymentField {
+    let summary = deployment_summary(deployment, &fields)?;
+    let fields = fields
+        .into_iter()
+        .map(|f| {
+            Ok(DeploymentField {
+                status: stored(FieldResult::parse(&f.status), "field status", &f.status)?,
                 path: f.field_path,
                 device_variable: f.device_variable,
                 intended: f.intended,
                 before: f.before,
                 written: f.written,
                 read_back: f.read_back,
-                status: f.status,
                 error: f.error,
             })
-            .collect(),
-    })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(DeploymentDetail { summary, fields })
 }
 
 /// The latest deployments, newest first.
@@ -907,13 +926,13 @@ pub async fn history(
             .or_default()
             .push(field);
     }
-    Ok(deployments
+    deployments
         .into_iter()
         .map(|d| {
             let fields = by_deployment.remove(&d.id).unwrap_or_default();
             deployment_summary(d, &fields)
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
