@@ -41,6 +41,7 @@ export default defineConfig({
       // everything else must also work from server-rendered HTML.
       testIgnore: [
         '**/variable-edit.spec.ts',
+        '**/overwrite_merge.spec.ts',
         '**/variable-create.spec.ts',
         '**/import.spec.ts',
         '**/live-refresh.spec.ts',

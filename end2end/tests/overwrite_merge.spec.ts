@@ -1,6 +1,6 @@
 // "Overwrite with mine" after a conflict saves only the fields this tab changed: two tabs open the
 // same variable, tab A saves new units, tab B changes only the description and overwrites; tab A's
-// units must survive. Needs JavaScript (the hydrated project only).
+// units must survive. Needs JavaScript: the no-js project ignores this file (playwright.config.ts).
 import { test, expect, type Page } from '@playwright/test';
 
 async function ready(page: Page) {
@@ -15,8 +15,6 @@ async function openEditor(page: Page, name: string) {
 }
 
 test('overwrite keeps the units another tab saved and saves my description', async ({ page, context, request }) => {
-  test.skip(test.info().project.name !== 'hydrated', 'editing needs JavaScript');
-
   // A variable of its own, so that no other spec's edits interfere.
   const name = `e2e_overwrite_merge_${Date.now()}`;
   const created = await request.post('/api/v1/variables', {
