@@ -12,3 +12,18 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 # Set when the offline wasm32 fallback is in use (RUSTUP_TOOLCHAIN=debian-web); empty otherwise.
 # shellcheck disable=SC1091
 if [ -f "$ROOT/target/bootstrap-toolchain.env" ]; then source "$ROOT/target/bootstrap-toolchain.env"; fi
+
+# The build cache is shared by every checkout on this machine. Cargo decides freshness by file
+# times, so when another checkout built last, its artifacts of our own crates can look newer than
+# our sources and be reused, with that checkout's code and paths. When the cache changes hands,
+# touch our crates' sources: cargo then rebuilds them (dependencies stay cached), as it does for a
+# fresh clone.
+claim_build_cache() {
+  local owner="$CARGO_TARGET_DIR/.last-checkout"
+  mkdir -p "$CARGO_TARGET_DIR"
+  if [ "$(cat "$owner" 2>/dev/null)" != "$ROOT" ]; then
+    find "$ROOT"/{fieldbus,model,services,app,frontend,server,entity,migration,devices} \
+      -type f \( -name '*.rs' -o -name Cargo.toml \) -exec touch {} +
+    echo "$ROOT" >"$owner"
+  fi
+}

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 source scripts/env.sh
+claim_build_cache
 cargo leptos build --release --precompress
 exec "$CARGO_TARGET_DIR/release/powerdeck" serve --site-root target/site --demo "$@"

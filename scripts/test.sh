@@ -23,6 +23,7 @@ if [ ! -d "$CARGO_TARGET_DIR/debug" ] && [ "$free_gb" -lt "$COLD_RUN_GB" ]; then
 fi
 bash scripts/bootstrap.sh
 source scripts/env.sh
+claim_build_cache
 
 RUST_PACKAGES=(-p fieldbus -p model -p services -p server -p app -p entity -p migration -p devices)
 # Each step prints its start time since the beginning of the run; nothing is printed after the
