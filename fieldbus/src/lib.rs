@@ -20,6 +20,7 @@ pub const CAN_MAX_DATA_BYTES: u16 = 8;
 
 /// The four Modbus data tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RegisterTable {
     /// Read/write 16-bit registers (FC 3 read, FC 6/16 write).
@@ -55,6 +56,7 @@ impl RegisterTable {
 
 /// How the register words of one value are to be interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DataType {
     Bool,
@@ -89,6 +91,7 @@ impl DataType {
 
 /// Order of the 16-bit words of a multi-register value (bytes inside a word are always big-endian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WordOrder {
     /// Most significant word first (the Modbus convention).
