@@ -27,7 +27,7 @@ fn reading(value: &LiveValue, units: &str) -> String {
 
 /// The Device panel: read now, and for writable variables a reviewed write with its read-back.
 #[component]
-pub fn DevicePanel(name: String, units: String, writable: bool) -> impl IntoView {
+pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> impl IntoView {
     let read = ServerAction::<ReadVariableNow>::new();
     let write = ServerAction::<WriteVariable>::new();
     // Set when the operator asked to review a write: the value to write.
