@@ -24,19 +24,6 @@ fn from_big_endian(mut words: Vec<u16>, order: WordOrder) -> Vec<u16> {
     words
 }
 
-/// The type as the registry spells it (`i16`, `f32`, ...), for messages.
-pub(crate) fn type_name(data_type: DataType) -> &'static str {
-    match data_type {
-        DataType::Bool => "bool",
-        DataType::U16 => "u16",
-        DataType::I16 => "i16",
-        DataType::U32 => "u32",
-        DataType::I32 => "i32",
-        DataType::F32 => "f32",
-        DataType::U64 => "u64",
-    }
-}
-
 /// The raw limits written as integers: `raw_range` is in `f64`, which cannot print
 /// `u64::MAX` exactly.
 pub(crate) fn raw_limits_text(data_type: DataType) -> &'static str {
@@ -62,7 +49,7 @@ fn check_len(words: &[u16], data_type: DataType) -> Result<(), DeviceError> {
     if words.len() != want {
         return Err(DeviceError::Decode(format!(
             "{} needs {want} register(s), got {}",
-            type_name(data_type),
+            data_type.name(),
             words.len()
         )));
     }
@@ -206,7 +193,7 @@ pub fn encode(
         return Err(DeviceError::Refused(format!(
             "{value} is out of range for {} ({}) after scale {scale} and offset {offset}: \
              the limits are {}..={}",
-            type_name(data_type),
+            data_type.name(),
             raw_limits_text(data_type),
             tidy(value_low),
             tidy(value_high),
@@ -327,7 +314,7 @@ pub fn decode_array(
     if words.len() != width * num {
         return Err(DeviceError::Decode(format!(
             "{num} × {} needs {} registers, got {}",
-            type_name(data_type),
+            data_type.name(),
             width * num,
             words.len()
         )));

@@ -1,8 +1,13 @@
 //! The field-bus vocabulary, defined once for the protocol code, the registry and the browser:
-//! Modbus register tables, data types, word order and protocol limits, and the CAN frame limits.
+//! Modbus register tables, data types, word order and protocol limits, and the CAN frame limits
+//! and signal shape (`can`).
 //! Spelled in serde exactly as the registry's references spell them. Serde only: wasm-safe.
 
+pub mod can;
+
 use serde::{Deserialize, Serialize};
+
+pub use can::{ByteOrder, CanSignal};
 
 /// Largest number of registers one Modbus read may ask for (FC 3/4), by the protocol.
 pub const MAX_READ_REGISTERS: u16 = 125;
@@ -79,12 +84,25 @@ impl DataType {
     }
 
     /// Width in bytes (a bool takes one byte of a CAN frame).
-    pub fn bytes(self) -> u8 {
+    pub const fn bytes(self) -> u8 {
         match self {
             DataType::Bool => 1,
             DataType::U16 | DataType::I16 => 2,
             DataType::U32 | DataType::I32 | DataType::F32 => 4,
             DataType::U64 => 8,
+        }
+    }
+
+    /// The type as the registry spells it (`i16`, `f32`, ...), for messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DataType::Bool => "bool",
+            DataType::U16 => "u16",
+            DataType::I16 => "i16",
+            DataType::U32 => "u32",
+            DataType::I32 => "i32",
+            DataType::F32 => "f32",
+            DataType::U64 => "u64",
         }
     }
 }

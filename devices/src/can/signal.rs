@@ -1,208 +1,122 @@
-//! `CanSignal`: where one value sits in a CAN frame (id, bytes, type, scale, byte order), as the
-//! registry's CAN access path spells it, and turning those bytes into an engineering value and
-//! back.
-//!
-//! A signal covers whole bytes: CAN BMS protocols (Pylontech, Victron and the like) put every
-//! value on byte boundaries, so bit-level DBC signals are left out until a device needs them.
+//! Turning a `CanSignal`'s bytes of a frame into an engineering value and back. The signal's
+//! shape (`CanSignal`, `ByteOrder`) and its rules (`CanSignal::check`) are plain data in
+//! `fieldbus::can`, re-exported here so `devices::can::CanSignal` keeps naming them.
 
-use serde::{Deserialize, Serialize};
+pub use fieldbus::can::{ByteOrder, CanSignal, DecodeSignal, SignalError};
 
-use super::{CanFrame, MAX_EXTENDED_ID, MAX_STANDARD_ID};
-use crate::codec::{engineering_value, raw_limits_text, raw_range, type_name};
+use super::CanFrame;
+use crate::codec::{engineering_value, raw_limits_text, raw_range};
 use crate::error::DeviceError;
 use crate::types::DataType;
-
-/// Order of the bytes of a multi-byte value inside the frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ByteOrder {
-    /// Least significant byte first ("Intel"), the usual order on CAN.
-    #[default]
-    LittleEndian,
-    /// Most significant byte first ("Motorola").
-    BigEndian,
-}
-
-/// One value inside a CAN data frame, e.g. the SOC as a `u16` in bytes 0–1 of id 0x355.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CanSignal {
-    pub can_id: u32,
-    /// Whether `can_id` is a 29-bit identifier.
-    #[serde(default)]
-    pub extended: bool,
-    /// First byte of the value, 0 to 7.
-    pub start_byte: u8,
-    /// Width in bytes; it must match `data_type` (see `byte_width`).
-    pub length: u8,
-    pub data_type: DataType,
-    /// Engineering value = raw × scale.
-    #[serde(default = "unit_scale")]
-    pub scale: f64,
-    #[serde(default)]
-    pub byte_order: ByteOrder,
-}
-
-fn unit_scale() -> f64 {
-    1.0
-}
 
 /// The bytes one value of `data_type` takes in a frame: a bool is one byte (any nonzero byte
 /// reads as true), the others their natural width.
 pub const fn byte_width(data_type: DataType) -> u8 {
-    match data_type {
-        DataType::Bool => 1,
-        DataType::U16 | DataType::I16 => 2,
-        DataType::U32 | DataType::I32 | DataType::F32 => 4,
-        DataType::U64 => 8,
+    data_type.bytes()
+}
+
+/// A signal that breaks a rule is refused before anything is sent or decoded.
+impl From<SignalError> for DeviceError {
+    fn from(error: SignalError) -> Self {
+        DeviceError::Refused(error.0)
     }
 }
 
-impl CanSignal {
-    /// A standard-id, little-endian signal whose length follows from its type; for tables.
-    pub const fn new(can_id: u32, start_byte: u8, data_type: DataType, scale: f64) -> Self {
-        CanSignal {
-            can_id,
-            extended: false,
-            start_byte,
-            length: byte_width(data_type),
-            data_type,
-            scale,
-            byte_order: ByteOrder::LittleEndian,
-        }
-    }
+/// `signal.decode(&frame)` for the frames of this crate.
+impl DecodeSignal for CanFrame {
+    type Error = DeviceError;
 
-    /// Checks the rules a signal must follow; the error names the rule it breaks.
-    pub fn check(&self) -> Result<(), DeviceError> {
-        let max_id = if self.extended {
-            MAX_EXTENDED_ID
-        } else {
-            MAX_STANDARD_ID
-        };
-        if self.can_id > max_id {
-            return Err(DeviceError::Refused(format!(
-                "CAN id {:#x} does not fit a {} id (max {max_id:#x}); set \"extended\" for \
-                 29-bit ids",
-                self.can_id,
-                if self.extended { "29-bit" } else { "11-bit" }
-            )));
-        }
-        let width = byte_width(self.data_type);
-        if self.length != width {
-            return Err(DeviceError::Refused(format!(
-                "a {} signal is {width} byte(s) long, not {}",
-                type_name(self.data_type),
-                self.length
-            )));
-        }
-        if u16::from(self.start_byte) + u16::from(self.length) > 8 {
-            return Err(DeviceError::Refused(format!(
-                "start_byte {} + length {} runs past the 8 bytes of a CAN frame",
-                self.start_byte, self.length
-            )));
-        }
-        if self.scale == 0.0 || !self.scale.is_finite() {
-            return Err(DeviceError::Refused(format!(
-                "scale {} cannot be inverted (it must be finite and not 0)",
-                self.scale
-            )));
-        }
-        Ok(())
+    fn decode_signal(&self, signal: &CanSignal) -> Result<f64, DeviceError> {
+        decode(signal, self)
     }
+}
 
-    /// The byte range of the value inside the frame (call `check` first).
-    fn bytes(&self) -> std::ops::Range<usize> {
-        let start = usize::from(self.start_byte);
-        start..start + usize::from(self.length)
+/// The engineering value `signal` holds in `frame`: raw × scale, rounded to the scale's
+/// decimals (`codec::engineering_value`). Also spelled `signal.decode(&frame)`.
+pub fn decode(signal: &CanSignal, frame: &CanFrame) -> Result<f64, DeviceError> {
+    signal.check()?;
+    if frame.id() != signal.can_id || frame.is_extended() != signal.extended {
+        return Err(DeviceError::Decode(format!(
+            "frame {:#x} is not this signal's id {:#x}",
+            frame.id(),
+            signal.can_id
+        )));
     }
+    if frame.is_remote() {
+        return Err(DeviceError::Decode(format!(
+            "frame {:#x} is a remote request and carries no data",
+            frame.id()
+        )));
+    }
+    let range = signal.bytes();
+    let Some(bytes) = frame.data().get(range.clone()) else {
+        return Err(DeviceError::Decode(format!(
+            "frame {:#x} has {} data byte(s); the signal needs bytes {}..={}",
+            frame.id(),
+            frame.data().len(),
+            range.start,
+            range.end - 1
+        )));
+    };
+    // Most significant byte first, whatever the order on the wire.
+    let fold = |acc: u64, b: &u8| (acc << 8) | u64::from(*b);
+    let bits = match signal.byte_order {
+        ByteOrder::BigEndian => bytes.iter().fold(0, fold),
+        ByteOrder::LittleEndian => bytes.iter().rev().fold(0, fold),
+    };
+    let raw = match signal.data_type {
+        DataType::Bool => f64::from(u8::from(bits != 0)),
+        DataType::U16 => bits as u16 as f64,
+        DataType::I16 => bits as u16 as i16 as f64,
+        DataType::U32 => bits as u32 as f64,
+        DataType::I32 => bits as u32 as i32 as f64,
+        DataType::F32 => f64::from(f32::from_bits(bits as u32)),
+        DataType::U64 => bits as f64,
+    };
+    Ok(engineering_value(raw, signal.data_type, signal.scale, 0.0))
+}
 
-    /// The engineering value this signal holds in `frame`: raw × scale, rounded to the scale's
-    /// decimals (`codec::engineering_value`).
-    pub fn decode(&self, frame: &CanFrame) -> Result<f64, DeviceError> {
-        self.check()?;
-        if frame.id() != self.can_id || frame.is_extended() != self.extended {
-            return Err(DeviceError::Decode(format!(
-                "frame {:#x} is not this signal's id {:#x}",
-                frame.id(),
-                self.can_id
-            )));
-        }
-        if frame.is_remote() {
-            return Err(DeviceError::Decode(format!(
-                "frame {:#x} is a remote request and carries no data",
-                frame.id()
-            )));
-        }
-        let range = self.bytes();
-        let Some(bytes) = frame.data().get(range.clone()) else {
-            return Err(DeviceError::Decode(format!(
-                "frame {:#x} has {} data byte(s); the signal needs bytes {}..={}",
-                frame.id(),
-                frame.data().len(),
-                range.start,
-                range.end - 1
-            )));
-        };
-        // Most significant byte first, whatever the order on the wire.
-        let fold = |acc: u64, b: &u8| (acc << 8) | u64::from(*b);
-        let bits = match self.byte_order {
-            ByteOrder::BigEndian => bytes.iter().fold(0, fold),
-            ByteOrder::LittleEndian => bytes.iter().rev().fold(0, fold),
-        };
-        let raw = match self.data_type {
-            DataType::Bool => f64::from(u8::from(bits != 0)),
-            DataType::U16 => bits as u16 as f64,
-            DataType::I16 => bits as u16 as i16 as f64,
-            DataType::U32 => bits as u32 as f64,
-            DataType::I32 => bits as u32 as i32 as f64,
-            DataType::F32 => f64::from(f32::from_bits(bits as u32)),
-            DataType::U64 => bits as f64,
-        };
-        Ok(engineering_value(raw, self.data_type, self.scale, 0.0))
+/// Writes the engineering value `value` into the signal's bytes of `data` (value / scale,
+/// rounded for the integer types); the other bytes are left alone, so several signals can share
+/// one frame.
+pub fn encode_into(signal: &CanSignal, value: f64, data: &mut [u8; 8]) -> Result<(), DeviceError> {
+    signal.check()?;
+    if !value.is_finite() {
+        return Err(DeviceError::Refused(format!("{value} is not a number")));
     }
-
-    /// Writes the engineering value `value` into its bytes of `data` (value / scale, rounded
-    /// for the integer types); the other bytes are left alone, so several signals can share
-    /// one frame.
-    pub fn encode_into(&self, value: f64, data: &mut [u8; 8]) -> Result<(), DeviceError> {
-        self.check()?;
-        if !value.is_finite() {
-            return Err(DeviceError::Refused(format!("{value} is not a number")));
-        }
-        let raw = value / self.scale;
-        let raw = if self.data_type == DataType::F32 {
-            raw
-        } else {
-            raw.round()
-        };
-        let (low, high) = raw_range(self.data_type);
-        if raw < low || raw > high {
-            return Err(DeviceError::Refused(format!(
-                "{value} is out of range for {} ({}) after scale {}",
-                type_name(self.data_type),
-                raw_limits_text(self.data_type),
-                self.scale
-            )));
-        }
-        let bits: u64 = match self.data_type {
-            DataType::Bool => u64::from(raw != 0.0),
-            DataType::U16 => raw as u16 as u64,
-            DataType::I16 => raw as i16 as u16 as u64,
-            DataType::U32 => raw as u32 as u64,
-            DataType::I32 => raw as i32 as u32 as u64,
-            DataType::F32 => u64::from((raw as f32).to_bits()),
-            DataType::U64 => raw as u64,
-        };
-        let width = usize::from(self.length);
-        let le = bits.to_le_bytes();
-        let range = self.bytes();
-        for (i, slot) in data[range].iter_mut().enumerate() {
-            *slot = match self.byte_order {
-                ByteOrder::LittleEndian => le[i],
-                ByteOrder::BigEndian => le[width - 1 - i],
-            };
-        }
-        Ok(())
+    let raw = value / signal.scale;
+    let raw = if signal.data_type == DataType::F32 {
+        raw
+    } else {
+        raw.round()
+    };
+    let (low, high) = raw_range(signal.data_type);
+    if raw < low || raw > high {
+        return Err(DeviceError::Refused(format!(
+            "{value} is out of range for {} ({}) after scale {}",
+            signal.data_type.name(),
+            raw_limits_text(signal.data_type),
+            signal.scale
+        )));
     }
+    let bits: u64 = match signal.data_type {
+        DataType::Bool => u64::from(raw != 0.0),
+        DataType::U16 => raw as u16 as u64,
+        DataType::I16 => raw as i16 as u16 as u64,
+        DataType::U32 => raw as u32 as u64,
+        DataType::I32 => raw as i32 as u32 as u64,
+        DataType::F32 => u64::from((raw as f32).to_bits()),
+        DataType::U64 => raw as u64,
+    };
+    let width = usize::from(signal.length);
+    let le = bits.to_le_bytes();
+    for (i, slot) in data[signal.bytes()].iter_mut().enumerate() {
+        *slot = match signal.byte_order {
+            ByteOrder::LittleEndian => le[i],
+            ByteOrder::BigEndian => le[width - 1 - i],
+        };
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -238,7 +152,7 @@ mod tests {
                 let signal = signal(start, data_type, scale, order);
                 for &value in values {
                     let mut data = [0xAA; 8];
-                    signal.encode_into(value, &mut data).unwrap();
+                    encode_into(&signal, value, &mut data).unwrap();
                     assert!(
                         data[..usize::from(start)].iter().all(|b| *b == 0xAA),
                         "bytes before the signal were touched: {data:?}"
@@ -257,10 +171,10 @@ mod tests {
     fn byte_order_puts_the_bytes_where_the_convention_says() {
         let mut data = [0; 8];
         let le = signal(2, DataType::U16, 1.0, ByteOrder::LittleEndian);
-        le.encode_into(f64::from(0x1234u16), &mut data).unwrap();
+        encode_into(&le, f64::from(0x1234u16), &mut data).unwrap();
         assert_eq!(data, [0, 0, 0x34, 0x12, 0, 0, 0, 0]);
         let be = signal(4, DataType::I32, 1.0, ByteOrder::BigEndian);
-        be.encode_into(-2.0, &mut data).unwrap();
+        encode_into(&be, -2.0, &mut data).unwrap();
         assert_eq!(data, [0, 0, 0x34, 0x12, 0xFF, 0xFF, 0xFF, 0xFE]);
         assert_eq!(
             le.decode(&frame(&[0, 0, 0xE8, 0x03])).unwrap(),
@@ -285,7 +199,7 @@ mod tests {
         assert_eq!(flag.decode(&frame(&[0, 0, 0, 0x80])).unwrap(), 1.0);
         assert_eq!(flag.decode(&frame(&[1, 1, 1, 0])).unwrap(), 0.0);
         let mut data = [0; 8];
-        flag.encode_into(1.0, &mut data).unwrap();
+        encode_into(&flag, 1.0, &mut data).unwrap();
         assert_eq!(data[3], 1);
     }
 
@@ -293,24 +207,24 @@ mod tests {
     fn values_out_of_range_are_refused_with_the_limits() {
         let mut data = [0; 8];
         let current = signal(0, DataType::I16, 0.1, ByteOrder::LittleEndian);
-        let error = current.encode_into(3276.8, &mut data).unwrap_err();
+        let error = encode_into(&current, 3276.8, &mut data).unwrap_err();
         assert!(matches!(error, DeviceError::Refused(_)), "{error:?}");
         let text = error.to_string();
         assert!(
             text.contains("out of range for i16 (-32768..=32767)"),
             "{text}"
         );
-        assert!(current.encode_into(-3276.9, &mut data).is_err());
-        assert!(current.encode_into(f64::NAN, &mut data).is_err());
+        assert!(encode_into(&current, -3276.9, &mut data).is_err());
+        assert!(encode_into(&current, f64::NAN, &mut data).is_err());
         let soc = signal(0, DataType::U16, 1.0, ByteOrder::LittleEndian);
-        let error = soc.encode_into(-1.0, &mut data).unwrap_err();
+        let error = encode_into(&soc, -1.0, &mut data).unwrap_err();
         assert!(
             error.to_string().contains("out of range for u16"),
             "{error}"
         );
         assert_eq!(data, [0; 8], "a refused value writes nothing");
         // Rounding to the nearest step happens before the range check.
-        assert!(soc.encode_into(65_535.4, &mut data).is_ok());
+        assert!(encode_into(&soc, 65_535.4, &mut data).is_ok());
     }
 
     #[test]
@@ -373,7 +287,7 @@ mod tests {
             let error = signal.check().unwrap_err().to_string();
             assert!(error.contains(rule), "{error} should say {rule:?}");
             let mut data = [0; 8];
-            assert!(signal.encode_into(1.0, &mut data).is_err());
+            assert!(encode_into(&signal, 1.0, &mut data).is_err());
             assert!(signal.decode(&frame(&[0; 8])).is_err());
         }
         let extended = CanSignal {

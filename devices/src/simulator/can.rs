@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{BMS_UNIT, Simulator, bms};
+use crate::can::signal::encode_into;
 use crate::can::{CanBus, CanFrame, CanSignal};
 use crate::codec::engineering_range;
 use crate::error::DeviceError;
@@ -140,7 +141,7 @@ impl Simulator {
                     // A value pinned by a test may not fit its signal: saturate, as the Modbus
                     // registers do.
                     let (low, high) = engineering_range(signal.data_type, signal.scale, 0.0);
-                    if let Err(error) = signal.encode_into(value.clamp(low, high), &mut data) {
+                    if let Err(error) = encode_into(signal, value.clamp(low, high), &mut data) {
                         tracing::warn!(%error, name, "simulator CAN signal not encoded");
                     }
                 }
