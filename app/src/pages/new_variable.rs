@@ -10,38 +10,62 @@ use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
 use model::registry::{Category, NewVariable, validate_locator, validate_name};
 
+/// The inputs of the form, as signals.
+#[derive(Clone, Copy)]
+struct NewVariableDraft {
+    name: RwSignal<String>,
+    display_name: RwSignal<String>,
+    units: RwSignal<String>,
+    description: RwSignal<String>,
+    category: RwSignal<Category>,
+    locator: RwSignal<String>,
+    /// Whether the first access path below is part of the variable.
+    with_path: RwSignal<bool>,
+    path: PathDraft,
+}
+
+impl NewVariableDraft {
+    fn new() -> Self {
+        NewVariableDraft {
+            name: RwSignal::new(String::new()),
+            display_name: RwSignal::new(String::new()),
+            units: RwSignal::new(String::new()),
+            description: RwSignal::new(String::new()),
+            category: RwSignal::new(Category::Oper),
+            locator: RwSignal::new("system.global".to_string()),
+            with_path: RwSignal::new(true),
+            path: PathDraft::new(),
+        }
+    }
+
+    /// The variable to create, or the first rule the form breaks (tracked).
+    fn build(&self) -> Result<NewVariable, String> {
+        validate_name(&self.name.get()).map_err(|e| format!("name: {e}"))?;
+        validate_locator(&self.locator.get()).map_err(|e| format!("locator: {e}"))?;
+        let paths = if self.with_path.get() {
+            vec![self.path.build()?]
+        } else {
+            Vec::new()
+        };
+        let display = self.display_name.get();
+        Ok(NewVariable {
+            name: self.name.get(),
+            display_name: (!display.trim().is_empty()).then_some(display),
+            units: self.units.get(),
+            description: self.description.get(),
+            category: self.category.get(),
+            locator: self.locator.get(),
+            paths,
+        })
+    }
+}
+
 /// The New variable page: the form, and what went wrong when creating failed.
 #[component]
 pub fn NewVariablePage() -> impl IntoView {
     let create = ServerAction::<CreateVariable>::new();
-    let name = RwSignal::new(String::new());
-    let display_name = RwSignal::new(String::new());
-    let units = RwSignal::new(String::new());
-    let description = RwSignal::new(String::new());
-    let category = RwSignal::new(Category::Oper);
-    let locator = RwSignal::new("system.global".to_string());
-    let with_path = RwSignal::new(true);
-    let draft = PathDraft::new();
-
-    let build = Signal::derive(move || -> Result<NewVariable, String> {
-        validate_name(&name.get()).map_err(|e| format!("name: {e}"))?;
-        validate_locator(&locator.get()).map_err(|e| format!("locator: {e}"))?;
-        let paths = if with_path.get() {
-            vec![draft.build()?]
-        } else {
-            Vec::new()
-        };
-        let display = display_name.get();
-        Ok(NewVariable {
-            name: name.get(),
-            display_name: (!display.trim().is_empty()).then_some(display),
-            units: units.get(),
-            description: description.get(),
-            category: category.get(),
-            locator: locator.get(),
-            paths,
-        })
-    });
+    let draft = NewVariableDraft::new();
+    let build = Signal::derive(move || draft.build());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(new) = build.get() {
@@ -54,6 +78,12 @@ pub fn NewVariablePage() -> impl IntoView {
             navigate(&format!("/registry/{}", created.name), Default::default());
         }
     });
+    let NewVariableDraft {
+        name,
+        with_path,
+        path,
+        ..
+    } = draft;
 
     view! {
         <Title text="New variable" />
@@ -64,13 +94,13 @@ pub fn NewVariablePage() -> impl IntoView {
             <h1 id="new-title">"New variable"</h1>
             <noscript><p class="muted">"This form needs JavaScript; scripts can use POST /api/v1/variables."</p></noscript>
             <form class="edit-form edit-panel" on:submit=on_submit aria-label="New variable">
-                <NewMetadataFields name display_name units category locator description />
+                <NewMetadataFields draft />
                 <label class="checkbox field-wide">
                     <input type="checkbox" prop:checked=with_path on:change=move |ev| with_path.set(event_target_checked(&ev)) />
                     " With a first access path"
                 </label>
                 <Show when=move || with_path.get()>
-                    <PathFields draft id="new-path" />
+                    <PathFields draft=path id="new-path" />
                 </Show>
                 <div class="field-actions field-wide">
                     <button type="submit" class="button" disabled=move || build.with(Result::is_err) || create.pending().get()>
@@ -89,14 +119,16 @@ pub fn NewVariablePage() -> impl IntoView {
 
 /// The metadata inputs of a new variable, name and locator validated as you type.
 #[component]
-fn NewMetadataFields(
-    name: RwSignal<String>,
-    display_name: RwSignal<String>,
-    units: RwSignal<String>,
-    category: RwSignal<Category>,
-    locator: RwSignal<String>,
-    description: RwSignal<String>,
-) -> impl IntoView {
+fn NewMetadataFields(draft: NewVariableDraft) -> impl IntoView {
+    let NewVariableDraft {
+        name,
+        display_name,
+        units,
+        description,
+        category,
+        locator,
+        ..
+    } = draft;
     // Nothing to complain about before the operator typed a name.
     let name_error =
         move || name.with(|n| (!n.is_empty()).then(|| validate_name(n).err()).flatten());
