@@ -10,6 +10,7 @@ pub mod error;
 pub mod modbus;
 pub mod planner;
 pub mod simulator;
+pub mod testing;
 pub mod types;
 
 pub use error::DeviceError;

@@ -5,11 +5,9 @@ use std::time::Duration;
 use devices::DeviceError;
 use devices::can::slcan::SlcanBus;
 use devices::can::{CanBus, CanFrame};
+use devices::testing::{PtyPair, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_serial::SerialStream;
-
-mod common;
-use common::PtyPair;
 
 /// Generous: a pty answers in microseconds, but CI machines stall.
 const WAIT: Duration = Duration::from_secs(5);
@@ -77,7 +75,7 @@ async fn recv(bus: &SlcanBus<SerialStream>) -> CanFrame {
 
 #[tokio::test]
 async fn frames_cross_a_pseudo_terminal_both_ways() {
-    let pty = PtyPair::new("slcan-both");
+    let pty = PtyPair::open("slcan-both").await;
     let mut adapter = Adapter::open(&pty);
     let bus = open_bus(&pty, &mut adapter).await;
 
@@ -116,7 +114,7 @@ async fn frames_cross_a_pseudo_terminal_both_ways() {
 
 #[tokio::test]
 async fn noise_and_malformed_lines_are_counted_and_the_bus_keeps_working() {
-    let pty = PtyPair::new("slcan-noise");
+    let pty = PtyPair::open("slcan-noise").await;
     let mut adapter = Adapter::open(&pty);
     let bus = open_bus(&pty, &mut adapter).await;
 
@@ -133,13 +131,20 @@ async fn noise_and_malformed_lines_are_counted_and_the_bus_keeps_working() {
     let last = stats.last_garbage.unwrap();
     assert!(last.contains("slcan line"), "{last}");
 
-    // A frame split across two writes: the first half waits in the decoder for the second.
+    // A frame split across two writes: the first half waits in the decoder for the second. The
+    // second is written only once the bus holds the first, so the split really happened.
     adapter.write(b"T18FF50E5").await;
     let (frame, ()) = tokio::join!(recv(&bus), async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let held = eventually(WAIT, async || bus.stats().partial_line == 9).await;
+        assert!(
+            held,
+            "the first half never reached the bus: {:?}",
+            bus.stats()
+        );
         adapter.write(b"142\r").await;
     });
     assert_eq!(frame, CanFrame::new(0x18FF_50E5, true, &[0x42]).unwrap());
+    assert_eq!(bus.stats().partial_line, 0);
 
     // A malformed line on its own is named in the stats.
     adapter.write(b"t1233DEAD\rt0010\r").await;
@@ -160,14 +165,24 @@ async fn noise_and_malformed_lines_are_counted_and_the_bus_keeps_working() {
 
 #[tokio::test]
 async fn a_recv_cut_short_by_a_timeout_loses_nothing() {
-    let pty = PtyPair::new("slcan-cancel");
+    let pty = PtyPair::open("slcan-cancel").await;
     let mut adapter = Adapter::open(&pty);
     let bus = open_bus(&pty, &mut adapter).await;
 
-    // Half a line arrives, the caller gives up, then the rest arrives.
+    // Half a line arrives; callers give up waiting (each timeout drops a `recv` halfway) until
+    // the bus has read it. Then the rest arrives.
     adapter.write(b"t5552").await;
-    let nothing = tokio::time::timeout(Duration::from_millis(100), bus.recv()).await;
-    assert!(nothing.is_err(), "half a line is not a frame: {nothing:?}");
+    let held = eventually(WAIT, async || {
+        let nothing = tokio::time::timeout(Duration::from_millis(10), bus.recv()).await;
+        assert!(nothing.is_err(), "half a line is not a frame: {nothing:?}");
+        bus.stats().partial_line == 5
+    })
+    .await;
+    assert!(
+        held,
+        "the half line never reached the bus: {:?}",
+        bus.stats()
+    );
     adapter.write(b"CAFE\rt5560\r").await;
     assert_eq!(
         recv(&bus).await,
@@ -178,7 +193,7 @@ async fn a_recv_cut_short_by_a_timeout_loses_nothing() {
 
 #[tokio::test]
 async fn an_adapter_that_refuses_the_bitrate_fails_the_open() {
-    let pty = PtyPair::new("slcan-refused");
+    let pty = PtyPair::open("slcan-refused").await;
     let mut adapter = Adapter::open(&pty);
     let path = pty.a().display().to_string();
     let refuse = async {
@@ -197,7 +212,7 @@ async fn an_adapter_that_refuses_the_bitrate_fails_the_open() {
 
 #[tokio::test]
 async fn an_unknown_bitrate_or_port_is_refused_before_anything_is_sent() {
-    let pty = PtyPair::new("slcan-rate");
+    let pty = PtyPair::open("slcan-rate").await;
     let path = pty.a().display().to_string();
     let result = SlcanBus::open_serial(&path, 333_000).await;
     assert!(matches!(result, Err(DeviceError::Refused(_))));

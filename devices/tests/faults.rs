@@ -2,7 +2,6 @@
 //! back, and garbage, bad checksums and replies from the wrong unit on an RTU line. The bus task
 //! must survive every one of them, count them, and never stall callers of other devices.
 
-use std::future::Future;
 use std::time::Duration;
 
 use devices::bus::{BusConfig, BusHandle, BusState, spawn_bus};
@@ -10,12 +9,10 @@ use devices::modbus::Endpoint;
 use devices::simulator::{
     BMS_UNIT, METER_UNIT, SimulatorConfig, SimulatorHandle, bank_unit, bms, meter,
 };
+use devices::testing::{PtyPair, eventually};
 use devices::{DeviceError, RegisterTable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
-
-mod common;
-use common::PtyPair;
 
 /// Short timeouts and back-offs so the faults play out quickly; no test asserts on durations.
 fn config(name: &str, endpoint: Endpoint) -> BusConfig {
@@ -28,17 +25,8 @@ fn config(name: &str, endpoint: Endpoint) -> BusConfig {
     }
 }
 
-/// Polls `check` until it holds, for at most `seconds`.
-async fn eventually<F: Future<Output = bool>>(seconds: u64, mut check: impl FnMut() -> F) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    false
-}
+/// Generous: the faults play out in well under a second, but CI machines stall.
+const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn a_paused_device_backs_off_while_other_devices_keep_answering() {
@@ -109,7 +97,7 @@ async fn a_paused_device_backs_off_while_other_devices_keep_answering() {
     assert!(soc.is_ok(), "{soc:?}");
 
     sim.simulator().resume(METER_UNIT);
-    let recovered = eventually(10, || async {
+    let recovered = eventually(WAIT, async || {
         site.read(METER_UNIT, RegisterTable::Input, meter::FREQUENCY, 1)
             .await
             .is_ok()
@@ -144,7 +132,7 @@ async fn a_killed_server_is_reconnected_by_itself() {
     assert!(matches!(read().await, Err(DeviceError::Disconnected(_))));
 
     server.restart().await.unwrap();
-    let back = eventually(10, || async { read().await.is_ok() }).await;
+    let back = eventually(WAIT, async || read().await.is_ok()).await;
     assert!(back, "the bus did not reconnect: {:?}", bus.stats());
     let stats = bus.stats();
     assert_eq!(stats.state, BusState::Connected);
@@ -194,13 +182,13 @@ async fn exchange(
 
 /// Waits until the unit's back-off after a framing error is over.
 async fn until_ready(bus: &BusHandle) {
-    let ready = eventually(10, || async { bus.stats().backing_off_units.is_empty() }).await;
+    let ready = eventually(WAIT, async || bus.stats().backing_off_units.is_empty()).await;
     assert!(ready, "{:?}", bus.stats());
 }
 
 #[tokio::test]
 async fn garbage_bad_checksums_and_wrong_units_on_the_rtu_line_are_framing_errors() {
-    let pty = PtyPair::new("rtu-faults");
+    let pty = PtyPair::open("rtu-faults").await;
     let mut device = tokio_serial::SerialStream::open(&tokio_serial::new(
         pty.a().display().to_string(),
         115_200,

@@ -9,11 +9,9 @@ use devices::modbus::{self, Endpoint};
 use devices::simulator::{
     BMS_UNIT, INVERTER_UNIT, METER_UNIT, RtuServe, SimulatorConfig, SimulatorHandle, bms, inverter,
 };
+use devices::testing::PtyPair;
 use devices::{DataType, DeviceError, RegisterTable, WordOrder};
 use tokio_util::sync::CancellationToken;
-
-mod common;
-use common::PtyPair;
 
 const BAUD_RATE: u32 = 115_200;
 
@@ -33,7 +31,7 @@ async fn simulator_on(pty: &PtyPair, cancel: &CancellationToken) -> SimulatorHan
 
 #[tokio::test]
 async fn the_bus_reads_and_writes_over_a_pseudo_terminal() {
-    let pty = PtyPair::new("rtu-bus");
+    let pty = PtyPair::open("rtu-bus").await;
     let cancel = CancellationToken::new();
     let sim = simulator_on(&pty, &cancel).await;
     let config = BusConfig {
@@ -125,7 +123,7 @@ async fn the_bus_reads_and_writes_over_a_pseudo_terminal() {
 
 #[tokio::test]
 async fn the_bare_client_reads_and_writes_with_an_explicit_inter_frame_delay() {
-    let pty = PtyPair::new("rtu-client");
+    let pty = PtyPair::open("rtu-client").await;
     let cancel = CancellationToken::new();
     let _sim = simulator_on(&pty, &cancel).await;
     // A long explicit silence between frames, as a slow RS485 converter may need.

@@ -12,6 +12,7 @@ use devices::simulator::{
     self, BMS_UNIT, INVERTER_UNIT, METER_UNIT, SimulatorConfig, SimulatorHandle, bank_unit, bms,
     inverter, memory, meter,
 };
+use devices::testing::eventually;
 use devices::{DataType, DeviceError, RegisterTable, WordOrder};
 use tokio_util::sync::CancellationToken;
 
@@ -306,9 +307,13 @@ async fn concurrent_callers_are_served_and_shutdown_answers_stopped() {
         let patient = patient.clone();
         async move { patient.read(METER_UNIT, RegisterTable::Input, 0, 1).await }
     });
-    // Give the request time to reach the device; were it still queued at the shutdown, the
-    // answer would be the same.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The request reaches the device, which leaves it unanswered: the caller is waiting on the
+    // device, not in the queue, when the shutdown comes.
+    let reached = eventually(Duration::from_secs(5), async || {
+        sim.simulator().unanswered(METER_UNIT) == Some(1)
+    })
+    .await;
+    assert!(reached, "{:?}", sim.simulator().unanswered(METER_UNIT));
     bus_cancel.cancel();
     assert_eq!(waiting.await.unwrap(), Err(DeviceError::Stopped));
     assert_eq!(patient.stats().state, BusState::Stopped);

@@ -499,6 +499,7 @@ async fn refuse_sends_for(
 mod tests {
     use super::*;
     use crate::can::memory::MemoryCanBus;
+    use crate::testing::eventually;
     use crate::types::DataType;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -508,16 +509,18 @@ mod tests {
         CanFrame::new(id, false, data).unwrap()
     }
 
-    /// Waits (in paused or real time) until `check` holds on the monitor's stats.
+    /// Waits (in paused or real time) until `check` holds on the monitor's stats; those stats.
     async fn until(monitor: &CanMonitor, check: impl Fn(&CanStats) -> bool) -> CanStats {
-        for _ in 0..200 {
+        let mut reached = None;
+        let held = eventually(WAIT, async || {
             let stats = monitor.stats();
-            if check(&stats) {
-                return stats;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("never reached: {:?}", monitor.stats());
+            let holds = check(&stats);
+            reached = Some(stats);
+            holds
+        })
+        .await;
+        assert!(held, "never reached: {reached:?}");
+        reached.expect("checked at least once")
     }
 
     #[tokio::test]
@@ -529,6 +532,7 @@ mod tests {
         assert!(monitor.latest(0x355, false).is_none());
 
         // `next` subscribes before the frame is sent, so it cannot miss it.
+        let asked = Instant::now();
         let waiter = {
             let monitor = monitor.clone();
             tokio::spawn(async move { monitor.next(0x355, false, WAIT).await })
@@ -569,7 +573,8 @@ mod tests {
             frame(0x355, &[63, 0, 97, 0]),
             "the remote frame is not kept"
         );
-        assert!(age < WAIT);
+        // Heard after we started listening, so no older than that.
+        assert!(age <= asked.elapsed(), "{age:?}");
         let soc = CanSignal::new(0x355, 0, DataType::U16, 1.0);
         assert_eq!(monitor.latest_value(&soc).unwrap().unwrap().0, 63.0);
         let missing = CanSignal::new(0x35A, 0, DataType::U16, 1.0);

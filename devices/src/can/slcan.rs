@@ -158,6 +158,11 @@ impl Decoder {
         }
         events
     }
+
+    /// Bytes of an unfinished line, waiting for the rest of it.
+    pub fn partial_line(&self) -> usize {
+        self.buffer.len()
+    }
 }
 
 /// What an `SlcanBus` has put up with since it was opened.
@@ -169,6 +174,8 @@ pub struct SlcanStats {
     pub adapter_errors: u64,
     /// The most recent garbage line's error, which names the line.
     pub last_garbage: Option<String>,
+    /// Bytes of a line read from the adapter whose `\r` has not arrived yet.
+    pub partial_line: usize,
 }
 
 /// The receiving side: the stream, the line decoder, and events decoded but not yet taken.
@@ -294,6 +301,10 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> SlcanBus<S> {
             }
             let events = reader.decoder.push(&bytes[..n]);
             reader.pending.extend(events);
+            self.stats
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .partial_line = reader.decoder.partial_line();
         }
     }
 
@@ -594,7 +605,9 @@ mod tests {
     fn the_decoder_waits_for_whole_lines_and_sorts_events() {
         let mut decoder = Decoder::default();
         assert!(decoder.push(b"t12").is_empty());
+        assert_eq!(decoder.partial_line(), 3);
         let events = decoder.push(b"31AA\r\r\x07garbage\rz\r");
+        assert_eq!(decoder.partial_line(), 0);
         assert_eq!(events.len(), 5);
         assert_eq!(
             events[0],

@@ -80,6 +80,8 @@ pub(crate) struct Device {
     silence_length: usize,
     /// Requests still to ignore.
     ignoring: usize,
+    /// Requests left unanswered while paused or silent.
+    unanswered: u64,
 }
 
 impl Device {
@@ -95,6 +97,7 @@ impl Device {
             writes_before_silence: None,
             silence_length: 0,
             ignoring: 0,
+            unanswered: 0,
         }
     }
 
@@ -425,6 +428,15 @@ impl Simulator {
         }
     }
 
+    /// Requests the device has left unanswered (paused or silent) so far: how a test sees that
+    /// a request reached a device that will not answer it.
+    pub fn unanswered(&self, unit: u8) -> Option<u64> {
+        self.lock()
+            .devices
+            .get(&unit)
+            .map(|device| device.unanswered)
+    }
+
     /// Fault hook: the device answers `writes` more write requests, then ignores the next
     /// `ignored` requests of any kind (they time out), then answers again: a device that stops
     /// answering in the middle of a sequence of writes and comes back.
@@ -446,6 +458,7 @@ impl Simulator {
         let elapsed = state.site.elapsed;
         let device = state.devices.get_mut(&unit)?;
         if device.paused {
+            device.unanswered += 1;
             return None;
         }
         let wrote = matches!(
@@ -457,12 +470,14 @@ impl Simulator {
         );
         if device.ignoring > 0 {
             device.ignoring -= 1;
+            device.unanswered += 1;
             return None;
         }
         if wrote && let Some(left) = device.writes_before_silence {
             if left == 0 {
                 device.writes_before_silence = None;
                 device.ignoring = device.silence_length.saturating_sub(1);
+                device.unanswered += 1;
                 return None;
             }
             device.writes_before_silence = Some(left - 1);
