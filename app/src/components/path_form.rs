@@ -84,7 +84,7 @@ pub fn PathFields(
     draft: PathDraft,
     /// Prefix for element ids, unique on the page.
     id: &'static str,
-) -> impl IntoView {
+) -> AnyView {
     let error = move || draft.build().err();
     view! {
         <label class="field">
@@ -121,4 +121,5 @@ pub fn PathFields(
             <span id=format!("{id}-reference-error") class="field-error" aria-live="polite">{error}</span>
         </div>
     }
+    .into_any()
 }

@@ -13,7 +13,7 @@ use model::field::{BusOverview, BusView, format_age, format_number};
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[component]
-pub fn BusesPage() -> impl IntoView {
+pub fn BusesPage() -> AnyView {
     let overview = Resource::new(|| (), |_| get_bus_overview());
     // `Transition` keeps the old figures on screen while new ones load, so nothing jumps.
     refresh_every(REFRESH, move || overview.refetch());
@@ -36,6 +36,7 @@ pub fn BusesPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 fn state_badge(bus: &BusView) -> impl IntoView + use<> {
@@ -62,7 +63,7 @@ fn millis(value: Option<f64>) -> String {
 
 /// The whole overview: buses, CAN buses, last errors, planned reads and what is not polled.
 #[component]
-fn BusesView(overview: BusOverview) -> impl IntoView {
+fn BusesView(overview: BusOverview) -> AnyView {
     if !overview.configured {
         return view! {
             <p class="empty-state">
@@ -93,7 +94,7 @@ fn BusesView(overview: BusOverview) -> impl IntoView {
 
 /// The Modbus buses: state, traffic, latency and counters, one row each.
 #[component]
-fn BusTable(buses: Vec<BusView>) -> impl IntoView {
+fn BusTable(buses: Vec<BusView>) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="data-table" aria-label="Buses">
@@ -132,6 +133,7 @@ fn BusTable(buses: Vec<BusView>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 /// The units a bus is backing off from, with their retry times, or "none".
@@ -181,7 +183,7 @@ fn LastErrors(buses: Vec<BusView>) -> impl IntoView {
 
 /// The planned block reads: bus, unit, table, class, range and how many paths each serves.
 #[component]
-fn PlannedReads(blocks: Vec<model::field::BlockView>) -> impl IntoView {
+fn PlannedReads(blocks: Vec<model::field::BlockView>) -> AnyView {
     view! {
         <h2 class="section-title">{format!("Planned reads ({})", blocks.len())}</h2>
         <div class="table-wrap">
@@ -213,11 +215,12 @@ fn PlannedReads(blocks: Vec<model::field::BlockView>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 /// The registry paths the field configuration cannot reach, each with the reason.
 #[component]
-fn NotPolled(unmapped: Vec<model::field::UnmappedPath>) -> impl IntoView {
+fn NotPolled(unmapped: Vec<model::field::UnmappedPath>) -> AnyView {
     view! {
         <h2 class="section-title">{format!("Not polled ({})", unmapped.len())}</h2>
         <details class="unmapped">
@@ -232,11 +235,12 @@ fn NotPolled(unmapped: Vec<model::field::UnmappedPath>) -> impl IntoView {
             </ul>
         </details>
     }
+    .into_any()
 }
 
 /// CAN buses: frames heard, errors (noise on an slcan line included), and every id seen.
 #[component]
-fn CanBuses(buses: Vec<model::field::CanBusView>) -> impl IntoView {
+fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
     view! {
         <h2 class="section-title">"CAN buses"</h2>
         <div class="table-wrap">
@@ -283,4 +287,5 @@ fn CanBuses(buses: Vec<model::field::CanBusView>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }

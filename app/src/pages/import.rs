@@ -41,7 +41,7 @@ fn read_chosen_file(ev: leptos::ev::Event, target: RwSignal<Picked>) {
 
 /// The Import page: export links, the files and options, Preview and Apply, and the outcome.
 #[component]
-pub fn ImportPage() -> impl IntoView {
+pub fn ImportPage() -> AnyView {
     let data_def = RwSignal::new(None::<(String, String)>);
     let metadata = RwSignal::new(None::<(String, String)>);
     let prune = RwSignal::new(false);
@@ -77,6 +77,7 @@ pub fn ImportPage() -> impl IntoView {
             <ImportOutcome preview apply />
         </section>
     }
+    .into_any()
 }
 
 /// The import request for the chosen files and options, once data_def.json is chosen.
@@ -106,7 +107,7 @@ fn ImportControls(
     prune: RwSignal<bool>,
     preview: ServerAction<ImportRegistry>,
     apply: ServerAction<ImportRegistry>,
-) -> impl IntoView {
+) -> AnyView {
     let request = move |apply: bool| import_request(data_def, metadata, prune, apply);
     let previewed = move || matches!(preview.value().get(), Some(Ok(_)));
     let applied = move || matches!(apply.value().get(), Some(Ok(_)));
@@ -138,6 +139,7 @@ fn ImportControls(
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The result of Apply, else the preview, else an error or a hint what to do first.
@@ -166,7 +168,7 @@ fn ImportOutcome(
 }
 
 #[component]
-fn ReportView(report: ImportReport) -> impl IntoView {
+fn ReportView(report: ImportReport) -> AnyView {
     let heading = if report.dry_run {
         "Preview (nothing written yet)"
     } else {
@@ -213,4 +215,5 @@ fn ReportView(report: ImportReport) -> impl IntoView {
         })}
         {report.diffs_truncated.then(|| view! { <p class="muted">"Only the first 500 variables are listed."</p> })}
     }
+    .into_any()
 }

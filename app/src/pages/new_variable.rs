@@ -62,7 +62,7 @@ impl NewVariableDraft {
 
 /// The New variable page: the form, and what went wrong when creating failed.
 #[component]
-pub fn NewVariablePage() -> impl IntoView {
+pub fn NewVariablePage() -> AnyView {
     let create = ServerAction::<CreateVariable>::new();
     let draft = NewVariableDraft::new();
     let build = Signal::derive(move || draft.build());
@@ -115,11 +115,12 @@ pub fn NewVariablePage() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 /// The metadata inputs of a new variable, name and locator validated as you type.
 #[component]
-fn NewMetadataFields(draft: NewVariableDraft) -> impl IntoView {
+fn NewMetadataFields(draft: NewVariableDraft) -> AnyView {
     let NewVariableDraft {
         name,
         display_name,
@@ -170,4 +171,5 @@ fn NewMetadataFields(draft: NewVariableDraft) -> impl IntoView {
             <textarea rows="2" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
         </label>
     }
+    .into_any()
 }

@@ -8,7 +8,7 @@ use crate::components::error_view::ErrorPanel;
 use model::system::{Overview, format_uptime, short_timestamp};
 
 #[component]
-pub fn OverviewPage() -> impl IntoView {
+pub fn OverviewPage() -> AnyView {
     let overview = Resource::new(|| (), |_| get_overview());
     let (refreshing, set_refreshing) = signal(false);
 
@@ -47,11 +47,12 @@ pub fn OverviewPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 /// The facts as a grid of labelled cards.
 #[component]
-fn OverviewFacts(facts: Overview) -> impl IntoView {
+fn OverviewFacts(facts: Overview) -> AnyView {
     let schema_current = facts.schema_current();
     let read_at = time_of_day(&facts.server_time);
     let version_updated = short_timestamp(&facts.system_version_updated);
@@ -97,6 +98,7 @@ fn OverviewFacts(facts: Overview) -> impl IntoView {
             </div>
         </dl>
     }
+    .into_any()
 }
 
 /// `HH:MM:SS UTC` from an RFC 3339 timestamp (shown as is if it is not one).

@@ -78,7 +78,7 @@ pub fn registry_url(query: &VariableQuery) -> String {
 }
 
 #[component]
-pub fn RegistryPage() -> impl IntoView {
+pub fn RegistryPage() -> AnyView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from_params));
     let listing = Resource::new(move || query.get(), list_registry);
@@ -106,11 +106,12 @@ pub fn RegistryPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 /// One page of the registry: search form, category chips, locator facets, the table and pager.
 #[component]
-fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView {
+fn RegistryView(listing: RegistryListing, query: VariableQuery) -> AnyView {
     let page = listing.page.clone();
     let first = if page.total == 0 {
         0
@@ -138,11 +139,12 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> impl IntoView
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The category chips ("All" first), each a link that keeps the other filters.
 #[component]
-fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> impl IntoView {
+fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> AnyView {
     let total_all: u64 = categories.iter().map(|c| c.count).sum();
     view! {
         <nav class="chips" aria-label="Categories">
@@ -169,11 +171,12 @@ fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> impl Into
                 .collect_view()}
         </nav>
     }
+    .into_any()
 }
 
 /// The locator facets; the selected one links back to no locator filter.
 #[component]
-fn LocatorFacets(locators: Vec<FacetCount>, query: VariableQuery) -> impl IntoView {
+fn LocatorFacets(locators: Vec<FacetCount>, query: VariableQuery) -> AnyView {
     view! {
         <aside class="facets" aria-label="Locators">
             <h2 class="facet-title">"Locators"</h2>
@@ -200,11 +203,12 @@ fn LocatorFacets(locators: Vec<FacetCount>, query: VariableQuery) -> impl IntoVi
             </ul>
         </aside>
     }
+    .into_any()
 }
 
 /// Previous / next links around "Page n of m".
 #[component]
-fn Pager(current: u64, pages: u64, query: VariableQuery) -> impl IntoView {
+fn Pager(current: u64, pages: u64, query: VariableQuery) -> AnyView {
     view! {
         <nav class="pager" aria-label="Pages">
             {(current > 1).then(|| view! {
@@ -222,11 +226,12 @@ fn Pager(current: u64, pages: u64, query: VariableQuery) -> impl IntoView {
             })}
         </nav>
     }
+    .into_any()
 }
 
 /// Search and filter form: a plain GET form, so it also works without JavaScript.
 #[component]
-fn SearchForm(query: VariableQuery) -> impl IntoView {
+fn SearchForm(query: VariableQuery) -> AnyView {
     view! {
         <form class="filter-bar" method="get" action="/registry" role="search">
             <label class="field field-grow">
@@ -263,6 +268,7 @@ fn SearchForm(query: VariableQuery) -> impl IntoView {
             </div>
         </form>
     }
+    .into_any()
 }
 
 /// The page's live values: as rendered by the server, then kept current in the browser by the
@@ -308,10 +314,7 @@ fn live_cell(value: Option<&LiveValue>, units: &str) -> AnyView {
 }
 
 #[component]
-fn VariableTable(
-    items: Vec<Variable>,
-    live: RwSignal<HashMap<String, LiveValue>>,
-) -> impl IntoView {
+fn VariableTable(items: Vec<Variable>, live: RwSignal<HashMap<String, LiveValue>>) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -352,6 +355,7 @@ fn VariableTable(
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[cfg(test)]

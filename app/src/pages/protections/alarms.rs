@@ -15,7 +15,7 @@ use model::protections::AlarmState;
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[component]
-pub(super) fn AlarmsPanel() -> impl IntoView {
+pub(super) fn AlarmsPanel() -> AnyView {
     let overview = Resource::new(|| (), |_| alarm_overview());
     let acknowledge = ServerAction::<AcknowledgeAlarm>::new();
     refresh_every(REFRESH, move || overview.refetch());
@@ -41,11 +41,12 @@ pub(super) fn AlarmsPanel() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 /// The raised levels (anything not normal), with a count per severity above them.
 #[component]
-fn RaisedTable(rows: Vec<AlarmRow>, acknowledge: ServerAction<AcknowledgeAlarm>) -> impl IntoView {
+fn RaisedTable(rows: Vec<AlarmRow>, acknowledge: ServerAction<AcknowledgeAlarm>) -> AnyView {
     let raised: Vec<AlarmRow> = rows
         .into_iter()
         .filter(|r| r.view.state != AlarmState::Normal)
@@ -137,7 +138,7 @@ fn acknowledge_cell(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) 
 
 /// The latest raise, clear and acknowledge events.
 #[component]
-fn JournalTable(journal: Vec<JournalEntry>) -> impl IntoView {
+fn JournalTable(journal: Vec<JournalEntry>) -> AnyView {
     view! {
         <details class="journal" open=true>
             <summary>{format!("Journal ({} latest)", journal.len())}</summary>
@@ -171,4 +172,5 @@ fn JournalTable(journal: Vec<JournalEntry>) -> impl IntoView {
             }}
         </details>
     }
+    .into_any()
 }

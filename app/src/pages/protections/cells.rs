@@ -88,7 +88,7 @@ fn NumberInput(
     path: FieldPath,
     class: Signal<String>,
     problem: Signal<Option<String>>,
-) -> impl IntoView {
+) -> AnyView {
     let key = path.to_string();
     let label = key.replace('.', " ");
     let value = Signal::derive({
@@ -132,6 +132,7 @@ fn NumberInput(
                 } />
         </td>
     }
+    .into_any()
 }
 
 /// True while `path` is a level field other than the threshold and the level is unset: such

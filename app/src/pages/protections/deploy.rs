@@ -34,7 +34,7 @@ fn DeployDialog(
     preview: ServerAction<PreviewDeploy>,
     on_confirm: impl Fn(leptos::ev::MouseEvent) + Copy + Send + Sync + 'static,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <div class="confirm deploy-dialog" role="dialog" aria-modal="false" aria-labelledby="deploy-title"
             on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
@@ -49,6 +49,7 @@ fn DeployDialog(
             }}
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -56,7 +57,7 @@ fn PreviewTable(
     plan: DeployPreview,
     on_confirm: impl Fn(leptos::ev::MouseEvent) + Copy + Send + Sync + 'static,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+) -> AnyView {
     let changes = plan.changes();
     let console_only = plan.console_only();
     let problems = plan.problems();
@@ -110,4 +111,5 @@ fn PreviewTable(
             <button type="button" class="button button-secondary" on:click=move |_| on_cancel()>"Cancel"</button>
         </div>
     }
+    .into_any()
 }

@@ -67,7 +67,7 @@ impl EditorActions {
 
 /// The editor: toolbar, notices, problems, deploy dialog, the limits grid and the panels below.
 #[component]
-pub(super) fn Editor(recalled: Recalled) -> impl IntoView {
+pub(super) fn Editor(recalled: Recalled) -> AnyView {
     let state = EditorState::new(&recalled);
     let profile = RwSignal::new(recalled.profile.clone());
     let console_only = RwSignal::new(recalled.console_only.clone());
@@ -112,6 +112,7 @@ pub(super) fn Editor(recalled: Recalled) -> impl IntoView {
         <AlarmsPanel />
         <DeploymentsPanel changed=deployments_changed />
     }
+    .into_any()
 }
 
 /// The last outcome of a recall, save or deploy, as a status line.
@@ -128,7 +129,7 @@ fn NoticeSlot(notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
 
 /// The problems of the form, each with its field path, announced as they appear.
 #[component]
-fn ProblemList(problems: Memo<Vec<(String, String)>>) -> impl IntoView {
+fn ProblemList(problems: Memo<Vec<(String, String)>>) -> AnyView {
     view! {
         <div class="problem-slot" aria-live="polite">
             {move || {
@@ -146,4 +147,5 @@ fn ProblemList(problems: Memo<Vec<(String, String)>>) -> impl IntoView {
             }}
         </div>
     }
+    .into_any()
 }

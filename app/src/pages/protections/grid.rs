@@ -14,7 +14,7 @@ pub(super) fn LimitsGrid(
     state: EditorState,
     problems: Memo<Vec<(String, String)>>,
     console_only: RwSignal<Vec<String>>,
-) -> impl IntoView {
+) -> AnyView {
     // Rows follow the set's quantities and sides; they change only when a recall replaces the
     // form (the revision), not on every keystroke.
     let rows = Memo::new(move |_| {
@@ -64,6 +64,7 @@ pub(super) fn LimitsGrid(
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -73,7 +74,7 @@ fn LimitsRow(
     console_only: RwSignal<Vec<String>>,
     quantity: String,
     side: Side,
-) -> impl IntoView {
+) -> AnyView {
     let units = state.known.with_untracked(|k| {
         k.get(&quantity)
             .map(|i| i.units.clone())
@@ -125,6 +126,7 @@ fn LimitsRow(
             </td>
         </tr>
     }
+    .into_any()
 }
 
 /// The live state of one level as a small badge (nothing while normal).

@@ -11,7 +11,7 @@ use model::profiles::{DeploymentDetail, DeploymentStatus, DeploymentSummary, Fie
 
 /// The history of deployments; a row opens its per-field results.
 #[component]
-pub(super) fn DeploymentsPanel(changed: RwSignal<u64>) -> impl IntoView {
+pub(super) fn DeploymentsPanel(changed: RwSignal<u64>) -> AnyView {
     let history = Resource::new(move || changed.get(), |_| deployment_history());
     let selected = RwSignal::new(None::<i64>);
     let detail = Resource::new(
@@ -46,10 +46,11 @@ pub(super) fn DeploymentsPanel(changed: RwSignal<u64>) -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -> impl IntoView {
+fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -> AnyView {
     view! {
         <div class="table-wrap table-scroll-short">
             <table class="data-table">
@@ -81,11 +82,12 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
             </table>
         </div>
     }
+    .into_any()
 }
 
 /// One deployment's outcome and its fields (written, failed, restored; unchanged ones folded).
 #[component]
-pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> impl IntoView {
+pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> AnyView {
     let DeploymentDetail { summary, fields } = detail;
     let ok = summary.status == DeploymentStatus::Succeeded;
     let headline = if ok {
@@ -130,4 +132,5 @@ pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> impl IntoView {
             })}
         </div>
     }
+    .into_any()
 }

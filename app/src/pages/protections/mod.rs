@@ -30,7 +30,7 @@ use model::profiles::ProfileSummary;
 type ProfileList = Resource<Result<Vec<ProfileSummary>, AppError>>;
 
 #[component]
-pub fn ProtectionsPage() -> impl IntoView {
+pub fn ProtectionsPage() -> AnyView {
     let initial = Resource::new(|| (), |_| recall_protections("current".into()));
     view! {
         <Title text="Protections" />
@@ -53,6 +53,7 @@ pub fn ProtectionsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 /// A number for a table cell, or a dash when there is none.

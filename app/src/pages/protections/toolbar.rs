@@ -19,7 +19,7 @@ pub(super) fn EditorToolbar(
     dirty_count: Memo<usize>,
     on_save: Callback<()>,
     on_deploy: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <div class="protections-toolbar" role="toolbar" aria-label="Protections actions">
             <ProfilePicker profile profiles recall_from />
@@ -50,6 +50,7 @@ pub(super) fn EditorToolbar(
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The profile selector and the profile actions (clone, rename, delete, activate).
@@ -74,7 +75,7 @@ fn ProfileSelect(
     profile: RwSignal<String>,
     profiles: ProfileList,
     recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <Transition fallback=|| view! { <select id="profile-select" disabled=true></select> }>
             {move || Suspend::new(async move {
@@ -101,6 +102,7 @@ fn ProfileSelect(
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// The "Profile…" menu: clone as, rename to, activate, delete, and the outcome of the last one.
@@ -109,7 +111,7 @@ fn ProfileActions(
     profile: RwSignal<String>,
     profiles: ProfileList,
     recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+) -> AnyView {
     let create = ServerAction::<CreateProfile>::new();
     let rename = ServerAction::<RenameProfile>::new();
     let delete = ServerAction::<DeleteProfile>::new();
@@ -165,6 +167,7 @@ fn ProfileActions(
             </div>
         </details>
     }
+    .into_any()
 }
 
 /// The result of the first profile action that has one, as a message (tracks all four).

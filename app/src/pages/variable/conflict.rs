@@ -125,7 +125,7 @@ fn ConflictPanel(
     pending_overwrite: Signal<Option<Overwrite>>,
     reload: Callback<()>,
     overwrite: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <div class="conflict-panel" role="alert">
             <strong>"Someone else saved this variable since you opened the form."</strong>
@@ -142,6 +142,7 @@ fn ConflictPanel(
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The history entries after `since`, as list items (or a note while they are being read).

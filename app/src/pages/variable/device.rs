@@ -27,7 +27,7 @@ fn reading(value: &LiveValue, units: &str) -> String {
 
 /// The Device panel: read now, and for writable variables a reviewed write with its read-back.
 #[component]
-pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> impl IntoView {
+pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> AnyView {
     let read = ServerAction::<ReadVariableNow>::new();
     let write = ServerAction::<WriteVariable>::new();
     // Set when the operator asked to review a write: the value to write.
@@ -44,11 +44,12 @@ pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> impl I
             <WriteResult write units />
         </section>
     }
+    .into_any()
 }
 
 /// "Read now" and the value read, with its quality and source.
 #[component]
-fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> impl IntoView {
+fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> AnyView {
     let on_read = move |_| {
         read.dispatch(ReadVariableNow { name: name.clone() });
     };
@@ -73,6 +74,7 @@ fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> 
             </span>
         </div>
     }
+    .into_any()
 }
 
 /// The new value, checked as you type; "Review write" reads the device and asks to confirm.
@@ -83,7 +85,7 @@ fn WriteForm(
     name: String,
     units: String,
     set_pending: WriteSignal<Option<f64>>,
-) -> impl IntoView {
+) -> AnyView {
     let (draft, set_draft) = signal(String::new());
     let parsed = move || parse_value(&draft.get());
     let on_review = move |ev: leptos::ev::SubmitEvent| {
@@ -110,6 +112,7 @@ fn WriteForm(
             })}
         </form>
     }
+    .into_any()
 }
 
 /// The confirmation of a reviewed write: what the device holds beside what will be written.

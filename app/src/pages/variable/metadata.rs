@@ -64,7 +64,7 @@ impl MetadataSignals {
 /// version it was opened at, and on a conflict shows what changed meanwhile with the choice to
 /// reload or overwrite (only the fields changed here, merged onto the current state).
 #[component]
-pub(super) fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoView {
+pub(super) fn EditPanel(variable: Variable, reload: Callback<()>) -> AnyView {
     let save = ServerAction::<UpdateVariableMetadata>::new();
     let delete = ServerAction::<DeleteVariable>::new();
     let latest = Action::new(|name: &String| get_variable_detail(name.clone()));
@@ -100,6 +100,7 @@ pub(super) fn EditPanel(variable: Variable, reload: Callback<()>) -> impl IntoVi
         </details>
         <DeletePanel delete name path_count=variable.path_count expected />
     }
+    .into_any()
 }
 
 /// The metadata form itself: hidden version, the inputs, the diff preview and Save.
@@ -110,7 +111,7 @@ fn EditForm(
     expected: RwSignal<i64>,
     base: RwSignal<MetadataForm>,
     fields: MetadataSignals,
-) -> impl IntoView {
+) -> AnyView {
     let invalid = move || fields.display_error().is_some() || fields.locator_error().is_some();
     view! {
         <ActionForm action=save attr:class="edit-form" attr:aria-label="Edit metadata">
@@ -125,11 +126,12 @@ fn EditForm(
             </div>
         </ActionForm>
     }
+    .into_any()
 }
 
 /// The five inputs of the metadata form, each validated as you type where it can be wrong.
 #[component]
-fn MetadataInputs(fields: MetadataSignals) -> impl IntoView {
+fn MetadataInputs(fields: MetadataSignals) -> AnyView {
     let MetadataSignals {
         display_name,
         units,
@@ -177,11 +179,12 @@ fn MetadataInputs(fields: MetadataSignals) -> impl IntoView {
             </textarea>
         </label>
     }
+    .into_any()
 }
 
 /// The change the form would save, field by field (opened-with → now).
 #[component]
-fn DiffPreview(base: RwSignal<MetadataForm>, fields: MetadataSignals) -> impl IntoView {
+fn DiffPreview(base: RwSignal<MetadataForm>, fields: MetadataSignals) -> AnyView {
     view! {
         <div class="diff-preview field-wide" aria-live="polite">
             {move || {
@@ -201,6 +204,7 @@ fn DiffPreview(base: RwSignal<MetadataForm>, fields: MetadataSignals) -> impl In
             }}
         </div>
     }
+    .into_any()
 }
 
 /// The danger zone: soft-deletes the variable at the version the form knows.
@@ -210,7 +214,7 @@ fn DeletePanel(
     name: String,
     path_count: u32,
     expected: RwSignal<i64>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <details class="edit-panel danger-zone">
             <summary>"Delete variable…"</summary>
@@ -226,4 +230,5 @@ fn DeletePanel(
             </ActionForm>
         </details>
     }
+    .into_any()
 }

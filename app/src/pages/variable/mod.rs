@@ -22,7 +22,7 @@ use paths::{AddPathPanel, PathTable};
 use timeline::Timeline;
 
 #[component]
-pub fn VariablePage() -> impl IntoView {
+pub fn VariablePage() -> AnyView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
     let detail = Resource::new(move || name.get(), get_variable_detail);
@@ -57,10 +57,11 @@ pub fn VariablePage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
+fn VariableView(detail: VariableDetail, reload: Callback<()>) -> AnyView {
     let v = detail.variable;
     let paths = v.paths.clone().unwrap_or_default();
     let editable = (!v.deleted).then(|| view! { <EditPanel variable=v.clone() reload /> });
@@ -101,4 +102,5 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> impl IntoView {
         <h2 class="section-title">"History"</h2>
         <Timeline entries=detail.history />
     }
+    .into_any()
 }

@@ -12,7 +12,7 @@ use model::registry::{AccessPath, AccessReference};
 pub(super) fn PathTable(
     paths: Vec<AccessPath>,
     actions: Option<(String, i64, Callback<()>)>,
-) -> impl IntoView {
+) -> AnyView {
     let remove = ServerAction::<RemoveAccessPath>::new();
     let armed = RwSignal::new(None::<i64>);
     let reload = actions.as_ref().map(|(_, _, reload)| *reload);
@@ -48,7 +48,7 @@ pub(super) fn PathTable(
 
 /// The column headers of the access-path table.
 #[component]
-fn PathTableHead() -> impl IntoView {
+fn PathTableHead() -> AnyView {
     view! {
         <thead>
             <tr>
@@ -64,6 +64,7 @@ fn PathTableHead() -> impl IntoView {
             </tr>
         </thead>
     }
+    .into_any()
 }
 
 /// One access path as a table row; an active path gets its Remove control when `actions` is set.
@@ -73,7 +74,7 @@ fn PathRow(
     actions: Option<(String, i64, Callback<()>)>,
     armed: RwSignal<Option<i64>>,
     remove: ServerAction<RemoveAccessPath>,
-) -> impl IntoView {
+) -> AnyView {
     let p = path;
     let parsed = AccessReference::parse(p.access_type, &p.reference).ok();
     let summary = parsed
@@ -103,6 +104,7 @@ fn PathRow(
             })}</td>
         </tr>
     }
+    .into_any()
 }
 
 /// "Remove…", armed into "active → inactive" with Confirm and Cancel.
@@ -113,7 +115,7 @@ fn RemovePath(
     id: i64,
     armed: RwSignal<Option<i64>>,
     remove: ServerAction<RemoveAccessPath>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <Show
             when=move || armed.get() == Some(id)
@@ -136,11 +138,12 @@ fn RemovePath(
             </span>
         </Show>
     }
+    .into_any()
 }
 
 /// Adds an access path, validated as you type with the shared reference rules.
 #[component]
-pub(super) fn AddPathPanel(name: String, version: i64, reload: Callback<()>) -> impl IntoView {
+pub(super) fn AddPathPanel(name: String, version: i64, reload: Callback<()>) -> AnyView {
     let add = ServerAction::<AddAccessPath>::new();
     let draft = PathDraft::new();
     Effect::new(move |_| {
@@ -175,4 +178,5 @@ pub(super) fn AddPathPanel(name: String, version: i64, reload: Callback<()>) -> 
             }}
         </details>
     }
+    .into_any()
 }

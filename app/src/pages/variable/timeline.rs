@@ -7,7 +7,7 @@ use model::system::short_timestamp;
 
 /// The change history, one item per change: what changed, by whom, via what, at which versions.
 #[component]
-pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> impl IntoView {
+pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> AnyView {
     view! {
         <ol class="timeline">
             {entries.into_iter().map(|e| {
@@ -30,4 +30,5 @@ pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> impl IntoView {
             }).collect_view()}
         </ol>
     }
+    .into_any()
 }
