@@ -1,6 +1,7 @@
 //! Test databases for the services' and the server's tests (feature `testing`): a fresh SQLite
 //! file, a fresh database on the PostgreSQL server named by `POWERDECK_TEST_PG_URL` (the test
-//! command starts one on loopback), and the example registry imported into either.
+//! command starts one on loopback), and the example registry imported into either; and, from
+//! `devices::testing`, the polling helper and the pseudo-terminal pair.
 
 // Test support: a fixture that cannot set itself up should stop the test at once, loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,6 +12,10 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tempfile::TempDir;
 
 use crate::database::{self, DatabaseTarget};
+
+/// Polling until a condition holds, and a linked pair of pseudo-terminals: the devices' test
+/// support, here too so the server's tests find every fixture in one place.
+pub use devices::testing::{PtyPair, eventually};
 
 pub struct TestDb {
     pub db: DatabaseConnection,

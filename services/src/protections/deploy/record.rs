@@ -1,0 +1,171 @@
+//! Recording deployments (a row per deployment, a row per field) and reading them back.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use entity::{protection_deployment, protection_deployment_field};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::resolve::Field;
+use super::run::Outcome;
+use crate::actor::Actor;
+use crate::database::begin_write;
+use model::error::AppError;
+use model::profiles::{
+    DeploymentDetail, DeploymentField, DeploymentStatus, DeploymentSummary, FieldResult,
+};
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn record(
+    db: &DatabaseConnection,
+    (profile_id, profile_name, profile_version): (i64, &str, i64),
+    system_version: i64,
+    status: DeploymentStatus,
+    message: &str,
+    started_at: chrono::DateTime<Utc>,
+    actor: &Actor,
+    fields: &[Field],
+    outcomes: Vec<Outcome>,
+) -> Result<DeploymentDetail, AppError> {
+    let txn = begin_write(db).await?;
+    let deployment = protection_deployment::ActiveModel {
+        profile_id: Set(Some(profile_id)),
+        profile_name: Set(profile_name.to_string()),
+        profile_version: Set(profile_version),
+        system_version: Set(system_version),
+        status: Set(status.as_str().to_string()),
+        message: Set(message.to_string()),
+        started_at: Set(started_at),
+        finished_at: Set(Utc::now()),
+        deployed_by: Set(actor.user.clone()),
+        source_system: Set(actor.source_system.clone()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let rows: Vec<protection_deployment_field::ActiveModel> = fields
+        .iter()
+        .zip(outcomes)
+        .map(
+            |(field, outcome)| protection_deployment_field::ActiveModel {
+                deployment_id: Set(deployment.id),
+                field_path: Set(field.path.to_string()),
+                device_variable: Set(field.variable.clone()),
+                intended: Set(field.intended),
+                before: Set(outcome.before),
+                written: Set(outcome.written),
+                read_back: Set(outcome.read_back),
+                status: Set(outcome.status.as_str().to_string()),
+                error: Set(outcome.error),
+                ..Default::default()
+            },
+        )
+        .collect();
+    for chunk in rows.chunks(200) {
+        protection_deployment_field::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    detail(db, deployment.id).await
+}
+
+/// A stored status that this build does not know is a damaged row, not something to guess at.
+fn stored<T>(parsed: Option<T>, what: &str, text: &str) -> Result<T, AppError> {
+    parsed.ok_or_else(|| AppError::Internal(format!("a deployment has {what} {text:?}")))
+}
+
+fn deployment_summary(
+    model: protection_deployment::Model,
+    fields: &[protection_deployment_field::Model],
+) -> Result<DeploymentSummary, AppError> {
+    let status = stored(
+        DeploymentStatus::parse(&model.status),
+        "status",
+        &model.status,
+    )?;
+    Ok(DeploymentSummary {
+        id: model.id,
+        profile: model.profile_name,
+        profile_version: model.profile_version,
+        system_version: model.system_version,
+        status,
+        message: model.message,
+        started_at: model.started_at.to_rfc3339(),
+        finished_at: model.finished_at.to_rfc3339(),
+        deployed_by: model.deployed_by,
+        written: count(fields, FieldResult::Written),
+        failed: count(fields, FieldResult::Failed),
+    })
+}
+
+fn count(fields: &[protection_deployment_field::Model], result: FieldResult) -> usize {
+    fields
+        .iter()
+        .filter(|f| f.status == result.as_str())
+        .count()
+}
+
+/// One deployment with its fields.
+pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<DeploymentDetail, AppError> {
+    let deployment = protection_deployment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no deployment {id}")))?;
+    let fields = protection_deployment_field::Entity::find()
+        .filter(protection_deployment_field::Column::DeploymentId.eq(id))
+        .order_by_asc(protection_deployment_field::Column::Id)
+        .all(db)
+        .await?;
+    let summary = deployment_summary(deployment, &fields)?;
+    let fields = fields
+        .into_iter()
+        .map(|f| {
+            Ok(DeploymentField {
+                status: stored(FieldResult::parse(&f.status), "field status", &f.status)?,
+                path: f.field_path,
+                device_variable: f.device_variable,
+                intended: f.intended,
+                before: f.before,
+                written: f.written,
+                read_back: f.read_back,
+                error: f.error,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(DeploymentDetail { summary, fields })
+}
+
+/// The latest deployments, newest first.
+pub async fn history(
+    db: &DatabaseConnection,
+    limit: u64,
+) -> Result<Vec<DeploymentSummary>, AppError> {
+    let deployments = protection_deployment::Entity::find()
+        .order_by_desc(protection_deployment::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = deployments.iter().map(|d| d.id).collect();
+    let fields = protection_deployment_field::Entity::find()
+        .filter(protection_deployment_field::Column::DeploymentId.is_in(ids))
+        .all(db)
+        .await?;
+    let mut by_deployment: HashMap<i64, Vec<protection_deployment_field::Model>> = HashMap::new();
+    for field in fields {
+        by_deployment
+            .entry(field.deployment_id)
+            .or_default()
+            .push(field);
+    }
+    deployments
+        .into_iter()
+        .map(|d| {
+            let fields = by_deployment.remove(&d.id).unwrap_or_default();
+            deployment_summary(d, &fields)
+        })
+        .collect()
+}
