@@ -3,5 +3,6 @@
 pub mod error_view;
 pub mod layout;
 pub mod live_stream;
+pub mod number;
 pub mod path_form;
 pub mod refresh;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use model::registry::{AccessType, NewAccessPath, validate_new_path};
+use model::registry::{AccessType, FieldError, NewAccessPath, validate_new_path};
 
 /// The path being edited; `build()` gives the path or the first rule it breaks.
 #[derive(Clone, Copy)]
@@ -26,20 +26,20 @@ impl PathDraft {
         }
     }
 
-    pub fn build(&self) -> Result<NewAccessPath, String> {
+    pub fn build(&self) -> Result<NewAccessPath, FieldError> {
         let reference: serde_json::Value = serde_json::from_str(&self.reference.get())
-            .map_err(|e| format!("reference: not JSON ({e})"))?;
+            .map_err(|e| FieldError::new("reference", format!("not JSON ({e})")))?;
         let priority = self
             .priority
             .get()
             .trim()
             .parse::<i32>()
-            .map_err(|_| "priority: must be a whole number".to_string())?;
+            .map_err(|_| FieldError::new("priority", "must be a whole number"))?;
         let rack = match self.rack.get().trim() {
             "" => None,
             text => Some(
                 text.parse::<i32>()
-                    .map_err(|_| "rack: a number, or empty for all racks".to_string())?,
+                    .map_err(|_| FieldError::new("rack", "a number, or empty for all racks"))?,
             ),
         };
         let path = NewAccessPath {
@@ -50,7 +50,7 @@ impl PathDraft {
             rack_number: rack,
             device_id: None,
         };
-        validate_new_path(&path).map_err(|e| e.to_string())?;
+        validate_new_path(&path)?;
         Ok(path)
     }
 }
@@ -85,7 +85,8 @@ pub fn PathFields(
     /// Prefix for element ids, unique on the page.
     id: &'static str,
 ) -> AnyView {
-    let error = move || draft.build().err();
+    // The message reads "field: rule", as the server words it.
+    let error = move || draft.build().err().map(|e| e.to_string());
     view! {
         <label class="field">
             <span class="field-label">"Access type"</span>

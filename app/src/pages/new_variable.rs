@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::registry::CreateVariable;
 use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
-use model::registry::{Category, NewVariable, validate_locator, validate_name};
+use model::registry::{Category, FieldError, NewVariable, validate_locator, validate_name};
 
 /// The inputs of the form, as signals.
 #[derive(Clone, Copy)]
@@ -39,9 +39,9 @@ impl NewVariableDraft {
     }
 
     /// The variable to create, or the first rule the form breaks (tracked).
-    fn build(&self) -> Result<NewVariable, String> {
-        validate_name(&self.name.get()).map_err(|e| format!("name: {e}"))?;
-        validate_locator(&self.locator.get()).map_err(|e| format!("locator: {e}"))?;
+    fn build(&self) -> Result<NewVariable, FieldError> {
+        validate_name(&self.name.get()).map_err(|e| FieldError::new("name", e))?;
+        validate_locator(&self.locator.get()).map_err(|e| FieldError::new("locator", e))?;
         let paths = if self.with_path.get() {
             vec![self.path.build()?]
         } else {
@@ -106,7 +106,7 @@ pub fn NewVariablePage() -> AnyView {
                     <button type="submit" class="button" disabled=move || build.with(Result::is_err) || create.pending().get()>
                         "Create variable"
                     </button>
-                    <span class="field-error">{move || (!name.get().is_empty()).then(|| build.get().err()).flatten()}</span>
+                    <span class="field-error">{move || (!name.get().is_empty()).then(|| build.get().err()).flatten().map(|e| e.to_string())}</span>
                 </div>
             </form>
             {move || match create.value().get() {

@@ -113,13 +113,18 @@ pub fn RegistryPage() -> AnyView {
 #[component]
 fn RegistryView(listing: RegistryListing, query: VariableQuery) -> AnyView {
     let page = listing.page.clone();
+    // The page number comes back from the URL unchecked above 1: saturating arithmetic keeps a
+    // huge one from overflowing.
+    let skipped = page.page.saturating_sub(1).saturating_mul(page.per_page);
     let first = if page.total == 0 {
         0
     } else {
-        (page.page - 1) * page.per_page + 1
+        skipped.saturating_add(1)
     };
-    let last = ((page.page - 1) * page.per_page + page.items.len() as u64).min(page.total);
-    let pages = page.total.div_ceil(page.per_page).max(1);
+    let last = skipped
+        .saturating_add(page.items.len() as u64)
+        .min(page.total);
+    let pages = page.total.div_ceil(page.per_page.max(1)).max(1);
     let live = live_values_of(&listing);
     view! {
         <SearchForm query=query.clone() />

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::state::EditorState;
+use crate::components::number::{NumberError, parse_number};
 use model::field::format_number;
 use model::protections::{FieldPath, FieldValue, LimitField};
 
@@ -122,12 +123,12 @@ fn NumberInput(
                 prop:value=move || state.form.with_untracked(|_| shown())
                 on:input=move |ev| {
                     let text = event_target_value(&ev);
-                    match parse_number(&text) {
+                    match parse_decimal(&text) {
                         Ok(number) => {
                             state.unparsed.update(|u| { u.remove(&key_set); });
                             state.form.update(|f| { let _ = f.set_field(&path, FieldValue::Number(number)); });
                         }
-                        Err(why) => state.unparsed.update(|u| { u.insert(key_set.clone(), why); }),
+                        Err(why) => state.unparsed.update(|u| { u.insert(key_set.clone(), why.to_string()); }),
                     }
                 } />
         </td>
@@ -152,15 +153,8 @@ fn level_missing(state: EditorState, path: FieldPath) -> Signal<bool> {
 }
 
 /// A number as typed (a decimal comma is accepted), or why it is not one.
-fn parse_number(text: &str) -> Result<f64, String> {
-    let text = text.trim().replace(',', ".");
-    if text.is_empty() {
-        return Err("enter a number".into());
-    }
-    text.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("{text:?} is not a number"))
+fn parse_decimal(text: &str) -> Result<f64, NumberError> {
+    parse_number(&text.replace(',', "."))
 }
 
 #[cfg(test)]
@@ -169,10 +163,13 @@ mod tests {
 
     #[test]
     fn numbers_parse_with_a_point_or_a_comma() {
-        assert_eq!(parse_number(" 3.5 "), Ok(3.5));
-        assert_eq!(parse_number("3,5"), Ok(3.5));
-        assert!(parse_number("").is_err());
-        assert!(parse_number("abc").unwrap_err().contains("not a number"));
-        assert!(parse_number("inf").is_err());
+        assert_eq!(parse_decimal(" 3.5 "), Ok(3.5));
+        assert_eq!(parse_decimal("3,5"), Ok(3.5));
+        assert!(parse_decimal("").is_err());
+        assert_eq!(
+            parse_decimal(" 1,2,3 ").unwrap_err().to_string(),
+            "\"1.2.3\" is not a number"
+        );
+        assert!(parse_decimal("inf").is_err());
     }
 }

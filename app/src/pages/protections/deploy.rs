@@ -52,6 +52,7 @@ fn DeployDialog(
     .into_any()
 }
 
+/// What the deploy would do, field by field, with Deploy and Cancel.
 #[component]
 fn PreviewTable(
     plan: DeployPreview,
@@ -61,9 +62,15 @@ fn PreviewTable(
     let changes = plan.changes();
     let console_only = plan.console_only();
     let problems = plan.problems();
+    // Counted, not subtracted from the total: a field can both change and have a problem (a
+    // value the device cannot encode), and the subtraction would then go below zero.
+    let unchanged = plan
+        .fields
+        .iter()
+        .filter(|f| !f.changes && f.problem.is_none() && f.device_variable.is_some())
+        .count();
     let summary = format!(
-        "{changes} field(s) will be written to the device; {} unchanged; {console_only} kept in the console only{}.",
-        plan.fields.len() - changes - console_only - problems,
+        "{changes} field(s) will be written to the device; {unchanged} unchanged; {console_only} kept in the console only{}.",
         if problems > 0 {
             format!("; {problems} cannot be deployed")
         } else {

@@ -5,19 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::field::{ReadVariableNow, WriteVariable};
 use crate::components::error_view::ErrorPanel;
+use crate::components::number::parse_number;
 use model::field::{LiveValue, format_values};
-
-/// A number typed by the operator, or why it is not one.
-fn parse_value(text: &str) -> Result<f64, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("enter a number".into());
-    }
-    text.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("{text:?} is not a number"))
-}
 
 fn reading(value: &LiveValue, units: &str) -> String {
     format!("{} {units}", format_values(&value.values))
@@ -87,7 +76,7 @@ fn WriteForm(
     set_pending: WriteSignal<Option<f64>>,
 ) -> AnyView {
     let (draft, set_draft) = signal(String::new());
-    let parsed = move || parse_value(&draft.get());
+    let parsed = move || parse_number(&draft.get());
     let on_review = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(value) = parsed() {
@@ -108,7 +97,7 @@ fn WriteForm(
                 "Review write"
             </button>
             {move || (!draft.get().is_empty()).then(|| parsed().err()).flatten().map(|message| view! {
-                <p class="field-error" role="alert">{message}</p>
+                <p class="field-error" role="alert">{message.to_string()}</p>
             })}
         </form>
     }
