@@ -22,7 +22,7 @@ use devices::planner::ReadBlock;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use self::config::{CanInterface, FieldConfig, Target};
+use self::config::{CanInterface, FieldConfig, MappingError, Target};
 use self::live::Reading;
 use self::plan::Polled;
 use model::error::AppError;
@@ -65,6 +65,17 @@ fn unix_ms() -> u64 {
 
 /// What every request answers while the server runs without a field configuration.
 const NOT_CONFIGURED: &str = "field I/O is not configured (see --field-config)";
+
+/// Why a path has no Modbus operation under the running field configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// The server runs without a field configuration.
+    #[error("{}", NOT_CONFIGURED)]
+    NotConfigured,
+    /// The configuration maps the path onto no register (see [`MappingError`]).
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
 
 impl FieldIo {
     /// Starts the buses (CAN ones opened from the configuration) and the poller; everything
@@ -144,10 +155,10 @@ impl FieldIo {
     }
 
     /// The Modbus operation behind a path under this configuration, or why it has none.
-    pub fn target_of(&self, path: &AccessPath) -> Result<Target, String> {
+    pub fn target_of(&self, path: &AccessPath) -> Result<Target, TargetError> {
         match &self.inner {
-            Some(inner) => inner.config.target(path).map_err(|e| e.to_string()),
-            None => Err(NOT_CONFIGURED.into()),
+            Some(inner) => Ok(inner.config.target(path)?),
+            None => Err(TargetError::NotConfigured),
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use devices::codec;
+use devices::DeviceError;
 use sea_orm::DatabaseConnection;
 
-use super::plan::{MAX_READ_BLOCK, MAX_WRITE_BLOCK, blocks};
+use super::plan::{MAX_READ_BLOCK, MAX_WRITE_BLOCK, blocks, decode_one};
 use super::resolve::resolve;
 use crate::field::FieldIo;
 use crate::field::config::Target;
@@ -19,41 +19,19 @@ use model::protections::{FieldValue, ProtectionSet};
 pub(super) async fn read_all(
     field_io: &FieldIo,
     targets: &[(usize, &Target)],
-) -> HashMap<usize, Result<f64, String>> {
+) -> HashMap<usize, Result<f64, ReadError>> {
     let mut values = HashMap::new();
-    for ((bus, unit, table), start, count, members) in
-        blocks(targets.iter().copied(), MAX_READ_BLOCK)
-    {
+    let members = targets
+        .iter()
+        .map(|&(index, target)| ((index, target), target));
+    for ((bus, unit, table), start, count, members) in blocks(members, MAX_READ_BLOCK) {
         let result = field_io
             .read_registers(&bus, unit, table, start, count)
             .await;
-        for index in members {
-            let target = targets
-                .iter()
-                .find(|(i, _)| *i == index)
-                .map(|(_, t)| *t)
-                .expect("a member is one of the targets");
+        for (index, target) in members {
             let value = match &result {
-                Ok(words) => {
-                    let from = usize::from(target.address - start);
-                    let to = from + usize::from(target.count());
-                    words
-                        .get(from..to)
-                        .ok_or_else(|| "short answer".to_string())
-                        .and_then(|w| {
-                            codec::decode_array(
-                                w,
-                                target.data_type,
-                                target.word_order,
-                                1,
-                                target.scale,
-                                0.0,
-                            )
-                            .map_err(|e| e.to_string())
-                        })
-                        .map(|v| v[0])
-                }
-                Err(error) => Err(error.to_string()),
+                Ok(words) => value_in_block(words, start, target),
+                Err(error) => Err(ReadError::Device(error.clone())),
             };
             values.insert(index, value);
         }
@@ -61,12 +39,31 @@ pub(super) async fn read_all(
     values
 }
 
+/// Why the value of one field could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(super) enum ReadError {
+    /// The device answered with fewer registers than asked for.
+    #[error("short answer")]
+    ShortAnswer,
+    /// The read failed, or its words do not decode.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+}
+
+/// The value of `target` in the words of a block read from register `start` on.
+fn value_in_block(words: &[u16], start: u16, target: &Target) -> Result<f64, ReadError> {
+    let from = usize::from(target.address - start);
+    let to = from + usize::from(target.count());
+    let words = words.get(from..to).ok_or(ReadError::ShortAnswer)?;
+    Ok(decode_one(words, target)?)
+}
+
 /// A block write that failed: the fields written before it, the fields of the failed block,
 /// and why.
 pub(super) struct WriteFailure {
     pub(super) written: Vec<usize>,
     pub(super) failed: Vec<usize>,
-    pub(super) why: String,
+    pub(super) why: DeviceError,
 }
 
 /// Writes `(index, target, words)` in contiguous blocks, stopping at the first failure.
@@ -74,31 +71,50 @@ pub(super) async fn write_all(
     field_io: &FieldIo,
     writes: &[(usize, &Target, Vec<u16>)],
 ) -> Result<(), WriteFailure> {
-    let targets: Vec<(usize, &Target)> = writes.iter().map(|(i, t, _)| (*i, *t)).collect();
     let mut written = Vec::new();
-    for ((bus, unit, table), start, count, members) in blocks(targets, MAX_WRITE_BLOCK) {
-        let mut words = vec![0u16; usize::from(count)];
-        for index in &members {
-            let (_, target, encoded) = writes
-                .iter()
-                .find(|(i, _, _)| i == index)
-                .expect("a member is one of the writes");
-            let from = usize::from(target.address - start);
-            words[from..from + encoded.len()].copy_from_slice(encoded);
-        }
-        if let Err(error) = field_io
-            .write_registers(&bus, unit, table, start, &words)
-            .await
-        {
+    let members = writes.iter().map(|write| (write, write.1));
+    for ((bus, unit, table), start, count, members) in blocks(members, MAX_WRITE_BLOCK) {
+        let indices: Vec<usize> = members.iter().map(|(index, _, _)| *index).collect();
+        let result = match block_words(start, count, &members) {
+            Ok(words) => {
+                field_io
+                    .write_registers(&bus, unit, table, start, &words)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(why) = result {
             return Err(WriteFailure {
                 written,
-                failed: members,
-                why: error.to_string(),
+                failed: indices,
+                why,
             });
         }
-        written.extend(members);
+        written.extend(indices);
     }
     Ok(())
+}
+
+/// The words of one block write of `count` registers from `start`: each member's words at its
+/// register.
+fn block_words(
+    start: u16,
+    count: u16,
+    members: &[&(usize, &Target, Vec<u16>)],
+) -> Result<Vec<u16>, DeviceError> {
+    let mut words = vec![0u16; usize::from(count)];
+    for (_, target, encoded) in members {
+        let from = usize::from(target.address - start);
+        let slot = words.get_mut(from..from + encoded.len()).ok_or_else(|| {
+            DeviceError::Refused(format!(
+                "{} words at register {} do not fit the block of {count} from {start}",
+                encoded.len(),
+                target.address
+            ))
+        })?;
+        slot.copy_from_slice(encoded);
+    }
+    Ok(words)
 }
 
 /// The device's limits, read live, laid over `base` (fields the device does not hold keep the
@@ -125,10 +141,10 @@ pub async fn read_device(
             continue;
         }
         let value = match (&field.target, device.get(&i)) {
-            (Err(why), _) => Err(why.clone()),
+            (Err(why), _) => Err(why.to_string()),
             (Ok(_), Some(Ok(value))) => Ok(*value),
-            (Ok(_), Some(Err(why))) => Err(why.clone()),
-            (Ok(_), None) => Err("not read".into()),
+            (Ok(_), Some(Err(why))) => Err(why.to_string()),
+            (Ok(_), None) => Err("not read".to_string()),
         };
         match value {
             Ok(value) => {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use devices::{RegisterTable, codec};
+use devices::{DeviceError, RegisterTable, codec};
 use sea_orm::DatabaseConnection;
 
 use super::io::read_all;
@@ -28,46 +28,49 @@ fn table_key(target: &Target) -> TableKey {
     (target.bus.clone(), target.unit_id, target.table)
 }
 
-/// Groups `(index, target)` into runs of registers that one request can cover: same device
-/// table, `gap` = 0 for writes (only adjacent registers), up to `limit` registers.
-pub(super) fn blocks<'a>(
-    items: impl IntoIterator<Item = (usize, &'a Target)>,
+/// Groups `(member, target)` into runs of registers that one request can cover: same device
+/// table, `gap` = 0 for writes (only adjacent registers), up to `limit` registers. Each block
+/// names its members, in the order given for registers at the same address.
+pub(super) fn blocks<'a, M>(
+    items: impl IntoIterator<Item = (M, &'a Target)>,
     limit: u16,
-) -> Vec<(TableKey, u16, u16, Vec<usize>)> {
-    let mut by_table: BTreeMap<TableKey, Vec<(u16, u16, usize)>> = BTreeMap::new();
-    for (index, target) in items {
+) -> Vec<(TableKey, u16, u16, Vec<M>)> {
+    let mut by_table: BTreeMap<TableKey, Vec<(u16, u16, M)>> = BTreeMap::new();
+    for (member, target) in items {
         by_table.entry(table_key(target)).or_default().push((
             target.address,
             target.count(),
-            index,
+            member,
         ));
     }
     let mut out = Vec::new();
     for (key, mut registers) in by_table {
-        registers.sort();
-        let mut current: Option<(u16, u16, Vec<usize>)> = None;
-        for (address, count, index) in registers {
+        // Stable: members on the same registers stay in the order given.
+        registers.sort_by_key(|(address, count, _)| (*address, *count));
+        let mut current: Option<(u16, u16, Vec<M>)> = None;
+        for (address, count, member) in registers {
             let end = u32::from(address) + u32::from(count);
             match &mut current {
                 Some((start, length, members))
                     if u32::from(*start) + u32::from(*length) == u32::from(address)
                         && end - u32::from(*start) <= u32::from(limit) =>
                 {
+                    // `end - start` is at most `limit`, a u16.
                     *length = (end - u32::from(*start)) as u16;
-                    members.push(index);
+                    members.push(member);
                 }
                 // Two fields on one register (the same variable twice) share the read.
                 Some((start, length, members))
                     if u32::from(address) >= u32::from(*start)
                         && end <= u32::from(*start) + u32::from(*length) =>
                 {
-                    members.push(index);
+                    members.push(member);
                 }
                 _ => {
                     if let Some((start, length, members)) = current.take() {
                         out.push((key.clone(), start, length, members));
                     }
-                    current = Some((address, count, vec![index]));
+                    current = Some((address, count, vec![member]));
                 }
             }
         }
@@ -78,36 +81,60 @@ pub(super) fn blocks<'a>(
     out
 }
 
+/// Why a limit cannot be sent to its register as it is.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(super) enum EncodeError {
+    /// The register's data type cannot represent the value at all.
+    #[error("{0}")]
+    Codec(#[from] DeviceError),
+    /// The register would hold a different value (0.5 in an integer register).
+    #[error(
+        "{value} cannot be held exactly by the device register (resolution {resolution}; nearest {nearest})"
+    )]
+    Inexact {
+        value: f64,
+        resolution: f64,
+        nearest: f64,
+    },
+}
+
+/// The one value held in `words` by a one-element target.
+pub(super) fn decode_one(words: &[u16], target: &Target) -> Result<f64, DeviceError> {
+    codec::decode_array(
+        words,
+        target.data_type,
+        target.word_order,
+        1,
+        target.scale,
+        0.0,
+    )?
+    .first()
+    .copied()
+    .ok_or_else(|| DeviceError::Decode("no value in the answer".into()))
+}
+
 /// The register words for a limit. A value the register cannot hold exactly (0.5 in an
 /// integer register) is refused rather than rounded: a limit must reach the device as set.
-pub(super) fn encode(target: &Target, value: f64) -> Result<Vec<u16>, String> {
+pub(super) fn encode(target: &Target, value: f64) -> Result<Vec<u16>, EncodeError> {
     let words = codec::encode_array(
         &[value],
         target.data_type,
         target.word_order,
         target.scale,
         0.0,
-    )
-    .map_err(|e| e.to_string())?;
-    let held = codec::decode_array(
-        &words,
-        target.data_type,
-        target.word_order,
-        1,
-        target.scale,
-        0.0,
-    )
-    .map_err(|e| e.to_string())?[0];
+    )?;
+    let held = decode_one(&words, target)?;
     let tolerance = if target.data_type == devices::DataType::F32 {
         value.abs() * 1e-6
     } else {
         target.scale.abs() * 1e-6
     };
     if (held - value).abs() > tolerance {
-        return Err(format!(
-            "{value} cannot be held exactly by the device register (resolution {}; nearest {held})",
-            target.scale.abs()
-        ));
+        return Err(EncodeError::Inexact {
+            value,
+            resolution: target.scale.abs(),
+            nearest: held,
+        });
     }
     Ok(words)
 }
@@ -137,8 +164,10 @@ pub async fn preview(
                 None
             } else {
                 match (&field.target, read) {
-                    (Err(why), _) => Some(why.clone()),
-                    (Ok(target), Some(Ok(_))) => encode(target, field.intended).err(),
+                    (Err(why), _) => Some(why.to_string()),
+                    (Ok(target), Some(Ok(_))) => {
+                        encode(target, field.intended).err().map(|e| e.to_string())
+                    }
                     (Ok(_), Some(Err(why))) => Some(format!("cannot read: {why}")),
                     (Ok(_), None) => Some("not read".into()),
                 }

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use devices::codec;
+use devices::{RegisterTable, codec};
 use entity::{system_variable, variable_access_path};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::convert::to_path;
-use crate::field::FieldIo;
 use crate::field::config::Target;
+use crate::field::{FieldIo, TargetError};
 use crate::protections::naming::NamingRule;
 use crate::registry::query::{PathPreference, choose_path};
 use model::error::AppError;
@@ -23,7 +23,30 @@ pub(super) struct Field {
     /// The registry variable named by the naming rule, when the registry has it.
     pub(super) variable: Option<String>,
     /// Where it is written; `Err` says why it cannot be.
-    pub(super) target: Result<Target, String>,
+    pub(super) target: Result<Target, Unwritable>,
+}
+
+/// Why a field cannot be written to the device.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(super) enum Unwritable {
+    /// No registry variable holds the field: it lives in the console only.
+    #[error("kept in the console only")]
+    ConsoleOnly,
+    /// The variable has no active path that may be written.
+    #[error("{variable} has no active writable path")]
+    NoWritablePath { variable: String },
+    /// The field configuration maps the path onto no register.
+    #[error(transparent)]
+    NoTarget(#[from] TargetError),
+    /// The path's registers are on a read-only table.
+    #[error("{variable}: {table:?} registers cannot be written")]
+    ReadOnlyTable {
+        variable: String,
+        table: RegisterTable,
+    },
+    /// The path holds an array; a protection field is a single number.
+    #[error("{variable} holds {elements} values; a protection field is one")]
+    SeveralValues { variable: String, elements: u16 },
 }
 
 impl Field {
@@ -70,8 +93,10 @@ pub(super) async fn resolve(
             .all(db)
             .await?
         {
-            let name = ids[&model.variable_id].clone();
-            paths.entry(name).or_default().push(to_path(model)?);
+            // Every path found belongs to one of `ids` (that is what the query asked for).
+            if let Some(name) = ids.get(&model.variable_id) {
+                paths.entry(name.clone()).or_default().push(to_path(model)?);
+            }
         }
     }
     let known: std::collections::HashSet<&String> = ids.values().collect();
@@ -88,12 +113,14 @@ pub(super) async fn resolve(
                     path,
                     intended,
                     variable: None,
-                    target: Err("kept in the console only".into()),
+                    target: Err(Unwritable::ConsoleOnly),
                 };
             }
             let target = choose_path(paths.get(&name).cloned().unwrap_or_default(), &preference)
-                .ok_or_else(|| format!("{name} has no active writable path"))
-                .and_then(|access| field_io.target_of(&access))
+                .ok_or_else(|| Unwritable::NoWritablePath {
+                    variable: name.clone(),
+                })
+                .and_then(|access| Ok(field_io.target_of(&access)?))
                 .and_then(|target| check_target(&name, target));
             Field {
                 path,
@@ -154,18 +181,18 @@ pub async fn console_only_fields(
 }
 
 /// A protection field is one register-backed number on a writable table.
-fn check_target(name: &str, target: Target) -> Result<Target, String> {
+fn check_target(name: &str, target: Target) -> Result<Target, Unwritable> {
     if !target.table.is_writable() {
-        return Err(format!(
-            "{name}: {:?} registers cannot be written",
-            target.table
-        ));
+        return Err(Unwritable::ReadOnlyTable {
+            variable: name.to_string(),
+            table: target.table,
+        });
     }
     if target.elements != 1 {
-        return Err(format!(
-            "{name} holds {} values; a protection field is one",
-            target.elements
-        ));
+        return Err(Unwritable::SeveralValues {
+            variable: name.to_string(),
+            elements: target.elements,
+        });
     }
     Ok(target)
 }
