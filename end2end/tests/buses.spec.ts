@@ -1,12 +1,7 @@
 // The Buses page in demo mode: the simulator's bus with its health, the planned reads, and the
 // paths that cannot be polled. Runs hydrated and with JavaScript off.
-import { test, expect, type Page } from '@playwright/test';
-
-async function ready(page: Page) {
-  if (test.info().project.name === 'hydrated') {
-    await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
-  }
-}
+import { test, expect } from '@playwright/test';
+import { ready } from '../support';
 
 test('the buses page shows the simulator bus, its planned reads and what is not polled', async ({ page }) => {
   await page.goto('/');

@@ -1,51 +1,68 @@
-// The Import page: preview the dry-run diff, apply, see the result; export downloads.
-import { test, expect } from '@playwright/test';
+// The Import page: preview the dry-run diff, apply, see the result; export downloads. What the
+// spec imports are variables of its own, beside the unchanged example registry.
+import { test, expect, type Page } from '@playwright/test';
+import { ready, uniqueName } from '../support';
 import { readFileSync } from 'node:fs';
 
-test('preview shows the diff, apply imports it, the registry shows the result', async ({ page }) => {
-  const tables = JSON.parse(readFileSync('examples/data_def.json', 'utf8'));
-  // One new variable and one changed path compared with what demo mode imported.
-  tables[0].items.push({ name: 'e2e_import_probe', offset: 4000, size: 2, num: 4 });
-  const moved = tables[0].items.find((i: { name: string }) => !i.name.startsWith('_gap'));
-  moved.offset += 1000;
-  const metadata = readFileSync('examples/var_metadata.json');
-
+/// Chooses the two files on the Import page and previews them.
+async function preview(page: Page, tables: unknown) {
   await page.goto('/registry/import');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await ready(page);
   await page.getByLabel('data_def.json (required)').setInputFiles({
     name: 'data_def.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(tables)),
   });
   await page.getByLabel('var_metadata.json (optional)').setInputFiles({
-    name: 'var_metadata.json', mimeType: 'application/json', buffer: metadata,
+    name: 'var_metadata.json', mimeType: 'application/json', buffer: readFileSync('examples/var_metadata.json'),
   });
   await expect(page.getByRole('button', { name: 'Apply' })).toBeDisabled();
   await page.getByRole('button', { name: 'Preview' }).click();
-
   await expect(page.getByRole('heading', { name: 'Preview (nothing written yet)' })).toBeVisible();
+}
+
+async function apply(page: Page) {
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('status')).toContainText('Imported.');
+}
+
+test('preview shows the diff, apply imports it, the registry shows the result', async ({ page }) => {
+  // The example registry plus variables of this spec's own, so that the change it previews and
+  // applies touches no variable another spec reads: first `moved` is imported, then the
+  // preview moves it and adds `probe`.
+  const examples = () => JSON.parse(readFileSync('examples/data_def.json', 'utf8'));
+  const moved = uniqueName('e2e_import_moved');
+  const probe = uniqueName('e2e_import_probe');
+  const before = examples();
+  before[0].items.push({ name: moved, offset: 4000, size: 2, num: 4 });
+  await preview(page, before);
+  await apply(page);
+
+  const tables = examples();
+  tables[0].items.push({ name: moved, offset: 4100, size: 2, num: 4 });
+  tables[0].items.push({ name: probe, offset: 4200, size: 2, num: 4 });
+  await preview(page, tables);
   const count = (label: string) =>
     page.locator('dl.report-counts .fact').filter({ has: page.getByText(label, { exact: true }) }).locator('dd');
   await expect(count('New')).toHaveText('1');
   await expect(count('Changed')).toHaveText('1');
-  await expect(page.getByRole('cell', { name: 'e2e_import_probe' })).toBeVisible();
-  await expect(page.getByRole('cell', { name: moved.name, exact: true })).toBeVisible();
+  await expect(page.getByRole('cell', { name: probe })).toBeVisible();
+  await expect(page.getByRole('cell', { name: moved, exact: true })).toBeVisible();
   await page.screenshot({ path: 'end2end/screenshots/import-preview.png', fullPage: true });
 
   // Nothing was written by the preview.
-  expect((await page.request.get('/api/v1/variables/e2e_import_probe')).status()).toBe(404);
+  expect((await page.request.get(`/api/v1/variables/${probe}`)).status()).toBe(404);
 
-  await page.getByRole('button', { name: 'Apply' }).click();
-  await expect(page.getByRole('status')).toContainText('Imported.');
-  expect((await page.request.get('/api/v1/variables/e2e_import_probe')).status()).toBe(200);
+  await apply(page);
+  expect((await page.request.get(`/api/v1/variables/${probe}`)).status()).toBe(200);
 
   await page.getByRole('link', { name: 'Open the registry' }).click();
-  await page.getByRole('searchbox', { name: 'Search' }).fill('e2e_import_probe');
+  await page.getByRole('searchbox', { name: 'Search' }).fill(probe);
   await page.getByRole('searchbox', { name: 'Search' }).press('Enter');
-  await expect(page.getByRole('link', { name: 'e2e_import_probe', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: probe, exact: true })).toBeVisible();
 });
 
 test('a broken file shows where it is broken and imports nothing', async ({ page }) => {
   await page.goto('/registry/import');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await ready(page);
   const before = await (await page.request.get('/api/v1/system/version')).json();
   await page.getByLabel('data_def.json (required)').setInputFiles({
     name: 'broken.json', mimeType: 'application/json',

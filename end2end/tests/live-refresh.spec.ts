@@ -1,13 +1,14 @@
 // Hydrated only: live values on the registry page update in place, without a reload, carried by
 // the server-sent-events stream /api/v1/live/stream.
 import { test, expect } from '@playwright/test';
+import { ready } from '../support';
 
 test('live values update without reloading the page', async ({ page }) => {
   const stream = page.waitForRequest((request) => request.url().includes('/api/v1/live/stream?names='));
   let navigations = 0;
   page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations += 1; });
   await page.goto('/registry?q=inverter_load_power');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await ready(page);
   expect((await stream).url()).toContain('inverter_load_power');
   const value = page
     .getByRole('row')

@@ -1,12 +1,7 @@
 // Live values from the built-in simulator (demo mode): the registry shows each polled value with
 // its quality, units and age; hydrated, the values keep moving without a reload.
 import { test, expect, type Page } from '@playwright/test';
-
-async function ready(page: Page) {
-  if (test.info().project.name === 'hydrated') {
-    await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
-  }
-}
+import { ready } from '../support';
 
 const valueCell = (page: Page, name: string) =>
   page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) }).locator('.live');

@@ -1,14 +1,6 @@
 // The application shell and the Overview page, with and without JavaScript.
-import { test, expect, type Page } from '@playwright/test';
-
-const hydrated = (page: Page) => test.info().project.name === 'hydrated';
-
-/// In the hydrated project, wait until the WASM bundle has taken over the page.
-async function ready(page: Page) {
-  if (hydrated(page)) {
-    await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
-  }
-}
+import { test, expect } from '@playwright/test';
+import { hydrated, ready } from '../support';
 
 test('the overview shows real facts about this installation', async ({ page }) => {
   const response = await page.goto('/');
@@ -49,7 +41,7 @@ test('Refresh reads the facts again', async ({ page }) => {
   const before = await readAt.getAttribute('data-server-time');
   expect(before).toBeTruthy();
 
-  if (hydrated(page)) {
+  if (hydrated()) {
     // Hydrated: the button calls the server function; the page is not reloaded.
     const call = page.waitForResponse(
       (r) => r.url().includes('/api/get_overview') && r.request().method() === 'POST',

@@ -2,10 +2,7 @@
 // same variable, tab A saves new units, tab B changes only the description and overwrites; tab A's
 // units must survive. Needs JavaScript: the no-js project ignores this file (playwright.config.ts).
 import { test, expect, type Page } from '@playwright/test';
-
-async function ready(page: Page) {
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
-}
+import { ready, uniqueName } from '../support';
 
 async function openEditor(page: Page, name: string) {
   await page.goto(`/registry/${name}`);
@@ -16,7 +13,7 @@ async function openEditor(page: Page, name: string) {
 
 test('overwrite keeps the units another tab saved and saves my description', async ({ page, context, request }) => {
   // A variable of its own, so that no other spec's edits interfere.
-  const name = `e2e_overwrite_merge_${Date.now()}`;
+  const name = uniqueName('e2e_overwrite_merge');
   const created = await request.post('/api/v1/variables', {
     data: {
       name,

@@ -1,14 +1,34 @@
 // Hydrated only: the Protections editor validates as you type, saves, recalls the factory
 // defaults, deploys to the simulated BMS (checked by reading the device back), and shows an
 // alarm raised by a limit below the simulated value, then cleared after its off-delay.
-// Each test leaves the limits as the defaults.
+// Each test edits a profile of its own, made from the factory defaults and active while it runs;
+// afterwards the default profile is active again and the device holds the defaults.
 import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { ready, uniqueName } from '../support';
+
+const defaults = JSON.parse(readFileSync('examples/protections_default.json', 'utf8')).protections;
+let profile = '';
+
+test.beforeEach(async ({ request }) => {
+  profile = uniqueName('e2e_limits');
+  const saved = await request.post('/api/v1/protections', { data: { profile, protections: defaults } });
+  expect(saved.status()).toBe(200);
+  expect((await request.post(`/api/v1/protections/profiles/${profile}/activate`)).status()).toBe(200);
+});
+
+test.afterEach(async ({ request }) => {
+  expect((await request.post('/api/v1/protections/profiles/default/activate')).status()).toBe(200);
+  const deployed = await request.post('/api/v1/protections/deploy', { data: { protections: defaults } });
+  expect(deployed.status()).toBe(200);
+  expect((await request.delete(`/api/v1/protections/profiles/${profile}`)).status()).toBeLessThan(300);
+});
 
 const field = (page: Page, path: string) => page.locator(`[data-path="${path}"]`);
 
 async function open(page: Page) {
   await page.goto('/protections');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await ready(page);
   await expect(field(page, 'soc.max.warning.threshold')).toBeVisible();
 }
 
@@ -60,7 +80,7 @@ test('Save keeps a change across a reload; Recall default restores the form', as
   await expect(field(page, 'soc.max.warning.threshold')).toHaveClass(/dirty/);
   await expect(page.getByText('1 unsaved change')).toBeVisible();
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByText(/Saved profile default version \d+/)).toBeVisible();
+  await expect(page.getByText(new RegExp(`Saved profile ${profile} version \\d+`))).toBeVisible();
   await expect(page.getByText('No unsaved changes')).toBeVisible();
 
   await open(page);

@@ -1,12 +1,7 @@
 // The Registry screens: listing, filters in the URL, search, locator facets, detail page.
 // Runs hydrated and with JavaScript off (the server imports examples/ in demo mode).
 import { test, expect, type Page } from '@playwright/test';
-
-async function ready(page: Page) {
-  if (test.info().project.name === 'hydrated') {
-    await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
-  }
-}
+import { ready } from '../support';
 
 const rows = (page: Page) => page.locator('table.data-table tbody tr');
 

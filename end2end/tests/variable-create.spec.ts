@@ -1,22 +1,25 @@
 // Creating a variable with a first path, adding another path, removing one (hydrated only).
 import { test, expect } from '@playwright/test';
+import { ready, uniqueName } from '../support';
 
 test('create a variable, add a CAN path, remove the Modbus path', async ({ page }) => {
+  // A name of its own, so the spec runs again (or after any other) against the same database.
+  const name = uniqueName('e2e_grid_frequency');
   await page.goto('/registry/new');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  await ready(page);
   const form = page.getByRole('form', { name: 'New variable' });
   await form.getByLabel('Name', { exact: true }).fill('Grid-Frequency');
   await expect(form.locator('.field-error').first()).toContainText('must start with a lowercase letter');
   await expect(form.getByRole('button', { name: 'Create variable' })).toBeDisabled();
-  await form.getByLabel('Name', { exact: true }).fill('e2e_grid_frequency');
+  await form.getByLabel('Name', { exact: true }).fill(name);
   await form.getByLabel('Units').fill('Hz');
   await form.getByLabel('Reference (JSON)').fill('{"device": "meter", "unit_id": 3, "table": "input", "address": 30, "count": 200, "data_type": "u16"}');
   await expect(form.locator('.field-error', { hasText: 'count' }).first()).toBeVisible();
   await form.getByLabel('Reference (JSON)').fill('{"device": "meter", "unit_id": 3, "table": "input", "address": 30, "count": 2, "data_type": "f32"}');
   await form.getByRole('button', { name: 'Create variable' }).click();
 
-  await expect(page).toHaveURL(/\/registry\/e2e_grid_frequency$/);
-  await expect(page.getByRole('heading', { level: 1, name: 'E2e Grid Frequency' })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/registry/${name}$`));
+  await expect(page.getByRole('heading', { level: 1, name: /^E2e Grid Frequency/ })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'Modbus' })).toBeVisible();
 
   await page.getByText('Add access path').click();

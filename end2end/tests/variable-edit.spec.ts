@@ -1,10 +1,23 @@
 // Editing a variable's metadata: validation as you type, diff preview, save, and a conflict when
-// someone else saved first. Needs JavaScript (the hydrated project only).
-import { test, expect } from '@playwright/test';
+// someone else saved first. Needs JavaScript (the hydrated project only). Each test edits a
+// variable of its own, so no other spec's data (or order) matters.
+import { test, expect, type APIRequestContext } from '@playwright/test';
+import { ready, uniqueName } from '../support';
 
-test('invalid input shows its error and blocks Save; a valid edit saves and logs the change', async ({ page }) => {
-  await page.goto('/registry/ambient_temp');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+/// Creates a variable named after `prefix` (at version 1); its name.
+async function createVariable(request: APIRequestContext, prefix: string, units: string) {
+  const name = uniqueName(prefix);
+  const created = await request.post('/api/v1/variables', {
+    data: { name, units, description: 'Made by an e2e spec', category: 'oper', locator: 'system.global' },
+  });
+  expect(created.status()).toBe(201);
+  return name;
+}
+
+test('invalid input shows its error and blocks Save; a valid edit saves and logs the change', async ({ page, request }) => {
+  const name = await createVariable(request, 'e2e_ambient_temp', '°C');
+  await page.goto(`/registry/${name}`);
+  await ready(page);
   await page.getByText('Edit metadata').click();
   const form = page.getByRole('form', { name: 'Edit metadata' });
   const locator = form.getByLabel('Locator');
@@ -27,16 +40,17 @@ test('invalid input shows its error and blocks Save; a valid edit saves and logs
 });
 
 test('a save over someone else\'s change shows the conflict and can overwrite', async ({ page, request }) => {
-  await page.goto('/registry/humidity');
-  await expect(page.locator('.app[data-hydrated="true"]')).toBeVisible();
+  const name = await createVariable(request, 'e2e_humidity', '%');
+  await page.goto(`/registry/${name}`);
+  await ready(page);
   await page.getByText('Edit metadata').click();
   const form = page.getByRole('form', { name: 'Edit metadata' });
   await form.getByLabel('Units').fill('% RH');
 
   // Someone else saves first, through the API.
-  const current = await request.get('/api/v1/variables/humidity');
+  const current = await request.get(`/api/v1/variables/${name}`);
   const etag = current.headers()['etag'];
-  const other = await request.patch('/api/v1/variables/humidity', {
+  const other = await request.patch(`/api/v1/variables/${name}`, {
     headers: { 'If-Match': etag, 'X-Powerdeck-User': 'bob' },
     data: { description: 'Changed by Bob' },
   });
@@ -51,7 +65,7 @@ test('a save over someone else\'s change shows the conflict and can overwrite', 
 
   await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
   await expect(page.locator('.fields')).toContainText('% RH');
-  const after = await (await request.get('/api/v1/variables/humidity')).json();
+  const after = await (await request.get(`/api/v1/variables/${name}`)).json();
   expect(after.units).toBe('% RH');
   expect(after.variable_version).toBe(3);
 });
