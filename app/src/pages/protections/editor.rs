@@ -1,5 +1,5 @@
-//! The Protections editor: its state and actions, and the notice and problem lines above the
-//! grid.
+//! The Protections editor: its server actions, the wiring of its parts, and the notice and
+//! problem lines above the grid.
 
 use leptos::prelude::*;
 use model::profiles::Recalled;

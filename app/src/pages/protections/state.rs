@@ -1,4 +1,5 @@
-//! `EditorState`: the signals the Protections editor's toolbar, grid and cells share.
+//! `EditorState`: the signals the Protections editor, its outcome handlers, the grid and its
+//! cells share.
 
 use std::collections::BTreeMap;
 
