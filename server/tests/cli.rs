@@ -4,9 +4,12 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use migration::MigratorTrait;
+
+mod common;
+use common::eventually;
 
 /// A site root holding the files `serve` checks for (their content does not matter here).
 fn fake_site_root() -> &'static std::path::Path {
@@ -53,21 +56,20 @@ fn single_error_line(output: &Output) -> String {
 }
 
 /// Sends SIGTERM and expects a clean exit (code 0) within 10 s.
-fn terminate_and_expect_success(child: &mut std::process::Child, what: &str) {
+async fn terminate_and_expect_success(child: &mut std::process::Child, what: &str) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "{what} ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    let mut exit = None;
+    let exited = eventually(Duration::from_secs(10), async || {
+        exit = child.try_wait().unwrap();
+        exit.is_some()
+    })
+    .await;
+    assert!(exited, "{what} ignored SIGTERM");
+    assert!(exit.unwrap().success(), "exit after SIGTERM: {exit:?}");
 }
 
 fn free_port() -> u16 {
@@ -214,8 +216,8 @@ fn http_get(addr: &str, path: &str) -> Option<String> {
     Some(response)
 }
 
-#[test]
-fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
+#[tokio::test]
+async fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!(
         "sqlite://{}/fresh/data/pd.db?mode=rwc",
@@ -228,18 +230,18 @@ fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ready = loop {
-        if let Some(response) = http_get(&addr, "/readyz") {
-            break response;
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
+    let mut ready = None;
+    let started = eventually(Duration::from_secs(30), async || {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the server exited early"
         );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        ready = http_get(&addr, "/readyz");
+        ready.is_some()
+    })
+    .await;
+    assert!(started, "the server did not start");
+    let ready = ready.unwrap();
     assert!(ready.starts_with("HTTP/1.0 200"), "{ready}");
     assert!(
         dir.path().join("fresh/data/pd.db").exists(),
@@ -248,11 +250,11 @@ fn serve_creates_the_database_answers_and_stops_cleanly_on_sigterm() {
     let health = http_get(&addr, "/healthz").unwrap();
     assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
 
-    terminate_and_expect_success(&mut child, "the server");
+    terminate_and_expect_success(&mut child, "the server").await;
 }
 
-#[test]
-fn simulate_serves_modbus_tcp_until_sigterm() {
+#[tokio::test]
+async fn simulate_serves_modbus_tcp_until_sigterm() {
     use std::io::BufRead;
     let mut child = powerdeck(&["simulate", "--tcp", "127.0.0.1:0"], "sqlite::memory:")
         .stdout(Stdio::piped())
@@ -268,25 +270,23 @@ fn simulate_serves_modbus_tcp_until_sigterm() {
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
         .to_string();
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let soc = runtime.block_on(async {
-        let endpoint = devices::modbus::Endpoint::Tcp { addr };
-        let mut client = devices::modbus::connect(&endpoint, Duration::from_secs(2))
-            .await
-            .unwrap();
-        client
-            .read(
-                devices::simulator::BMS_UNIT,
-                devices::RegisterTable::Input,
-                devices::simulator::bms::SOC,
-                1,
-            )
-            .await
-            .unwrap()[0]
-    });
+    let endpoint = devices::modbus::Endpoint::Tcp { addr };
+    let mut client = devices::modbus::connect(&endpoint, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let soc = client
+        .read(
+            devices::simulator::BMS_UNIT,
+            devices::RegisterTable::Input,
+            devices::simulator::bms::SOC,
+            1,
+        )
+        .await
+        .unwrap()[0];
+    drop(client);
     assert!((5..=99).contains(&soc), "{soc}");
 
-    terminate_and_expect_success(&mut child, "the simulator");
+    terminate_and_expect_success(&mut child, "the simulator").await;
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("simulator: stopped"), "{rest}");

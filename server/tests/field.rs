@@ -17,19 +17,7 @@ use services::field::config::FieldConfig;
 use services::registry::write;
 use tokio_util::sync::CancellationToken;
 
-struct Site {
-    simulator: Simulator,
-    field: FieldIo,
-    db: DatabaseConnection,
-    cancel: CancellationToken,
-    _test_db: common::TestDb,
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
+use common::{Site, WAIT, eventually};
 
 fn modbus_path(unit_id: u8, address: u16, priority: i32, read_only: bool) -> NewAccessPath {
     NewAccessPath {
@@ -58,61 +46,27 @@ async fn create(db: &DatabaseConnection, name: &str, paths: Vec<NewAccessPath>) 
         .unwrap();
 }
 
-/// The example registry (its `prot:sbmu:hold` table mapped onto the simulated BMS) plus two
-/// Modbus variables, one with a fallback path.
+/// The simulated site with two Modbus variables, one with a fallback path.
 async fn site() -> Site {
-    let test_db = common::sqlite().await;
-    services::database::migrate(&test_db.db).await.unwrap();
-    let db = test_db.db.clone();
-    common::import_examples(&db, "tester").await;
-    create(
-        &db,
-        "bms_soc",
-        vec![modbus_path(BMS_UNIT, bms::SOC, 5, true)],
-    )
-    .await;
-    // Preferred: the meter (paused in the fallback test); fallback: the BMS SOC register.
-    create(
-        &db,
-        "site_soc",
-        vec![
-            modbus_path(METER_UNIT, 0, 10, true),
-            modbus_path(BMS_UNIT, bms::SOC, 1, true),
-        ],
-    )
-    .await;
-
-    let simulator = Simulator::new();
-    let cancel = CancellationToken::new();
-    let addr = simulator
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), cancel.clone())
-        .await
-        .unwrap();
-    let config_text = json!({
-        "buses": [{"name": "site", "endpoint": {"tcp": {"addr": addr.to_string()}}, "request_timeout_ms": 300}],
-        "devices": {"bms": "site", "meter": "site"},
-        "memory": {"prot:sbmu:hold": {"bus": "site", "unit_id": BMS_UNIT, "table": "holding", "base": 0}}
+    Site::tcp(async |db: &DatabaseConnection| {
+        create(
+            db,
+            "bms_soc",
+            vec![modbus_path(BMS_UNIT, bms::SOC, 5, true)],
+        )
+        .await;
+        // Preferred: the meter (paused in the fallback test); fallback: the BMS SOC register.
+        create(
+            db,
+            "site_soc",
+            vec![
+                modbus_path(METER_UNIT, 0, 10, true),
+                modbus_path(BMS_UNIT, bms::SOC, 1, true),
+            ],
+        )
+        .await;
     })
-    .to_string();
-    let config = FieldConfig::parse("field.json", &config_text).unwrap();
-    let field = FieldIo::start(db.clone(), config, cancel.clone());
-    Site {
-        simulator,
-        field,
-        db,
-        cancel,
-        _test_db: test_db,
-    }
-}
-
-async fn eventually(seconds: u64, mut f: impl FnMut() -> bool) -> bool {
-    for _ in 0..seconds * 20 {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+    .await
 }
 
 #[tokio::test]
@@ -178,7 +132,7 @@ async fn bad_writes_are_refused_before_anything_is_sent() {
 async fn polled_values_arrive_with_quality_and_fall_back_when_the_preferred_path_fails() {
     let site = site().await;
     let names = vec!["bms_soc".to_string(), "soc_max_warn".to_string()];
-    let arrived = eventually(10, || {
+    let arrived = eventually(WAIT, async || {
         let live = site.field.live(&names);
         live.len() == 2 && live.iter().all(|v| v.quality == Quality::Good)
     })
@@ -198,7 +152,7 @@ async fn polled_values_arrive_with_quality_and_fall_back_when_the_preferred_path
         .unwrap();
     assert!(read.source.contains("fallback"), "{read:?}");
     assert!((read.values[0] - soc).abs() <= 1.0);
-    let fell_back = eventually(15, || {
+    let fell_back = eventually(WAIT, async || {
         site.field
             .live(&["site_soc".to_string()])
             .first()
@@ -243,9 +197,7 @@ async fn a_variable_whose_table_has_no_data_source_is_a_configuration_conflict()
     );
     assert_eq!(error.title(), "Not configured");
 
-    let mut state = common::app_state(&site._test_db);
-    state.field = site.field.clone();
-    let router = server::http::router(state);
+    let router = site.router();
     let response = router
         .clone()
         .oneshot(
@@ -318,7 +270,7 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
 
     let site = site().await;
     let names = vec!["bms_soc".to_string()];
-    let polled = eventually(10, || {
+    let polled = eventually(WAIT, async || {
         site.field
             .live(&names)
             .first()
@@ -326,9 +278,7 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
     })
     .await;
     assert!(polled, "{:?}", site.field.live(&names));
-    let mut state = common::app_state(&site._test_db);
-    state.field = site.field.clone();
-    let router = server::http::router(state);
+    let router = site.router();
 
     let bad = router
         .clone()
@@ -409,7 +359,7 @@ async fn can_paths_are_read_from_the_broadcast_and_never_written() {
     let field = FieldIo::start_with_builtin_can(db.clone(), config, vec![monitor], cancel.clone());
 
     let names = vec!["can_soc".to_string()];
-    let arrived = eventually(10, || {
+    let arrived = eventually(WAIT, async || {
         field
             .live(&names)
             .first()

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use devices::simulator::{BMS_UNIT, Simulator, protection_register};
@@ -16,79 +14,30 @@ use model::protections::{FieldPath, FieldValue, Level, LimitField, ProtectionSet
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use services::actor::Actor;
-use services::field::FieldIo;
-use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::{self as service, deploy, profiles};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-struct Site {
-    simulator: Simulator,
-    field: FieldIo,
-    protections: Protections,
-    db: DatabaseConnection,
-    cancel: CancellationToken,
-    test_db: common::TestDb,
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
+use common::{PtyPair, Site, WAIT, eventually};
 
 fn examples() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-/// The example registry and the default profile, with field I/O over `endpoint`.
-async fn site_with(simulator: Simulator, endpoint: Value, cancel: CancellationToken) -> Site {
-    let test_db = common::sqlite().await;
-    services::database::migrate(&test_db.db).await.unwrap();
-    let db = test_db.db.clone();
-    common::import_examples(&db, "tester").await;
+/// Seeds the default profile from the examples.
+async fn seed_default_profile(db: &DatabaseConnection) {
     let defaults = std::fs::read_to_string(examples().join("protections_default.json")).unwrap();
     assert!(
-        profiles::seed_default(&db, "protections_default.json", &defaults, &actor())
+        profiles::seed_default(db, "protections_default.json", &defaults, &actor())
             .await
             .unwrap()
     );
-    let config = json!({
-        "buses": [{"name": "site", "endpoint": endpoint, "request_timeout_ms": 300}],
-        "devices": {"bms": "site"},
-        "memory": {"prot:sbmu:hold": {"bus": "site", "unit_id": BMS_UNIT, "table": "holding", "base": 0}}
-    })
-    .to_string();
-    let field = FieldIo::start(
-        db.clone(),
-        FieldConfig::parse("field.json", &config).unwrap(),
-        cancel.clone(),
-    );
-    let protections = Protections::new(ProtectionsConfig::default());
-    Site {
-        simulator,
-        field,
-        protections,
-        db,
-        cancel,
-        test_db,
-    }
 }
 
+/// The simulated site over Modbus TCP, with the default profile.
 async fn site() -> Site {
-    let simulator = Simulator::new();
-    let cancel = CancellationToken::new();
-    let addr = simulator
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), cancel.clone())
-        .await
-        .unwrap();
-    site_with(
-        simulator,
-        json!({"tcp": {"addr": addr.to_string()}}),
-        cancel,
-    )
-    .await
+    Site::tcp(seed_default_profile).await
 }
 
 fn actor() -> Actor {
@@ -97,6 +46,28 @@ fn actor() -> Actor {
 
 fn threshold(quantity: &str, side: Side, level: Level) -> FieldPath {
     FieldPath::level(quantity, side, level, LimitField::Threshold)
+}
+
+/// Sets one threshold of `set`.
+fn set_threshold(set: &mut ProtectionSet, quantity: &str, side: Side, level: Level, value: f64) {
+    set.set_field(&threshold(quantity, side, level), FieldValue::Number(value))
+        .unwrap();
+}
+
+/// Saves `set` to the active profile (nothing is deployed).
+async fn save(
+    site: &Site,
+    set: &ProtectionSet,
+) -> Result<model::profiles::ProfileSummary, AppError> {
+    service::save(
+        &site.db,
+        &site.field,
+        &site.protections,
+        None,
+        set,
+        &actor(),
+    )
+    .await
 }
 
 fn register(quantity: &str, side: &str, field: &str) -> u16 {
@@ -186,30 +157,19 @@ async fn an_invalid_save_names_the_field_and_changes_nothing() {
     let site = site().await;
     let mut set = current(&site).await;
     // On the max side the alert must lie above the warning (95).
-    set.set_field(
-        &threshold("soc", Side::Max, Level::Alert),
-        FieldValue::Number(90.0),
-    )
-    .unwrap();
-    let error = service::save(
-        &site.db,
-        &site.field,
-        &site.protections,
-        None,
-        &set,
-        &actor(),
-    )
-    .await
-    .unwrap_err();
+    set_threshold(&mut set, "soc", Side::Max, Level::Alert, 90.0);
+    let error = save(&site, &set).await.unwrap_err();
     match error {
         AppError::Validation { field, .. } => assert_eq!(field, "soc.max.alert.threshold"),
         other => panic!("{other:?}"),
     }
-    set.set_field(
-        &threshold("nonexistent_quantity", Side::Max, Level::Warning),
-        FieldValue::Number(1.0),
-    )
-    .unwrap();
+    set_threshold(
+        &mut set,
+        "nonexistent_quantity",
+        Side::Max,
+        Level::Warning,
+        1.0,
+    );
     let errors = service::check(&site.db, &site.field, &site.protections, &set)
         .await
         .unwrap();
@@ -229,26 +189,9 @@ async fn an_invalid_save_names_the_field_and_changes_nothing() {
 async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_read_back() {
     let site = site().await;
     let mut set = current(&site).await;
-    set.set_field(
-        &threshold("soc", Side::Max, Level::Warning),
-        FieldValue::Number(90.0),
-    )
-    .unwrap();
-    set.set_field(
-        &threshold("soc", Side::Max, Level::Alert),
-        FieldValue::Number(97.0),
-    )
-    .unwrap();
-    let saved = service::save(
-        &site.db,
-        &site.field,
-        &site.protections,
-        None,
-        &set,
-        &actor(),
-    )
-    .await
-    .unwrap();
+    set_threshold(&mut set, "soc", Side::Max, Level::Warning, 90.0);
+    set_threshold(&mut set, "soc", Side::Max, Level::Alert, 97.0);
+    let saved = save(&site, &set).await.unwrap();
     assert_eq!(saved.version, 2);
     assert_eq!(
         site.simulator
@@ -352,16 +295,8 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
     let site = site().await;
     let mut set = current(&site).await;
     // Two changes in registers far apart: two block writes.
-    set.set_field(
-        &threshold("cell_voltage", Side::Max, Level::Warning),
-        FieldValue::Number(3500.0),
-    )
-    .unwrap();
-    set.set_field(
-        &threshold("soc", Side::Max, Level::Warning),
-        FieldValue::Number(90.0),
-    )
-    .unwrap();
+    set_threshold(&mut set, "cell_voltage", Side::Max, Level::Warning, 3500.0);
+    set_threshold(&mut set, "soc", Side::Max, Level::Warning, 90.0);
     // The first block is answered; the device then ignores the next three requests (the
     // second block's write and its two retries) and comes back.
     site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
@@ -421,11 +356,7 @@ async fn an_unencodable_value_is_refused_before_anything_is_written() {
         FieldValue::Number(0.5),
     )
     .unwrap();
-    set.set_field(
-        &threshold("soc", Side::Max, Level::Warning),
-        FieldValue::Number(90.0),
-    )
-    .unwrap();
+    set_threshold(&mut set, "soc", Side::Max, Level::Warning, 90.0);
     let deploy::Deployed { outcome, detail } = deploy_with_outcome(&site, &set).await;
     assert_eq!(
         outcome,
@@ -453,38 +384,21 @@ async fn an_unencodable_value_is_refused_before_anything_is_written() {
 
 #[tokio::test]
 async fn deploy_works_over_modbus_rtu_on_a_pseudo_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let mut socat = std::process::Command::new("socat")
-        .arg(format!("pty,raw,echo=0,link={}", a.display()))
-        .arg(format!("pty,raw,echo=0,link={}", b.display()))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("socat is installed by scripts/bootstrap.sh");
-    for _ in 0..100 {
-        if a.exists() && b.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let pty = PtyPair::open("deploy-rtu").await;
     let simulator = Simulator::new();
     let cancel = CancellationToken::new();
     simulator
-        .serve_rtu(a.to_str().unwrap(), 115_200, cancel.clone())
+        .serve_rtu(pty.a().to_str().unwrap(), 115_200, cancel.clone())
         .unwrap();
-    let site = site_with(
+    let site = Site::on(
         simulator,
-        json!({"rtu": {"path": b.to_str().unwrap(), "baud_rate": 115_200}}),
+        json!({"rtu": {"path": pty.b().to_str().unwrap(), "baud_rate": 115_200}}),
         cancel,
+        seed_default_profile,
     )
     .await;
     let mut set = current(&site).await;
-    set.set_field(
-        &threshold("pack_voltage", Side::Min, Level::Warning),
-        FieldValue::Number(4700.0),
-    )
-    .unwrap();
+    set_threshold(&mut set, "pack_voltage", Side::Min, Level::Warning, 4700.0);
     let detail = deploy_set(&site, &set).await;
     assert_eq!(
         detail.summary.status,
@@ -497,9 +411,8 @@ async fn deploy_works_over_modbus_rtu_on_a_pseudo_terminal() {
             .holding(BMS_UNIT, register("pack_voltage", "min", "warn")),
         Some(4700)
     );
+    // The site (and its RTU server) stops before the pty pair goes.
     drop(site);
-    let _ = socat.kill();
-    let _ = socat.wait();
 }
 
 async fn send(
@@ -532,10 +445,7 @@ async fn send(
 #[tokio::test]
 async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
     let site = site().await;
-    let mut state = common::app_state(&site.test_db);
-    state.field = site.field.clone();
-    state.protections = site.protections.clone();
-    let router = server::http::router(state);
+    let router = site.router();
     let payload: Value = serde_json::from_str(
         r#"{
         "profile": "site-a",
@@ -624,10 +534,7 @@ async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
 #[tokio::test]
 async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest() {
     let site = site().await;
-    let mut state = common::app_state(&site.test_db);
-    state.field = site.field.clone();
-    state.protections = site.protections.clone();
-    let router = server::http::router(state);
+    let router = site.router();
     let problem_keys = |problem: &Value| {
         let mut keys: Vec<String> = problem.as_object().unwrap().keys().cloned().collect();
         keys.sort();
@@ -644,12 +551,7 @@ async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest(
             FieldValue::Number(0.5),
         )
         .unwrap();
-    refused
-        .set_field(
-            &threshold("soc", Side::Max, Level::Warning),
-            FieldValue::Number(90.0),
-        )
-        .unwrap();
+    set_threshold(&mut refused, "soc", Side::Max, Level::Warning, 90.0);
     let (status, problem) = send(
         &router,
         "POST",
@@ -683,16 +585,8 @@ async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest(
 
     // A device that stops answering halfway: the device failed, 502, same body shape.
     let mut set = saved;
-    set.set_field(
-        &threshold("cell_voltage", Side::Max, Level::Warning),
-        FieldValue::Number(3500.0),
-    )
-    .unwrap();
-    set.set_field(
-        &threshold("soc", Side::Max, Level::Warning),
-        FieldValue::Number(90.0),
-    )
-    .unwrap();
+    set_threshold(&mut set, "cell_voltage", Side::Max, Level::Warning, 3500.0);
+    set_threshold(&mut set, "soc", Side::Max, Level::Warning, 90.0);
     site.simulator.go_silent_after_writes(BMS_UNIT, 1, 3);
     let (status, problem) = send(
         &router,
@@ -770,7 +664,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
             .map(|r| (r.view.state, r.acknowledged))
     };
     use model::protections::AlarmState;
-    let raised = wait_for(15, || state() == Some((AlarmState::Active, false))).await;
+    let raised = eventually(WAIT, async || state() == Some((AlarmState::Active, false))).await;
     assert!(raised, "{:?}", protections.states());
     protections
         .acknowledge(&site.db, "soc", Side::Max, Level::Warning, "operator")
@@ -788,32 +682,21 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
     // Raise the limit above any SOC: the level recovers and, after no off-delay, clears.
     set.set_field(&warning, FieldValue::Number(100.0)).unwrap();
     protections.use_limits(&set);
-    let cleared = wait_for(15, || state() == Some((AlarmState::Normal, false))).await;
+    let cleared = eventually(WAIT, async || state() == Some((AlarmState::Normal, false))).await;
     assert!(cleared, "{:?}", protections.states());
 
     let mut events = Vec::new();
-    for _ in 0..40 {
+    let journaled = eventually(WAIT, async || {
         events = services::protections::alarms::journal(&site.db, 10)
             .await
             .unwrap()
             .into_iter()
             .map(|e| e.event)
             .collect::<Vec<_>>();
-        if events.len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        events.len() >= 3
+    })
+    .await;
+    assert!(journaled, "{events:?}");
     // Newest first.
     assert_eq!(events, vec!["cleared", "acknowledged", "raised"]);
-}
-
-async fn wait_for(seconds: u64, mut f: impl FnMut() -> bool) -> bool {
-    for _ in 0..seconds * 20 {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
