@@ -243,6 +243,28 @@ impl Target {
     }
 }
 
+/// Why a path's registers do not fit one read request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestTooLarge {
+    /// More (or fewer) registers than one read of the table carries.
+    #[error(
+        "{elements} element(s) of {width} register(s) need {registers}; one {table} read carries 1 to {limit}"
+    )]
+    Registers {
+        elements: u32,
+        width: u16,
+        registers: u64,
+        table: &'static str,
+        limit: u16,
+    },
+    /// The registers would run past the last register address.
+    #[error("{registers} registers at {address} run past register 65535")]
+    PastLastRegister { registers: u64, address: u16 },
+    /// More elements than a request's count can say.
+    #[error("{elements} elements do not fit one request")]
+    Elements { elements: u32 },
+}
+
 /// How many `width`-register elements at `address` one read request can carry: at most the
 /// table's read limit, and not past register 65535. Counted in u64, so no registry number
 /// (a memory path's `num` is any u32) can overflow on the way.
@@ -251,56 +273,112 @@ fn one_request(
     address: u16,
     width: u16,
     elements: u32,
-) -> Result<u16, String> {
+) -> Result<u16, RequestTooLarge> {
     let registers = u64::from(width) * u64::from(elements);
     let limit = table.max_read();
     if registers == 0 || registers > u64::from(limit) {
-        return Err(format!(
-            "{elements} element(s) of {width} register(s) need {registers}; one {} read carries 1 to {limit}",
-            table_name(table)
-        ));
+        return Err(RequestTooLarge::Registers {
+            elements,
+            width,
+            registers,
+            table: table_name(table),
+            limit,
+        });
     }
     if u64::from(address) + registers > 65_536 {
-        return Err(format!(
-            "{registers} registers at {address} run past register 65535"
-        ));
+        return Err(RequestTooLarge::PastLastRegister { registers, address });
     }
-    u16::try_from(elements).map_err(|_| format!("{elements} elements do not fit one request"))
+    u16::try_from(elements).map_err(|_| RequestTooLarge::Elements { elements })
+}
+
+/// Why a field configuration file is refused; each message names the file and the place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldConfigError {
+    /// Not JSON, or not the shape of a field configuration.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A device is mapped to a bus that does not exist.
+    #[error("{file}: devices.{device}: no bus named {bus:?}")]
+    UnknownDeviceBus {
+        file: String,
+        device: String,
+        bus: String,
+    },
+    /// A poll rule is empty.
+    #[error("{file}: poll.{class}: {rule:?} is not a variable name or pattern")]
+    EmptyPollRule {
+        file: String,
+        class: &'static str,
+        rule: String,
+    },
+    /// A CAN bus has no name, or the name of a Modbus bus.
+    #[error(
+        "{file}: can[{index}].name: {name:?} must be non-empty and differ from every Modbus bus"
+    )]
+    CanBusName {
+        file: String,
+        index: usize,
+        name: String,
+    },
+    /// A memory table is served by a bus that does not exist.
+    #[error("{file}: memory.{table}.bus: no bus named {bus:?}")]
+    UnknownMemoryBus {
+        file: String,
+        table: String,
+        bus: String,
+    },
 }
 
 impl FieldConfig {
-    pub fn parse(file: &str, text: &str) -> Result<FieldConfig, String> {
-        let config: FieldConfig = serde_json::from_str(text)
-            .map_err(|e| format!("{file}:{}:{}: {e}", e.line(), e.column()))?;
+    pub fn parse(file: &str, text: &str) -> Result<FieldConfig, FieldConfigError> {
+        let config: FieldConfig =
+            serde_json::from_str(text).map_err(|e| FieldConfigError::Syntax {
+                file: file.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
         for (device, bus) in &config.devices {
             if !config.buses.iter().any(|b| &b.name == bus)
                 && !config.can.iter().any(|c| &c.name == bus)
             {
-                return Err(format!("{file}: devices.{device}: no bus named {bus:?}"));
+                return Err(FieldConfigError::UnknownDeviceBus {
+                    file: file.to_string(),
+                    device: device.clone(),
+                    bus: bus.clone(),
+                });
             }
         }
         for (class, rules) in config.poll.classes() {
             if let Some(rule) = rules.iter().find(|rule| rule.is_empty()) {
-                return Err(format!(
-                    "{file}: poll.{}: {rule:?} is not a variable name or pattern",
-                    class.as_str()
-                ));
+                return Err(FieldConfigError::EmptyPollRule {
+                    file: file.to_string(),
+                    class: class.as_str(),
+                    rule: rule.clone(),
+                });
             }
         }
         for (index, entry) in config.can.iter().enumerate() {
             if entry.name.is_empty() || config.buses.iter().any(|b| b.name == entry.name) {
-                return Err(format!(
-                    "{file}: can[{index}].name: {:?} must be non-empty and differ from every Modbus bus",
-                    entry.name
-                ));
+                return Err(FieldConfigError::CanBusName {
+                    file: file.to_string(),
+                    index,
+                    name: entry.name.clone(),
+                });
             }
         }
         for (table, memory) in &config.memory {
             if !config.buses.iter().any(|b| b.name == memory.bus) {
-                return Err(format!(
-                    "{file}: memory.{table}.bus: no bus named {:?}",
-                    memory.bus
-                ));
+                return Err(FieldConfigError::UnknownMemoryBus {
+                    file: file.to_string(),
+                    table: table.clone(),
+                    bus: memory.bus.clone(),
+                });
             }
         }
         Ok(config)
@@ -334,7 +412,7 @@ impl FieldConfig {
                 let table = m.table;
                 let elements = (m.count / width).max(1);
                 let elements = one_request(table, m.address, width, u32::from(elements))
-                    .map_err(MappingError::Unsupported)?;
+                    .map_err(|why| MappingError::Unsupported(why.to_string()))?;
                 Ok(Target {
                     bus: self.modbus_bus(bus)?,
                     unit_id: m.unit_id,
@@ -552,9 +630,13 @@ mod tests {
     #[test]
     fn an_empty_poll_rule_is_refused_with_its_place() {
         let text = r#"{"buses": [], "poll": {"fast": ["soc", ""]}}"#;
-        let error = FieldConfig::parse("field.json", text).unwrap_err();
+        let error = FieldConfig::parse("field.json", text)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("poll.fast"), "{error}");
-        let error = FieldConfig::parse("field.json", r#"{"poll": {"rapid": []}}"#).unwrap_err();
+        let error = FieldConfig::parse("field.json", r#"{"poll": {"rapid": []}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("field.json:1:"), "{error}");
     }
 }

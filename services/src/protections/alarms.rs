@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::field::FieldIo;
 use crate::protections::engine::{AlarmEngine, AlarmEvent};
-use crate::protections::naming::NamingRule;
+use crate::protections::naming::{NamingError, NamingRule};
 use crate::protections::profiles;
 use model::error::AppError;
 use model::field::Quality;
@@ -59,19 +59,47 @@ fn one() -> f64 {
     1.0
 }
 
+/// Why a protections configuration file is refused; each message names the file and the place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtectionsConfigError {
+    /// Not JSON, or not the shape of a protections configuration.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The naming rule cannot name every field unambiguously.
+    #[error("{file}: naming: {error}")]
+    Naming { file: String, error: NamingError },
+    /// A measure's factor is zero, infinite or not a number.
+    #[error("{file}: measure.{quantity}.factor: must be a finite non-zero number")]
+    Factor { file: String, quantity: String },
+}
+
 impl ProtectionsConfig {
-    pub fn parse(file: &str, text: &str) -> Result<ProtectionsConfig, String> {
-        let config: ProtectionsConfig = serde_json::from_str(text)
-            .map_err(|e| format!("{file}:{}:{}: {e}", e.line(), e.column()))?;
+    pub fn parse(file: &str, text: &str) -> Result<ProtectionsConfig, ProtectionsConfigError> {
+        let config: ProtectionsConfig =
+            serde_json::from_str(text).map_err(|e| ProtectionsConfigError::Syntax {
+                file: file.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
         config
             .naming
             .check()
-            .map_err(|e| format!("{file}: naming: {e}"))?;
+            .map_err(|error| ProtectionsConfigError::Naming {
+                file: file.to_string(),
+                error,
+            })?;
         for (quantity, measure) in &config.measure {
             if !measure.factor.is_finite() || measure.factor == 0.0 {
-                return Err(format!(
-                    "{file}: measure.{quantity}.factor: must be a finite non-zero number"
-                ));
+                return Err(ProtectionsConfigError::Factor {
+                    file: file.to_string(),
+                    quantity: quantity.clone(),
+                });
             }
         }
         Ok(config)

@@ -55,6 +55,28 @@ impl Default for NamingRule {
     }
 }
 
+/// Why a naming rule cannot name every protection field unambiguously.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NamingError {
+    /// A template has a placeholder too often or not at all.
+    #[error(
+        "naming rule {rule} {template:?}: {placeholder} must appear {wanted} time(s), found {found}"
+    )]
+    Placeholder {
+        rule: &'static str,
+        template: String,
+        placeholder: &'static str,
+        wanted: usize,
+        found: usize,
+    },
+    /// Two templates would give two fields the same variable name.
+    #[error("naming rules {first} and {second} are the same")]
+    SameTemplates {
+        first: &'static str,
+        second: &'static str,
+    },
+}
+
 impl NamingRule {
     fn template(&self, field: LimitField) -> &str {
         match field {
@@ -68,7 +90,7 @@ impl NamingRule {
 
     /// Each template has `{variable}` and `{side}` exactly once; the level templates `{level}`
     /// exactly once, the hysteresis template none; no two templates are the same.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), NamingError> {
         let fields = [
             ("threshold", LimitField::Threshold),
             ("on_delay", LimitField::OnDuration),
@@ -82,17 +104,23 @@ impl NamingRule {
             for (placeholder, wanted) in [("{variable}", 1), ("{side}", 1), ("{level}", levels)] {
                 let found = template.matches(placeholder).count();
                 if found != wanted {
-                    return Err(format!(
-                        "naming rule {name} {template:?}: {placeholder} must appear {wanted} time(s), \
-                         found {found}"
-                    ));
+                    return Err(NamingError::Placeholder {
+                        rule: name,
+                        template: template.to_string(),
+                        placeholder,
+                        wanted,
+                        found,
+                    });
                 }
             }
         }
         for (i, (a, fa)) in fields.iter().enumerate() {
             for (b, fb) in &fields[i + 1..] {
                 if self.template(*fa) == self.template(*fb) {
-                    return Err(format!("naming rules {a} and {b} are the same"));
+                    return Err(NamingError::SameTemplates {
+                        first: a,
+                        second: b,
+                    });
                 }
             }
         }
