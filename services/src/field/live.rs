@@ -35,13 +35,14 @@ fn quality(reading: Option<&Reading>, period: Duration, now_ms: u64) -> Quality 
     }
 }
 
-/// The live value of one variable: its preferred path if that is good, else the best other.
+/// The live value of one variable: its preferred path if that is good, else the best other;
+/// `None` for a variable without polled paths.
 fn live_value(
     name: &str,
     polled: &[Polled],
     reading_of: impl Fn(&Polled) -> Option<Reading>,
     now: u64,
-) -> LiveValue {
+) -> Option<LiveValue> {
     let graded: Vec<(&Polled, Option<Reading>, Quality)> = polled
         .iter()
         .map(|p| {
@@ -55,12 +56,10 @@ fn live_value(
         Quality::Stale => 1,
         Quality::Bad => 2,
     };
-    let (chosen, reading, chosen_quality) = graded
-        .iter()
-        .min_by_key(|(_, _, q)| rank(*q))
-        .cloned()
-        .expect("a polled variable has at least one path");
-    let preferred = &graded[0];
+    // The planner lists a variable only with a path; without one it has no live value.
+    let preferred = graded.first()?;
+    let (chosen, reading, chosen_quality) =
+        graded.iter().min_by_key(|(_, _, q)| rank(*q)).cloned()?;
     let preferred_error = preferred.1.as_ref().and_then(|r| r.error.clone());
     let reading = reading.unwrap_or_default();
     let source = if chosen.path_id == preferred.0.path_id {
@@ -71,7 +70,7 @@ fn live_value(
             chosen.source.describe()
         )
     };
-    LiveValue {
+    Some(LiveValue {
         name: name.to_string(),
         values: reading.values,
         quality: chosen_quality,
@@ -80,7 +79,7 @@ fn live_value(
         path_id: Some(chosen.path_id),
         source,
         error: preferred_error,
-    }
+    })
 }
 
 impl FieldIo {
@@ -167,12 +166,7 @@ impl FieldIo {
             .iter()
             .filter_map(|name| {
                 let polled = live.variables.get(name)?;
-                Some(live_value(
-                    name,
-                    polled,
-                    |p| self.reading(inner, &live, p),
-                    now,
-                ))
+                live_value(name, polled, |p| self.reading(inner, &live, p), now)
             })
             .collect()
     }

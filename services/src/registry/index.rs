@@ -89,19 +89,21 @@ impl RegistryIndex {
         // next time (re-applying a row is harmless), never missed.
         let version = system_version_of(db).await?;
         match guard.as_mut() {
-            Some(snapshot) if snapshot.version == version => {}
+            Some(snapshot) if snapshot.version == version => Ok(Arc::clone(snapshot)),
             Some(snapshot) if snapshot.version < version => {
                 let since = snapshot.version;
                 Arc::make_mut(snapshot).catch_up(db, since, version).await?;
+                Ok(Arc::clone(snapshot))
             }
             // First use, or the counter went back (a re-created database): load everything.
             _ => {
                 let mut fresh = Snapshot::default();
                 fresh.catch_up(db, -1, version).await?;
-                *guard = Some(Arc::new(fresh));
+                let fresh = Arc::new(fresh);
+                *guard = Some(Arc::clone(&fresh));
+                Ok(fresh)
             }
         }
-        Ok(guard.clone().expect("snapshot was just loaded"))
     }
 }
 
@@ -228,7 +230,8 @@ impl Snapshot {
         let finder = needle.as_deref().map(memchr::memmem::Finder::new);
         let access_bit = query.access_type.map(access_type_bit);
 
-        let first = (query.page() - 1) * query.per_page();
+        // Saturating: a page far past the end is simply empty, whatever number a client sends.
+        let first = (query.page() - 1).saturating_mul(query.per_page());
         let mut total = 0u64;
         let mut page_ids = Vec::new();
         for entry in &self.entries {

@@ -127,17 +127,34 @@ fn path_model(
     }
 }
 
+/// The paths of a new variable that passed validation, each with its parsed reference.
+struct ValidNewVariable<'a> {
+    paths: Vec<(&'a NewAccessPath, AccessReference)>,
+}
+
+/// Checks a new variable and parses its paths' references once, for the insert to use.
+fn validate_create(new: &NewVariable) -> Result<ValidNewVariable<'_>, AppError> {
+    validate_new_variable(new).map_err(field_error)?;
+    // `validate_new_variable` has checked each path the same way; this keeps the references.
+    let paths = new
+        .paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            validate_new_path(path)
+                .map(|reference| (path, reference))
+                .map_err(|e| field_error(e.under(&format!("paths[{i}]"))))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ValidNewVariable { paths })
+}
+
 pub async fn create_variable(
     db: &DatabaseConnection,
     new: &NewVariable,
     actor: &Actor,
 ) -> Result<Variable, AppError> {
-    validate_new_variable(new).map_err(field_error)?;
-    let references: Vec<AccessReference> = new
-        .paths
-        .iter()
-        .map(|p| validate_new_path(p).expect("validated above"))
-        .collect();
+    let valid = validate_create(new)?;
     let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let exists = system_variable::Entity::find()
@@ -152,29 +169,11 @@ pub async fn create_variable(
     }
     let first = versions::allocate(&txn, 1 + new.paths.len() as i64).await?;
     let now = chrono::Utc::now();
-    let inserted = system_variable::Entity::insert(system_variable::ActiveModel {
-        id: NotSet,
-        name: Set(new.name.clone()),
-        display_name: Set(new
-            .display_name
-            .clone()
-            .unwrap_or_else(|| title_case(&new.name))),
-        units: Set(new.units.clone()),
-        description: Set(new.description.clone()),
-        category: Set(new.category.as_str().to_string()),
-        locator: Set(new.locator.clone()),
-        variable_version: Set(1),
-        system_version: Set(first),
-        last_updated: Set(now),
-        source_system: Set(actor.source_system.clone()),
-        deleted: Set(false),
-    })
-    .exec(&txn)
-    .await?;
+    let variable_id = insert_variable(&txn, new, first, actor, now).await?;
     let log = Log {
         txn: &txn,
         actor,
-        variable_id: inserted.last_insert_id,
+        variable_id,
         variable_version: 1,
         now,
     };
@@ -187,16 +186,58 @@ pub async fn create_variable(
         first,
     )
     .await?;
-    for (i, (path, reference)) in new.paths.iter().zip(&references).enumerate() {
-        let version = first + 1 + i as i64;
+    insert_new_paths(&log, &valid, first + 1).await?;
+    txn.commit().await?;
+    get_variable(db, &new.name).await
+}
+
+/// Inserts the variable row of a new variable at `system_version`; its id.
+async fn insert_variable(
+    txn: &DatabaseTransaction,
+    new: &NewVariable,
+    system_version: i64,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, AppError> {
+    let inserted = system_variable::Entity::insert(system_variable::ActiveModel {
+        id: NotSet,
+        name: Set(new.name.clone()),
+        display_name: Set(new
+            .display_name
+            .clone()
+            .unwrap_or_else(|| title_case(&new.name))),
+        units: Set(new.units.clone()),
+        description: Set(new.description.clone()),
+        category: Set(new.category.as_str().to_string()),
+        locator: Set(new.locator.clone()),
+        variable_version: Set(1),
+        system_version: Set(system_version),
+        last_updated: Set(now),
+        source_system: Set(actor.source_system.clone()),
+        deleted: Set(false),
+    })
+    .exec(txn)
+    .await?;
+    Ok(inserted.last_insert_id)
+}
+
+/// Inserts the paths of a new variable, each with its own system version from `first_version`
+/// on, and logs each.
+async fn insert_new_paths(
+    log: &Log<'_>,
+    valid: &ValidNewVariable<'_>,
+    first_version: i64,
+) -> Result<(), AppError> {
+    for (i, (path, reference)) in valid.paths.iter().enumerate() {
+        let version = first_version + i as i64;
         let path_id = variable_access_path::Entity::insert(path_model(
-            inserted.last_insert_id,
+            log.variable_id,
             path,
             reference,
             version,
-            now,
+            log.now,
         ))
-        .exec(&txn)
+        .exec(log.txn)
         .await?
         .last_insert_id;
         log.write(
@@ -209,8 +250,7 @@ pub async fn create_variable(
         )
         .await?;
     }
-    txn.commit().await?;
-    get_variable(db, &new.name).await
+    Ok(())
 }
 
 pub async fn update_variable(

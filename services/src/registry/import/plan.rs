@@ -45,7 +45,8 @@ pub(super) struct Plan<'a> {
 /// The stored text of a memory reference: the same text as the generic JSON encoding (keys in
 /// order, see the test below), written directly because a fresh import writes it 210,000 times.
 pub(super) fn canonical(reference: &MemoryOffsetRef) -> String {
-    let table = serde_json::to_string(&reference.table).expect("a string always serialises");
+    // A JSON string value prints as its quoted, escaped text (and printing cannot fail).
+    let table = serde_json::Value::String(reference.table.clone());
     format!(
         r#"{{"num":{},"offset":{},"size":{},"table":{table}}}"#,
         reference.num, reference.offset, reference.size
