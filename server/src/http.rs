@@ -103,7 +103,7 @@ async fn fallback(uri: Uri, State(state): State<AppState>, req: Request<Body>) -
     if let Ok(mut static_request) = static_request {
         *static_request.headers_mut() = req.headers().clone();
         // ServeDir's error type is Infallible: every outcome is a response.
-        let Ok(file) = crate::site::static_files(site_root)
+        let Ok(file) = crate::site::static_files(site_root, uri.path())
             .oneshot(static_request)
             .await;
         if file.status() != StatusCode::NOT_FOUND {

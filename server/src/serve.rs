@@ -27,7 +27,7 @@ use services::database::{self, DatabaseTarget};
 /// SIGINT or SIGTERM.
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let target = DatabaseTarget::parse(&cli.database_url)?;
-    crate::site::check_bundle(&args.site_root)?;
+    let bundle = crate::site::check_bundle(&args.site_root)?;
     // Bind first: a busy port is reported before any database work happens.
     let listener = TcpListener::bind(args.addr)
         .await
@@ -46,12 +46,24 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let field = start_field_io(&db, args, shutdown.clone()).await?;
     let protections = start_protections(&db, args, &field, shutdown.clone()).await?;
 
-    let leptos_options = LeptosOptions::builder()
+    let mut leptos_options = LeptosOptions::builder()
         .output_name("powerdeck")
         .site_root(args.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
+    // A hashed bundle: the page names `pkg/powerdeck.<hash>.js` and so on, read from a hash file
+    // that lives (and is removed) with the server.
+    let _hash_file = match &bundle.hashes {
+        Some(hashes) => {
+            let file = crate::site::write_hash_file(hashes)
+                .context("cannot write the bundle's hash file")?;
+            leptos_options.hash_files = true;
+            leptos_options.hash_file = file.path().to_string_lossy().as_ref().into();
+            Some(file)
+        }
+        None => None,
+    };
     let state = AppState {
         leptos_options,
         db: db.clone(),
