@@ -6,5 +6,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 source scripts/env.sh
 claim_build_cache
-cargo leptos build --release --precompress
+# --split: one WASM chunk per page (app/src/routes.rs); the bundle does not hydrate without it.
+cargo leptos build --release --split --precompress
 exec "$CARGO_TARGET_DIR/release/powerdeck" serve --site-root target/site --demo "$@"

@@ -7,24 +7,27 @@
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{
-    buses::BusesPage, import::ImportPage, new_variable::NewVariablePage, not_found::NotFound,
-    overview::OverviewPage, protections::ProtectionsPage, registry::RegistryPage,
-    variable::VariablePage,
+use crate::pages::not_found::NotFound;
+use crate::routes::{
+    BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, ProtectionsRoute, RegistryRoute,
+    VariableRoute,
 };
 
-/// The HTML document around the application, rendered on the server only.
+/// The HTML document around the application, rendered on the server only. The stylesheet, the
+/// JS and the WASM carry content hashes in their names when the bundle was built with
+/// `hash-files` (the server finds them in the site root and sets `options.hash_files`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -34,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HashedStylesheet id="powerdeck" options=options.clone() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -50,30 +54,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="powerdeck" href="/pkg/powerdeck.css" />
         <Title formatter=|page: String| format!("{page} · Powerdeck") />
         <Router>
             <Layout>
                 // SsrMode::Async: pages are sent once their data is read, so they are complete
                 // without JavaScript (no streamed placeholders to swap in).
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("registry") view=RegistryPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("buses") view=BusesPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("protections") view=ProtectionsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("registry") view={Lazy::<RegistryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("buses") view={Lazy::<BusesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("protections") view={Lazy::<ProtectionsRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("new"))
-                        view=NewVariablePage
+                        view={Lazy::<NewVariableRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("import"))
-                        view=ImportPage
+                        view={Lazy::<ImportRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("registry"), ParamSegment("name"))
-                        view=VariablePage
+                        view={Lazy::<VariableRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

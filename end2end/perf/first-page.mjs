@@ -7,6 +7,10 @@
 //
 // Exits 1 when the first route's first-visit transfer is over --budget-kb (the test command uses
 // this as a guard). Numbers are figures to report, never a unit test's assertion on time.
+//
+// The bundle is split by route (`cargo leptos build --split`): each route's line lists the main
+// bundle (powerdeck.*.js/.wasm), the route's WASM chunks and the split loader, and the rest (page,
+// styles, icon) separately; the second visit lists what it still transferred (304s and the page).
 import { chromium } from '@playwright/test';
 
 const args = Object.fromEntries(
@@ -62,6 +66,15 @@ async function visit(context, route, link) {
   return { interactiveMs, totalKb, files };
 }
 
+/** Which part of the bundle a URL is: the main bundle, a route's WASM chunk (or the split
+ * loader and its manifest), or the page and its other files. */
+function kind(path) {
+  if (!path.startsWith('/pkg/')) return 'page';
+  if (/^\/pkg\/powerdeck\.([A-Za-z0-9_-]{22}\.)?(js|wasm)$/.test(path)) return 'main bundle';
+  if (path.endsWith('.wasm') || path.includes('__wasm_split')) return 'route chunk';
+  return 'styles/other';
+}
+
 let overBudget = false;
 for (const [i, route] of routes.entries()) {
   for (const link of links) {
@@ -72,8 +85,12 @@ for (const [i, route] of routes.entries()) {
     console.log(`${route} over ${link.name}: first visit ${first.totalKb.toFixed(0)} KB, interactive after ${(first.interactiveMs / 1000).toFixed(2)} s; second visit ${second.totalKb.toFixed(0)} KB, interactive after ${(second.interactiveMs / 1000).toFixed(2)} s`);
     if (link === links[0]) {
       for (const f of first.files.sort((a, b) => b.kb - a.kb)) {
-        console.log(`    ${f.kb.toFixed(1).padStart(8)} KB  ${f.path}`);
+        console.log(`    ${f.kb.toFixed(1).padStart(8)} KB  ${f.path}  [${kind(f.path)}]`);
       }
+      const sums = new Map();
+      for (const f of first.files) sums.set(kind(f.path), (sums.get(kind(f.path)) ?? 0) + f.kb);
+      console.log(`    by part: ${[...sums].map(([k, kb]) => `${k} ${kb.toFixed(1)} KB`).join(', ')}`);
+      console.log(`    second visit: ${second.files.sort((a, b) => b.kb - a.kb).map((f) => `${f.path} ${f.kb.toFixed(1)} KB`).join(', ')}`);
       if (i === 0 && budgetKb !== null && first.totalKb > budgetKb) {
         console.log(`FIRST PAGE OVER BUDGET: ${route} transfers ${first.totalKb.toFixed(0)} KB on a first visit; the budget is ${budgetKb} KB`);
         overBudget = true;
