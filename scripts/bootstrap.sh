@@ -172,4 +172,18 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 [ "$(node_modules/.bin/wasm-opt --version | awk '{print $3}')" -ge 116 ] || die "wasm-opt from npm is too old"
 
+# schemathesis: the property-based contract tester that the test command runs against the demo
+# server's generated OpenAPI document. Pinned, in a virtual environment outside the checkout.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV="$HOME/.cache/powerdeck/schemathesis-$SCHEMATHESIS_VERSION"
+if [ ! -x "$SCHEMATHESIS_VENV/bin/schemathesis" ]; then
+  log "pip install schemathesis $SCHEMATHESIS_VERSION"
+  install_schemathesis() {
+    rm -rf "$SCHEMATHESIS_VENV"
+    python3 -m venv "$SCHEMATHESIS_VENV"
+    "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  }
+  quietly schemathesis install_schemathesis
+fi
+
 log "ready: $(rustc --version | awk '{print $1, $2}'), cargo-leptos $CARGO_LEPTOS_VERSION, wasm-bindgen $WASM_BINDGEN_VERSION, $(chromium --version 2>/dev/null | head -1)"

@@ -8,6 +8,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # One build cache for every checkout on this machine, outside the checkout: a fresh clone (what CI
 # makes at every stop) reuses every compiled dependency and rebuilds only the workspace's crates.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/powerdeck/target}"
+# The contract tester bootstrap.sh installs (its version is pinned there).
+export SCHEMATHESIS="$(ls -d "$HOME"/.cache/powerdeck/schemathesis-*/bin/schemathesis 2>/dev/null | sort -V | tail -1)"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 # Set when the offline wasm32 fallback is in use (RUSTUP_TOOLCHAIN=debian-web); empty otherwise.
 # shellcheck disable=SC1091

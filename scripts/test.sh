@@ -100,6 +100,9 @@ e2e() {
   # The first page over throttled links (figures, and a guard on the bytes a first visit moves).
   printf '\n==> first-page (at +%ss)\n' "$((SECONDS - run_started))"
   node end2end/perf/first-page.mjs --base "$base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
+  # The API against its generated OpenAPI document (schemathesis, every check, a short run).
+  printf '\n==> contract (at +%ss)\n' "$((SECONDS - run_started))"
+  bash scripts/contract.sh "$base" || { echo "--- server log"; tail -50 "$E2E_DIR/server.log"; return 1; }
 }
 
 step fmt cargo fmt --all --check

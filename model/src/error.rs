@@ -8,6 +8,7 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 /// Everything a server function can report. Messages are safe to show to an operator: internal
 /// details (SQL, stack traces) are logged on the server and never sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AppError {
     /// Input broke a rule; `field` is the path of the offending field (e.g. `soc.max.alert.threshold`).
     #[error("{field}: {message}")]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How much a live value can be trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Quality {
     /// Read successfully within three poll periods.
@@ -26,6 +27,7 @@ impl Quality {
 
 /// The latest value of one variable and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveValue {
     pub name: String,
     /// One value per element (`num` elements for arrays); empty when there is no good reading.
@@ -46,6 +48,7 @@ pub struct LiveValue {
 
 /// What a write did: where it went, what was written, and what the device holds now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriteOutcome {
     pub name: String,
     pub path_id: i64,
@@ -59,6 +62,7 @@ pub struct WriteOutcome {
 
 /// One bus as the Buses page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BusView {
     pub name: String,
     pub endpoint: String,
@@ -81,6 +85,7 @@ pub struct BusView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BusErrorView {
     pub at_ms: u64,
     pub unit_id: u8,
@@ -90,6 +95,7 @@ pub struct BusErrorView {
 
 /// One planned block read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockView {
     pub bus: String,
     pub unit_id: u8,
@@ -103,6 +109,7 @@ pub struct BlockView {
 
 /// A path the field configuration cannot reach, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnmappedPath {
     pub variable: String,
     pub path_id: i64,
@@ -111,6 +118,7 @@ pub struct UnmappedPath {
 
 /// Everything the Buses page shows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BusOverview {
     /// False when the server runs without a field configuration.
     pub configured: bool,
@@ -122,6 +130,7 @@ pub struct BusOverview {
 
 /// One CAN bus as the Buses page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CanBusView {
     pub name: String,
     /// `connecting`, `connected`, `backing_off` or `stopped`.
@@ -137,6 +146,7 @@ pub struct CanBusView {
 
 /// One CAN id heard on a bus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CanIdView {
     pub id: u32,
     pub extended: bool,

@@ -9,6 +9,7 @@ use super::protections::{AlarmStateView, ProtectionSet, VariableInfo};
 
 /// One profile without its limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileSummary {
     pub id: i64,
     pub name: String,
@@ -25,6 +26,7 @@ pub struct ProfileSummary {
 
 /// A set of limits and where it came from (a profile, or the device).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recalled {
     /// `current`, `default`, `profile:NAME` or `device`.
     pub source: String,
@@ -42,6 +44,7 @@ pub struct Recalled {
 
 /// A field path and what went wrong with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProblem {
     pub path: String,
     pub problem: String,
@@ -49,6 +52,7 @@ pub struct FieldProblem {
 
 /// Where a recall reads from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RecallSource {
     /// The active profile as saved.
     Current,
@@ -86,6 +90,7 @@ impl RecallSource {
 
 /// One field as a deploy would treat it: the confirmation dialog's diff row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlannedField {
     pub path: String,
     /// The registry variable that holds it on the device; `None`: kept in the console only.
@@ -101,6 +106,7 @@ pub struct PlannedField {
 
 /// What a deploy of a set would do, read from the device without writing anything.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployPreview {
     pub profile: String,
     pub fields: Vec<PlannedField>,
@@ -125,6 +131,7 @@ impl DeployPreview {
 
 /// How a recorded deployment ended (the column `protection_deployments.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
     /// Every field the device holds reads back as the set has it.
@@ -153,6 +160,7 @@ impl DeploymentStatus {
 
 /// What happened to one field of a deployment (the column `protection_deployment_fields.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldResult {
     /// Written and confirmed by read-back.
@@ -198,6 +206,7 @@ impl FieldResult {
 
 /// One deployment in the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentSummary {
     pub id: i64,
     pub profile: String,
@@ -214,6 +223,7 @@ pub struct DeploymentSummary {
 
 /// One field of a deployment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentField {
     pub path: String,
     pub device_variable: Option<String>,
@@ -226,6 +236,7 @@ pub struct DeploymentField {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentDetail {
     pub summary: DeploymentSummary,
     pub fields: Vec<DeploymentField>,
@@ -233,6 +244,7 @@ pub struct DeploymentDetail {
 
 /// One alarm level as the Alarms panel shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlarmRow {
     #[serde(flatten)]
     pub view: AlarmStateView,
@@ -242,6 +254,7 @@ pub struct AlarmRow {
 
 /// One line of the alarm journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JournalEntry {
     pub id: i64,
     pub at: String,

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 /// What a variable is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Config,
@@ -47,6 +48,7 @@ impl fmt::Display for Category {
 
 /// How a variable can be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessType {
     MemoryOffset,
@@ -94,6 +96,7 @@ impl fmt::Display for AccessType {
 
 /// A rule broken by some input, with the path of the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -231,6 +234,7 @@ pub fn title_case(name: &str) -> String {
 
 /// `memory_offset`: a slice of a controller memory table, as written in `data_def.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemoryOffsetRef {
     /// Table name as written in the definition file, e.g. `prot:sbmu:hold`.
@@ -266,6 +270,7 @@ fn default_count() -> u16 {
 
 /// `modbus`: registers of a Modbus device (TCP or RTU), on the endpoint named by `device`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModbusRef {
     /// Which configured device/endpoint serves it.
@@ -284,6 +289,7 @@ pub struct ModbusRef {
 
 /// `can`: bytes of a CAN frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CanRef {
     pub can_id: u32,
@@ -298,12 +304,26 @@ pub struct CanRef {
 
 /// `rs485`: a register on a device of an RS485 channel (Modbus RTU bus).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rs485Ref {
     pub channel: String,
     pub device_id: u8,
     pub table: RegisterTable,
     pub address: u16,
+}
+
+/// The JSON shape of a reference, for the OpenAPI document: one of the four shapes, without a
+/// type tag (the path's `access_type` says which applies; [`AccessReference::parse`] checks it).
+#[cfg(feature = "openapi")]
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Documents `reference`, which is carried as JSON and parsed on write.
+pub enum ReferenceShape {
+    MemoryOffset(MemoryOffsetRef),
+    Modbus(ModbusRef),
+    Can(CanRef),
+    Rs485(Rs485Ref),
 }
 
 /// A validated reference of one of the four access types.
@@ -491,9 +511,12 @@ fn validate_scale(scale: f64) -> Result<(), FieldError> {
 
 /// An access path as the API and the UI see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessPath {
     pub id: i64,
     pub access_type: AccessType,
+    /// Where the path reads or writes, in the shape its `access_type` gives.
+    #[cfg_attr(feature = "openapi", schema(value_type = ReferenceShape))]
     pub reference: Value,
     pub priority: i32,
     pub read_only: bool,
@@ -508,6 +531,7 @@ pub struct AccessPath {
 
 /// A variable as the API and the UI see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variable {
     pub name: String,
     pub display_name: String,
@@ -529,6 +553,7 @@ pub struct Variable {
 
 /// One row of a variable's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeLogEntry {
     pub change_type: String,
     pub field_name: Option<String>,
@@ -544,6 +569,7 @@ pub struct ChangeLogEntry {
 
 /// Filters of the variable list (`GET /api/v1/variables`, the Registry page).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariableQuery {
     pub category: Option<Category>,
     /// Exact locator, or a pattern with `[*]` over indices.
@@ -579,6 +605,7 @@ impl VariableQuery {
 
 /// A page of results with the total across all pages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub total: u64,
     pub page: u64,
@@ -588,6 +615,7 @@ pub struct Page<T> {
 
 /// A facet value with the number of (non-deleted) variables that have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacetCount {
     pub value: String,
     pub count: u64,
@@ -595,6 +623,7 @@ pub struct FacetCount {
 
 /// A new variable (`POST /api/v1/variables`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewVariable {
     pub name: String,
@@ -612,6 +641,7 @@ pub struct NewVariable {
 
 /// Changes to a variable's metadata (`PATCH /api/v1/variables/{name}`); absent = unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VariablePatch {
     pub display_name: Option<String>,
@@ -623,9 +653,12 @@ pub struct VariablePatch {
 
 /// A new access path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewAccessPath {
     pub access_type: AccessType,
+    /// Where the path reads or writes, in the shape its `access_type` gives.
+    #[cfg_attr(feature = "openapi", schema(value_type = ReferenceShape))]
     pub reference: Value,
     #[serde(default)]
     pub priority: i32,
@@ -637,8 +670,11 @@ pub struct NewAccessPath {
 
 /// Changes to an access path; absent = unchanged. `rack_number: null` means every rack.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AccessPathPatch {
+    /// A new reference, in the shape of the path's `access_type`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ReferenceShape>, nullable = false))]
     pub reference: Option<Value>,
     pub priority: Option<i32>,
     pub read_only: Option<bool>,
@@ -710,6 +746,7 @@ pub fn validate_new_path(path: &NewAccessPath) -> Result<AccessReference, FieldE
 
 /// One field that an import (or an edit) changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     /// `display_name`, `category`, ..., or `path[prot:sbmu:hold]` for a memory path.
     pub field: String,
@@ -719,6 +756,7 @@ pub struct FieldChange {
 
 /// What an import does (or would do, on a dry run) to one variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariableDiff {
     pub name: String,
     /// `new` or `changed`.
@@ -728,6 +766,7 @@ pub struct VariableDiff {
 
 /// The outcome of an import: counts, and per variable the field-level diff.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub new: u64,
     pub changed: u64,
@@ -919,6 +958,7 @@ mod tests {
 
 /// Everything the Registry list shows: one page of variables and the facet counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryListing {
     pub page: Page<Variable>,
     pub categories: Vec<FacetCount>,
@@ -932,6 +972,7 @@ pub struct RegistryListing {
 /// One entry of the change feed: the current state of a variable or a path whose last change
 /// has this system version. Deleted variables and removed paths appear as tombstones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeItem {
     Variable {
@@ -959,6 +1000,7 @@ impl ChangeItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeFeed {
     /// The system version now.
     pub current_version: i64,
@@ -974,6 +1016,7 @@ pub struct ChangeFeed {
 /// The metadata fields the variable page's form edits, as the form holds them (the category as
 /// its `as_str` text).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetadataForm {
     pub display_name: String,
     pub units: String,
@@ -1029,6 +1072,7 @@ impl MetadataForm {
 
 /// What "Overwrite with mine" saves: the merged form, and how it differs from the current state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergedMetadata {
     /// The form to save, at the current (theirs) version.
     pub form: MetadataForm,

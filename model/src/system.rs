@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which database engine the server talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DatabaseBackend {
     Sqlite,
     Postgres,
@@ -20,6 +21,7 @@ impl DatabaseBackend {
 
 /// Where the data lives, without credentials: safe to show and to log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatabaseInfo {
     pub backend: DatabaseBackend,
     /// The SQLite file path, or `host:port/database` for PostgreSQL.
@@ -28,6 +30,7 @@ pub struct DatabaseInfo {
 
 /// Everything the Overview page shows, read in one server call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Overview {
     pub product_version: String,
     pub database: DatabaseInfo,

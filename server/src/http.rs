@@ -9,13 +9,14 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde::Serialize;
 use serde_json::json;
 use services::system::schema_status;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
+use utoipa::ToSchema;
 
 pub fn router(state: AppState) -> Router {
     // Compresses what benefits (HTML, JSON, server-function answers) with brotli or gzip as the
@@ -28,8 +29,7 @@ fn routes(state: AppState) -> Router {
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        // `/api/v1` and the probes, each route with its OpenAPI operation.
         .merge(crate::rest::router())
         .leptos_routes_with_context(
             &state,
@@ -41,46 +41,120 @@ fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The liveness answer: always `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok`.
+    status: String,
+}
+
+/// The readiness answer, 200 when ready and 503 when not.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    status: ReadyState,
+    database: DatabaseState,
+    /// `current` when every migration is applied, `pending` when some are not; absent when the
+    /// database is unreachable or the migration state could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<SchemaState>,
+    /// When ready: how many migrations are applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migrations_applied: Option<usize>,
+    /// When the schema is pending: the migrations not yet applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending: Option<Vec<String>>,
+    /// When the migration state could not be read: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ReadyState {
+    Ready,
+    NotReady,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum DatabaseState {
+    Reachable,
+    Unreachable,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum SchemaState {
+    Current,
+    Pending,
+}
+
 /// Liveness: the process answers HTTP.
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "getHealth",
+    tag = "Probes",
+    summary = "Liveness probe",
+    description = "Answers as long as the process serves HTTP; does not touch the database.",
+    responses(
+        (status = 200, description = "Alive.", body = Health, content_type = "application/json", example = json!({"status": "ok"})),
+    )
+)]
+pub(crate) async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_string(),
+    })
 }
 
 /// Readiness: the database answers and its schema is the one this build expects.
-async fn readyz(State(state): State<AppState>) -> Response {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "getReadiness",
+    tag = "Probes",
+    summary = "Readiness probe",
+    description = "Ready when the database answers and its schema is the one this build expects (no pending migrations).",
+    responses(
+        (status = 200, description = "Ready.", body = Readiness, content_type = "application/json", example = json!({"status": "ready", "database": "reachable", "schema": "current", "migrations_applied": 2})),
+        (status = 503, description = "Not ready: the database is unreachable (`database: unreachable`), migrations are pending (`schema: pending` with the `pending` migrations), or the migration state could not be read (`error`).", body = Readiness, content_type = "application/json"),
+    )
+)]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    let not_ready =
+        |readiness: Readiness| (StatusCode::SERVICE_UNAVAILABLE, Json(readiness)).into_response();
+    let answer = Readiness {
+        status: ReadyState::NotReady,
+        database: DatabaseState::Reachable,
+        schema: None,
+        migrations_applied: None,
+        pending: None,
+        error: None,
+    };
     if let Err(err) = state.db.ping().await {
         tracing::warn!(error = %err, "readiness: database unreachable");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not_ready", "database": "unreachable" })),
-        )
-            .into_response();
+        return not_ready(Readiness {
+            database: DatabaseState::Unreachable,
+            ..answer
+        });
     }
     match schema_status(&state.db).await {
-        Ok(schema) if schema.is_current() => Json(json!({
-            "status": "ready",
-            "database": "reachable",
-            "schema": "current",
-            "migrations_applied": schema.applied.len(),
-        }))
+        Ok(schema) if schema.is_current() => Json(Readiness {
+            status: ReadyState::Ready,
+            schema: Some(SchemaState::Current),
+            migrations_applied: Some(schema.applied.len()),
+            ..answer
+        })
         .into_response(),
-        Ok(schema) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({
-                "status": "not_ready",
-                "database": "reachable",
-                "schema": "pending",
-                "pending": schema.pending,
-            })),
-        )
-            .into_response(),
-        Err(err) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({ "status": "not_ready", "database": "reachable", "error": err.to_string() }),
-            ),
-        )
-            .into_response(),
+        Ok(schema) => not_ready(Readiness {
+            schema: Some(SchemaState::Pending),
+            pending: Some(schema.pending),
+            ..answer
+        }),
+        Err(err) => not_ready(Readiness {
+            error: Some(err.to_string()),
+            ..answer
+        }),
     }
 }
 

@@ -10,6 +10,7 @@ use super::*;
 
 /// Where one level of one side stands in the alarm engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlarmState {
     /// Not crossed.
@@ -46,6 +47,7 @@ impl fmt::Display for AlarmState {
 
 /// One enabled level as the Alarms view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlarmStateView {
     pub variable: String,
     pub side: Side,

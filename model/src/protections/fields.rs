@@ -15,6 +15,7 @@ use super::*;
 
 /// Which number (or flag) of a side or level a [`FieldPath`] points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LimitField {
     Threshold,
@@ -61,6 +62,7 @@ impl fmt::Display for LimitField {
 /// One editable field: `soc.max.alert.threshold`, `soc.max.hysteresis`. `level` is `None` exactly
 /// when `field` is [`LimitField::Hysteresis`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldPath {
     pub variable: String,
     pub side: Side,
@@ -141,6 +143,7 @@ impl FromStr for FieldPath {
 
 /// The value of one field: a number, or the `enabled` flag. JSON: a number or a boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum FieldValue {
     Bool(bool),
@@ -177,6 +180,7 @@ impl fmt::Display for FieldValue {
 
 /// One field that differs between two sets; `None` = the field (its level or side) is absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     pub path: FieldPath,
     pub old: Option<FieldValue>,

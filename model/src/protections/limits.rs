@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which way a limit protects: against values too high (`max`) or too low (`min`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Max,
@@ -68,6 +69,7 @@ impl fmt::Display for Side {
 
 /// How severe a crossing is, least severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Warning,
@@ -115,6 +117,7 @@ fn default_true() -> bool {
 /// One level of one side: trip at `threshold` after `on_duration` seconds, clear after the value
 /// stayed past the recovery point for `off_duration` seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelLimit {
     pub threshold: f64,
@@ -149,6 +152,7 @@ impl LevelLimit {
 
 /// The levels of one side and the hysteresis they share.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SideLimits {
     /// Missing = 0.
@@ -194,6 +198,7 @@ impl SideLimits {
 
 /// Both sides of one protected quantity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VariableLimits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +233,7 @@ impl VariableLimits {
 /// All protection limits, keyed by protected quantity (`soc`, `cell_voltage`, …). Serialises as
 /// the plain map; derefs to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ProtectionSet(pub BTreeMap<String, VariableLimits>);
 
@@ -253,6 +259,7 @@ impl FromIterator<(String, VariableLimits)> for ProtectionSet {
 
 /// A named set of limits as saved, loaded and exchanged (`examples/protections_default.json`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProtectionsPayload {
     #[serde(default)]
     pub profile: Option<String>,

@@ -15,6 +15,7 @@ use super::*;
 /// What the registry knows about a protected quantity: its allowed range, when it has one, and
 /// its units (for messages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariableInfo {
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -24,6 +25,7 @@ pub struct VariableInfo {
 /// A broken rule: `path` is the most specific field (`soc.max.alert.threshold`,
 /// `soc.max.hysteresis`, or just `soc` for an unknown quantity), `rule` a sentence for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationError {
     pub path: String,
     pub rule: String,

@@ -1,15 +1,141 @@
-//! The OpenAPI 3.1 document of `/api/v1` and a readable HTML page rendered from it on the server
-//! (no scripts, no external assets: it works offline).
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers and the DTO types, and a
+//! readable HTML page rendered from it on the server (no scripts, no external assets: it works
+//! offline).
+
+use std::sync::LazyLock;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
-/// The hand-maintained OpenAPI document; `tests/rest.rs` checks it covers every route.
-pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+/// What the OpenAPI document says beside its operations: info, servers, tags and the problem
+/// schema. The operations and every other schema come from the handlers and the DTO types.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Powerdeck API",
+        version = "1",
+        description = "The stable REST API of Powerdeck's variable registry, under /api/v1 (JSON). Versioning: one global, monotonic, gapless system version orders all changes; every change of a variable or of an access path takes the next system version, in commit order (a path change also touches its variable, so it takes two: one for the variable, then one for the path). Each variable also has its own variable_version (1 when created, +1 per change of it or of its paths): it is the ETag of every single-variable response, and every write must send it back in If-Match (missing: 428; stale: 409 with the variable as it is now in `current`, so no update is lost). Writers name themselves with X-Powerdeck-User and X-Powerdeck-Source (defaults `api` and `rest`), recorded in the change log. Protection limits (profiles, save, deploy with read-back and rollback) live under /api/v1/protections and the live alarm states under /api/v1/alarms; their writes name the writer with the same headers but take no If-Match. Sync: poll GET /api/v1/changes?since=X (start with 0) and continue with since=next_since while has_more is true; keep next_since for the next poll. Errors are RFC 9457 application/problem+json bodies (type, title, status, detail; `field` on invalid input; `current` on a 409 after a stale If-Match). Exceptions: a wrong method on a known path answers 405 with an Allow header and an empty body; an unknown path under /api/ answers 404 with {\"error\": \"not_found\", \"message\": ...} as application/json."
+    ),
+    servers((url = "/")),
+    tags(
+        (name = "Variables", description = "Read and write registry variables."),
+        (name = "Access paths", description = "Ways to reach a variable."),
+        (name = "Facets", description = "Counts per category and locator."),
+        (name = "Sync", description = "The change feed other controllers poll."),
+        (name = "System", description = "The global system version."),
+        (name = "Documentation", description = "This document and its HTML page."),
+        (name = "Probes", description = "Liveness and readiness for orchestrators."),
+        (name = "Field I/O", description = "Live values, reads and writes that reach the devices."),
+        (name = "Protections", description = "Protection limits: recall, save and deploy them; profiles; deployment history."),
+        (name = "Alarms", description = "Live alarm states, the alarm journal and acknowledgements.")
+    ),
+    components(schemas(ProblemBody))
+)]
+pub struct ApiDoc;
 
+/// The body of every error answer, `application/problem+json` (RFC 9457). Answered by
+/// [`super::Problem`]; this type documents it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody {
+    /// Always `about:blank`.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    kind: String,
+    /// Short summary: `Bad request`, `Invalid request body`, `If-Match required`, `Invalid input`,
+    /// `Not found`, `Changed by someone else`, `Not configured`, `Device error`, `Deploy refused`,
+    /// `Deploy failed`, `Server error`.
+    title: String,
+    /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// What went wrong, safe to show to an operator.
+    detail: String,
+    /// On 422 `Invalid input`: the path of the offending field, e.g. `locator`,
+    /// `reference.can_id`, `paths[0].reference.size`, `soc.max.alert.threshold`, `source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    field: Option<String>,
+    /// On a 409 from a write with a stale `If-Match`: the variable as it is now, with all its paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    current: Option<model::registry::Variable>,
+    /// On a failed deploy (422 `Deploy refused`, 502 `Deploy failed`): the recorded deployment
+    /// with every field's outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    deployment: Option<model::profiles::DeploymentDetail>,
+}
+
+/// The headers of a write that names its writer (see [`super::actor`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Read from the `HeaderMap`; this type documents them.
+pub struct WriterHeaders {
+    /// Who makes the change, recorded as `changed_by` in the change log. Missing or blank: `api`.
+    #[param(rename = "X-Powerdeck-User", nullable = false, example = "alice")]
+    user: Option<String>,
+    /// From which system the change comes, recorded as `source_system` in the change log (and on
+    /// the variable for create, update and delete). Missing or blank: `rest`.
+    #[param(
+        rename = "X-Powerdeck-Source",
+        nullable = false,
+        example = "site-scada"
+    )]
+    source: Option<String>,
+}
+
+/// The headers of a versioned registry write: the version the writer last saw, and who writes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Read from the `HeaderMap` by [`super::if_match`]; this type documents them.
+pub struct VersionedWriteHeaders {
+    /// The `variable_version` the client last saw (the `ETag` of its last read): `3`, `"3"` or
+    /// `W/"3"`. Missing: 428 Precondition Required. Not a version (e.g. `*`): 400. Not the
+    /// current version: 409 with the variable as it is now in `current`.
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^[ \t]*(W/)?"?[0-9]{1,18}"?[ \t]*$"#,
+        example = "\"3\""
+    )]
+    if_match: String,
+    /// Who makes the change, recorded as `changed_by` in the change log. Missing or blank: `api`.
+    #[param(rename = "X-Powerdeck-User", nullable = false, example = "alice")]
+    user: Option<String>,
+    /// From which system the change comes, recorded as `source_system` in the change log (and on
+    /// the variable for create, update and delete). Missing or blank: `rest`.
+    #[param(
+        rename = "X-Powerdeck-Source",
+        nullable = false,
+        example = "site-scada"
+    )]
+    source: Option<String>,
+}
+
+/// The OpenAPI document of every route of [`super::documented_routes`], built once.
+pub static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+    let (_router, document) = super::documented_routes().split_for_parts();
+    document.to_pretty_json().unwrap_or_else(|err| {
+        format!("{{\"error\": \"the OpenAPI document failed to render: {err}\"}}")
+    })
+});
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "getOpenApi",
+    tag = "Documentation",
+    summary = r#"This OpenAPI document"#,
+    description = r#"The OpenAPI 3.1 document of the API (this document), as JSON."#,
+    responses(
+        (status = 200, description = r#"The OpenAPI document."#, body = serde_json::Value, content_type = "application/json"),
+    )
+)]
 pub async fn openapi() -> Response {
-    let mut response = OPENAPI_JSON.into_response();
+    let mut response = OPENAPI_JSON.as_str().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -54,8 +180,19 @@ fn type_name(schema: &Value) -> String {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/docs",
+    operation_id = "getApiDocs",
+    tag = "Documentation",
+    summary = r#"Readable API documentation"#,
+    description = r#"A human-readable HTML page rendered on the server from this document (operations, parameters, responses and schemas); no scripts, no external assets, works offline."#,
+    responses(
+        (status = 200, description = r#"The HTML page."#, body = String, content_type = "text/html"),
+    )
+)]
 pub async fn page() -> Html<String> {
-    let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap_or(Value::Null);
+    let doc: Value = serde_json::from_str(&OPENAPI_JSON).unwrap_or(Value::Null);
     let mut body = String::new();
     let info = &doc["info"];
     body.push_str(&format!(

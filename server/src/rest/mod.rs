@@ -1,7 +1,7 @@
 //! The stable REST API under `/api/v1` (for scripts and other controllers): routes, RFC 9457
 //! problem+json errors, `If-Match` handling and who-made-the-change headers.
 
-mod docs;
+pub(crate) mod docs;
 mod field;
 mod protections;
 mod registry;
@@ -13,13 +13,27 @@ use axum::response::{IntoResponse, Response};
 use model::error::AppError;
 use serde_json::{Value, json};
 use services::actor::Actor;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+/// Every `/api/v1` route, each registered together with its OpenAPI operation: a route cannot
+/// exist without its documentation.
 pub fn router() -> Router<AppState> {
-    registry::routes()
+    let (router, _document) = documented_routes().split_for_parts();
+    router
+}
+
+/// The routes and the OpenAPI document they make up (served at `/api/v1/openapi.json`).
+pub fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(registry::routes())
         .merge(field::routes())
         .merge(protections::routes())
-        .route("/api/v1/openapi.json", axum::routing::get(docs::openapi))
-        .route("/api/v1/docs", axum::routing::get(docs::page))
+        .routes(routes!(docs::openapi))
+        .routes(routes!(docs::page))
+        .routes(routes!(crate::http::healthz))
+        .routes(routes!(crate::http::readyz))
 }
 
 /// An error answered as `application/problem+json` (RFC 9457). Boxed: it travels in `Result`s.

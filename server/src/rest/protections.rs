@@ -2,49 +2,41 @@
 //! payload is accepted unchanged), profiles, deployment history, alarm states and journal.
 
 use app::ssr::state::AppState;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use model::error::AppError;
 use model::profiles::{
     AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary, RecallSource,
     Recalled,
 };
-use model::protections::{Level, ProtectionsPayload, Side};
-use serde::Deserialize;
+use model::protections::{Level, ProtectionSet, ProtectionsPayload, Side};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use services::protections::deploy::{DeployOutcome, Deployed};
 use services::protections::{self as service, alarms, deploy, profiles};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::registry::{ApiResult, json_body, query_params};
+use super::docs::{ProblemBody, WriterHeaders};
+use super::registry::{ApiResult, json_body, path_params, query_params};
 use super::{Problem, actor};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/protections", get(recall).post(save))
-        .route("/api/v1/protections/deploy", post(deploy_now))
-        .route(
-            "/api/v1/protections/profiles",
-            get(list_profiles).post(create_profile),
-        )
-        .route(
-            "/api/v1/protections/profiles/{name}",
-            get(get_profile)
-                .patch(update_profile)
-                .delete(delete_profile),
-        )
-        .route(
-            "/api/v1/protections/profiles/{name}/activate",
-            post(activate_profile),
-        )
-        .route("/api/v1/protections/deployments", get(deployments))
-        .route("/api/v1/protections/deployments/{id}", get(deployment))
-        .route("/api/v1/alarms", get(alarm_states))
-        .route("/api/v1/alarms/journal", get(alarm_journal))
-        .route("/api/v1/alarms/acknowledge", post(acknowledge))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(recall, save))
+        .routes(routes!(deploy_now))
+        .routes(routes!(list_profiles, create_profile))
+        .routes(routes!(get_profile, update_profile, delete_profile))
+        .routes(routes!(activate_profile))
+        .routes(routes!(deployments))
+        .routes(routes!(deployment))
+        .routes(routes!(alarm_states))
+        .routes(routes!(alarm_journal))
+        .routes(routes!(acknowledge))
 }
 
 #[derive(Deserialize)]
@@ -52,6 +44,24 @@ struct RecallParams {
     source: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/protections",
+    operation_id = "recallProtections",
+    tag = "Protections",
+    summary = r#"Recall a set of protection limits"#,
+    description = r#"The limits of the active profile (`current`, the default), of the seeded default profile (`default`), of a named profile (`profile:NAME`), or as the device holds them now (`device`: the active profile's limits with every field a device variable holds replaced by a live read; fields that cannot be read keep the profile's value and are listed in `read_errors`). `console_only` lists the field paths no device variable holds (saved and evaluated by the console's alarm engine, never written). Nothing is changed."#,
+    params(
+        ("source" = Option<String>, Query, nullable = false, description = r#"Where to read from: `current` (the active profile; also when empty or missing), `default` (the seeded default profile), `profile:NAME` (a named profile) or `device` (a live read of the device). Anything else answers 422 with `field` = `source`."#, example = json!("profile:summer")),
+    ),
+    responses(
+        (status = 200, description = r#"The limits and where they came from."#, body = Recalled, content_type = "application/json", example = json!({"source": "profile:summer", "profile": "summer", "version": 4, "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}, "console_only": ["soc.max.warning.on_duration"], "read_errors": []})),
+        (status = 400, description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = r#"Not found: the named profile does not exist (or there is no active or default profile)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 422, description = r#"Unprocessable: `source` is none of `current`, `default`, `profile:NAME`, `device` (title `Invalid input`, `field` = `source`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "expected current, default, profile:NAME or device", "field": "source"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn recall(
     State(state): State<AppState>,
     params: Result<Query<RecallParams>, QueryRejection>,
@@ -67,12 +77,33 @@ async fn recall(
     Ok(Json(recalled))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/protections",
+    operation_id = "saveProtections",
+    tag = "Protections",
+    summary = r#"Save protection limits to a profile"#,
+    description = r#"Validates the set against what the registry knows, then replaces all limits of the named profile (`profile`; missing or null: the active one) with it, in one transaction; the profile's `version` goes up by one. Nothing is written to the device and the alarm engine keeps the deployed limits: deploy with POST /api/v1/protections/deploy. The body is the original prototype's payload, accepted unchanged: a missing side or level is not configured, a missing `hysteresis`, `on_duration` or `off_duration` is 0, a missing `enabled` is true; unknown keys at the top level are ignored. A missing `protections` is an empty set, which clears the profile's limits."#,
+    params(
+        WriterHeaders,
+    ),
+    request_body(content = ProtectionsPayload, example = json!({"profile": "summer", "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
+    responses(
+        (status = 200, description = r#"Saved: the profile with its new `version`."#, body = ProfileSummary, content_type = "application/json", example = json!({"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"})),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 404, description = r#"Not found: no profile has the name in `profile` (or, without one, no profile is active)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a wrong type, a missing `threshold`, an unknown key inside a quantity, side or level such as `treshold`; title `Invalid request body`, no `field`), or the limits break a rule (title `Invalid input`, `field` is the most specific field path, e.g. `soc.max.alert.threshold`, `soc.max.hysteresis`, or just `soc` for a quantity the registry does not know; when several rules are broken, `detail` is the first one followed by `(and N more problems)`). The rules: every quantity is known to the registry; thresholds, delays and hysteresis are finite, delays and hysteresis not negative; thresholds lie inside what the holding register can represent; among the enabled levels of a side severity grows outwards (max: warning < alert < fault; min: warning > alert > fault); the hysteresis is at most the gap between consecutive enabled levels and leaves every recovery point inside the range; the least severe enabled min threshold is below the least severe enabled max threshold. Nothing is saved."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be above warning (95 %)", "field": "soc.max.alert.threshold"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn save(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<ProtectionsPayload>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Json<ProfileSummary>> {
-    let payload = json_body(body)?;
+    let payload = json_body::<ProtectionsPayload>(body)?;
     let who = actor(&headers);
     let saved = service::save(
         &state.db,
@@ -90,12 +121,34 @@ async fn save(
 /// (which field failed and why, what was restored): 422 when the deploy was refused before
 /// anything was sent to the device (the set cannot be deployed as it is: invalid input), 502
 /// when the device failed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/protections/deploy",
+    operation_id = "deployProtections",
+    tag = "Protections",
+    summary = r#"Save protection limits and deploy them to the device"#,
+    description = r#"Saves exactly as POST /api/v1/protections (validated; the profile's `version` goes up by one), then writes the set to the device and records a deployment. Fields no device variable holds are kept in the console only (`console_only`). Every written field's current value is read first (an unreachable, unreadable or unencodable field stops the deploy before anything is written); only values that differ from the device are written (the others are `unchanged`); everything written is read back and compared. On a write failure or read-back mismatch the previous values are written back (retried) and checked, so the device holds what it held before unless the message says `NOT restored`. The saved profile stays saved whatever the outcome; only after a successful deploy does the alarm engine evaluate the new limits. Same body as the save."#,
+    params(
+        WriterHeaders,
+    ),
+    request_body(content = ProtectionsPayload, example = json!({"profile": "summer", "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
+    responses(
+        (status = 200, description = r#"Deployed: the deployment (`summary.status` = `succeeded`) with every field's outcome."#, body = DeploymentDetail, content_type = "application/json", example = json!({"summary": {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 0.5, "status": "written", "error": null}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 95, "before": 95, "written": null, "read_back": 95, "status": "unchanged", "error": null}, {"path": "soc.max.warning.on_duration", "device_variable": null, "intended": 30, "before": null, "written": null, "read_back": null, "status": "console_only", "error": null}]})),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 404, description = r#"Not found: no profile has the name in `profile` (or, without one, no profile is active). Nothing is saved."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a wrong type, a missing `threshold`, an unknown key inside a quantity, side or level such as `treshold`; title `Invalid request body`, no `field`), or the limits break a rule (title `Invalid input`, `field` is the most specific field path, e.g. `soc.max.alert.threshold`, `soc.max.hysteresis`, or just `soc` for a quantity the registry does not know; when several rules are broken, `detail` is the first one followed by `(and N more problems)`). The rules: every quantity is known to the registry; thresholds, delays and hysteresis are finite, delays and hysteresis not negative; thresholds lie inside what the holding register can represent; among the enabled levels of a side severity grows outwards (max: warning < alert < fault; min: warning > alert > fault); the hysteresis is at most the gap between consecutive enabled levels and leaves every recovery point inside the range; the least severe enabled min threshold is below the least severe enabled max threshold. Nothing is saved. A deploy refused by the check that runs before anything is sent (a value the register cannot hold exactly, such as 0.5 in an integer register; a field with no writable path; no field configuration) also answers 422, with title `Deploy refused`, `detail` saying why, and the extension member `deployment` (a `DeploymentDetail`, status `failed`); nothing was written to the device."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be above warning (95 %)", "field": "soc.max.alert.threshold"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 502, description = r#"Deploy failed: the limits were saved and the deployment recorded (status `failed`), but the device could not take them (it did not answer, or a write or its read-back failed). Title `Deploy failed`; `detail` is the deployment's `message` (which field failed and why, and whether the previous values were restored); the extension member `deployment` holds the whole deployment (a `DeploymentDetail`) with every field's outcome."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Deploy failed", "status": 502, "detail": "soc.max.hysteresis: read back 2, expected 0.5; the previous values were restored", "deployment": {"summary": {"id": 8, "profile": "summer", "profile_version": 5, "system_version": 1290, "status": "failed", "message": "soc.max.hysteresis: read back 2, expected 0.5; the previous values were restored", "started_at": "2025-06-01T09:00:01+00:00", "finished_at": "2025-06-01T09:00:03+00:00", "deployed_by": "alice", "written": 0, "failed": 1}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 2, "status": "failed", "error": "read back 2, expected 0.5"}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 96, "before": 95, "written": 96, "read_back": 96, "status": "restored", "error": null}]}})),
+    )
+)]
 async fn deploy_now(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<ProtectionsPayload>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let payload = json_body(body)?;
+    let payload = json_body::<ProtectionsPayload>(body)?;
     let who = actor(&headers);
     let Deployed { outcome, detail } = service::save_and_deploy_with_outcome(
         &state.db,
@@ -115,26 +168,62 @@ async fn deploy_now(
     Err(Problem::new(status, title, message).with("deployment", json!(detail)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/protections/profiles",
+    operation_id = "listProtectionProfiles",
+    tag = "Protections",
+    summary = r#"List protection profiles"#,
+    description = r#"Every profile without its limits: the default profile first, then by name."#,
+    responses(
+        (status = 200, description = r#"The profiles."#, body = Vec<ProfileSummary>, content_type = "application/json", example = json!([{"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"}])),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn list_profiles(State(state): State<AppState>) -> ApiResult<Json<Vec<ProfileSummary>>> {
     Ok(Json(profiles::list(&state.db).await?))
 }
 
-#[derive(Deserialize)]
+/// A new protection profile. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewProfile {
+pub(super) struct NewProfile {
+    /// 1 to 64 letters, digits, spaces, `_`, `-` or `.`, not only spaces; not taken.
     name: String,
+    /// Missing: empty.
     #[serde(default)]
     description: String,
-    /// Copy this profile's limits.
+    /// Copy this profile's limits; missing or null: start empty.
     clone_from: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/protections/profiles",
+    operation_id = "createProtectionProfile",
+    tag = "Protections",
+    summary = r#"Create a protection profile"#,
+    description = r#"Creates an inactive profile (version 1), empty or with a copy of `clone_from`'s limits. Activate it with POST /api/v1/protections/profiles/{name}/activate."#,
+    params(
+        WriterHeaders,
+    ),
+    request_body(content = NewProfile, example = json!({"name": "summer", "description": "Tighter SoC band for hot months", "clone_from": "default"})),
+    responses(
+        (status = 201, description = r#"Created: the new profile."#, body = ProfileSummary, content_type = "application/json", example = json!({"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": false, "version": 1, "updated_at": "2025-06-01T08:00:00+00:00", "updated_by": "alice"})),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 404, description = r#"Not found: no profile has the name in `clone_from`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing `name`, an unknown field, a wrong type; title `Invalid request body`, no `field`), or `name` (title `Invalid input`, `field` = `name`) is not 1 to 64 letters, digits, spaces, `_`, `-` or `.`, or a profile with this name exists already (422, not 409)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "a profile named \"summer\" exists already", "field": "name"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn create_profile(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<NewProfile>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let new = json_body(body)?;
+    let new = json_body::<NewProfile>(body)?;
     let who = actor(&headers);
     let created = profiles::create(
         &state.db,
@@ -147,28 +236,72 @@ async fn create_profile(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/protections/profiles/{name}",
+    operation_id = "getProtectionProfile",
+    tag = "Protections",
+    summary = r#"Read a protection profile with its limits"#,
+    description = r#"The profile and the limits saved in it."#,
+    params(
+        ("name" = String, Path, description = r#"The profile's name: 1 to 64 letters, digits, spaces, `_`, `-` or `.` (percent-encode spaces)."#, example = json!("summer")),
+    ),
+    responses(
+        (status = 200, description = r#"The profile and its limits."#, body = ProfileWithLimits, content_type = "application/json", example = json!({"profile": {"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"}, "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
+        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn get_profile(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (summary, set) = profiles::load(&state.db, Some(&name)).await?;
-    Ok(Json(json!({"profile": summary, "protections": set})))
+) -> ApiResult<Json<ProfileWithLimits>> {
+    let (profile, protections) = profiles::load(&state.db, Some(&name)).await?;
+    Ok(Json(ProfileWithLimits {
+        profile,
+        protections,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A change of a profile's name and/or description; absent or null = unchanged. Unknown fields
+/// are refused.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProfileChange {
+pub(super) struct ProfileChange {
+    /// The new name (not for the default profile).
     name: Option<String>,
     description: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/protections/profiles/{name}",
+    operation_id = "updateProtectionProfile",
+    tag = "Protections",
+    summary = r#"Rename a protection profile or change its description"#,
+    description = r#"Changes the fields present in the body (absent or null = unchanged; a `name` equal to the current one is no rename). The profile's `version` (of its limits) stays; `updated_at` and `updated_by` are set. The default profile keeps its name. Deployments already recorded keep the old name."#,
+    params(
+        ("name" = String, Path, description = r#"The profile's name: 1 to 64 letters, digits, spaces, `_`, `-` or `.` (percent-encode spaces)."#, example = json!("summer")),
+        WriterHeaders,
+    ),
+    request_body(content = ProfileChange, example = json!({"name": "summer-2025", "description": "Tighter SoC band, June to August"})),
+    responses(
+        (status = 200, description = r#"The profile after the change."#, body = ProfileSummary, content_type = "application/json"),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (an unknown field, a wrong type; title `Invalid request body`, no `field`), or the new `name` (title `Invalid input`, `field` = `name`) is not a profile name, is taken by another profile, or would rename the default profile."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "the default profile keeps its name", "field": "name"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn update_profile(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<ProfileChange>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Json<ProfileSummary>> {
-    let change = json_body(body)?;
+    let change = json_body::<ProfileChange>(body)?;
     let who = actor(&headers);
     let renamed = profiles::rename(
         &state.db,
@@ -181,6 +314,23 @@ async fn update_profile(
     Ok(Json(renamed))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/protections/profiles/{name}",
+    operation_id = "deleteProtectionProfile",
+    tag = "Protections",
+    summary = r#"Delete a protection profile"#,
+    description = r#"Deletes the profile with its limits (recorded deployments stay, with its name). Neither the default profile nor the active one can be deleted. No body; the actor headers are not read."#,
+    params(
+        ("name" = String, Path, description = r#"The profile's name: 1 to 64 letters, digits, spaces, `_`, `-` or `.` (percent-encode spaces)."#, example = json!("summer")),
+    ),
+    responses(
+        (status = 204, description = r#"Deleted; no body."#),
+        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 422, description = r#"Unprocessable (title `Invalid input`, `field` = `name`): it is the default profile, or the active one (activate another one first)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "\"summer\" is the active profile: activate another one first", "field": "name"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn delete_profile(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -189,6 +339,23 @@ async fn delete_profile(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/protections/profiles/{name}/activate",
+    operation_id = "activateProtectionProfile",
+    tag = "Protections",
+    summary = r#"Make a protection profile the active one"#,
+    description = r#"Makes this profile the one active profile (the previous one becomes inactive), in one transaction. The active profile is what `source=current` recalls and what a save or deploy without `profile` writes to. Nothing is written to the device and the alarm engine keeps the deployed limits: deploy to apply them. No body."#,
+    params(
+        ("name" = String, Path, description = r#"The profile's name: 1 to 64 letters, digits, spaces, `_`, `-` or `.` (percent-encode spaces)."#, example = json!("summer")),
+        WriterHeaders,
+    ),
+    responses(
+        (status = 200, description = r#"The profile, now `active: true`."#, body = ProfileSummary, content_type = "application/json", example = json!({"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"})),
+        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn activate_profile(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -198,39 +365,122 @@ async fn activate_profile(
     Ok(Json(profiles::activate(&state.db, &name, &who).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/protections/deployments",
+    operation_id = "listProtectionDeployments",
+    tag = "Protections",
+    summary = r#"Deployment history"#,
+    description = r#"The latest 100 deployments, newest first, without their fields."#,
+    responses(
+        (status = 200, description = r#"The deployments."#, body = Vec<DeploymentSummary>, content_type = "application/json", example = json!([{"id": 8, "profile": "summer", "profile_version": 5, "system_version": 1290, "status": "failed", "message": "soc.max.hysteresis: read back 2, expected 0.5; the previous values were restored", "started_at": "2025-06-01T09:00:01+00:00", "finished_at": "2025-06-01T09:00:03+00:00", "deployed_by": "alice", "written": 0, "failed": 1}, {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}])),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn deployments(State(state): State<AppState>) -> ApiResult<Json<Vec<DeploymentSummary>>> {
     Ok(Json(deploy::history(&state.db, 100).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/protections/deployments/{id}",
+    operation_id = "getProtectionDeployment",
+    tag = "Protections",
+    summary = r#"One deployment with every field's outcome"#,
+    description = r#"The deployment and, per field, the intended value, what the device held before, what was written, what was read back, the outcome and the error."#,
+    params(
+        ("id" = i64, Path, description = r#"The deployment's id (`DeploymentSummary.id`). A value that is not a 64-bit integer answers 400 in plain text."#, example = json!(7)),
+    ),
+    responses(
+        (status = 200, description = r#"The deployment."#, body = DeploymentDetail, content_type = "application/json", example = json!({"summary": {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 0.5, "status": "written", "error": null}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 95, "before": 95, "written": null, "read_back": 95, "status": "unchanged", "error": null}, {"path": "soc.max.warning.on_duration", "device_variable": null, "intended": 30, "before": null, "written": null, "read_back": null, "status": "console_only", "error": null}]})),
+        (status = 400, description = r#"Bad request: the `id` is not an integer; answered in `text/plain` (axum's path rejection), not as problem+json."#),
+        (status = 404, description = r#"Not found: no deployment has this id."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no deployment 99"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn deployment(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    path: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<Json<DeploymentDetail>> {
+    let id = path_params(path)?;
     Ok(Json(deploy::detail(&state.db, id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alarms",
+    operation_id = "listAlarmStates",
+    tag = "Alarms",
+    summary = r#"Live alarm states"#,
+    description = r#"Every enabled level of the deployed limits as the alarm engine sees it now: active first, then recovering, pending and normal; within a state the more severe level first, then by quantity. Empty while the engine is not running. Never fails."#,
+    responses(
+        (status = 200, description = r#"The alarm levels."#, body = Vec<AlarmRow>, content_type = "application/json", example = json!([{"variable": "soc", "side": "max", "level": "warning", "threshold": 95, "state": "active", "since_ms": 42000, "remaining_ms": null, "value": 96.2, "acknowledged": false}])),
+    )
+)]
 async fn alarm_states(State(state): State<AppState>) -> Json<Vec<AlarmRow>> {
     Json(state.protections.states())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alarms/journal",
+    operation_id = "alarmJournal",
+    tag = "Alarms",
+    summary = r#"Alarm journal"#,
+    description = r#"The latest 200 journal lines (raised, cleared, acknowledged), newest first."#,
+    responses(
+        (status = 200, description = r#"The journal lines."#, body = Vec<JournalEntry>, content_type = "application/json", example = json!([{"id": 13, "at": "2025-06-01T09:12:40+00:00", "variable": "soc", "side": "max", "level": "warning", "event": "acknowledged", "value": 96.2, "threshold": 95, "actor": "alice"}, {"id": 12, "at": "2025-06-01T09:11:58+00:00", "variable": "soc", "side": "max", "level": "warning", "event": "raised", "value": 95.4, "threshold": 95, "actor": null}])),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn alarm_journal(State(state): State<AppState>) -> ApiResult<Json<Vec<JournalEntry>>> {
     Ok(Json(alarms::journal(&state.db, 200).await?))
 }
 
-#[derive(Deserialize)]
+/// Which raised level to acknowledge. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Acknowledge {
+pub(super) struct AlarmAcknowledgement {
+    /// The protected quantity, e.g. `soc`.
     variable: String,
     side: Side,
     level: Level,
 }
 
+/// A profile and the limits saved in it.
+#[derive(Serialize, ToSchema)]
+pub(super) struct ProfileWithLimits {
+    profile: ProfileSummary,
+    protections: ProtectionSet,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/alarms/acknowledge",
+    operation_id = "acknowledgeAlarm",
+    tag = "Alarms",
+    summary = r#"Acknowledge a raised alarm"#,
+    description = r#"An operator acknowledges one raised level (state `active` or `recovering`): its row shows `acknowledged: true` and the journal records an `acknowledged` line with the value, the threshold and the user."#,
+    params(
+        WriterHeaders,
+    ),
+    request_body(content = AlarmAcknowledgement, example = json!({"variable": "soc", "side": "max", "level": "warning"})),
+    responses(
+        (status = 204, description = r#"Acknowledged; no body."#),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 404, description = r#"Not found: the alarm engine has no such enabled level."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no alarm level soc.max.fault"})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a `side` or `level` that is not one of the enum values; title `Invalid request body`, no `field`), or the level is not raised (title `Invalid input`, `field` = `variable.side.level`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "is not raised, so there is nothing to acknowledge", "field": "soc.max.warning"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn acknowledge(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<Acknowledge>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
-    let request = json_body(body)?;
+    let request = json_body::<AlarmAcknowledgement>(body)?;
     let who = actor(&headers);
     state
         .protections

@@ -2,47 +2,43 @@
 //! preferred path and the change feed.
 
 use app::ssr::state::AppState;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
 use model::error::AppError;
 use model::registry::{
-    AccessPathPatch, NewAccessPath, NewVariable, Variable, VariablePatch, VariableQuery,
+    AccessPath, AccessPathPatch, AccessType, Category, ChangeFeed, ChangeLogEntry, FacetCount,
+    NewAccessPath, NewVariable, Page, Variable, VariablePatch, VariableQuery,
 };
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use services::registry::{query, write};
 use services::system::system_version_of;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::docs::{ProblemBody, VersionedWriteHeaders, WriterHeaders};
 use super::{Problem, actor, if_match};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/system/version", get(system_version))
-        .route("/api/v1/variables", get(list).post(create))
-        .route("/api/v1/variables/bulk", post(bulk))
-        .route(
-            "/api/v1/variables/{name}",
-            get(read).patch(update).delete(delete),
-        )
-        .route("/api/v1/variables/{name}/history", get(history))
-        .route(
-            "/api/v1/variables/{name}/preferred-path",
-            get(preferred_path),
-        )
-        .route("/api/v1/variables/{name}/access-paths", post(add_path))
-        .route(
-            "/api/v1/variables/{name}/access-paths/{id}",
-            patch(update_path).delete(remove_path),
-        )
-        .route("/api/v1/categories", get(categories))
-        .route("/api/v1/locators", get(locators))
-        .route("/api/v1/changes", get(changes))
-        .route("/api/v1/export/data_def.json", get(export_data_def))
-        .route("/api/v1/export/var_metadata.json", get(export_metadata))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(system_version))
+        .routes(routes!(list, create))
+        .routes(routes!(bulk))
+        .routes(routes!(read, update, delete))
+        .routes(routes!(history))
+        .routes(routes!(preferred_path))
+        .routes(routes!(add_path))
+        .routes(routes!(update_path, remove_path))
+        .routes(routes!(categories))
+        .routes(routes!(locators))
+        .routes(routes!(changes))
+        .routes(routes!(export_data_def))
+        .routes(routes!(export_metadata))
 }
 
 pub(super) type ApiResult<T> = Result<T, Problem>;
@@ -53,9 +49,36 @@ pub(super) fn query_params<T>(params: Result<Query<T>, QueryRejection>) -> ApiRe
         .map_err(|e| Problem::bad_request(e.body_text()))
 }
 
-pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(b)| b)
-        .map_err(|e| Problem::new(e.status(), "Invalid request body", e.body_text()))
+/// Path segments that fail to parse (`/access-paths/abc`) answer problem+json like any other
+/// bad request, not axum's plain text.
+pub(super) fn path_params<T>(params: Result<Path<T>, PathRejection>) -> ApiResult<T> {
+    params
+        .map(|Path(p)| p)
+        .map_err(|e| Problem::bad_request(e.body_text()))
+}
+
+/// The JSON body as `T`. A body that is not a JSON object is refused (serde would otherwise
+/// read `[null, null]` as a struct of two fields), and the errors are problem+json: 400 for
+/// malformed JSON, 413/415 for a body too large or not JSON, 422 for the wrong shape.
+pub(super) fn json_body<T: DeserializeOwned>(
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<T> {
+    let Json(value) =
+        body.map_err(|e| Problem::new(e.status(), "Invalid request body", e.body_text()))?;
+    if !value.is_object() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid request body",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid request body",
+            format!("Failed to deserialize the JSON body into the target type: {e}"),
+        )
+    })
 }
 
 /// A single variable, with its version as the ETag for the next `If-Match`.
@@ -78,26 +101,111 @@ async fn with_current(state: &AppState, name: &str, err: AppError) -> Problem {
     problem
 }
 
-async fn system_version(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    let version = system_version_of(&state.db).await?;
-    Ok(Json(json!({ "system_version": version })))
+/// The current global system version.
+#[derive(Serialize, ToSchema)]
+pub(super) struct SystemVersion {
+    /// The version of the latest committed change.
+    system_version: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/system/version",
+    operation_id = "getSystemVersion",
+    tag = "System",
+    summary = r#"Current system version"#,
+    description = r#"The global system version now: the version of the latest committed change of any variable or access path (0 before the first change)."#,
+    responses(
+        (status = 200, description = r#"The current system version."#, body = SystemVersion, content_type = "application/json", example = json!({"system_version": 1287})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+async fn system_version(State(state): State<AppState>) -> ApiResult<Json<SystemVersion>> {
+    let system_version = system_version_of(&state.db).await?;
+    Ok(Json(SystemVersion { system_version }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/variables",
+    operation_id = "listVariables",
+    tag = "Variables",
+    summary = r#"List variables"#,
+    description = r#"A page of variables, ordered by name, with the total across all pages. Filters combine (AND). Deleted variables are left out unless `include_deleted=true`. `path_count` counts active paths; `paths` (active paths only, highest priority first) is present only with `include_paths=true`."#,
+    params(
+        ("category" = Option<Category>, Query, nullable = false, description = r#"Only this category."#),
+        ("locator" = Option<String>, Query, nullable = false, description = r#"Exact locator (`rbms.rack[n]`), or a pattern where `[*]` matches any index (`rbms.rack[*].module[*]`). Empty = no filter."#, example = json!("rbms.rack[*]")),
+        ("q" = Option<String>, Query, nullable = false, description = r#"Case-insensitive substring of the name, display name or description (trimmed; empty = no filter)."#, example = json!("voltage")),
+        ("access_type" = Option<AccessType>, Query, nullable = false, description = r#"Only variables with at least one active path of this type."#),
+        ("since_version" = Option<i64>, Query, nullable = false, description = r#"Only variables whose last change (of themselves or of one of their paths) has a system version greater than this."#),
+        ("include_paths" = Option<bool>, Query, nullable = false, description = r#"Add each variable's active paths as `paths`. Default: `false`."#),
+        ("include_deleted" = Option<bool>, Query, nullable = false, description = r#"Also list soft-deleted variables (`deleted: true`). Default: `false`."#),
+        ("page" = Option<u64>, Query, nullable = false, description = r#"1-based page number (0 is read as 1), at most 1,000,000,000. Default: `1`."#, minimum = 0, maximum = 1000000000),
+        ("per_page" = Option<u64>, Query, nullable = false, description = r#"Page size, at most 1,000 (0 is read as 1). Default: `50`."#, minimum = 0, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = r#"The page of variables."#, body = Page<Variable>, content_type = "application/json"),
+        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        (status = 422, description = r#"Invalid input: `per_page` over 1,000 or `page` over 1,000,000,000 (`field` names it)."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     params: Result<Query<VariableQuery>, QueryRejection>,
 ) -> ApiResult<Json<model::registry::Page<Variable>>> {
     let params = query_params(params)?;
+    // Out-of-range paging is refused, as documented, rather than quietly clamped.
+    if params.per_page.is_some_and(|n| n > MAX_PER_PAGE) {
+        return Err(
+            AppError::validation("per_page", format!("must be at most {MAX_PER_PAGE}")).into(),
+        );
+    }
+    if params.page.is_some_and(|n| n > MAX_PAGE) {
+        return Err(AppError::validation("page", format!("must be at most {MAX_PAGE}")).into());
+    }
     Ok(Json(
         query::list_variables(&state.db, &state.registry_index, &params).await?,
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/variables/{name}",
+    operation_id = "getVariable",
+    tag = "Variables",
+    summary = r#"Read a variable"#,
+    description = r#"One variable with all its paths (inactive ones too, `active: false`), highest priority first. A deleted variable is answered too, with `deleted: true`. The `ETag` is its `variable_version`: send it back in `If-Match` on the next write."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+    ),
+    responses(
+        (status = 200, description = r#"The variable."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 404, description = r#"Not found: no variable has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"no_such_variable\""})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn read(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
     let variable = query::get_variable(&state.db, &name).await?;
     Ok(variable_response(StatusCode::OK, variable))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/variables/{name}/history",
+    operation_id = "getVariableHistory",
+    tag = "Variables",
+    summary = r#"A variable's change log"#,
+    description = r#"Every change of the variable and of its paths, newest first (by system version), one entry per changed field, with who made it and from where. Deleted variables keep their history."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+    ),
+    responses(
+        (status = 200, description = r#"The change log, newest first."#, body = Vec<ChangeLogEntry>, content_type = "application/json"),
+        (status = 404, description = r#"Not found: no variable has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"no_such_variable\""})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -105,18 +213,58 @@ async fn history(
     Ok(Json(query::history(&state.db, &name).await?))
 }
 
-#[derive(Deserialize)]
-struct BulkRequest {
+/// Names to read (`POST /api/v1/variables/bulk`).
+#[derive(Deserialize, ToSchema)]
+pub(super) struct BulkRequest {
+    /// At most 10,000 variable names.
+    #[schema(max_items = 10000)]
     names: Vec<String>,
 }
 
-const MAX_BULK_NAMES: usize = 10_000;
+/// The variables found and the names not found.
+#[derive(Serialize, ToSchema)]
+pub(super) struct BulkResult {
+    /// Found variables in the order asked, each with its active paths.
+    items: Vec<Variable>,
+    /// Names asked for that no variable has, in the order asked.
+    missing: Vec<String>,
+}
 
+/// Facet counts: how many variables have each category or locator.
+#[derive(Serialize, ToSchema)]
+pub(super) struct FacetList {
+    items: Vec<FacetCount>,
+}
+
+const MAX_BULK_NAMES: usize = 10_000;
+/// The largest page of `GET /api/v1/variables`.
+const MAX_PER_PAGE: u64 = 1_000;
+/// The largest page number: far beyond any registry, and small enough that
+/// `page × per_page` cannot overflow.
+const MAX_PAGE: u64 = 1_000_000_000;
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/variables/bulk",
+    operation_id = "getVariablesBulk",
+    tag = "Variables",
+    summary = r#"Read several variables"#,
+    description = r#"Reads up to 10,000 variables by name in one call. Found variables come in the order asked (each once), deleted ones included (`deleted: true`), each with its active paths; names not found are listed in `missing`. Reads only: no `If-Match`, nothing is written."#,
+    request_body(content = BulkRequest, example = json!({"names": ["rack_voltage", "nope"]})),
+    responses(
+        (status = 200, description = r#"The variables found and the names not found."#, body = BulkResult, content_type = "application/json"),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `names` (at most 10,000 names)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "at most 10000 names per request", "field": "names"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn bulk(
     State(state): State<AppState>,
-    body: Result<Json<BulkRequest>, JsonRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let request = json_body(body)?;
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<Json<BulkResult>> {
+    let request = json_body::<BulkRequest>(body)?;
     if request.names.len() > MAX_BULK_NAMES {
         return Err(AppError::validation(
             "names",
@@ -125,38 +273,106 @@ async fn bulk(
         .into());
     }
     let found = query::get_variables(&state.db, &request.names).await?;
-    let missing: Vec<&String> = request
+    let missing: Vec<String> = request
         .names
-        .iter()
-        .filter(|n| !found.iter().any(|v| &v.name == *n))
+        .into_iter()
+        .filter(|n| !found.iter().any(|v| &v.name == n))
         .collect();
-    Ok(Json(json!({ "items": found, "missing": missing })))
+    Ok(Json(BulkResult {
+        items: found,
+        missing,
+    }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/variables",
+    operation_id = "createVariable",
+    tag = "Variables",
+    summary = r#"Create a variable"#,
+    description = r#"Creates a variable (variable_version 1) with its initial access paths, in one transaction. The variable takes the next system version and each path one more, in order. No `If-Match` is needed. A name that exists, even as a deleted variable, answers 409 (without `current`)."#,
+    params(
+        WriterHeaders,
+    ),
+    request_body(content = NewVariable, example = json!({"name": "grid_frequency", "units": "Hz", "category": "oper", "locator": "system.global", "paths": [{"access_type": "modbus", "reference": {"device": "meter", "unit_id": 3, "table": "input", "address": 30, "count": 2, "data_type": "f32"}, "priority": 5, "read_only": true}]})),
+    responses(
+        (status = 201, description = r#"Created: the variable as stored, with all its paths; `ETag` is `"1"`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        (status = 409, description = r#"Conflict: a variable with this name already exists (possibly deleted). No `current` member."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"grid_frequency\" already exists"})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `name` (snake_case, starts with a lowercase letter, at most 96 characters), `locator`, `display_name` (not blank), `paths[i].rack_number` (not negative), `paths[i].reference.*` (the rules of the access type's reference shape)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "\"Grid\" must start with a lowercase letter (snake_case identifier)", "field": "name"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<NewVariable>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let new = json_body(body)?;
+    let new = json_body::<NewVariable>(body)?;
     let variable = write::create_variable(&state.db, &new, &actor(&headers)).await?;
     Ok(variable_response(StatusCode::CREATED, variable))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/variables/{name}",
+    operation_id = "updateVariable",
+    tag = "Variables",
+    summary = r#"Change a variable's metadata"#,
+    description = r#"Changes the fields present in the body (absent or null = unchanged). If anything actually changes, the variable takes the next system version, its `variable_version` goes up by one and each changed field is logged (`updated`, old and new value). A patch that changes nothing takes no version and answers the variable as it is. Checks run in this order: If-Match (428/400), body (415/400/422), field rules (422), variable (404), version (409)."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        VersionedWriteHeaders,
+    ),
+    request_body(content = VariablePatch, example = json!({"description": "Rack DC bus voltage", "units": "V"})),
+    responses(
+        (status = 200, description = r#"The variable after the change, with all its paths; `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
+        (status = 404, description = r#"Not found: no variable has this name, or it is deleted (a deleted variable cannot be written)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"grid_frequency\" (deleted)"})),
+        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `locator`, `display_name` (not blank)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "segment \"Not A Locator\" must be a lowercase identifier, optionally with [index]", "field": "locator"})),
+        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<VariablePatch>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let patch = json_body(body)?;
+    let patch = json_body::<VariablePatch>(body)?;
     match write::update_variable(&state.db, &name, expected, &patch, &actor(&headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/variables/{name}",
+    operation_id = "deleteVariable",
+    tag = "Variables",
+    summary = r#"Delete a variable (soft)"#,
+    description = r#"Marks the variable deleted: the row stays as a tombstone (`deleted: true`) so that other controllers learn of the deletion from the change feed. It takes the next system version and its `variable_version` goes up by one; its paths are left as they are. The name stays taken. No body."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        VersionedWriteHeaders,
+    ),
+    responses(
+        (status = 200, description = r#"The variable as a tombstone (`deleted: true`); `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
+        (status = 404, description = r#"Not found: no variable has this name, or it is deleted (a deleted variable cannot be written)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"grid_frequency\" (deleted)"})),
+        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
+        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -169,39 +385,111 @@ async fn delete(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/variables/{name}/access-paths",
+    operation_id = "addAccessPath",
+    tag = "Access paths",
+    summary = r#"Add an access path"#,
+    description = r#"Adds an active path (path_version 1) to the variable. This takes two system versions: the variable is touched first (its `variable_version` goes up by one), then the new path takes the next one. Logged as `path_added`. Checks run in this order: If-Match (428/400), body (415/400/422), path rules (422), variable (404), version (409)."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        VersionedWriteHeaders,
+    ),
+    request_body(content = NewAccessPath, example = json!({"access_type": "can", "reference": {"can_id": 256, "start_byte": 0, "length": 2, "data_type": "u16", "scale": 0.1}, "priority": 5, "read_only": true, "rack_number": 2})),
+    responses(
+        (status = 201, description = r#"Created: the variable after the change, with all its paths (the new one included); `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
+        (status = 404, description = r#"Not found: no variable has this name, or it is deleted (a deleted variable cannot be written)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"grid_frequency\" (deleted)"})),
+        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `rack_number` (not negative), `reference.*` (the rules of the access type's reference shape; a missing or unknown reference field is named too)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be at most 0x7FF for a 11-bit id", "field": "reference.can_id"})),
+        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn add_path(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<NewAccessPath>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let path = json_body(body)?;
+    let path = json_body::<NewAccessPath>(body)?;
     match write::add_path(&state.db, &name, expected, &path, &actor(&headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::CREATED, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/variables/{name}/access-paths/{id}",
+    operation_id = "updateAccessPath",
+    tag = "Access paths",
+    summary = r#"Change an access path"#,
+    description = r#"Changes the fields present in the body (absent = unchanged; for `rack_number` and `device_id`, null clears them). The access type cannot change: a new `reference` is checked against the path's access type. `active: true` brings back a removed path. If anything actually changes, this takes two system versions (the variable is touched, then the path; `path_version` and `variable_version` each go up by one) and is logged as `path_updated` (or `path_removed` when the only change is `active: false`). A patch that changes nothing takes no version. Checks run in this order: path id (400), If-Match (428/400), body (415/400/422), variable (404), version (409), path (404), field rules (422)."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        ("id" = i64, Path, description = r#"The access path's id (`AccessPath.id`); it must belong to the variable. A value that is not a 64-bit integer answers 400 in plain text."#, example = json!(12)),
+        VersionedWriteHeaders,
+    ),
+    request_body(content = AccessPathPatch, example = json!({"priority": 20, "rack_number": null})),
+    responses(
+        (status = 200, description = r#"The variable after the change, with all its paths; `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`). A path `id` that is not an integer answers 400 before anything else, in `text/plain` (axum's path rejection), not as problem+json."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
+        (status = 404, description = r#"Not found: no variable has this name, it is deleted, or it has no access path with this id."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: access path 99 of this variable"})),
+        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
+        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `rack_number` (not negative), `reference.*` (the rules of the path's reference shape)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be 1, 2, 4 or 8 bytes", "field": "reference.size"})),
+        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn update_path(
     State(state): State<AppState>,
-    Path((name, id)): Path<(String, i64)>,
+    path: Result<Path<(String, i64)>, PathRejection>,
     headers: HeaderMap,
-    body: Result<Json<AccessPathPatch>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
+    let (name, id) = path_params(path)?;
     let expected = if_match(&headers)?;
-    let patch = json_body(body)?;
+    let patch = json_body::<AccessPathPatch>(body)?;
     match write::update_path(&state.db, &name, id, expected, &patch, &actor(&headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/variables/{name}/access-paths/{id}",
+    operation_id = "removeAccessPath",
+    tag = "Access paths",
+    summary = r#"Remove an access path"#,
+    description = r#"Deactivates the path (`active: false`), never deletes it: the change feed reports it as a tombstone (`removed: true`). Same as PATCH with `{"active": false}`: two system versions, logged as `path_removed`; removing an inactive path changes nothing and takes no version. No body."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        ("id" = i64, Path, description = r#"The access path's id (`AccessPath.id`); it must belong to the variable. A value that is not a 64-bit integer answers 400 in plain text."#, example = json!(12)),
+        VersionedWriteHeaders,
+    ),
+    responses(
+        (status = 200, description = r#"The variable after the change, with all its paths (the removed one with `active: false`); `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`). A path `id` that is not an integer answers 400 before anything else, in `text/plain` (axum's path rejection), not as problem+json."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
+        (status = 404, description = r#"Not found: no variable has this name, it is deleted, or it has no access path with this id."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: access path 99 of this variable"})),
+        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
+        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn remove_path(
     State(state): State<AppState>,
-    Path((name, id)): Path<(String, i64)>,
+    path: Result<Path<(String, i64)>, PathRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let (name, id) = path_params(path)?;
     let expected = if_match(&headers)?;
     match write::remove_path(&state.db, &name, id, expected, &actor(&headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
@@ -209,6 +497,26 @@ async fn remove_path(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/variables/{name}/preferred-path",
+    operation_id = "getPreferredPath",
+    tag = "Access paths",
+    summary = r#"The path to use for a variable"#,
+    description = r#"The highest-priority active path that matches: of `access_type` if given, not read-only if `writable=true`, and serving the rack — a path without a `rack_number` serves every rack; a rack-specific path is a candidate only when `rack` names that rack. Ties go to the rack-specific path, then to the older path (lower id)."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        ("rack" = Option<i32>, Query, nullable = false, description = r#"The rack the caller wants. Without it only all-rack paths qualify."#, example = json!(2)),
+        ("access_type" = Option<AccessType>, Query, nullable = false, description = r#"Only paths of this access type."#),
+        ("writable" = Option<bool>, Query, nullable = false, description = r#"Only paths that are not read-only. Default: `false`."#),
+    ),
+    responses(
+        (status = 200, description = r#"The preferred path."#, body = AccessPath, content_type = "application/json"),
+        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        (status = 404, description = r#"Not found: no variable has this name, or no active path of it matches the preference."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no active writable path of \"rack_voltage\" matches"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn preferred_path(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -220,10 +528,21 @@ async fn preferred_path(
     ))
 }
 
-async fn categories(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({ "items": query::categories(&state.db, &state.registry_index).await? }),
-    ))
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories",
+    operation_id = "listCategories",
+    tag = "Facets",
+    summary = r#"Variables per category"#,
+    description = r#"Every category (`config`, `prot`, `oper`, in that order) with the number of non-deleted variables in it (0 included)."#,
+    responses(
+        (status = 200, description = r#"The category counts."#, body = FacetList, content_type = "application/json", example = json!({"items": [{"value": "config", "count": 12}, {"value": "prot", "count": 40}, {"value": "oper", "count": 75}]})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+async fn categories(State(state): State<AppState>) -> ApiResult<Json<FacetList>> {
+    let items = query::categories(&state.db, &state.registry_index).await?;
+    Ok(Json(FacetList { items }))
 }
 
 #[derive(Deserialize)]
@@ -231,29 +550,67 @@ struct LocatorParams {
     category: Option<model::registry::Category>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/locators",
+    operation_id = "listLocators",
+    tag = "Facets",
+    summary = r#"Variables per locator"#,
+    description = r#"Every locator in use by non-deleted variables, in alphabetical order, with its number of variables; optionally within one category."#,
+    params(
+        ("category" = Option<Category>, Query, nullable = false, description = r#"Only variables of this category."#),
+    ),
+    responses(
+        (status = 200, description = r#"The locator counts."#, body = FacetList, content_type = "application/json", example = json!({"items": [{"value": "rbms.rack[n]", "count": 9}, {"value": "system.global", "count": 4}]})),
+        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn locators(
     State(state): State<AppState>,
     params: Result<Query<LocatorParams>, QueryRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<FacetList>> {
     let params = query_params(params)?;
-    Ok(Json(
-        json!({ "items": query::locators(&state.db, &state.registry_index, params.category).await? }),
-    ))
+    let items = query::locators(&state.db, &state.registry_index, params.category).await?;
+    Ok(Json(FacetList { items }))
 }
 
 #[derive(Deserialize)]
 struct ChangeParams {
     #[serde(default)]
     since: i64,
-    limit: Option<u64>,
+    limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes",
+    operation_id = "listChanges",
+    tag = "Sync",
+    summary = r#"Change feed"#,
+    description = r#"Everything changed after `since`, in system-version order: for each variable and each path whose last change is newer than `since`, its current state (`kind: variable` or `kind: path`) with that version. Deleted variables (`deleted: true`) and removed paths (`removed: true`) appear as tombstones; an older state superseded by a newer change is not repeated. To sync, start with `since=0`, then call again with `since=next_since` while `has_more` is true; keep `next_since` for the next poll."#,
+    params(
+        ("since" = Option<i64>, Query, nullable = false, description = r#"The system version the caller has already seen; only later changes are returned. Default: `0`."#),
+        ("limit" = Option<i64>, Query, nullable = false, description = r#"At most this many items; 0 is read as 1 and anything over 10,000 as 10,000. Default: `1000`."#, minimum = 0),
+    ),
+    responses(
+        (status = 200, description = r#"One page of the feed."#, body = ChangeFeed, content_type = "application/json"),
+        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        (status = 422, description = r#"Invalid input: a negative `limit` (`field` names it)."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn changes(
     State(state): State<AppState>,
     params: Result<Query<ChangeParams>, QueryRejection>,
 ) -> ApiResult<Json<query::ChangeFeed>> {
     let params = query_params(params)?;
-    let limit = params.limit.unwrap_or(1_000);
+    // Larger asks are served the largest page: a client that wants "everything" pages on.
+    let limit = match params.limit {
+        None => 1_000,
+        Some(limit) => u64::try_from(limit)
+            .map_err(|_| AppError::validation("limit", "must not be negative"))?,
+    };
     Ok(Json(
         query::changes_since(&state.db, params.since, limit).await?,
     ))
@@ -273,11 +630,35 @@ fn attachment(file: &'static str, text: String) -> Response {
     response
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/export/data_def.json",
+    operation_id = "exportDataDef",
+    tag = "Registry",
+    summary = r#"Export data_def.json"#,
+    description = r#"Downloads the table definitions (memory paths) of every non-deleted variable. Importing the two export files into an empty database reproduces the registry; importing them back into the same database changes nothing."#,
+    responses(
+        (status = 200, description = r#"data_def.json as an attachment"#, body = Vec<serde_json::Value>, content_type = "application/json"),
+        (status = 500, description = r#"Database error"#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn export_data_def(State(state): State<AppState>) -> ApiResult<Response> {
     let exported = services::registry::export::export(&state.db).await?;
     Ok(attachment("data_def.json", exported.data_def))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/export/var_metadata.json",
+    operation_id = "exportMetadata",
+    tag = "Registry",
+    summary = r#"Export var_metadata.json"#,
+    description = r#"Downloads exact metadata entries (category, locator, display name, units, description) for every non-deleted variable. Importing the two export files into an empty database reproduces the registry; importing them back into the same database changes nothing."#,
+    responses(
+        (status = 200, description = r#"var_metadata.json as an attachment"#, body = serde_json::Value, content_type = "application/json"),
+        (status = 500, description = r#"Database error"#, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 async fn export_metadata(State(state): State<AppState>) -> ApiResult<Response> {
     let exported = services::registry::export::export(&state.db).await?;
     Ok(attachment("var_metadata.json", exported.metadata))

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The REST API against its own OpenAPI document, with schemathesis (every check: server errors,
+# status codes, content types, response headers and schemas, negative and positive data, missing
+# headers, unsupported methods). A short run: the test command calls it against the demo server
+# after the browser tests; run it yourself against any server with
+#   bash scripts/contract.sh http://127.0.0.1:3000 [more schemathesis options]
+# It writes: it creates, changes and deletes variables and profiles and deploys protections, so
+# point it at a demo or test server, never at a site.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/env.sh
+base=${1:?usage: scripts/contract.sh BASE_URL [schemathesis options]}
+shift
+[ -x "${SCHEMATHESIS:-}" ] || { echo "schemathesis is not installed: run scripts/bootstrap.sh" >&2; exit 1; }
+# The live stream never ends by design (it is checked by server/tests/field.rs instead).
+exec "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
+  --checks all \
+  --workers 2 \
+  --max-examples "${CONTRACT_MAX_EXAMPLES:-20}" \
+  --request-timeout 10 \
+  --exclude-path /api/v1/live/stream \
+  --seed "${CONTRACT_SEED:-1}" \
+  --no-color \
+  "$@"
