@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::ImportOptions;
+use super::load::ExistingVariable;
 use super::plan::{PathChange, Plan, VariableChange, canonical, path_field};
 use crate::registry::bulk::{BulkInsert, ROWS_PER_STATEMENT, insert_verb};
 use crate::registry::definition::{DesiredPath, DesiredVariable};
@@ -123,65 +124,109 @@ fn path_row(
     }
 }
 
+/// Applies `plan` with the system versions from `first_version` on, in the plan's order: each
+/// variable takes one, then each of its paths one.
 pub(super) async fn apply(
     txn: &DatabaseTransaction,
     plan: &Plan<'_>,
     first_version: i64,
     options: &ImportOptions,
 ) -> Result<(), AppError> {
-    let now = chrono::Utc::now();
-    let mut next_version = first_version;
-    let mut take = || {
-        let v = next_version;
-        next_version += 1;
-        v
+    let mut applier = Applier {
+        txn,
+        options,
+        now: chrono::Utc::now(),
+        next_version: first_version,
+        logs: Vec::new(),
     };
-
-    // New variables. Each takes a version, then each of its paths one. Their ids are assigned
-    // here (the version lock keeps every other registry writer out until commit), so every
-    // INSERT can be built before the previous one has run: see `execute_pipelined`.
-    let new_variables: Vec<&DesiredVariable> = plan
-        .changes
-        .iter()
-        .filter_map(|change| match change {
-            VariableChange::New(wanted) => Some(*wanted),
-            VariableChange::Changed { .. } => None,
-        })
-        .collect();
-    if !new_variables.is_empty() {
-        let first_id = next_variable_id(txn).await?;
-        let versions: Vec<i64> = new_variables
-            .iter()
-            .map(|wanted| {
-                let version = take();
-                for _ in &wanted.paths {
-                    take();
-                }
-                version
-            })
-            .collect();
-        insert_new_variables(txn, &new_variables, first_id, &versions, options, now).await?;
-    }
-
+    applier.insert_new_variables(plan).await?;
     // Changed variables: few, so one UPDATE per row.
-    let mut logs = Vec::new();
     for change in &plan.changes {
-        let VariableChange::Changed {
+        if let VariableChange::Changed {
             existing,
             desired,
             fields,
             paths,
         } = change
-        else {
-            continue;
-        };
-        let version = take();
+        {
+            let variable_version = applier.update_variable(existing, *desired, fields).await?;
+            for path in paths {
+                applier
+                    .apply_path_change(existing.id, variable_version, path)
+                    .await?;
+            }
+        }
+    }
+    insert_chunks(txn, applier.logs).await?;
+    Ok(())
+}
+
+/// The state of one import being applied: its transaction, the next system version to hand out,
+/// and the change-log rows of updated variables (inserted together at the end).
+struct Applier<'a> {
+    txn: &'a DatabaseTransaction,
+    options: &'a ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+    next_version: i64,
+    logs: Vec<variable_change_log::ActiveModel>,
+}
+
+impl Applier<'_> {
+    fn take_version(&mut self) -> i64 {
+        let version = self.next_version;
+        self.next_version += 1;
+        version
+    }
+
+    /// New variables. Each takes a version, then each of its paths one. Their ids are assigned
+    /// here (the version lock keeps every other registry writer out until commit), so every
+    /// INSERT can be built before the previous one has run: see `execute_pipelined`.
+    async fn insert_new_variables(&mut self, plan: &Plan<'_>) -> Result<(), AppError> {
+        let new_variables: Vec<&DesiredVariable> = plan
+            .changes
+            .iter()
+            .filter_map(|change| match change {
+                VariableChange::New(wanted) => Some(*wanted),
+                VariableChange::Changed { .. } => None,
+            })
+            .collect();
+        if new_variables.is_empty() {
+            return Ok(());
+        }
+        let first_id = next_variable_id(self.txn).await?;
+        let mut versions = Vec::with_capacity(new_variables.len());
+        for wanted in &new_variables {
+            versions.push(self.take_version());
+            for _ in &wanted.paths {
+                self.take_version();
+            }
+        }
+        insert_new_variables(
+            self.txn,
+            &new_variables,
+            first_id,
+            &versions,
+            self.options,
+            self.now,
+        )
+        .await
+    }
+
+    /// Updates one existing variable to what the files describe (or only bumps its versions when
+    /// the files no longer mention it) and logs each changed field; its new variable version.
+    async fn update_variable(
+        &mut self,
+        existing: &ExistingVariable,
+        desired: Option<&DesiredVariable>,
+        fields: &[FieldChange],
+    ) -> Result<i64, AppError> {
+        let version = self.take_version();
         let variable_version = existing.variable_version + 1;
         let mut row = system_variable::ActiveModel {
             id: Set(existing.id),
             variable_version: Set(variable_version),
             system_version: Set(version),
-            last_updated: Set(now),
+            last_updated: Set(self.now),
             ..Default::default()
         };
         if let Some(wanted) = desired {
@@ -192,99 +237,79 @@ pub(super) async fn apply(
             row.locator = Set(wanted.locator.clone());
             row.deleted = Set(false);
             if !fields.is_empty() {
-                row.source_system = Set(options.source.clone());
+                row.source_system = Set(self.options.source.clone());
             }
         }
-        system_variable::Entity::update(row).exec(txn).await?;
+        system_variable::Entity::update(row).exec(self.txn).await?;
+        let stamp = Stamp {
+            variable_id: existing.id,
+            variable_version,
+            system_version: version,
+        };
         for field in fields {
-            logs.push(log_row(
-                Stamp {
-                    variable_id: existing.id,
-                    variable_version,
-                    system_version: version,
-                },
-                None,
-                "updated",
-                Some(field),
-                options,
-                now,
-            ));
+            self.log(stamp, None, "updated", field);
         }
-        for path in paths {
-            let path_version = take();
-            match path {
-                PathChange::Add(p) => {
-                    let inserted = variable_access_path::Entity::insert(path_row(
-                        existing.id,
-                        p,
-                        path_version,
-                        now,
-                    ))
-                    .exec(txn)
-                    .await?;
-                    let added = FieldChange {
-                        field: path_field(&p.reference.table),
-                        old: None,
-                        new: Some(canonical(&p.reference)),
-                    };
-                    logs.push(log_row(
-                        Stamp {
-                            variable_id: existing.id,
-                            variable_version,
-                            system_version: path_version,
-                        },
-                        Some(inserted.last_insert_id),
-                        "path_added",
-                        Some(&added),
-                        options,
-                        now,
-                    ));
-                }
-                PathChange::Update { id, old, new, .. } => {
-                    update_path(txn, *id, Some(canonical(new)), true, path_version, now).await?;
-                    let updated = FieldChange {
-                        field: path_field(&new.table),
-                        old: Some(canonical(old)),
-                        new: Some(canonical(new)),
-                    };
-                    logs.push(log_row(
-                        Stamp {
-                            variable_id: existing.id,
-                            variable_version,
-                            system_version: path_version,
-                        },
-                        Some(*id),
-                        "path_updated",
-                        Some(&updated),
-                        options,
-                        now,
-                    ));
-                }
-                PathChange::Deactivate { id, old } => {
-                    update_path(txn, *id, None, false, path_version, now).await?;
-                    let removed = FieldChange {
-                        field: path_field(&old.table),
-                        old: Some(canonical(old)),
-                        new: None,
-                    };
-                    logs.push(log_row(
-                        Stamp {
-                            variable_id: existing.id,
-                            variable_version,
-                            system_version: path_version,
-                        },
-                        Some(*id),
-                        "path_removed",
-                        Some(&removed),
-                        options,
-                        now,
-                    ));
-                }
+        Ok(variable_version)
+    }
+
+    /// Adds, updates or deactivates one memory path of an existing variable, and logs it.
+    async fn apply_path_change(
+        &mut self,
+        variable_id: i64,
+        variable_version: i64,
+        change: &PathChange,
+    ) -> Result<(), AppError> {
+        let stamp = Stamp {
+            variable_id,
+            variable_version,
+            system_version: self.take_version(),
+        };
+        let (now, version) = (self.now, stamp.system_version);
+        match change {
+            PathChange::Add(p) => {
+                let inserted =
+                    variable_access_path::Entity::insert(path_row(variable_id, p, version, now))
+                        .exec(self.txn)
+                        .await?;
+                let added = FieldChange {
+                    field: path_field(&p.reference.table),
+                    old: None,
+                    new: Some(canonical(&p.reference)),
+                };
+                self.log(stamp, Some(inserted.last_insert_id), "path_added", &added);
+            }
+            PathChange::Update { id, old, new, .. } => {
+                update_path(self.txn, *id, Some(canonical(new)), true, version, now).await?;
+                let updated = FieldChange {
+                    field: path_field(&new.table),
+                    old: Some(canonical(old)),
+                    new: Some(canonical(new)),
+                };
+                self.log(stamp, Some(*id), "path_updated", &updated);
+            }
+            PathChange::Deactivate { id, old } => {
+                update_path(self.txn, *id, None, false, version, now).await?;
+                let removed = FieldChange {
+                    field: path_field(&old.table),
+                    old: Some(canonical(old)),
+                    new: None,
+                };
+                self.log(stamp, Some(*id), "path_removed", &removed);
             }
         }
+        Ok(())
     }
-    insert_chunks(txn, logs).await?;
-    Ok(())
+
+    fn log(&mut self, stamp: Stamp, path_id: Option<i64>, change_type: &str, change: &FieldChange) {
+        self.logs.push(log_row(
+            stamp,
+            path_id,
+            change_type,
+            Some(change),
+            self.options,
+            self.now,
+        ));
+    }
 }
 
 /// Inserts new variables with explicit ids from `first_id` on (the version lock keeps every

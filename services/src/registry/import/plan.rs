@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::load::{Existing, ExistingVariable};
+use super::load::{Existing, ExistingPath, ExistingVariable};
 use crate::registry::definition::{DesiredPath, DesiredVariable};
 use model::registry::{
     FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef, VariableDiff,
@@ -57,6 +57,8 @@ pub(super) fn path_field(table: &str) -> String {
     format!("path[{table}]")
 }
 
+/// What importing `desired` changes in `existing`; with `prune`, memory paths the files no
+/// longer have are deactivated (also those of variables the files no longer mention).
 pub(super) fn plan<'a>(
     desired: &'a [DesiredVariable],
     existing: &'a Existing,
@@ -67,69 +69,17 @@ pub(super) fn plan<'a>(
         unchanged: 0,
         versions_needed: 0,
     };
-    let no_paths = Vec::new();
     for wanted in desired {
         let Some(current) = existing.variables.get(&wanted.name) else {
-            plan.versions_needed += 1 + wanted.paths.len() as u64;
-            plan.changes.push(VariableChange::New(wanted));
+            plan.add(VariableChange::New(wanted));
             continue;
         };
-        let mut fields = Vec::new();
-        let mut compare = |field: &str, old: &str, new: &str| {
-            if old != new {
-                fields.push(FieldChange {
-                    field: field.to_string(),
-                    old: Some(old.to_string()),
-                    new: Some(new.to_string()),
-                });
-            }
-        };
-        compare("display_name", &current.display_name, &wanted.display_name);
-        compare("units", &current.units, &wanted.units);
-        compare("description", &current.description, &wanted.description);
-        compare("category", &current.category, wanted.category.as_str());
-        compare("locator", &current.locator, &wanted.locator);
-        if current.deleted {
-            compare("deleted", "true", "false");
-        }
-
-        let current_paths = existing.memory_paths.get(&current.id).unwrap_or(&no_paths);
-        let mut paths = Vec::new();
-        for wanted_path in &wanted.paths {
-            match current_paths
-                .iter()
-                .find(|p| p.reference.table == wanted_path.reference.table)
-            {
-                None => paths.push(PathChange::Add(wanted_path.clone())),
-                Some(have) if have.reference != wanted_path.reference || !have.active => paths
-                    .push(PathChange::Update {
-                        id: have.id,
-                        old: have.reference.clone(),
-                        old_active: have.active,
-                        new: wanted_path.reference.clone(),
-                    }),
-                Some(_) => {}
-            }
-        }
-        if prune {
-            for have in current_paths.iter().filter(|p| p.active) {
-                if !wanted
-                    .paths
-                    .iter()
-                    .any(|w| w.reference.table == have.reference.table)
-                {
-                    paths.push(PathChange::Deactivate {
-                        id: have.id,
-                        old: have.reference.clone(),
-                    });
-                }
-            }
-        }
+        let fields = field_changes(current, wanted);
+        let paths = path_changes(existing.paths_of(current), wanted, prune);
         if fields.is_empty() && paths.is_empty() {
             plan.unchanged += 1;
         } else {
-            plan.versions_needed += 1 + paths.len() as u64;
-            plan.changes.push(VariableChange::Changed {
+            plan.add(VariableChange::Changed {
                 existing: current,
                 desired: Some(wanted),
                 fields,
@@ -138,41 +88,135 @@ pub(super) fn plan<'a>(
         }
     }
     if prune {
-        // Variables the file no longer mentions at all lose their active memory paths.
-        let mentioned: HashSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-        let mut orphans: Vec<&ExistingVariable> = existing
-            .variables
-            .values()
-            .filter(|v| !v.deleted && !mentioned.contains(v.name.as_str()))
-            .collect();
-        orphans.sort_by_key(|v| v.id);
-        for variable in orphans {
-            let paths: Vec<PathChange> = existing
-                .memory_paths
-                .get(&variable.id)
-                .unwrap_or(&no_paths)
-                .iter()
-                .filter(|p| p.active)
-                .map(|p| PathChange::Deactivate {
-                    id: p.id,
-                    old: p.reference.clone(),
-                })
-                .collect();
-            if !paths.is_empty() {
-                plan.versions_needed += 1 + paths.len() as u64;
-                plan.changes.push(VariableChange::Changed {
-                    existing: variable,
-                    desired: None,
-                    fields: Vec::new(),
-                    paths,
-                });
-            }
+        for change in orphan_changes(desired, existing) {
+            plan.add(change);
         }
     }
     plan
 }
 
-impl Plan<'_> {
+impl Existing {
+    /// The memory paths of a variable, active or not.
+    fn paths_of(&self, variable: &ExistingVariable) -> &[ExistingPath] {
+        self.memory_paths
+            .get(&variable.id)
+            .map_or(&[], |paths| paths.as_slice())
+    }
+}
+
+/// The fields of an existing variable that the files give other values (and its undeletion).
+fn field_changes(current: &ExistingVariable, wanted: &DesiredVariable) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut compare = |field: &str, old: &str, new: &str| {
+        if old != new {
+            fields.push(FieldChange {
+                field: field.to_string(),
+                old: Some(old.to_string()),
+                new: Some(new.to_string()),
+            });
+        }
+    };
+    compare("display_name", &current.display_name, &wanted.display_name);
+    compare("units", &current.units, &wanted.units);
+    compare("description", &current.description, &wanted.description);
+    compare("category", &current.category, wanted.category.as_str());
+    compare("locator", &current.locator, &wanted.locator);
+    if current.deleted {
+        compare("deleted", "true", "false");
+    }
+    fields
+}
+
+/// The memory paths to add or update (different reference, or inactive) so the variable has
+/// the files' paths; with `prune`, its active paths on tables the files no longer give it are
+/// deactivated.
+fn path_changes(
+    current_paths: &[ExistingPath],
+    wanted: &DesiredVariable,
+    prune: bool,
+) -> Vec<PathChange> {
+    let mut paths = Vec::new();
+    for wanted_path in &wanted.paths {
+        match current_paths
+            .iter()
+            .find(|p| p.reference.table == wanted_path.reference.table)
+        {
+            None => paths.push(PathChange::Add(wanted_path.clone())),
+            Some(have) if have.reference != wanted_path.reference || !have.active => {
+                paths.push(PathChange::Update {
+                    id: have.id,
+                    old: have.reference.clone(),
+                    old_active: have.active,
+                    new: wanted_path.reference.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    if prune {
+        for have in current_paths.iter().filter(|p| p.active) {
+            if !wanted
+                .paths
+                .iter()
+                .any(|w| w.reference.table == have.reference.table)
+            {
+                paths.push(PathChange::Deactivate {
+                    id: have.id,
+                    old: have.reference.clone(),
+                });
+            }
+        }
+    }
+    paths
+}
+
+/// Variables the files no longer mention at all lose their active memory paths (oldest
+/// variable first).
+fn orphan_changes<'a>(
+    desired: &'a [DesiredVariable],
+    existing: &'a Existing,
+) -> Vec<VariableChange<'a>> {
+    let mentioned: HashSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+    let mut orphans: Vec<&ExistingVariable> = existing
+        .variables
+        .values()
+        .filter(|v| !v.deleted && !mentioned.contains(v.name.as_str()))
+        .collect();
+    orphans.sort_by_key(|v| v.id);
+    let mut changes = Vec::new();
+    for variable in orphans {
+        let paths: Vec<PathChange> = existing
+            .paths_of(variable)
+            .iter()
+            .filter(|p| p.active)
+            .map(|p| PathChange::Deactivate {
+                id: p.id,
+                old: p.reference.clone(),
+            })
+            .collect();
+        if !paths.is_empty() {
+            changes.push(VariableChange::Changed {
+                existing: variable,
+                desired: None,
+                fields: Vec::new(),
+                paths,
+            });
+        }
+    }
+    changes
+}
+
+impl<'a> Plan<'a> {
+    /// Adds a change and counts its versions: one for the variable, one per path.
+    fn add(&mut self, change: VariableChange<'a>) {
+        let paths = match &change {
+            VariableChange::New(wanted) => wanted.paths.len(),
+            VariableChange::Changed { paths, .. } => paths.len(),
+        };
+        self.versions_needed += 1 + paths as u64;
+        self.changes.push(change);
+    }
+
     pub(super) fn report(&self, gaps: u64, dry_run: bool) -> ImportReport {
         let mut report = ImportReport {
             unchanged: self.unchanged,
@@ -273,5 +317,192 @@ mod tests {
                 .to_string();
             assert_eq!(canonical(&reference), generic);
         }
+    }
+
+    fn reference(table: &str, offset: u32) -> MemoryOffsetRef {
+        MemoryOffsetRef {
+            table: table.into(),
+            offset,
+            size: 2,
+            num: 1,
+        }
+    }
+
+    fn desired(name: &str, description: &str, tables: &[(&str, u32)]) -> DesiredVariable {
+        DesiredVariable {
+            name: name.into(),
+            display_name: name.into(),
+            units: String::new(),
+            description: description.into(),
+            category: model::registry::Category::Oper,
+            locator: "system.global".into(),
+            paths: tables
+                .iter()
+                .map(|(table, offset)| DesiredPath {
+                    reference: reference(table, *offset),
+                    priority: 10,
+                    read_only: true,
+                })
+                .collect(),
+        }
+    }
+
+    /// The registry after importing `variables`, with path ids from 100 on; `inactive` paths
+    /// are on the tables named there.
+    fn existing(variables: &[DesiredVariable], inactive: &[&str], deleted: &[&str]) -> Existing {
+        let mut existing = Existing {
+            variables: Default::default(),
+            memory_paths: Default::default(),
+        };
+        let mut path_id = 100;
+        for (id, wanted) in (1..).zip(variables) {
+            existing.variables.insert(
+                wanted.name.clone(),
+                ExistingVariable {
+                    id,
+                    name: wanted.name.clone(),
+                    display_name: wanted.display_name.clone(),
+                    units: wanted.units.clone(),
+                    description: wanted.description.clone(),
+                    category: wanted.category.as_str().into(),
+                    locator: wanted.locator.clone(),
+                    variable_version: 1,
+                    deleted: deleted.contains(&wanted.name.as_str()),
+                },
+            );
+            for path in &wanted.paths {
+                path_id += 1;
+                existing
+                    .memory_paths
+                    .entry(id)
+                    .or_default()
+                    .push(ExistingPath {
+                        id: path_id,
+                        active: !inactive.contains(&path.reference.table.as_str()),
+                        reference: path.reference.clone(),
+                    });
+            }
+        }
+        existing
+    }
+
+    #[test]
+    fn a_new_variable_is_created_with_a_version_for_it_and_each_path() {
+        let before = [desired("soc", "charge", &[("oper:a", 0)])];
+        let existing = existing(&before, &[], &[]);
+        let files = [
+            desired("soc", "charge", &[("oper:a", 0)]),
+            desired("rack_voltage", "volts", &[("oper:a", 2), ("oper:b", 0)]),
+        ];
+        let plan = plan(&files, &existing, false);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.versions_needed, 3);
+        assert!(
+            matches!(plan.changes.as_slice(), [VariableChange::New(v)] if v.name == "rack_voltage")
+        );
+        let report = plan.report(4, true);
+        assert_eq!((report.new, report.paths_added, report.skipped), (1, 2, 4));
+        assert_eq!(report.diffs[0].kind, "new");
+    }
+
+    #[test]
+    fn changed_fields_and_moved_or_inactive_paths_are_updated() {
+        let before = [desired("soc", "charge", &[("oper:a", 0), ("oper:b", 4)])];
+        let existing = existing(&before, &["oper:b"], &[]);
+        let files = [desired(
+            "soc",
+            "state of charge",
+            &[("oper:a", 2), ("oper:b", 4), ("oper:c", 0)],
+        )];
+        let plan = plan(&files, &existing, false);
+        assert_eq!(plan.versions_needed, 1 + 3);
+        let report = plan.report(0, false);
+        assert_eq!(
+            (report.changed, report.paths_updated, report.paths_added),
+            (1, 2, 1)
+        );
+        let changes: Vec<(&str, Option<&str>, Option<&str>)> = report.diffs[0]
+            .changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.old.as_deref(), c.new.as_deref()))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("description", Some("charge"), Some("state of charge")),
+                (
+                    "path[oper:a]",
+                    Some(r#"{"num":1,"offset":0,"size":2,"table":"oper:a"}"#),
+                    Some(r#"{"num":1,"offset":2,"size":2,"table":"oper:a"}"#)
+                ),
+                (
+                    "path[oper:b]",
+                    Some(r#"{"num":1,"offset":4,"size":2,"table":"oper:b"} (inactive)"#),
+                    Some(r#"{"num":1,"offset":4,"size":2,"table":"oper:b"}"#)
+                ),
+                (
+                    "path[oper:c]",
+                    None,
+                    Some(r#"{"num":1,"offset":0,"size":2,"table":"oper:c"}"#)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deleted_variable_in_the_files_comes_back() {
+        let before = [desired("soc", "charge", &[("oper:a", 0)])];
+        let existing = existing(&before, &[], &["soc"]);
+        let plan = plan(&before, &existing, false);
+        let report = plan.report(0, false);
+        assert_eq!(report.changed, 1);
+        let deleted = &report.diffs[0].changes[0];
+        assert_eq!(
+            (
+                deleted.field.as_str(),
+                deleted.old.as_deref(),
+                deleted.new.as_deref()
+            ),
+            ("deleted", Some("true"), Some("false"))
+        );
+    }
+
+    #[test]
+    fn only_pruning_removes_paths_and_the_paths_of_variables_no_longer_mentioned() {
+        let before = [
+            desired("soc", "charge", &[("oper:a", 0), ("oper:b", 0)]),
+            desired("gone", "old", &[("oper:a", 2)]),
+        ];
+        let existing = existing(&before, &[], &[]);
+        let files = [desired("soc", "charge", &[("oper:a", 0)])];
+
+        let kept = plan(&files, &existing, false);
+        assert!(kept.changes.is_empty());
+        assert_eq!((kept.unchanged, kept.versions_needed), (1, 0));
+
+        let pruned = plan(&files, &existing, true);
+        assert_eq!(pruned.versions_needed, 2 + 2);
+        let report = pruned.report(0, false);
+        assert_eq!((report.changed, report.paths_deactivated), (2, 2));
+        let names: Vec<&str> = report.diffs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["soc", "gone"]);
+        assert!(
+            report
+                .diffs
+                .iter()
+                .all(|d| d.changes.iter().all(|c| c.new.is_none()))
+        );
+    }
+
+    #[test]
+    fn the_report_lists_at_most_the_reported_diffs_and_says_so() {
+        let files: Vec<DesiredVariable> = (0..=MAX_REPORTED_DIFFS)
+            .map(|i| desired(&format!("v{i}"), "", &[]))
+            .collect();
+        let existing = existing(&[], &[], &[]);
+        let report = plan(&files, &existing, false).report(0, false);
+        assert_eq!(report.new, MAX_REPORTED_DIFFS as u64 + 1);
+        assert_eq!(report.diffs.len(), MAX_REPORTED_DIFFS);
+        assert!(report.diffs_truncated);
     }
 }
