@@ -21,8 +21,8 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
-    BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, ProtectionsRoute, RegistryRoute,
-    VariableRoute,
+    BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads, ProtectionsRoute,
+    RegistryRoute, VariableRoute,
 };
 
 /// The HTML document around the application, rendered on the server only. The stylesheet, the
@@ -40,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet id="powerdeck" options=options.clone() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                <PageChunkPreloads />
                 <MetaTags />
             </head>
             <body>

@@ -63,19 +63,72 @@ lazy_page!(
     VariableRoute => VariablePage
 );
 
+/// The lazy route that serves `path` (`None`: the 404 page, which is in the main bundle). Keep it
+/// in step with the routes in `App`.
+fn lazy_route_at(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    Some(match segments.as_slice() {
+        [] => "overview_route",
+        ["registry"] => "registry_route",
+        ["buses"] => "buses_route",
+        ["protections"] => "protections_route",
+        ["registry", "new"] => "new_variable_route",
+        ["registry", "import"] => "import_route",
+        ["registry", _] => "variable_route",
+        _ => return None,
+    })
+}
+
 /// Loads the WASM chunks of the page at `path` (a no-op on the server and for the 404 page). The
 /// browser entry point awaits it before hydrating, so that hydration does not stop half-way to
-/// wait for the chunk. Keep it in step with the routes in `App`.
+/// wait for the chunk.
 pub async fn preload_page(path: &str) {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        [] => OverviewRoute::preload().await,
-        ["registry"] => RegistryRoute::preload().await,
-        ["buses"] => BusesRoute::preload().await,
-        ["protections"] => ProtectionsRoute::preload().await,
-        ["registry", "new"] => NewVariableRoute::preload().await,
-        ["registry", "import"] => ImportRoute::preload().await,
-        ["registry", _] => VariableRoute::preload().await,
+    match lazy_route_at(path) {
+        Some("overview_route") => OverviewRoute::preload().await,
+        Some("registry_route") => RegistryRoute::preload().await,
+        Some("buses_route") => BusesRoute::preload().await,
+        Some("protections_route") => ProtectionsRoute::preload().await,
+        Some("new_variable_route") => NewVariableRoute::preload().await,
+        Some("import_route") => ImportRoute::preload().await,
+        Some("variable_route") => VariableRoute::preload().await,
         _ => {}
     }
 }
+
+/// `<link rel="preload">` for every WASM chunk of the requested page, in the shell's `<head>`, so
+/// the browser fetches them alongside the main bundle instead of after it. Leptos adds the same
+/// links itself, but only when the lazy route's view has started rendering by the time it writes
+/// the head, which with `SsrMode::Async` is about every other request: these links do not depend
+/// on that timing. The chunks are those of the split manifest (provided by `HydrationScripts`,
+/// which must come first) under the route's lazy view, `__<route>_view_<hash>`.
+#[cfg(feature = "ssr")]
+#[component]
+pub fn PageChunkPreloads() -> impl IntoView {
+    let path = use_context::<axum::http::request::Parts>()
+        .map(|parts| parts.uri.path().to_string())
+        .unwrap_or_default();
+    let manifest = use_context::<leptos::WasmSplitManifest>();
+    let hrefs: Vec<String> = match (lazy_route_at(&path), manifest) {
+        (Some(route), Some(manifest)) => manifest.0.with_value(|(pkg_root, chunks, _)| {
+            let prefix = format!("__{route}_view_");
+            chunks
+                .iter()
+                .filter(|(key, _)| key.starts_with(&prefix))
+                .flat_map(|(_, modules)| modules.iter())
+                .map(|module| format!("{pkg_root}/{module}.wasm"))
+                .collect()
+        }),
+        _ => Vec::new(),
+    };
+    hrefs
+        .into_iter()
+        .map(|href| {
+            view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous" /> }
+        })
+        .collect_view()
+}
+
+/// In the browser the head is the server's: nothing to add.
+#[cfg(not(feature = "ssr"))]
+#[component]
+pub fn PageChunkPreloads() -> impl IntoView {}
