@@ -53,6 +53,16 @@ impl AppError {
     }
 }
 
+/// A broken rule of the shared validation becomes the 422 `Invalid input` that names its field.
+impl From<crate::registry::FieldError> for AppError {
+    fn from(error: crate::registry::FieldError) -> Self {
+        AppError::Validation {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

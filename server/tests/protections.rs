@@ -174,7 +174,7 @@ async fn an_invalid_save_names_the_field_and_changes_nothing() {
         .await
         .unwrap();
     assert!(
-        errors.iter().any(|e| e.path == "nonexistent_quantity"),
+        errors.iter().any(|e| e.field == "nonexistent_quantity"),
         "{errors:?}"
     );
     let (summary, unchanged) = profiles::load(&site.db, None).await.unwrap();

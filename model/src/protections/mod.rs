@@ -489,11 +489,11 @@ mod tests {
                 None => assert_eq!(errors, vec![], "{what}"),
                 Some((path, keyword)) => {
                     assert_eq!(errors.len(), 1, "{what}: {errors:#?}");
-                    assert_eq!(errors[0].path, *path, "{what}: {errors:#?}");
+                    assert_eq!(errors[0].field, *path, "{what}: {errors:#?}");
                     assert!(
-                        errors[0].rule.contains(keyword),
+                        errors[0].message.contains(keyword),
                         "{what}: {:?} lacks {keyword:?}",
-                        errors[0].rule
+                        errors[0].message
                     );
                 }
             }
@@ -510,7 +510,7 @@ mod tests {
         set(&mut s, "soc.max.hysteresis", 6.0);
         let errors = validate(&s, &open);
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].path, "soc.max.hysteresis");
+        assert_eq!(errors[0].field, "soc.max.hysteresis");
     }
 
     // -------------------------------------------------------------- property tests
@@ -684,7 +684,7 @@ mod tests {
             assert!(
                 errors
                     .iter()
-                    .any(|e| e.path.starts_with(&prefix) && e.path.ends_with(".threshold")),
+                    .any(|e| e.field.starts_with(&prefix) && e.field.ends_with(".threshold")),
                 "case {case}: swapping {} and {} on {name}.{side} went unnoticed: {errors:?}",
                 levels[i],
                 levels[j]
@@ -713,8 +713,8 @@ mod tests {
             let errors = validate(&set, &known_q);
             let expected = path.to_string();
             assert_eq!(errors.len(), 1, "case {case}: {expected}: {errors:?}");
-            assert_eq!(errors[0].path, expected, "case {case}");
-            assert!(errors[0].rule.contains("finite"), "case {case}");
+            assert_eq!(errors[0].field, expected, "case {case}");
+            assert!(errors[0].message.contains("finite"), "case {case}");
         }
     }
 

@@ -22,40 +22,11 @@ pub struct VariableInfo {
     pub units: String,
 }
 
-/// A broken rule: `path` is the most specific field (`soc.max.alert.threshold`,
-/// `soc.max.hysteresis`, or just `soc` for an unknown quantity), `rule` a sentence for an operator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ValidationError {
-    pub path: String,
-    pub rule: String,
-}
-
-impl ValidationError {
-    fn new(path: impl fmt::Display, rule: impl Into<String>) -> Self {
-        ValidationError {
-            path: path.to_string(),
-            rule: rule.into(),
-        }
-    }
-}
-
-impl fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.rule)
-    }
-}
-
-impl From<ValidationError> for FieldError {
-    fn from(error: ValidationError) -> Self {
-        FieldError::new(error.path, error.rule)
-    }
-}
-
-impl From<ValidationError> for crate::error::AppError {
-    fn from(error: ValidationError) -> Self {
-        crate::error::AppError::validation(error.path, error.rule)
-    }
+/// A broken rule is a [`FieldError`]: `field` is the most specific field
+/// (`soc.max.alert.threshold`, `soc.max.hysteresis`, or just `soc` for an unknown quantity),
+/// `message` a sentence for an operator.
+fn broken(path: impl fmt::Display, rule: impl Into<String>) -> FieldError {
+    FieldError::new(path.to_string(), rule)
 }
 
 fn with_units(value: f64, units: &str) -> String {
@@ -89,15 +60,12 @@ fn with_units(value: f64, units: &str) -> String {
 pub fn validate(
     set: &ProtectionSet,
     known: &dyn Fn(&str) -> Option<VariableInfo>,
-) -> Vec<ValidationError> {
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (variable, limits) in set.iter() {
         let info = known(variable);
         if info.is_none() {
-            errors.push(ValidationError::new(
-                variable,
-                "unknown quantity: not in the registry",
-            ));
+            errors.push(broken(variable, "unknown quantity: not in the registry"));
         }
         let info = info.unwrap_or_default();
         for (side, side_limits) in limits.sides() {
@@ -120,7 +88,7 @@ pub fn validate(
                 LimitField::Threshold,
             );
             let max = with_units(max_limit.threshold, &info.units);
-            errors.push(ValidationError::new(
+            errors.push(broken(
                 path,
                 format!(
                     "must be below the max side's {max_level} ({max}): \
@@ -137,16 +105,16 @@ fn validate_side(
     side: Side,
     limits: &SideLimits,
     info: &VariableInfo,
-    errors: &mut Vec<ValidationError>,
+    errors: &mut Vec<FieldError>,
 ) {
     let units = info.units.as_str();
     let hyst_path = FieldPath::hysteresis(variable, side);
     let hysteresis = limits.hysteresis;
     let hysteresis_ok = if !hysteresis.is_finite() {
-        errors.push(ValidationError::new(&hyst_path, "must be a finite number"));
+        errors.push(broken(&hyst_path, "must be a finite number"));
         false
     } else if hysteresis < 0.0 {
-        errors.push(ValidationError::new(&hyst_path, "must not be negative"));
+        errors.push(broken(&hyst_path, "must not be negative"));
         false
     } else {
         true
@@ -156,12 +124,12 @@ fn validate_side(
         let path = |field| FieldPath::level(variable, side, level, field);
         let threshold = limit.threshold;
         if !threshold.is_finite() {
-            errors.push(ValidationError::new(
+            errors.push(broken(
                 path(LimitField::Threshold),
                 "must be a finite number",
             ));
         } else if let Some(min) = info.min.filter(|min| threshold < *min) {
-            errors.push(ValidationError::new(
+            errors.push(broken(
                 path(LimitField::Threshold),
                 format!(
                     "out of range: below the registry's minimum {}",
@@ -169,7 +137,7 @@ fn validate_side(
                 ),
             ));
         } else if let Some(max) = info.max.filter(|max| threshold > *max) {
-            errors.push(ValidationError::new(
+            errors.push(broken(
                 path(LimitField::Threshold),
                 format!(
                     "out of range: above the registry's maximum {}",
@@ -182,12 +150,9 @@ fn validate_side(
             (LimitField::OffDuration, limit.off_duration),
         ] {
             if !seconds.is_finite() {
-                errors.push(ValidationError::new(
-                    path(field),
-                    "must be a finite number of seconds",
-                ));
+                errors.push(broken(path(field), "must be a finite number of seconds"));
             } else if seconds < 0.0 {
-                errors.push(ValidationError::new(path(field), "must not be negative"));
+                errors.push(broken(path(field), "must not be negative"));
             }
         }
     }
@@ -210,7 +175,7 @@ fn validate_side(
                 Side::Max => "above",
                 Side::Min => "below",
             };
-            errors.push(ValidationError::new(
+            errors.push(broken(
                 FieldPath::level(variable, side, higher, LimitField::Threshold),
                 format!(
                     "must be {direction} {lower} ({})",
@@ -222,7 +187,7 @@ fn validate_side(
         let gap = (higher_t - lower_t).abs();
         if hysteresis_ok && !gap_reported && hysteresis > gap {
             gap_reported = true;
-            errors.push(ValidationError::new(
+            errors.push(broken(
                 &hyst_path,
                 format!(
                     "must be at most the gap between {lower} ({}) and {higher} ({}): {} — \
@@ -254,7 +219,7 @@ fn validate_side(
                 }),
             };
             if let Some(outside) = outside {
-                errors.push(ValidationError::new(
+                errors.push(broken(
                     &hyst_path,
                     format!(
                         "too large: the recovery point of {level} ({}) is {outside}, \

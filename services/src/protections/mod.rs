@@ -21,7 +21,8 @@ use crate::actor::Actor;
 use crate::field::FieldIo;
 use model::error::AppError;
 use model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
-use model::protections::{LimitField, ProtectionSet, ValidationError, VariableInfo, validate};
+use model::protections::{LimitField, ProtectionSet, VariableInfo, validate};
+use model::registry::FieldError;
 
 /// What the registry knows about each quantity of `set`: a quantity is known when a registry
 /// variable has its name, when it is measured by a configured variable, or when a device
@@ -101,20 +102,20 @@ pub async fn check(
     field_io: &FieldIo,
     protections: &Protections,
     set: &ProtectionSet,
-) -> Result<Vec<ValidationError>, AppError> {
+) -> Result<Vec<FieldError>, AppError> {
     let known = known_quantities(db, field_io, protections, set).await?;
     Ok(validate(set, &|name| known.get(name).cloned()))
 }
 
 /// The first broken rule as the error, with how many more there are.
-fn first_error(errors: Vec<ValidationError>) -> Result<(), AppError> {
+fn first_error(errors: Vec<FieldError>) -> Result<(), AppError> {
     let count = errors.len();
     match errors.into_iter().next() {
         None => Ok(()),
         Some(first) if count == 1 => Err(first.into()),
         Some(first) => Err(AppError::validation(
-            first.path,
-            format!("{} (and {} more problems)", first.rule, count - 1),
+            first.field,
+            format!("{} (and {} more problems)", first.message, count - 1),
         )),
     }
 }

@@ -45,7 +45,7 @@ impl EditorState {
         problems.extend(
             validate(&form, &|name| known.get(name).cloned())
                 .into_iter()
-                .map(|e| (e.path, e.rule)),
+                .map(|e| (e.field, e.message)),
         );
         problems
     }
