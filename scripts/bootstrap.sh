@@ -172,6 +172,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 [ "$(node_modules/.bin/wasm-opt --version | awk '{print $3}')" -ge 116 ] || die "wasm-opt from npm is too old"
 
+LEPTOSFMT_VERSION=0.1.33
+if [ "$(leptosfmt --version 2>/dev/null)" != "leptosfmt $LEPTOSFMT_VERSION" ]; then
+  log "building leptosfmt $LEPTOSFMT_VERSION (the view! formatter the test command checks with)"
+  quietly leptosfmt cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked --force
+fi
+
 # schemathesis: the property-based contract tester that the test command runs against the demo
 # server's generated OpenAPI document. Pinned, in a virtual environment outside the checkout.
 SCHEMATHESIS_VERSION=4.32.5

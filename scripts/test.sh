@@ -106,6 +106,8 @@ e2e() {
 }
 
 step fmt cargo fmt --all --check
+# The view! macros, which rustfmt leaves alone (leptosfmt, then cargo fmt, formats them).
+step leptosfmt leptosfmt --check --quiet app/src
 step clippy-server cargo clippy "${RUST_PACKAGES[@]}" --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings
 # SocketCAN cannot run on this kernel, but it must keep compiling.

@@ -35,18 +35,25 @@ pub fn Layout(children: Children) -> impl IntoView {
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
         <div class="app" data-hydrated=move || hydrated.get().to_string()>
             <header class="app-header">
                 <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true">"⚡"</span>
+                    <span class="brand-mark" aria-hidden="true">
+                        "⚡"
+                    </span>
                     <span class="brand-name">"Powerdeck"</span>
                 </a>
                 <span class="brand-tagline">"Site operator console"</span>
             </header>
             <nav class="app-nav" aria-label="Main">
                 <ul>
-                    {NAV_ITEMS.iter().map(|item| view! { <NavLink href=item.href label=item.label /> }).collect_view()}
+                    {NAV_ITEMS
+                        .iter()
+                        .map(|item| view! { <NavLink href=item.href label=item.label /> })
+                        .collect_view()}
                 </ul>
             </nav>
             <main id="main" class="app-main" tabindex="-1">

@@ -96,30 +96,58 @@ pub fn PathFields(
                     draft.reference.set(example_reference(t).to_string());
                 }
             }>
-                {AccessType::ALL.iter().map(|t| view! {
-                    <option value=t.as_str() selected=move || draft.access_type.get() == *t>{t.label()}</option>
-                }).collect_view()}
+                {AccessType::ALL
+                    .iter()
+                    .map(|t| {
+                        view! {
+                            <option value=t.as_str() selected=move || draft.access_type.get() == *t>
+                                {t.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </label>
         <label class="field">
             <span class="field-label">"Priority"</span>
-            <input inputmode="numeric" prop:value=draft.priority on:input=move |ev| draft.priority.set(event_target_value(&ev)) />
+            <input
+                inputmode="numeric"
+                prop:value=draft.priority
+                on:input=move |ev| draft.priority.set(event_target_value(&ev))
+            />
         </label>
         <label class="field">
             <span class="field-label">"Rack (empty = all)"</span>
-            <input inputmode="numeric" prop:value=draft.rack on:input=move |ev| draft.rack.set(event_target_value(&ev)) />
+            <input
+                inputmode="numeric"
+                prop:value=draft.rack
+                on:input=move |ev| draft.rack.set(event_target_value(&ev))
+            />
         </label>
         <label class="checkbox">
-            <input type="checkbox" prop:checked=draft.read_only on:change=move |ev| draft.read_only.set(event_target_checked(&ev)) />
+            <input
+                type="checkbox"
+                prop:checked=draft.read_only
+                on:change=move |ev| draft.read_only.set(event_target_checked(&ev))
+            />
             " Read-only"
         </label>
         <div class="field field-wide">
-            <label class="field-label" for=format!("{id}-reference")>"Reference (JSON)"</label>
-            <textarea id=format!("{id}-reference") class="mono" rows="2" prop:value=draft.reference
+            <label class="field-label" for=format!("{id}-reference")>
+                "Reference (JSON)"
+            </label>
+            <textarea
+                id=format!("{id}-reference")
+                class="mono"
+                rows="2"
+                prop:value=draft.reference
                 on:input=move |ev| draft.reference.set(event_target_value(&ev))
                 aria-describedby=format!("{id}-reference-error")
-                aria-invalid=move || error().is_some().to_string()></textarea>
-            <span id=format!("{id}-reference-error") class="field-error" aria-live="polite">{error}</span>
+                aria-invalid=move || error().is_some().to_string()
+            ></textarea>
+            <span id=format!("{id}-reference-error") class="field-error" aria-live="polite">
+                {error}
+            </span>
         </div>
     }
     .into_any()

@@ -26,7 +26,9 @@ pub fn BusesPage() -> AnyView {
                     <p class="muted">"Field buses, their health, and what is polled over them."</p>
                 </div>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Reading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="muted">"Reading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => view! { <BusesView overview /> }.into_any(),
@@ -103,32 +105,51 @@ fn BusTable(buses: Vec<BusView>) -> AnyView {
                         <th scope="col">"Bus"</th>
                         <th scope="col">"Endpoint"</th>
                         <th scope="col">"State"</th>
-                        <th scope="col" class="num">"Requests/s"</th>
-                        <th scope="col" class="num">"Errors/s"</th>
-                        <th scope="col" class="num">"p50"</th>
-                        <th scope="col" class="num">"p99"</th>
-                        <th scope="col" class="num">"Requests"</th>
-                        <th scope="col" class="num">"Timeouts"</th>
-                        <th scope="col" class="num">"Exceptions"</th>
+                        <th scope="col" class="num">
+                            "Requests/s"
+                        </th>
+                        <th scope="col" class="num">
+                            "Errors/s"
+                        </th>
+                        <th scope="col" class="num">
+                            "p50"
+                        </th>
+                        <th scope="col" class="num">
+                            "p99"
+                        </th>
+                        <th scope="col" class="num">
+                            "Requests"
+                        </th>
+                        <th scope="col" class="num">
+                            "Timeouts"
+                        </th>
+                        <th scope="col" class="num">
+                            "Exceptions"
+                        </th>
                         <th scope="col">"Backing off"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {buses.iter().map(|bus| view! {
-                        <tr>
-                            <td class="mono">{bus.name.clone()}</td>
-                            <td class="mono muted">{bus.endpoint.clone()}</td>
-                            <td>{state_badge(bus)}</td>
-                            <td class="num">{format!("{:.1}", bus.requests_per_s)}</td>
-                            <td class="num">{format!("{:.1}", bus.errors_per_s)}</td>
-                            <td class="num">{millis(bus.latency_p50_ms)}</td>
-                            <td class="num">{millis(bus.latency_p99_ms)}</td>
-                            <td class="num">{bus.requests}</td>
-                            <td class="num">{bus.timeouts}</td>
-                            <td class="num">{bus.exceptions}</td>
-                            <td>{backing_off(bus)}</td>
-                        </tr>
-                    }).collect_view()}
+                    {buses
+                        .iter()
+                        .map(|bus| {
+                            view! {
+                                <tr>
+                                    <td class="mono">{bus.name.clone()}</td>
+                                    <td class="mono muted">{bus.endpoint.clone()}</td>
+                                    <td>{state_badge(bus)}</td>
+                                    <td class="num">{format!("{:.1}", bus.requests_per_s)}</td>
+                                    <td class="num">{format!("{:.1}", bus.errors_per_s)}</td>
+                                    <td class="num">{millis(bus.latency_p50_ms)}</td>
+                                    <td class="num">{millis(bus.latency_p99_ms)}</td>
+                                    <td class="num">{bus.requests}</td>
+                                    <td class="num">{bus.timeouts}</td>
+                                    <td class="num">{bus.exceptions}</td>
+                                    <td>{backing_off(bus)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -165,12 +186,24 @@ fn LastErrors(buses: Vec<BusView>) -> impl IntoView {
     } else {
         view! {
             <ul class="error-list">
-                {errors.into_iter().map(|(bus, error)| view! {
-                    <li>
-                        <span class="mono">{format!("{bus} · unit {} · {}", error.unit_id, error.registers)}</span>
-                        " — " {error.message}
-                    </li>
-                }).collect_view()}
+                {errors
+                    .into_iter()
+                    .map(|(bus, error)| {
+                        view! {
+                            <li>
+                                <span class="mono">
+                                    {format!(
+                                        "{bus} · unit {} · {}",
+                                        error.unit_id,
+                                        error.registers,
+                                    )}
+                                </span>
+                                " — "
+                                {error.message}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         }
         .into_any()
@@ -191,26 +224,39 @@ fn PlannedReads(blocks: Vec<model::field::BlockView>) -> AnyView {
                 <thead>
                     <tr>
                         <th scope="col">"Bus"</th>
-                        <th scope="col" class="num">"Unit"</th>
+                        <th scope="col" class="num">
+                            "Unit"
+                        </th>
                         <th scope="col">"Table"</th>
                         <th scope="col">"Class"</th>
-                        <th scope="col" class="num">"Start"</th>
-                        <th scope="col" class="num">"Registers"</th>
-                        <th scope="col" class="num">"Paths"</th>
+                        <th scope="col" class="num">
+                            "Start"
+                        </th>
+                        <th scope="col" class="num">
+                            "Registers"
+                        </th>
+                        <th scope="col" class="num">
+                            "Paths"
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
-                    {blocks.into_iter().map(|block| view! {
-                        <tr>
-                            <td class="mono">{block.bus}</td>
-                            <td class="num">{block.unit_id}</td>
-                            <td>{block.table}</td>
-                            <td>{block.class}</td>
-                            <td class="num">{block.start}</td>
-                            <td class="num">{block.count}</td>
-                            <td class="num">{block.paths}</td>
-                        </tr>
-                    }).collect_view()}
+                    {blocks
+                        .into_iter()
+                        .map(|block| {
+                            view! {
+                                <tr>
+                                    <td class="mono">{block.bus}</td>
+                                    <td class="num">{block.unit_id}</td>
+                                    <td>{block.table}</td>
+                                    <td>{block.class}</td>
+                                    <td class="num">{block.start}</td>
+                                    <td class="num">{block.count}</td>
+                                    <td class="num">{block.paths}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -226,12 +272,19 @@ fn NotPolled(unmapped: Vec<model::field::UnmappedPath>) -> AnyView {
         <details class="unmapped">
             <summary>"Paths the field configuration cannot reach, and why"</summary>
             <ul>
-                {unmapped.into_iter().map(|path| view! {
-                    <li>
-                        <a class="mono" href=format!("/registry/{}", path.variable)>{path.variable.clone()}</a>
-                        {format!(" · path {} — {}", path.path_id, path.reason)}
-                    </li>
-                }).collect_view()}
+                {unmapped
+                    .into_iter()
+                    .map(|path| {
+                        view! {
+                            <li>
+                                <a class="mono" href=format!("/registry/{}", path.variable)>
+                                    {path.variable.clone()}
+                                </a>
+                                {format!(" · path {} — {}", path.path_id, path.reason)}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         </details>
     }
@@ -249,40 +302,74 @@ fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
                     <tr>
                         <th scope="col">"Bus"</th>
                         <th scope="col">"State"</th>
-                        <th scope="col" class="num">"Frames/s"</th>
-                        <th scope="col" class="num">"Frames"</th>
-                        <th scope="col" class="num">"Errors"</th>
+                        <th scope="col" class="num">
+                            "Frames/s"
+                        </th>
+                        <th scope="col" class="num">
+                            "Frames"
+                        </th>
+                        <th scope="col" class="num">
+                            "Errors"
+                        </th>
                         <th scope="col">"Ids heard (frames, last seen)"</th>
                         <th scope="col">"Last error"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {buses.into_iter().map(|bus| {
-                        let badge = match bus.state.as_str() {
-                            "connected" => ("badge badge-good", "listening".to_string()),
-                            "backing_off" => ("badge badge-bad", format!("backing off · retry in {}", format_age(bus.retry_in_ms.unwrap_or(0)))),
-                            "stopped" => ("badge badge-warn", "stopped".to_string()),
-                            _ => ("badge", "opening".to_string()),
-                        };
-                        let ids = bus.ids.iter().map(|seen| format!(
-                            "{:#x}{} ({}, {} ago)",
-                            seen.id,
-                            if seen.extended { "x" } else { "" },
-                            seen.frames,
-                            format_age(seen.age_ms)
-                        )).collect::<Vec<_>>().join(" · ");
-                        view! {
-                            <tr>
-                                <td class="mono">{bus.name}</td>
-                                <td><span class=badge.0>{badge.1}</span></td>
-                                <td class="num">{format!("{:.1}", bus.frames_per_s)}</td>
-                                <td class="num">{bus.frames}</td>
-                                <td class="num">{bus.errors}</td>
-                                <td class="mono small">{if ids.is_empty() { "none yet".to_string() } else { ids }}</td>
-                                <td class="muted">{bus.last_errors.first().cloned().unwrap_or_else(|| "none".into())}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    {buses
+                        .into_iter()
+                        .map(|bus| {
+                            let badge = match bus.state.as_str() {
+                                "connected" => ("badge badge-good", "listening".to_string()),
+                                "backing_off" => {
+                                    (
+                                        "badge badge-bad",
+                                        format!(
+                                            "backing off · retry in {}",
+                                            format_age(bus.retry_in_ms.unwrap_or(0)),
+                                        ),
+                                    )
+                                }
+                                "stopped" => ("badge badge-warn", "stopped".to_string()),
+                                _ => ("badge", "opening".to_string()),
+                            };
+                            let ids = bus
+                                .ids
+                                .iter()
+                                .map(|seen| {
+                                    format!(
+                                        "{:#x}{} ({}, {} ago)",
+                                        seen.id,
+                                        if seen.extended { "x" } else { "" },
+                                        seen.frames,
+                                        format_age(seen.age_ms),
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" · ");
+                            view! {
+                                <tr>
+                                    <td class="mono">{bus.name}</td>
+                                    <td>
+                                        <span class=badge.0>{badge.1}</span>
+                                    </td>
+                                    <td class="num">{format!("{:.1}", bus.frames_per_s)}</td>
+                                    <td class="num">{bus.frames}</td>
+                                    <td class="num">{bus.errors}</td>
+                                    <td class="mono small">
+                                        {if ids.is_empty() { "none yet".to_string() } else { ids }}
+                                    </td>
+                                    <td class="muted">
+                                        {bus
+                                            .last_errors
+                                            .first()
+                                            .cloned()
+                                            .unwrap_or_else(|| "none".into())}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>

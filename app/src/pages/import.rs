@@ -61,16 +61,32 @@ pub fn ImportPage() -> AnyView {
         <Title text="Import" />
         <section class="page" aria-labelledby="import-title">
             <nav class="breadcrumb" aria-label="Breadcrumb">
-                <a href="/registry">"Registry"</a><span aria-hidden="true">" / "</span><span aria-current="page">"Import"</span>
+                <a href="/registry">"Registry"</a>
+                <span aria-hidden="true">" / "</span>
+                <span aria-current="page">"Import"</span>
             </nav>
             <header class="page-header">
                 <div>
                     <h1 id="import-title">"Import and export"</h1>
-                    <p class="muted">"Preview what a definition file changes, then apply it in one transaction."</p>
+                    <p class="muted">
+                        "Preview what a definition file changes, then apply it in one transaction."
+                    </p>
                 </div>
                 <div class="page-actions">
-                    <a class="button button-secondary" href="/api/v1/export/data_def.json" download="data_def.json">"Export data_def.json"</a>
-                    <a class="button button-secondary" href="/api/v1/export/var_metadata.json" download="var_metadata.json">"Export var_metadata.json"</a>
+                    <a
+                        class="button button-secondary"
+                        href="/api/v1/export/data_def.json"
+                        download="data_def.json"
+                    >
+                        "Export data_def.json"
+                    </a>
+                    <a
+                        class="button button-secondary"
+                        href="/api/v1/export/var_metadata.json"
+                        download="var_metadata.json"
+                    >
+                        "Export var_metadata.json"
+                    </a>
                 </div>
             </header>
             <ImportControls data_def metadata prune preview apply />
@@ -115,25 +131,51 @@ fn ImportControls(
         <div class="filter-bar">
             <label class="field field-grow">
                 <span class="field-label">"data_def.json (required)"</span>
-                <input type="file" accept=".json,application/json" on:change=move |ev| read_chosen_file(ev, data_def) />
+                <input
+                    type="file"
+                    accept=".json,application/json"
+                    on:change=move |ev| read_chosen_file(ev, data_def)
+                />
             </label>
             <label class="field field-grow">
                 <span class="field-label">"var_metadata.json (optional)"</span>
-                <input type="file" accept=".json,application/json" on:change=move |ev| read_chosen_file(ev, metadata) />
+                <input
+                    type="file"
+                    accept=".json,application/json"
+                    on:change=move |ev| read_chosen_file(ev, metadata)
+                />
             </label>
             <label class="checkbox">
-                <input type="checkbox" prop:checked=prune on:change=move |ev| prune.set(event_target_checked(&ev)) />
+                <input
+                    type="checkbox"
+                    prop:checked=prune
+                    on:change=move |ev| prune.set(event_target_checked(&ev))
+                />
                 " Deactivate paths the file no longer has (prune)"
             </label>
             <div class="field-actions">
-                <button type="button" class="button"
+                <button
+                    type="button"
+                    class="button"
                     disabled=move || data_def.with(Option::is_none) || preview.pending().get()
-                    on:click=move |_| { if let Some(r) = request(false) { preview.dispatch(r); } }>
+                    on:click=move |_| {
+                        if let Some(r) = request(false) {
+                            preview.dispatch(r);
+                        }
+                    }
+                >
                     "Preview"
                 </button>
-                <button type="button" class="button button-danger"
+                <button
+                    type="button"
+                    class="button button-danger"
                     disabled=move || !previewed() || applied() || apply.pending().get()
-                    on:click=move |_| { if let Some(r) = request(true) { apply.dispatch(r); } }>
+                    on:click=move |_| {
+                        if let Some(r) = request(true) {
+                            apply.dispatch(r);
+                        }
+                    }
+                >
                     "Apply"
                 </button>
             </div>
@@ -148,14 +190,18 @@ fn ImportOutcome(
     preview: ServerAction<ImportRegistry>,
     apply: ServerAction<ImportRegistry>,
 ) -> impl IntoView {
-    move || {
-        match (apply.value().get(), preview.value().get()) {
+    move || match (apply.value().get(), preview.value().get()) {
         (Some(Ok(report)), _) => view! {
             <div class="result-panel" role="status">
                 <strong>"Imported."</strong>
                 " "
-                {format!("{} system version(s) taken; the system version is now {}.", report.versions_used, report.system_version)}
-                " " <a href="/registry">"Open the registry"</a>
+                {format!(
+                    "{} system version(s) taken; the system version is now {}.",
+                    report.versions_used,
+                    report.system_version,
+                )}
+                " "
+                <a href="/registry">"Open the registry"</a>
             </div>
             <ReportView report />
         }
@@ -163,7 +209,6 @@ fn ImportOutcome(
         (Some(Err(error)), _) | (_, Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
         (None, Some(Ok(report))) => view! { <ReportView report /> }.into_any(),
         _ => view! { <p class="muted">"Choose data_def.json, then Preview."</p> }.into_any(),
-    }
     }
 }
 
@@ -177,43 +222,102 @@ fn ReportView(report: ImportReport) -> AnyView {
     view! {
         <h2 class="section-title">{heading}</h2>
         <dl class="facts report-counts">
-            <div class="fact"><dt>"New"</dt><dd class="fact-value num">{report.new}</dd></div>
-            <div class="fact"><dt>"Changed"</dt><dd class="fact-value num">{report.changed}</dd></div>
-            <div class="fact"><dt>"Unchanged"</dt><dd class="fact-value num">{report.unchanged}</dd></div>
-            <div class="fact"><dt>"Skipped (_gap)"</dt><dd class="fact-value num">{report.skipped}</dd></div>
+            <div class="fact">
+                <dt>"New"</dt>
+                <dd class="fact-value num">{report.new}</dd>
+            </div>
+            <div class="fact">
+                <dt>"Changed"</dt>
+                <dd class="fact-value num">{report.changed}</dd>
+            </div>
+            <div class="fact">
+                <dt>"Unchanged"</dt>
+                <dd class="fact-value num">{report.unchanged}</dd>
+            </div>
+            <div class="fact">
+                <dt>"Skipped (_gap)"</dt>
+                <dd class="fact-value num">{report.skipped}</dd>
+            </div>
             <div class="fact">
                 <dt>"Paths"</dt>
-                <dd class="fact-value num">{format!("+{} ~{} −{}", report.paths_added, report.paths_updated, report.paths_deactivated)}</dd>
+                <dd class="fact-value num">
+                    {format!(
+                        "+{} ~{} −{}",
+                        report.paths_added,
+                        report.paths_updated,
+                        report.paths_deactivated,
+                    )}
+                </dd>
                 <dd class="fact-detail">"added · updated · deactivated"</dd>
             </div>
         </dl>
-        {(!report.diffs.is_empty()).then(|| view! {
-            <div class="table-wrap">
-                <table class="data-table">
-                    <thead><tr><th scope="col">"Variable"</th><th scope="col">"Change"</th><th scope="col">"Field"</th><th scope="col">"Old"</th><th scope="col">"New"</th></tr></thead>
-                    <tbody>
-                        {report.diffs.iter().flat_map(|diff| {
-                            if diff.changes.is_empty() {
-                                vec![view! {
-                                    <tr><td class="mono">{diff.name.clone()}</td><td><span class="badge badge-good">"new"</span></td><td></td><td></td><td></td></tr>
-                                }.into_any()]
-                            } else {
-                                diff.changes.iter().map(|c| view! {
-                                    <tr>
-                                        <td class="mono">{diff.name.clone()}</td>
-                                        <td><span class="badge badge-prot">{diff.kind.clone()}</span></td>
-                                        <td class="mono">{c.field.clone()}</td>
-                                        <td class="mono wrap"><del>{c.old.clone().unwrap_or_default()}</del></td>
-                                        <td class="mono wrap"><ins>{c.new.clone().unwrap_or_default()}</ins></td>
-                                    </tr>
-                                }.into_any()).collect::<Vec<_>>()
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        })}
-        {report.diffs_truncated.then(|| view! { <p class="muted">"Only the first 500 variables are listed."</p> })}
+        {(!report.diffs.is_empty())
+            .then(|| {
+                view! {
+                    <div class="table-wrap">
+                        <table class="data-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Variable"</th>
+                                    <th scope="col">"Change"</th>
+                                    <th scope="col">"Field"</th>
+                                    <th scope="col">"Old"</th>
+                                    <th scope="col">"New"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {report
+                                    .diffs
+                                    .iter()
+                                    .flat_map(|diff| {
+                                        if diff.changes.is_empty() {
+                                            vec![
+                                                view! {
+                                                    <tr>
+                                                        <td class="mono">{diff.name.clone()}</td>
+                                                        <td>
+                                                            <span class="badge badge-good">"new"</span>
+                                                        </td>
+                                                        <td></td>
+                                                        <td></td>
+                                                        <td></td>
+                                                    </tr>
+                                                }
+                                                    .into_any(),
+                                            ]
+                                        } else {
+                                            diff.changes
+                                                .iter()
+                                                .map(|c| {
+                                                    view! {
+                                                        <tr>
+                                                            <td class="mono">{diff.name.clone()}</td>
+                                                            <td>
+                                                                <span class="badge badge-prot">{diff.kind.clone()}</span>
+                                                            </td>
+                                                            <td class="mono">{c.field.clone()}</td>
+                                                            <td class="mono wrap">
+                                                                <del>{c.old.clone().unwrap_or_default()}</del>
+                                                            </td>
+                                                            <td class="mono wrap">
+                                                                <ins>{c.new.clone().unwrap_or_default()}</ins>
+                                                            </td>
+                                                        </tr>
+                                                    }
+                                                        .into_any()
+                                                })
+                                                .collect::<Vec<_>>()
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+            })}
+        {report
+            .diffs_truncated
+            .then(|| view! { <p class="muted">"Only the first 500 variables are listed."</p> })}
     }
     .into_any()
 }

@@ -89,24 +89,45 @@ pub fn NewVariablePage() -> AnyView {
         <Title text="New variable" />
         <section class="page" aria-labelledby="new-title">
             <nav class="breadcrumb" aria-label="Breadcrumb">
-                <a href="/registry">"Registry"</a><span aria-hidden="true">" / "</span><span aria-current="page">"New variable"</span>
+                <a href="/registry">"Registry"</a>
+                <span aria-hidden="true">" / "</span>
+                <span aria-current="page">"New variable"</span>
             </nav>
             <h1 id="new-title">"New variable"</h1>
-            <noscript><p class="muted">"This form needs JavaScript; scripts can use POST /api/v1/variables."</p></noscript>
+            <noscript>
+                <p class="muted">
+                    "This form needs JavaScript; scripts can use POST /api/v1/variables."
+                </p>
+            </noscript>
             <form class="edit-form edit-panel" on:submit=on_submit aria-label="New variable">
                 <NewMetadataFields draft />
                 <label class="checkbox field-wide">
-                    <input type="checkbox" prop:checked=with_path on:change=move |ev| with_path.set(event_target_checked(&ev)) />
+                    <input
+                        type="checkbox"
+                        prop:checked=with_path
+                        on:change=move |ev| with_path.set(event_target_checked(&ev))
+                    />
                     " With a first access path"
                 </label>
                 <Show when=move || with_path.get()>
                     <PathFields draft=path id="new-path" />
                 </Show>
                 <div class="field-actions field-wide">
-                    <button type="submit" class="button" disabled=move || build.with(Result::is_err) || create.pending().get()>
+                    <button
+                        type="submit"
+                        class="button"
+                        disabled=move || build.with(Result::is_err) || create.pending().get()
+                    >
                         "Create variable"
                     </button>
-                    <span class="field-error">{move || (!name.get().is_empty()).then(|| build.get().err()).flatten().map(|e| e.to_string())}</span>
+                    <span class="field-error">
+                        {move || {
+                            (!name.get().is_empty())
+                                .then(|| build.get().err())
+                                .flatten()
+                                .map(|e| e.to_string())
+                        }}
+                    </span>
                 </div>
             </form>
             {move || match create.value().get() {
@@ -136,16 +157,28 @@ fn NewMetadataFields(draft: NewVariableDraft) -> AnyView {
     let locator_error = move || locator.with(|l| validate_locator(l).err());
     view! {
         <div class="field">
-            <label class="field-label" for="new-name">"Name"</label>
-            <input id="new-name" class="mono" placeholder="cell_voltage_max_warn" prop:value=name
+            <label class="field-label" for="new-name">
+                "Name"
+            </label>
+            <input
+                id="new-name"
+                class="mono"
+                placeholder="cell_voltage_max_warn"
+                prop:value=name
                 on:input=move |ev| name.set(event_target_value(&ev))
                 aria-describedby="new-name-error"
-                aria-invalid=move || name_error().is_some().to_string() />
-            <span id="new-name-error" class="field-error" aria-live="polite">{name_error}</span>
+                aria-invalid=move || name_error().is_some().to_string()
+            />
+            <span id="new-name-error" class="field-error" aria-live="polite">
+                {name_error}
+            </span>
         </div>
         <label class="field">
             <span class="field-label">"Display name (default: from the name)"</span>
-            <input prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev)) />
+            <input
+                prop:value=display_name
+                on:input=move |ev| display_name.set(event_target_value(&ev))
+            />
         </label>
         <label class="field">
             <span class="field-label">"Units"</span>
@@ -153,22 +186,46 @@ fn NewMetadataFields(draft: NewVariableDraft) -> AnyView {
         </label>
         <label class="field">
             <span class="field-label">"Category"</span>
-            <select on:change=move |ev| if let Some(c) = Category::parse(&event_target_value(&ev)) { category.set(c) }>
-                {Category::ALL.iter().map(|c| view! {
-                    <option value=c.as_str() selected=move || category.get() == *c>{c.label()}</option>
-                }).collect_view()}
+            <select on:change=move |ev| {
+                if let Some(c) = Category::parse(&event_target_value(&ev)) {
+                    category.set(c)
+                }
+            }>
+                {Category::ALL
+                    .iter()
+                    .map(|c| {
+                        view! {
+                            <option value=c.as_str() selected=move || category.get() == *c>
+                                {c.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </label>
         <div class="field">
-            <label class="field-label" for="new-locator">"Locator"</label>
-            <input id="new-locator" class="mono" prop:value=locator on:input=move |ev| locator.set(event_target_value(&ev))
+            <label class="field-label" for="new-locator">
+                "Locator"
+            </label>
+            <input
+                id="new-locator"
+                class="mono"
+                prop:value=locator
+                on:input=move |ev| locator.set(event_target_value(&ev))
                 aria-describedby="new-locator-error"
-                aria-invalid=move || locator_error().is_some().to_string() />
-            <span id="new-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
+                aria-invalid=move || locator_error().is_some().to_string()
+            />
+            <span id="new-locator-error" class="field-error" aria-live="polite">
+                {locator_error}
+            </span>
         </div>
         <label class="field field-wide">
             <span class="field-label">"Description"</span>
-            <textarea rows="2" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+            <textarea
+                rows="2"
+                prop:value=description
+                on:input=move |ev| description.set(event_target_value(&ev))
+            ></textarea>
         </label>
     }
     .into_any()

@@ -16,8 +16,14 @@ pub fn NotFound() -> impl IntoView {
         <section class="page not-found" aria-labelledby="not-found-title">
             <p class="eyebrow">"Error 404"</p>
             <h1 id="not-found-title">"Page not found"</h1>
-            <p class="muted">"There is no page at this address. It may have moved, or the link may be mistyped."</p>
-            <p><a class="button" href="/">"Go to the overview"</a></p>
+            <p class="muted">
+                "There is no page at this address. It may have moved, or the link may be mistyped."
+            </p>
+            <p>
+                <a class="button" href="/">
+                    "Go to the overview"
+                </a>
+            </p>
         </section>
     }
 }

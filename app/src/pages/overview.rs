@@ -28,8 +28,14 @@ pub fn OverviewPage() -> AnyView {
                     <p class="muted">"This installation at a glance."</p>
                 </div>
                 <form method="get" action="/" on:submit=on_refresh class="page-actions">
-                    <button type="submit" class="button" aria-busy=move || refreshing.get().to_string()>
-                        <span aria-hidden="true" class="icon" class:spin=refreshing>"↻"</span>
+                    <button
+                        type="submit"
+                        class="button"
+                        aria-busy=move || refreshing.get().to_string()
+                    >
+                        <span aria-hidden="true" class="icon" class:spin=refreshing>
+                            "↻"
+                        </span>
                         " Refresh"
                     </button>
                 </form>
@@ -58,7 +64,8 @@ fn OverviewFacts(facts: Overview) -> AnyView {
     let version_updated = short_timestamp(&facts.system_version_updated);
     view! {
         <p class="read-at muted" data-server-time=facts.server_time.clone()>
-            "Read at " <time datetime=facts.server_time.clone()>{read_at}</time>
+            "Read at "
+            <time datetime=facts.server_time.clone()>{read_at}</time>
         </p>
         <dl class="facts">
             <div class="fact">
@@ -68,7 +75,9 @@ fn OverviewFacts(facts: Overview) -> AnyView {
             <div class="fact">
                 <dt>"Database"</dt>
                 <dd class="fact-value">{facts.database.backend.label()}</dd>
-                <dd class="fact-detail mono" title="Location">{facts.database.location.clone()}</dd>
+                <dd class="fact-detail mono" title="Location">
+                    {facts.database.location.clone()}
+                </dd>
             </div>
             <div class="fact">
                 <dt>"Schema"</dt>
@@ -89,7 +98,9 @@ fn OverviewFacts(facts: Overview) -> AnyView {
             </div>
             <div class="fact">
                 <dt>"System version"</dt>
-                <dd class="fact-value num" data-testid="system-version">{facts.system_version}</dd>
+                <dd class="fact-value num" data-testid="system-version">
+                    {facts.system_version}
+                </dd>
                 <dd class="fact-detail">"changed " {version_updated}</dd>
             </div>
             <div class="fact">

@@ -91,11 +91,17 @@ pub fn RegistryPage() -> AnyView {
                     <p class="muted">"Every site variable, its units, locator and access paths."</p>
                 </div>
                 <div class="page-actions">
-                    <a class="button" href="/registry/new">"New variable"</a>
-                    <a class="button button-secondary" href="/registry/import">"Import / export"</a>
+                    <a class="button" href="/registry/new">
+                        "New variable"
+                    </a>
+                    <a class="button button-secondary" href="/registry/import">
+                        "Import / export"
+                    </a>
                 </div>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     let query = query.get();
                     match listing.await {
@@ -136,7 +142,11 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> AnyView {
                     {if page.total == 0 {
                         "No variables match these filters.".to_string()
                     } else {
-                        format!("{first}–{last} of {} variables · system version {}", page.total, listing.system_version)
+                        format!(
+                            "{first}–{last} of {} variables · system version {}",
+                            page.total,
+                            listing.system_version,
+                        )
                     }}
                 </p>
                 <VariableTable items=page.items.clone() live />
@@ -155,7 +165,13 @@ fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> AnyView {
         <nav class="chips" aria-label="Categories">
             <a
                 class="chip"
-                href=registry_url(&VariableQuery { category: None, page: None, ..query.clone() })
+                href=registry_url(
+                    &VariableQuery {
+                        category: None,
+                        page: None,
+                        ..query.clone()
+                    },
+                )
                 aria-current=query.category.is_none().then_some("true")
             >
                 "All "
@@ -165,11 +181,24 @@ fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> AnyView {
                 .iter()
                 .map(|facet| {
                     let category = Category::parse(&facet.value);
-                    let href = registry_url(&VariableQuery { category, page: None, locator: None, ..query.clone() });
+                    let href = registry_url(
+                        &VariableQuery {
+                            category,
+                            page: None,
+                            locator: None,
+                            ..query.clone()
+                        },
+                    );
                     let label = category.map_or(facet.value.clone(), |c| c.label().to_string());
                     view! {
-                        <a class="chip" href=href aria-current=(query.category == category).then_some("true")>
-                            {label} " " <span class="chip-count">{facet.count}</span>
+                        <a
+                            class="chip"
+                            href=href
+                            aria-current=(query.category == category).then_some("true")
+                        >
+                            {label}
+                            " "
+                            <span class="chip-count">{facet.count}</span>
                         </a>
                     }
                 })
@@ -190,11 +219,13 @@ fn LocatorFacets(locators: Vec<FacetCount>, query: VariableQuery) -> AnyView {
                     .iter()
                     .map(|facet| {
                         let selected = query.locator.as_deref() == Some(facet.value.as_str());
-                        let href = registry_url(&VariableQuery {
-                            locator: if selected { None } else { Some(facet.value.clone()) },
-                            page: None,
-                            ..query.clone()
-                        });
+                        let href = registry_url(
+                            &VariableQuery {
+                                locator: if selected { None } else { Some(facet.value.clone()) },
+                                page: None,
+                                ..query.clone()
+                            },
+                        );
                         view! {
                             <li>
                                 <a href=href aria-current=selected.then_some("true") class="facet">
@@ -216,19 +247,41 @@ fn LocatorFacets(locators: Vec<FacetCount>, query: VariableQuery) -> AnyView {
 fn Pager(current: u64, pages: u64, query: VariableQuery) -> AnyView {
     view! {
         <nav class="pager" aria-label="Pages">
-            {(current > 1).then(|| view! {
-                <a class="button button-secondary" rel="prev"
-                    href=registry_url(&VariableQuery { page: Some(current - 1), ..query.clone() })>
-                    "← Previous"
-                </a>
-            })}
+            {(current > 1)
+                .then(|| {
+                    view! {
+                        <a
+                            class="button button-secondary"
+                            rel="prev"
+                            href=registry_url(
+                                &VariableQuery {
+                                    page: Some(current - 1),
+                                    ..query.clone()
+                                },
+                            )
+                        >
+                            "← Previous"
+                        </a>
+                    }
+                })}
             <span class="muted">{format!("Page {current} of {pages}")}</span>
-            {(current < pages).then(|| view! {
-                <a class="button button-secondary" rel="next"
-                    href=registry_url(&VariableQuery { page: Some(current + 1), ..query.clone() })>
-                    "Next →"
-                </a>
-            })}
+            {(current < pages)
+                .then(|| {
+                    view! {
+                        <a
+                            class="button button-secondary"
+                            rel="next"
+                            href=registry_url(
+                                &VariableQuery {
+                                    page: Some(current + 1),
+                                    ..query.clone()
+                                },
+                            )
+                        >
+                            "Next →"
+                        </a>
+                    }
+                })}
         </nav>
     }
     .into_any()
@@ -241,35 +294,66 @@ fn SearchForm(query: VariableQuery) -> AnyView {
         <form class="filter-bar" method="get" action="/registry" role="search">
             <label class="field field-grow">
                 <span class="field-label">"Search"</span>
-                <input type="search" name="q" value=query.q.clone().unwrap_or_default()
-                    placeholder="Name, display name or description" />
+                <input
+                    type="search"
+                    name="q"
+                    value=query.q.clone().unwrap_or_default()
+                    placeholder="Name, display name or description"
+                />
             </label>
             <label class="field">
                 <span class="field-label">"Category"</span>
                 <select name="category">
-                    <option value="" selected=query.category.is_none()>"All"</option>
-                    {Category::ALL.iter().map(|c| view! {
-                        <option value=c.as_str() selected=query.category == Some(*c)>{c.label()}</option>
-                    }).collect_view()}
+                    <option value="" selected=query.category.is_none()>
+                        "All"
+                    </option>
+                    {Category::ALL
+                        .iter()
+                        .map(|c| {
+                            view! {
+                                <option value=c.as_str() selected=query.category == Some(*c)>
+                                    {c.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </label>
             <label class="field">
                 <span class="field-label">"Access"</span>
                 <select name="access_type">
-                    <option value="" selected=query.access_type.is_none()>"Any"</option>
-                    {AccessType::ALL.iter().map(|a| view! {
-                        <option value=a.as_str() selected=query.access_type == Some(*a)>{a.label()}</option>
-                    }).collect_view()}
+                    <option value="" selected=query.access_type.is_none()>
+                        "Any"
+                    </option>
+                    {AccessType::ALL
+                        .iter()
+                        .map(|a| {
+                            view! {
+                                <option value=a.as_str() selected=query.access_type == Some(*a)>
+                                    {a.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </label>
             <label class="field">
                 <span class="field-label">"Locator"</span>
-                <input type="text" name="locator" value=query.locator.clone().unwrap_or_default()
-                    placeholder="rbms.rack[*]" class="mono" />
+                <input
+                    type="text"
+                    name="locator"
+                    value=query.locator.clone().unwrap_or_default()
+                    placeholder="rbms.rack[*]"
+                    class="mono"
+                />
             </label>
             <div class="field-actions">
-                <button type="submit" class="button">"Search"</button>
-                <a class="button button-secondary" href="/registry">"Clear"</a>
+                <button type="submit" class="button">
+                    "Search"
+                </button>
+                <a class="button button-secondary" href="/registry">
+                    "Clear"
+                </a>
             </div>
         </form>
     }
@@ -310,7 +394,9 @@ fn live_cell(value: Option<&LiveValue>, units: &str) -> AnyView {
                     <span class="live-value">{format_values(&value.values)}</span>
                     " "
                     <span class="live-units">{units.to_string()}</span>
-                    <span class="live-age muted">{value.age_ms.map(format_age).unwrap_or_default()}</span>
+                    <span class="live-age muted">
+                        {value.age_ms.map(format_age).unwrap_or_default()}
+                    </span>
                 </span>
             }
             .into_any()
@@ -329,33 +415,51 @@ fn VariableTable(items: Vec<Variable>, live: RwSignal<HashMap<String, LiveValue>
                         <th scope="col">"Display name"</th>
                         <th scope="col">"Category"</th>
                         <th scope="col">"Locator"</th>
-                        <th scope="col" class="num">"Value"</th>
-                        <th scope="col" class="num">"Paths"</th>
-                        <th scope="col" class="num">"Version"</th>
+                        <th scope="col" class="num">
+                            "Value"
+                        </th>
+                        <th scope="col" class="num">
+                            "Paths"
+                        </th>
+                        <th scope="col" class="num">
+                            "Version"
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
-                    {items.into_iter().map(|v| {
-                        let href = format!("/registry/{}", v.name);
-                        view! {
-                            <tr>
-                                <td><a class="mono" href=href>{v.name.clone()}</a></td>
-                                <td class="wrap">{v.display_name.clone()}</td>
-                                <td><span class=format!("badge badge-{}", v.category)>{v.category.as_str()}</span></td>
-                                <td class="mono muted">{v.locator.clone()}</td>
-                                <td class="num">
-                                    {
-                                        let (name, units) = (v.name.clone(), v.units.clone());
-                                        move || live.with(|map| live_cell(map.get(&name), &units))
-                                    }
-                                </td>
-                                <td class="num">{v.path_count}</td>
-                                <td class="num" title="variable version · system version">
-                                    {format!("v{} · {}", v.variable_version, v.system_version)}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    {items
+                        .into_iter()
+                        .map(|v| {
+                            let href = format!("/registry/{}", v.name);
+                            view! {
+                                <tr>
+                                    <td>
+                                        <a class="mono" href=href>
+                                            {v.name.clone()}
+                                        </a>
+                                    </td>
+                                    <td class="wrap">{v.display_name.clone()}</td>
+                                    <td>
+                                        <span class=format!(
+                                            "badge badge-{}",
+                                            v.category,
+                                        )>{v.category.as_str()}</span>
+                                    </td>
+                                    <td class="mono muted">{v.locator.clone()}</td>
+                                    <td class="num">
+                                        {
+                                            let (name, units) = (v.name.clone(), v.units.clone());
+                                            move || live.with(|map| live_cell(map.get(&name), &units))
+                                        }
+                                    </td>
+                                    <td class="num">{v.path_count}</td>
+                                    <td class="num" title="variable version · system version">
+                                        {format!("v{} · {}", v.variable_version, v.system_version)}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>

@@ -26,15 +26,28 @@ pub(super) fn AlarmsPanel() -> AnyView {
     });
     view! {
         <section class="panel alarms-panel" aria-labelledby="alarms-title">
-            <h2 id="alarms-title" class="section-title">"Alarms"</h2>
-            {move || acknowledge.value().get().and_then(|r| r.err()).map(|error| view! { <ErrorPanel error /> })}
-            <Transition fallback=|| view! { <p class="muted">"Reading…"</p> }>
+            <h2 id="alarms-title" class="section-title">
+                "Alarms"
+            </h2>
+            {move || {
+                acknowledge
+                    .value()
+                    .get()
+                    .and_then(|r| r.err())
+                    .map(|error| view! { <ErrorPanel error /> })
+            }}
+            <Transition fallback=|| {
+                view! { <p class="muted">"Reading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok((rows, journal)) => view! {
-                            <RaisedTable rows acknowledge />
-                            <JournalTable journal />
-                        }.into_any(),
+                        Ok((rows, journal)) => {
+                            view! {
+                                <RaisedTable rows acknowledge />
+                                <JournalTable journal />
+                            }
+                                .into_any()
+                        }
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -53,19 +66,39 @@ fn RaisedTable(rows: Vec<AlarmRow>, acknowledge: ServerAction<AcknowledgeAlarm>)
         .collect();
     let summary = raised_summary(&raised);
     if raised.is_empty() {
-        return view! { <p class="muted" data-testid="alarm-summary">"No alarms: every level is normal."</p> }.into_any();
+        return view! {
+            <p class="muted" data-testid="alarm-summary">
+                "No alarms: every level is normal."
+            </p>
+        }
+        .into_any();
     }
     view! {
         <p data-testid="alarm-summary">{summary}</p>
         <div class="table-wrap">
             <table class="data-table">
-                <thead><tr>
-                    <th scope="col">"Level"</th><th scope="col">"Quantity"</th><th scope="col">"State"</th>
-                    <th scope="col" class="num">"Value"</th><th scope="col" class="num">"Limit"</th>
-                    <th scope="col" class="num">"For"</th><th scope="col">"Acknowledge"</th>
-                </tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Level"</th>
+                        <th scope="col">"Quantity"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col" class="num">
+                            "Value"
+                        </th>
+                        <th scope="col" class="num">
+                            "Limit"
+                        </th>
+                        <th scope="col" class="num">
+                            "For"
+                        </th>
+                        <th scope="col">"Acknowledge"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {raised.into_iter().map(|row| view! { <RaisedRow row acknowledge /> }).collect_view()}
+                    {raised
+                        .into_iter()
+                        .map(|row| view! { <RaisedRow row acknowledge /> })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -106,13 +139,27 @@ fn RaisedRow(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) -> impl
         AlarmState::Normal => "normal".to_string(),
     };
     view! {
-        <tr data-testid=format!("raised-{}-{}-{}", view.variable, view.side.as_str(), view.level.as_str())>
-            <td><span class=format!("badge level-badge level-{}", view.level.as_str())>{view.level.label()}</span></td>
-            <td><code>{format!("{}.{}", view.variable, view.side.as_str())}</code></td>
+        <tr data-testid=format!(
+            "raised-{}-{}-{}",
+            view.variable,
+            view.side.as_str(),
+            view.level.as_str(),
+        )>
+            <td>
+                <span class=format!(
+                    "badge level-badge level-{}",
+                    view.level.as_str(),
+                )>{view.level.label()}</span>
+            </td>
+            <td>
+                <code>{format!("{}.{}", view.variable, view.side.as_str())}</code>
+            </td>
             <td>{state_text}</td>
             <td class="num">{number(view.value)}</td>
             <td class="num">{format_number(view.threshold)}</td>
-            <td class="num">{view.since_ms.map(|ms| format!("{} s", ms / 1000)).unwrap_or_default()}</td>
+            <td class="num">
+                {view.since_ms.map(|ms| format!("{} s", ms / 1000)).unwrap_or_default()}
+            </td>
             <td>{acknowledge_cell(row, acknowledge)}</td>
         </tr>
     }
@@ -126,11 +173,22 @@ fn acknowledge_cell(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) 
         view! { <span class="muted">"acknowledged"</span> }.into_any()
     } else if raised_now {
         view! {
-            <button type="button" class="button button-secondary button-small"
-                on:click=move |_| { acknowledge.dispatch(AcknowledgeAlarm { variable: variable.clone(), side, level }); }>
+            <button
+                type="button"
+                class="button button-secondary button-small"
+                on:click=move |_| {
+                    acknowledge
+                        .dispatch(AcknowledgeAlarm {
+                            variable: variable.clone(),
+                            side,
+                            level,
+                        });
+                }
+            >
                 "Acknowledge"
             </button>
-        }.into_any()
+        }
+        .into_any()
     } else {
         view! { <span class="muted">"—"</span> }.into_any()
     }
@@ -143,32 +201,58 @@ fn JournalTable(journal: Vec<JournalEntry>) -> AnyView {
         <details class="journal" open=true>
             <summary>{format!("Journal ({} latest)", journal.len())}</summary>
             {if journal.is_empty() {
-                view! { <p class="muted">"Nothing raised, cleared or acknowledged yet."</p> }.into_any()
+                view! { <p class="muted">"Nothing raised, cleared or acknowledged yet."</p> }
+                    .into_any()
             } else {
                 view! {
                     <div class="table-wrap table-scroll-short">
                         <table class="data-table">
-                            <thead><tr>
-                                <th scope="col">"Time (UTC)"</th><th scope="col">"Event"</th><th scope="col">"Level"</th>
-                                <th scope="col">"Quantity"</th><th scope="col" class="num">"Value"</th>
-                                <th scope="col" class="num">"Limit"</th><th scope="col">"By"</th>
-                            </tr></thead>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Time (UTC)"</th>
+                                    <th scope="col">"Event"</th>
+                                    <th scope="col">"Level"</th>
+                                    <th scope="col">"Quantity"</th>
+                                    <th scope="col" class="num">
+                                        "Value"
+                                    </th>
+                                    <th scope="col" class="num">
+                                        "Limit"
+                                    </th>
+                                    <th scope="col">"By"</th>
+                                </tr>
+                            </thead>
                             <tbody>
-                                {journal.into_iter().map(|entry| view! {
-                                    <tr class=format!("journal-{}", entry.event)>
-                                        <td class="num" title=entry.at.clone()>{clock(&entry.at)}</td>
-                                        <td>{entry.event.clone()}</td>
-                                        <td><span class=format!("badge level-badge level-{}", entry.level)>{entry.level.clone()}</span></td>
-                                        <td><code>{format!("{}.{}", entry.variable, entry.side)}</code></td>
-                                        <td class="num">{number(entry.value)}</td>
-                                        <td class="num">{number(entry.threshold)}</td>
-                                        <td>{entry.actor.unwrap_or_else(|| "engine".into())}</td>
-                                    </tr>
-                                }).collect_view()}
+                                {journal
+                                    .into_iter()
+                                    .map(|entry| {
+                                        view! {
+                                            <tr class=format!("journal-{}", entry.event)>
+                                                <td class="num" title=entry.at.clone()>
+                                                    {clock(&entry.at)}
+                                                </td>
+                                                <td>{entry.event.clone()}</td>
+                                                <td>
+                                                    <span class=format!(
+                                                        "badge level-badge level-{}",
+                                                        entry.level,
+                                                    )>{entry.level.clone()}</span>
+                                                </td>
+                                                <td>
+                                                    <code>{format!("{}.{}", entry.variable, entry.side)}</code>
+                                                </td>
+                                                <td class="num">{number(entry.value)}</td>
+                                                <td class="num">{number(entry.threshold)}</td>
+                                                <td>{entry.actor.unwrap_or_else(|| "engine".into())}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
                             </tbody>
                         </table>
                     </div>
-                }.into_any()
+                }
+                    .into_any()
             }}
         </details>
     }

@@ -71,14 +71,26 @@ fn EnableInput(state: EditorState, path: FieldPath, class: Signal<String>) -> im
     let checked = move || matches!(value.get(), Some(FieldValue::Bool(true)));
     let checked_initially = matches!(value.get_untracked(), Some(FieldValue::Bool(true)));
     view! {
-        <input type="checkbox" class=move || class.get() data-path=key aria-label=label
+        <input
+            type="checkbox"
+            class=move || class.get()
+            data-path=key
+            aria-label=label
             disabled=move || value.get().is_none()
             checked=checked_initially
-            prop:checked=move || { state.revision.get(); checked() }
+            prop:checked=move || {
+                state.revision.get();
+                checked()
+            }
             on:change=move |ev| {
                 let on = event_target_checked(&ev);
-                state.form.update(|f| { let _ = f.set_field(&path, FieldValue::Bool(on)); });
-            } />
+                state
+                    .form
+                    .update(|f| {
+                        let _ = f.set_field(&path, FieldValue::Bool(on));
+                    });
+            }
+        />
     }
 }
 
@@ -113,9 +125,17 @@ fn NumberInput(
     let key_set = key.clone();
     view! {
         <td class="num">
-            <input type="text" inputmode="decimal" autocomplete="off" size="6"
-                class=move || class.get() data-path=key aria-label=label
-                placeholder=move || if level_missing.get() || value.get().is_none() { "—" } else { "" }
+            <input
+                type="text"
+                inputmode="decimal"
+                autocomplete="off"
+                size="6"
+                class=move || class.get()
+                data-path=key
+                aria-label=label
+                placeholder=move || {
+                    if level_missing.get() || value.get().is_none() { "—" } else { "" }
+                }
                 disabled=level_missing
                 aria-invalid=move || problem.get().is_some().to_string()
                 title=move || problem.get().unwrap_or_default()
@@ -125,12 +145,27 @@ fn NumberInput(
                     let text = event_target_value(&ev);
                     match parse_decimal(&text) {
                         Ok(number) => {
-                            state.unparsed.update(|u| { u.remove(&key_set); });
-                            state.form.update(|f| { let _ = f.set_field(&path, FieldValue::Number(number)); });
+                            state
+                                .unparsed
+                                .update(|u| {
+                                    u.remove(&key_set);
+                                });
+                            state
+                                .form
+                                .update(|f| {
+                                    let _ = f.set_field(&path, FieldValue::Number(number));
+                                });
                         }
-                        Err(why) => state.unparsed.update(|u| { u.insert(key_set.clone(), why.to_string()); }),
+                        Err(why) => {
+                            state
+                                .unparsed
+                                .update(|u| {
+                                    u.insert(key_set.clone(), why.to_string());
+                                })
+                        }
                     }
-                } />
+                }
+            />
         </td>
     }
     .into_any()

@@ -120,9 +120,20 @@ pub(super) fn Editor(recalled: Recalled) -> AnyView {
 fn NoticeSlot(notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     view! {
         <div class="notice-slot" aria-live="polite">
-            {move || notice.get().map(|(ok, text)| view! {
-                <p class=if ok { "notice notice-ok" } else { "notice notice-bad" } role="status">{text}</p>
-            })}
+            {move || {
+                notice
+                    .get()
+                    .map(|(ok, text)| {
+                        view! {
+                            <p
+                                class=if ok { "notice notice-ok" } else { "notice notice-bad" }
+                                role="status"
+                            >
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
         </div>
     }
 }
@@ -134,16 +145,33 @@ fn ProblemList(problems: Memo<Vec<(String, String)>>) -> AnyView {
         <div class="problem-slot" aria-live="polite">
             {move || {
                 let problems = problems.get();
-                (!problems.is_empty()).then(|| view! {
-                    <div class="problem-list" role="alert">
-                        <strong>{format!("{} problem(s) to fix before Save or Deploy", problems.len())}</strong>
-                        <ul>
-                            {problems.into_iter().map(|(path, rule)| view! {
-                                <li><code>{path}</code>": "{rule}</li>
-                            }).collect_view()}
-                        </ul>
-                    </div>
-                })
+                (!problems.is_empty())
+                    .then(|| {
+                        view! {
+                            <div class="problem-list" role="alert">
+                                <strong>
+                                    {format!(
+                                        "{} problem(s) to fix before Save or Deploy",
+                                        problems.len(),
+                                    )}
+                                </strong>
+                                <ul>
+                                    {problems
+                                        .into_iter()
+                                        .map(|(path, rule)| {
+                                            view! {
+                                                <li>
+                                                    <code>{path}</code>
+                                                    ": "
+                                                    {rule}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    })
             }}
         </div>
     }

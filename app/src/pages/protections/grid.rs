@@ -39,21 +39,51 @@ pub(super) fn LimitsGrid(
                 </caption>
                 <thead>
                     <tr>
-                        <th scope="col" rowspan="2">"Quantity"</th>
-                        <th scope="col" rowspan="2">"Side"</th>
-                        <th scope="col" rowspan="2" class="num">"Hyst."</th>
-                        {Level::ALL.into_iter().map(|level| view! {
-                            <th scope="colgroup" colspan="4" class=format!("level-head level-{}", level.as_str())>{level.label()}</th>
-                        }).collect_view()}
-                        <th scope="col" rowspan="2"><span class="visually-hidden">"Reset"</span></th>
+                        <th scope="col" rowspan="2">
+                            "Quantity"
+                        </th>
+                        <th scope="col" rowspan="2">
+                            "Side"
+                        </th>
+                        <th scope="col" rowspan="2" class="num">
+                            "Hyst."
+                        </th>
+                        {Level::ALL
+                            .into_iter()
+                            .map(|level| {
+                                view! {
+                                    <th
+                                        scope="colgroup"
+                                        colspan="4"
+                                        class=format!("level-head level-{}", level.as_str())
+                                    >
+                                        {level.label()}
+                                    </th>
+                                }
+                            })
+                            .collect_view()}
+                        <th scope="col" rowspan="2">
+                            <span class="visually-hidden">"Reset"</span>
+                        </th>
                     </tr>
                     <tr>
-                        {Level::ALL.into_iter().map(|_| view! {
-                            <th scope="col" class="num">"Limit"</th>
-                            <th scope="col" class="num">"On s"</th>
-                            <th scope="col" class="num">"Off s"</th>
-                            <th scope="col">"On"</th>
-                        }).collect_view()}
+                        {Level::ALL
+                            .into_iter()
+                            .map(|_| {
+                                view! {
+                                    <th scope="col" class="num">
+                                        "Limit"
+                                    </th>
+                                    <th scope="col" class="num">
+                                        "On s"
+                                    </th>
+                                    <th scope="col" class="num">
+                                        "Off s"
+                                    </th>
+                                    <th scope="col">"On"</th>
+                                }
+                            })
+                            .collect_view()}
                     </tr>
                 </thead>
                 <tbody>
@@ -101,28 +131,49 @@ fn LimitsRow(
         <tr class=move || if row_dirty.get() { "limits-row dirty-row" } else { "limits-row" }>
             <th scope="row" class="quantity">
                 {quantity.clone()}
-                {(!units.is_empty()).then(|| view! { <span class="unit">{format!(" {units}")}</span> })}
+                {(!units.is_empty())
+                    .then(|| view! { <span class="unit">{format!(" {units}")}</span> })}
             </th>
             <td class=format!("side side-{}", side.as_str())>{side.label()}</td>
             {cell(None, LimitField::Hysteresis)}
-            {Level::ALL.into_iter().map(|level| {
-                let badge = {
-                    let quantity = quantity.clone();
-                    move || alarm_badge(&state.alarms.get(), &quantity, side, level)
-                };
-                view! {
-                    {cell(Some(level), LimitField::Threshold)}
-                    {cell(Some(level), LimitField::OnDuration)}
-                    {cell(Some(level), LimitField::OffDuration)}
-                    <td class="enable-cell">
-                        <FieldCell state problems console_only path=FieldPath { variable: quantity.clone(), side, level: Some(level), field: LimitField::Enabled } />
-                        {badge}
-                    </td>
-                }
-            }).collect_view()}
+            {Level::ALL
+                .into_iter()
+                .map(|level| {
+                    let badge = {
+                        let quantity = quantity.clone();
+                        move || alarm_badge(&state.alarms.get(), &quantity, side, level)
+                    };
+                    view! {
+                        {cell(Some(level), LimitField::Threshold)}
+                        {cell(Some(level), LimitField::OnDuration)}
+                        {cell(Some(level), LimitField::OffDuration)}
+                        <td class="enable-cell">
+                            <FieldCell
+                                state
+                                problems
+                                console_only
+                                path=FieldPath {
+                                    variable: quantity.clone(),
+                                    side,
+                                    level: Some(level),
+                                    field: LimitField::Enabled,
+                                }
+                            />
+                            {badge}
+                        </td>
+                    }
+                })
+                .collect_view()}
             <td>
-                <button type="button" class="button-link" disabled=move || !row_dirty.get() on:click=reset
-                    aria-label=format!("Reset {} {}", quantity, side.as_str())>"Reset"</button>
+                <button
+                    type="button"
+                    class="button-link"
+                    disabled=move || !row_dirty.get()
+                    on:click=reset
+                    aria-label=format!("Reset {} {}", quantity, side.as_str())
+                >
+                    "Reset"
+                </button>
             </td>
         </tr>
     }
@@ -147,7 +198,12 @@ fn alarm_badge(rows: &[AlarmRow], quantity: &str, side: Side, level: Level) -> O
     };
     Some(
         view! {
-            <span class=class data-testid=format!("alarm-{quantity}-{}-{}", side.as_str(), level.as_str())>{text}</span>
+            <span
+                class=class
+                data-testid=format!("alarm-{quantity}-{}-{}", side.as_str(), level.as_str())
+            >
+                {text}
+            </span>
         }
         .into_any(),
     )

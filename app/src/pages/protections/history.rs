@@ -25,11 +25,17 @@ pub(super) fn DeploymentsPanel(changed: RwSignal<u64>) -> AnyView {
     );
     view! {
         <section class="panel" aria-labelledby="deployments-title">
-            <h2 id="deployments-title" class="section-title">"Deployments"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Reading…"</p> }>
+            <h2 id="deployments-title" class="section-title">
+                "Deployments"
+            </h2>
+            <Transition fallback=|| {
+                view! { <p class="muted">"Reading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing deployed yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="muted">"Nothing deployed yet."</p> }.into_any()
+                        }
                         Ok(list) => view! { <HistoryTable list selected /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
@@ -54,30 +60,62 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
     view! {
         <div class="table-wrap table-scroll-short">
             <table class="data-table">
-                <thead><tr>
-                    <th scope="col" class="num">"#"</th><th scope="col">"Finished (UTC)"</th><th scope="col">"Profile"</th>
-                    <th scope="col">"Status"</th><th scope="col" class="num">"Written"</th><th scope="col" class="num">"Failed"</th>
-                    <th scope="col">"By"</th><th scope="col">"Message"</th>
-                </tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col" class="num">
+                            "#"
+                        </th>
+                        <th scope="col">"Finished (UTC)"</th>
+                        <th scope="col">"Profile"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="num">
+                            "Written"
+                        </th>
+                        <th scope="col" class="num">
+                            "Failed"
+                        </th>
+                        <th scope="col">"By"</th>
+                        <th scope="col">"Message"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {list.into_iter().map(|d| {
-                        let id = d.id;
-                        view! {
-                            <tr class=move || if selected.get() == Some(id) { "selected" } else { "" }>
-                                <td class="num">
-                                    <button type="button" class="button-link" on:click=move |_| selected.set(Some(id))
-                                        aria-label=format!("Show deployment {id}")>{id}</button>
-                                </td>
-                                <td class="num" title=d.finished_at.clone()>{clock(&d.finished_at)}</td>
-                                <td>{format!("{} v{}", d.profile, d.profile_version)}</td>
-                                <td><span class=if d.status == DeploymentStatus::Succeeded { "badge badge-good" } else { "badge badge-bad" }>{d.status.as_str()}</span></td>
-                                <td class="num">{d.written}</td>
-                                <td class="num">{d.failed}</td>
-                                <td>{d.deployed_by.clone()}</td>
-                                <td class="message">{d.message.clone()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    {list
+                        .into_iter()
+                        .map(|d| {
+                            let id = d.id;
+                            view! {
+                                <tr class=move || {
+                                    if selected.get() == Some(id) { "selected" } else { "" }
+                                }>
+                                    <td class="num">
+                                        <button
+                                            type="button"
+                                            class="button-link"
+                                            on:click=move |_| selected.set(Some(id))
+                                            aria-label=format!("Show deployment {id}")
+                                        >
+                                            {id}
+                                        </button>
+                                    </td>
+                                    <td class="num" title=d.finished_at.clone()>
+                                        {clock(&d.finished_at)}
+                                    </td>
+                                    <td>{format!("{} v{}", d.profile, d.profile_version)}</td>
+                                    <td>
+                                        <span class=if d.status == DeploymentStatus::Succeeded {
+                                            "badge badge-good"
+                                        } else {
+                                            "badge badge-bad"
+                                        }>{d.status.as_str()}</span>
+                                    </td>
+                                    <td class="num">{d.written}</td>
+                                    <td class="num">{d.failed}</td>
+                                    <td>{d.deployed_by.clone()}</td>
+                                    <td class="message">{d.message.clone()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -103,33 +141,62 @@ pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> AnyView {
         .filter(|f| f.status != FieldResult::Unchanged && f.status != FieldResult::ConsoleOnly)
         .collect();
     view! {
-        <div class=if ok { "deploy-outcome ok" } else { "deploy-outcome bad" } role="status" data-testid="deploy-outcome">
-            <p><strong>{headline}</strong></p>
-            {(!shown.is_empty()).then(|| view! {
-                <div class="table-wrap table-scroll-short">
-                    <table class="data-table">
-                        <thead><tr>
-                            <th scope="col">"Field"</th><th scope="col" class="num">"Before"</th>
-                            <th scope="col" class="num">"Intended"</th><th scope="col" class="num">"Read back"</th>
-                            <th scope="col">"Result"</th>
-                        </tr></thead>
-                        <tbody>
-                            {shown.into_iter().map(|f| { let class = format!("result-{}", f.status.as_str()); view! {
-                                <tr class=class>
-                                    <td><code>{f.path}</code></td>
-                                    <td class="num">{number(f.before)}</td>
-                                    <td class="num">{format_number(f.intended)}</td>
-                                    <td class="num">{number(f.read_back)}</td>
-                                    <td>{match f.error {
-                                        Some(error) => format!("{}: {error}", f.status.as_str()),
-                                        None => f.status.as_str().to_string(),
-                                    }}</td>
-                                </tr>
-                            }}).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            })}
+        <div
+            class=if ok { "deploy-outcome ok" } else { "deploy-outcome bad" }
+            role="status"
+            data-testid="deploy-outcome"
+        >
+            <p>
+                <strong>{headline}</strong>
+            </p>
+            {(!shown.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="table-wrap table-scroll-short">
+                            <table class="data-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Field"</th>
+                                        <th scope="col" class="num">
+                                            "Before"
+                                        </th>
+                                        <th scope="col" class="num">
+                                            "Intended"
+                                        </th>
+                                        <th scope="col" class="num">
+                                            "Read back"
+                                        </th>
+                                        <th scope="col">"Result"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {shown
+                                        .into_iter()
+                                        .map(|f| {
+                                            let class = format!("result-{}", f.status.as_str());
+                                            view! {
+                                                <tr class=class>
+                                                    <td>
+                                                        <code>{f.path}</code>
+                                                    </td>
+                                                    <td class="num">{number(f.before)}</td>
+                                                    <td class="num">{format_number(f.intended)}</td>
+                                                    <td class="num">{number(f.read_back)}</td>
+                                                    <td>
+                                                        {match f.error {
+                                                            Some(error) => format!("{}: {error}", f.status.as_str()),
+                                                            None => f.status.as_str().to_string(),
+                                                        }}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                })}
         </div>
     }
     .into_any()

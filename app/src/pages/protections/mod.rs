@@ -43,7 +43,9 @@ pub fn ProtectionsPage() -> AnyView {
                     </p>
                 </div>
             </header>
-            <Suspense fallback=|| view! { <p class="muted">"Reading…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Reading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match initial.await {
                         Ok(recalled) => view! { <Editor recalled /> }.into_any(),

@@ -25,12 +25,30 @@ pub(super) fn EditorToolbar(
             <ProfilePicker profile profiles recall_from />
             <div class="toolbar-group" role="group" aria-label="Recall">
                 <span class="muted">"Recall"</span>
-                <button type="button" class="button button-secondary" disabled=busy
-                    on:click=move |_| recall_from("current".into())>"Current"</button>
-                <button type="button" class="button button-secondary" disabled=busy
-                    on:click=move |_| recall_from("default".into())>"Default"</button>
-                <button type="button" class="button button-secondary" disabled=busy
-                    on:click=move |_| recall_from("device".into())>"Device"</button>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    disabled=busy
+                    on:click=move |_| recall_from("current".into())
+                >
+                    "Current"
+                </button>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    disabled=busy
+                    on:click=move |_| recall_from("default".into())
+                >
+                    "Default"
+                </button>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    disabled=busy
+                    on:click=move |_| recall_from("device".into())
+                >
+                    "Device"
+                </button>
             </div>
             <div class="toolbar-group toolbar-end">
                 <span class="dirty-count muted" aria-live="polite">
@@ -40,11 +58,20 @@ pub(super) fn EditorToolbar(
                         n => format!("{n} unsaved changes"),
                     }}
                 </span>
-                <button type="button" class="button button-secondary" disabled=blocked
-                    on:click=move |_| on_save.run(())>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    disabled=blocked
+                    on:click=move |_| on_save.run(())
+                >
                     "Save"
                 </button>
-                <button type="button" class="button" disabled=blocked on:click=move |_| on_deploy.run(())>
+                <button
+                    type="button"
+                    class="button"
+                    disabled=blocked
+                    on:click=move |_| on_deploy.run(())
+                >
                     "Deploy…"
                 </button>
             </div>
@@ -77,26 +104,37 @@ fn ProfileSelect(
     recall_from: impl Fn(String) + Copy + Send + Sync + 'static,
 ) -> AnyView {
     view! {
-        <Transition fallback=|| view! { <select id="profile-select" disabled=true></select> }>
+        <Transition fallback=|| {
+            view! { <select id="profile-select" disabled=true></select> }
+        }>
             {move || Suspend::new(async move {
                 let list = profiles.await.unwrap_or_default();
                 view! {
-                    <select id="profile-select"
+                    <select
+                        id="profile-select"
                         on:change=move |ev| {
                             let name = event_target_value(&ev);
                             profile.set(name.clone());
                             recall_from(format!("profile:{name}"));
-                        }>
-                        {list.into_iter().map(|p| {
-                            let selected = p.name == profile.get_untracked();
-                            let label = format!(
-                                "{}{} · v{}",
-                                p.name,
-                                if p.active { " (active)" } else { "" },
-                                p.version
-                            );
-                            view! { <option value=p.name.clone() selected=selected>{label}</option> }
-                        }).collect_view()}
+                        }
+                    >
+                        {list
+                            .into_iter()
+                            .map(|p| {
+                                let selected = p.name == profile.get_untracked();
+                                let label = format!(
+                                    "{}{} · v{}",
+                                    p.name,
+                                    if p.active { " (active)" } else { "" },
+                                    p.version,
+                                );
+                                view! {
+                                    <option value=p.name.clone() selected=selected>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                 }
             })}
@@ -137,33 +175,82 @@ fn ProfileActions(
             <summary class="button button-secondary">"Profile…"</summary>
             <div class="profile-actions-body">
                 <label for="profile-new-name">"Name"</label>
-                <input id="profile-new-name" type="text" autocomplete="off" placeholder="e.g. summer"
-                    prop:value=new_name on:input=move |ev| set_new_name.set(event_target_value(&ev)) />
-                <button type="button" class="button button-secondary"
+                <input
+                    id="profile-new-name"
+                    type="text"
+                    autocomplete="off"
+                    placeholder="e.g. summer"
+                    prop:value=new_name
+                    on:input=move |ev| set_new_name.set(event_target_value(&ev))
+                />
+                <button
+                    type="button"
+                    class="button button-secondary"
                     disabled=move || new_name.get().trim().is_empty()
-                    on:click=move |_| { create.dispatch(CreateProfile {
-                        name: new_name.get_untracked().trim().to_string(),
-                        description: format!("Copy of {}", profile.get_untracked()),
-                        clone_from: Some(profile.get_untracked()),
-                    }); }>"Clone as"</button>
-                <button type="button" class="button button-secondary"
+                    on:click=move |_| {
+                        create
+                            .dispatch(CreateProfile {
+                                name: new_name.get_untracked().trim().to_string(),
+                                description: format!("Copy of {}", profile.get_untracked()),
+                                clone_from: Some(profile.get_untracked()),
+                            });
+                    }
+                >
+                    "Clone as"
+                </button>
+                <button
+                    type="button"
+                    class="button button-secondary"
                     disabled=move || new_name.get().trim().is_empty()
-                    on:click=move |_| { rename.dispatch(RenameProfile {
-                        name: profile.get_untracked(),
-                        new_name: new_name.get_untracked().trim().to_string(),
-                    }); }>"Rename to"</button>
-                <button type="button" class="button button-secondary"
-                    on:click=move |_| { activate.dispatch(ActivateProfile { name: profile.get_untracked() }); }>
+                    on:click=move |_| {
+                        rename
+                            .dispatch(RenameProfile {
+                                name: profile.get_untracked(),
+                                new_name: new_name.get_untracked().trim().to_string(),
+                            });
+                    }
+                >
+                    "Rename to"
+                </button>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    on:click=move |_| {
+                        activate
+                            .dispatch(ActivateProfile {
+                                name: profile.get_untracked(),
+                            });
+                    }
+                >
                     "Activate"
                 </button>
-                <button type="button" class="button button-danger"
-                    on:click=move |_| { delete.dispatch(DeleteProfile { name: profile.get_untracked() }); }>
+                <button
+                    type="button"
+                    class="button button-danger"
+                    on:click=move |_| {
+                        delete
+                            .dispatch(DeleteProfile {
+                                name: profile.get_untracked(),
+                            });
+                    }
+                >
                     "Delete"
                 </button>
-                {move || outcome.get().map(|result| match result {
-                    Ok(message) => view! { <p class="notice notice-ok" role="status">{message}</p> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                })}
+                {move || {
+                    outcome
+                        .get()
+                        .map(|result| match result {
+                            Ok(message) => {
+                                view! {
+                                    <p class="notice notice-ok" role="status">
+                                        {message}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        })
+                }}
             </div>
         </details>
     }

@@ -98,9 +98,9 @@ pub(super) fn SaveErrors(
     overwrite: Callback<()>,
 ) -> impl IntoView {
     let conflict = move || match save.value().get() {
-        Some(Err(AppError::Conflict(message))) => Some(view! {
-            <ConflictPanel message since=expected.get() latest pending_overwrite reload overwrite />
-        }),
+        Some(Err(AppError::Conflict(message))) => Some(
+            view! { <ConflictPanel message since=expected.get() latest pending_overwrite reload overwrite /> },
+        ),
         _ => None,
     };
     let other_error = move || match save.value().get() {
@@ -134,11 +134,21 @@ fn ConflictPanel(
             <ul>{move || changed_meanwhile(latest.value().get(), since)}</ul>
             <OverwritePreview pending_overwrite />
             <div class="field-actions">
-                <button type="button" class="button button-secondary" on:click=move |_| reload.run(())>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    on:click=move |_| reload.run(())
+                >
                     "Reload (discard my changes)"
                 </button>
-                <button type="button" class="button" disabled=move || pending_overwrite.with(Option::is_none)
-                    on:click=move |_| overwrite.run(())>"Overwrite with mine"</button>
+                <button
+                    type="button"
+                    class="button"
+                    disabled=move || pending_overwrite.with(Option::is_none)
+                    on:click=move |_| overwrite.run(())
+                >
+                    "Overwrite with mine"
+                </button>
             </div>
         </div>
     }
@@ -156,7 +166,11 @@ fn changed_meanwhile(latest: Option<Result<VariableDetail, AppError>>, since: i6
         .map(|h| view! {
             <li>
                 <span class="mono">{h.field_name.clone().unwrap_or_default()}</span>
-                {format!(": {} → {} ", h.old_value.clone().unwrap_or_default(), h.new_value.clone().unwrap_or_default())}
+                {format!(
+                    ": {} → {} ",
+                    h.old_value.clone().unwrap_or_default(),
+                    h.new_value.clone().unwrap_or_default(),
+                )}
                 <span class="muted">{format!("by {} via {}", h.changed_by, h.source_system)}</span>
             </li>
         })
@@ -182,12 +196,20 @@ fn OverwritePreview(pending_overwrite: Signal<Option<Overwrite>>) -> impl IntoVi
                 <div class="overwrite-preview" data-testid="overwrite-preview">
                     <p>"Overwrite with mine will change (current → saved):"</p>
                     <ul class="diff">
-                        {changes.into_iter().map(|c| view! {
-                            <li>
-                                <span class="mono">{c.field}</span>": "
-                                <del>{c.old.unwrap_or_default()}</del>" → "<ins>{c.new.unwrap_or_default()}</ins>
-                            </li>
-                        }).collect_view()}
+                        {changes
+                            .into_iter()
+                            .map(|c| {
+                                view! {
+                                    <li>
+                                        <span class="mono">{c.field}</span>
+                                        ": "
+                                        <del>{c.old.unwrap_or_default()}</del>
+                                        " → "
+                                        <ins>{c.new.unwrap_or_default()}</ins>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
                     </ul>
                 </div>
             }

@@ -26,7 +26,9 @@ pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> AnyVie
     });
     view! {
         <section class="device-panel" aria-labelledby="device-title">
-            <h2 id="device-title" class="section-title">"Device"</h2>
+            <h2 id="device-title" class="section-title">
+                "Device"
+            </h2>
             <ReadRow read name=name.clone() units=units.clone() />
             {write_form}
             <ConfirmWrite read write name units=units.clone() pending set_pending />
@@ -44,19 +46,32 @@ fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> 
     };
     view! {
         <div class="device-row">
-            <button type="button" class="button button-secondary" on:click=on_read
-                disabled=move || read.pending().get()>
+            <button
+                type="button"
+                class="button button-secondary"
+                on:click=on_read
+                disabled=move || read.pending().get()
+            >
                 "Read now"
             </button>
             <span class="device-reading" aria-live="polite">
                 {move || match read.value().get() {
-                    Some(Ok(value)) => view! {
-                        <span class="live">
-                            <span class=format!("q-dot q-{}", value.quality.as_str()) role="img" aria-label=value.quality.as_str()></span>
-                            <strong data-testid="device-value">{reading(&value, &units)}</strong>
-                            <span class="muted">{format!(" via {}", value.source)}</span>
-                        </span>
-                    }.into_any(),
+                    Some(Ok(value)) => {
+                        view! {
+                            <span class="live">
+                                <span
+                                    class=format!("q-dot q-{}", value.quality.as_str())
+                                    role="img"
+                                    aria-label=value.quality.as_str()
+                                ></span>
+                                <strong data-testid="device-value">
+                                    {reading(&value, &units)}
+                                </strong>
+                                <span class="muted">{format!(" via {}", value.source)}</span>
+                            </span>
+                        }
+                            .into_any()
+                    }
                     Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                     None => view! { <span class="muted">"Not read yet."</span> }.into_any(),
                 }}
@@ -88,17 +103,38 @@ fn WriteForm(
     view! {
         <form class="device-write" on:submit=on_review aria-label="Write to the device">
             <label for="device-new-value">"New value"</label>
-            <input id="device-new-value" type="text" inputmode="decimal" autocomplete="off"
+            <input
+                id="device-new-value"
+                type="text"
+                inputmode="decimal"
+                autocomplete="off"
                 prop:value=draft
-                on:input=move |ev| { set_draft.set(event_target_value(&ev)); set_pending.set(None); }
-                aria-invalid=move || (!draft.get().is_empty() && parsed().is_err()).to_string() />
+                on:input=move |ev| {
+                    set_draft.set(event_target_value(&ev));
+                    set_pending.set(None);
+                }
+                aria-invalid=move || (!draft.get().is_empty() && parsed().is_err()).to_string()
+            />
             <span class="unit">{units}</span>
-            <button type="submit" class="button" disabled=move || parsed().is_err() || write.pending().get()>
+            <button
+                type="submit"
+                class="button"
+                disabled=move || parsed().is_err() || write.pending().get()
+            >
                 "Review write"
             </button>
-            {move || (!draft.get().is_empty()).then(|| parsed().err()).flatten().map(|message| view! {
-                <p class="field-error" role="alert">{message.to_string()}</p>
-            })}
+            {move || {
+                (!draft.get().is_empty())
+                    .then(|| parsed().err())
+                    .flatten()
+                    .map(|message| {
+                        view! {
+                            <p class="field-error" role="alert">
+                                {message.to_string()}
+                            </p>
+                        }
+                    })
+            }}
         </form>
     }
     .into_any()
@@ -129,15 +165,25 @@ fn ConfirmWrite(
                 Some(Ok(value)) => reading(&value, &units),
                 _ => "(reading…)".to_string(),
             };
-            let new_text = format!("{} {}", format_values(&[new]), units).trim().to_string();
+            let new_text = format!("{} {}", format_values(&[new]), units)
+                .trim()
+                .to_string();
             view! {
                 <div class="confirm" role="group" aria-label="Confirm the write">
                     <p>
-                        "The device holds " <del data-testid="old-value">{old}</del>
-                        "; write " <ins data-testid="new-value">{new_text}</ins> "?"
+                        "The device holds " <del data-testid="old-value">{old}</del> "; write "
+                        <ins data-testid="new-value">{new_text}</ins> "?"
                     </p>
-                    <button type="button" class="button" on:click=on_confirm.clone()>"Write to device"</button>
-                    <button type="button" class="button button-secondary" on:click=move |_| set_pending.set(None)>"Cancel"</button>
+                    <button type="button" class="button" on:click=on_confirm.clone()>
+                        "Write to device"
+                    </button>
+                    <button
+                        type="button"
+                        class="button button-secondary"
+                        on:click=move |_| set_pending.set(None)
+                    >
+                        "Cancel"
+                    </button>
                 </div>
             }
         })
@@ -147,16 +193,20 @@ fn ConfirmWrite(
 /// The outcome of the last write: written, read back, and whether they match.
 #[component]
 fn WriteResult(write: ServerAction<WriteVariable>, units: String) -> impl IntoView {
-    move || {
-        match write.value().get() {
+    move || match write.value().get() {
         Some(Ok(outcome)) => Some(
             view! {
-                <p class=if outcome.confirmed { "write-result ok" } else { "write-result bad" } role="status">
+                <p
+                    class=if outcome.confirmed { "write-result ok" } else { "write-result bad" }
+                    role="status"
+                >
                     {format!(
                         "Wrote {} {}; the device now holds {} {} ({}).",
-                        format_values(&outcome.written), units,
-                        format_values(&outcome.read_back), units,
-                        if outcome.confirmed { "confirmed" } else { "does not match" }
+                        format_values(&outcome.written),
+                        units,
+                        format_values(&outcome.read_back),
+                        units,
+                        if outcome.confirmed { "confirmed" } else { "does not match" },
                     )}
                 </p>
             }
@@ -164,6 +214,5 @@ fn WriteResult(write: ServerAction<WriteVariable>, units: String) -> impl IntoVi
         ),
         Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
         None => None,
-    }
     }
 }

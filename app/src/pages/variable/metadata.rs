@@ -116,11 +116,19 @@ fn EditForm(
     view! {
         <ActionForm action=save attr:class="edit-form" attr:aria-label="Edit metadata">
             <input type="hidden" name="name" value=name />
-            <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
+            <input
+                type="hidden"
+                name="expected_version"
+                prop:value=move || expected.get().to_string()
+            />
             <MetadataInputs fields />
             <DiffPreview base fields />
             <div class="field-actions field-wide">
-                <button type="submit" class="button" disabled=move || invalid() || save.pending().get()>
+                <button
+                    type="submit"
+                    class="button"
+                    disabled=move || invalid() || save.pending().get()
+                >
                     "Save"
                 </button>
             </div>
@@ -144,37 +152,69 @@ fn MetadataInputs(fields: MetadataSignals) -> AnyView {
     let initial_description = description.get_untracked();
     view! {
         <div class="field">
-            <label class="field-label" for="edit-display-name">"Display name"</label>
-            <input id="edit-display-name" name="display_name" prop:value=display_name
+            <label class="field-label" for="edit-display-name">
+                "Display name"
+            </label>
+            <input
+                id="edit-display-name"
+                name="display_name"
+                prop:value=display_name
                 on:input=move |ev| display_name.set(event_target_value(&ev))
                 aria-describedby="edit-display-name-error"
-                aria-invalid=move || display_error().is_some().to_string() />
-            <span id="edit-display-name-error" class="field-error" aria-live="polite">{display_error}</span>
+                aria-invalid=move || display_error().is_some().to_string()
+            />
+            <span id="edit-display-name-error" class="field-error" aria-live="polite">
+                {display_error}
+            </span>
         </div>
         <label class="field">
             <span class="field-label">"Units"</span>
-            <input name="units" prop:value=units on:input=move |ev| units.set(event_target_value(&ev)) />
+            <input
+                name="units"
+                prop:value=units
+                on:input=move |ev| units.set(event_target_value(&ev))
+            />
         </label>
         <label class="field">
             <span class="field-label">"Category"</span>
             <select name="category" on:change=move |ev| category.set(event_target_value(&ev))>
-                {Category::ALL.iter().map(|c| view! {
-                    <option value=c.as_str() selected=move || category.get() == c.as_str()>{c.label()}</option>
-                }).collect_view()}
+                {Category::ALL
+                    .iter()
+                    .map(|c| {
+                        view! {
+                            <option value=c.as_str() selected=move || category.get() == c.as_str()>
+                                {c.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </label>
         <div class="field">
-            <label class="field-label" for="edit-locator">"Locator"</label>
-            <input id="edit-locator" name="locator" class="mono" prop:value=locator
+            <label class="field-label" for="edit-locator">
+                "Locator"
+            </label>
+            <input
+                id="edit-locator"
+                name="locator"
+                class="mono"
+                prop:value=locator
                 on:input=move |ev| locator.set(event_target_value(&ev))
                 aria-describedby="edit-locator-error"
-                aria-invalid=move || locator_error().is_some().to_string() />
-            <span id="edit-locator-error" class="field-error" aria-live="polite">{locator_error}</span>
+                aria-invalid=move || locator_error().is_some().to_string()
+            />
+            <span id="edit-locator-error" class="field-error" aria-live="polite">
+                {locator_error}
+            </span>
         </div>
         <label class="field field-wide">
             <span class="field-label">"Description"</span>
-            <textarea name="description" rows="2" prop:value=description
-                on:input=move |ev| description.set(event_target_value(&ev))>
+            <textarea
+                name="description"
+                rows="2"
+                prop:value=description
+                on:input=move |ev| description.set(event_target_value(&ev))
+            >
                 {initial_description}
             </textarea>
         </label>
@@ -195,11 +235,23 @@ fn DiffPreview(base: RwSignal<MetadataForm>, fields: MetadataSignals) -> AnyView
                     view! {
                         <p>"Will change:"</p>
                         <ul class="diff">
-                            {changes.into_iter().map(|(field, old, new)| view! {
-                                <li><span class="mono">{field}</span>": "<del>{old}</del>" → "<ins>{new}</ins></li>
-                            }).collect_view()}
+                            {changes
+                                .into_iter()
+                                .map(|(field, old, new)| {
+                                    view! {
+                                        <li>
+                                            <span class="mono">{field}</span>
+                                            ": "
+                                            <del>{old}</del>
+                                            " → "
+                                            <ins>{new}</ins>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
                         </ul>
-                    }.into_any()
+                    }
+                        .into_any()
                 }
             }}
         </div>
@@ -225,8 +277,14 @@ fn DeletePanel(
             </p>
             <ActionForm action=delete>
                 <input type="hidden" name="name" value=name.clone() />
-                <input type="hidden" name="expected_version" prop:value=move || expected.get().to_string() />
-                <button type="submit" class="button button-danger">{format!("Delete {name}")}</button>
+                <input
+                    type="hidden"
+                    name="expected_version"
+                    prop:value=move || expected.get().to_string()
+                />
+                <button type="submit" class="button button-danger">
+                    {format!("Delete {name}")}
+                </button>
             </ActionForm>
         </details>
     }

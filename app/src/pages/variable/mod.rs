@@ -31,9 +31,13 @@ pub fn VariablePage() -> AnyView {
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <a href="/registry">"Registry"</a>
                 <span aria-hidden="true">" / "</span>
-                <span class="mono" aria-current="page">{move || name.get()}</span>
+                <span class="mono" aria-current="page">
+                    {move || name.get()}
+                </span>
             </nav>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(detail_value) => {
@@ -43,14 +47,17 @@ pub fn VariablePage() -> AnyView {
                         Err(error) => {
                             #[cfg(feature = "ssr")]
                             if matches!(error, model::error::AppError::NotFound(_))
-                                && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+                                && let Some(response) = use_context::<
+                                    leptos_axum::ResponseOptions,
+                                >()
                             {
                                 response.set_status(axum::http::StatusCode::NOT_FOUND);
                             }
                             view! {
                                 <Title text="Variable not found" />
                                 <ErrorPanel error />
-                            }.into_any()
+                            }
+                                .into_any()
                         }
                     }
                 })}
@@ -82,17 +89,38 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> AnyView {
             </div>
             <div class="badges">
                 <span class=format!("badge badge-{}", v.category)>{v.category.label()}</span>
-                <span class="badge" title="Variable version">{format!("v{}", v.variable_version)}</span>
-                <span class="badge" title="System version of the last change">{format!("sys {}", v.system_version)}</span>
+                <span class="badge" title="Variable version">
+                    {format!("v{}", v.variable_version)}
+                </span>
+                <span class="badge" title="System version of the last change">
+                    {format!("sys {}", v.system_version)}
+                </span>
                 {v.deleted.then(|| view! { <span class="badge badge-bad">"deleted"</span> })}
             </div>
         </header>
         <dl class="fields">
-            <div><dt>"Units"</dt><dd>{if v.units.is_empty() { "—".to_string() } else { v.units.clone() }}</dd></div>
-            <div><dt>"Locator"</dt><dd class="mono">{v.locator.clone()}</dd></div>
-            <div><dt>"Source"</dt><dd>{v.source_system.clone()}</dd></div>
-            <div><dt>"Last updated"</dt><dd><time datetime=v.last_updated.clone()>{short_timestamp(&v.last_updated)}</time></dd></div>
-            <div class="field-wide"><dt>"Description"</dt><dd>{v.description.clone()}</dd></div>
+            <div>
+                <dt>"Units"</dt>
+                <dd>{if v.units.is_empty() { "—".to_string() } else { v.units.clone() }}</dd>
+            </div>
+            <div>
+                <dt>"Locator"</dt>
+                <dd class="mono">{v.locator.clone()}</dd>
+            </div>
+            <div>
+                <dt>"Source"</dt>
+                <dd>{v.source_system.clone()}</dd>
+            </div>
+            <div>
+                <dt>"Last updated"</dt>
+                <dd>
+                    <time datetime=v.last_updated.clone()>{short_timestamp(&v.last_updated)}</time>
+                </dd>
+            </div>
+            <div class="field-wide">
+                <dt>"Description"</dt>
+                <dd>{v.description.clone()}</dd>
+            </div>
         </dl>
         {device}
         {editable}

@@ -36,9 +36,10 @@ pub(super) fn PathTable(
             <table class="data-table">
                 <PathTableHead />
                 <tbody>
-                    {paths.into_iter().map(|path| view! {
-                        <PathRow path actions=actions.clone() armed remove />
-                    }).collect_view()}
+                    {paths
+                        .into_iter()
+                        .map(|path| view! { <PathRow path actions=actions.clone() armed remove /> })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -54,13 +55,21 @@ fn PathTableHead() -> AnyView {
             <tr>
                 <th scope="col">"Type"</th>
                 <th scope="col">"Reference"</th>
-                <th scope="col" class="num">"Memory"</th>
-                <th scope="col" class="num">"Priority"</th>
+                <th scope="col" class="num">
+                    "Memory"
+                </th>
+                <th scope="col" class="num">
+                    "Priority"
+                </th>
                 <th scope="col">"Rack"</th>
                 <th scope="col">"Access"</th>
-                <th scope="col" class="num">"Version"</th>
+                <th scope="col" class="num">
+                    "Version"
+                </th>
                 <th scope="col">"State"</th>
-                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                <th scope="col">
+                    <span class="visually-hidden">"Actions"</span>
+                </th>
             </tr>
         </thead>
     }
@@ -88,20 +97,28 @@ fn PathRow(
     view! {
         <tr class:inactive=!p.active>
             <td>{p.access_type.label()}</td>
-            <td class="mono wrap" title=p.reference.to_string()>{summary}</td>
+            <td class="mono wrap" title=p.reference.to_string()>
+                {summary}
+            </td>
             <td class="num">{memory}</td>
             <td class="num">{p.priority}</td>
             <td>{p.rack_number.map_or("all".to_string(), |r| r.to_string())}</td>
             <td>{if p.read_only { "read-only" } else { "writable" }}</td>
             <td class="num">{format!("v{} · {}", p.path_version, p.system_version)}</td>
-            <td>{if p.active {
-                view! { <span class="badge badge-good">"active"</span> }.into_any()
-            } else {
-                view! { <span class="badge">"inactive"</span> }.into_any()
-            }}</td>
-            <td>{actions.filter(|_| p.active).map(|(name, version, _)| view! {
-                <RemovePath name version id armed remove />
-            })}</td>
+            <td>
+                {if p.active {
+                    view! { <span class="badge badge-good">"active"</span> }.into_any()
+                } else {
+                    view! { <span class="badge">"inactive"</span> }.into_any()
+                }}
+            </td>
+            <td>
+                {actions
+                    .filter(|_| p.active)
+                    .map(|(name, version, _)| {
+                        view! { <RemovePath name version id armed remove /> }
+                    })}
+            </td>
         </tr>
     }
     .into_any()
@@ -119,22 +136,36 @@ fn RemovePath(
     view! {
         <Show
             when=move || armed.get() == Some(id)
-            fallback=move || view! {
-                <button type="button" class="link-button" on:click=move |_| armed.set(Some(id))>
-                    "Remove…"
-                </button>
+            fallback=move || {
+                view! {
+                    <button type="button" class="link-button" on:click=move |_| armed.set(Some(id))>
+                        "Remove…"
+                    </button>
+                }
             }
         >
             <span class="confirm">
                 "active → inactive "
-                <button type="button" class="link-button danger" on:click={
-                    let name = name.clone();
-                    move |_| {
-                        remove.dispatch(RemoveAccessPath { name: name.clone(), expected_version: version, path_id: id });
+                <button
+                    type="button"
+                    class="link-button danger"
+                    on:click={
+                        let name = name.clone();
+                        move |_| {
+                            remove
+                                .dispatch(RemoveAccessPath {
+                                    name: name.clone(),
+                                    expected_version: version,
+                                    path_id: id,
+                                });
+                        }
                     }
-                }>"Confirm"</button>
-                " "
-                <button type="button" class="link-button" on:click=move |_| armed.set(None)>"Cancel"</button>
+                >
+                    "Confirm"
+                </button> " "
+                <button type="button" class="link-button" on:click=move |_| armed.set(None)>
+                    "Cancel"
+                </button>
             </span>
         </Show>
     }
@@ -167,7 +198,11 @@ pub(super) fn AddPathPanel(name: String, version: i64, reload: Callback<()>) -> 
             <form class="edit-form" on:submit=on_submit aria-label="Add access path">
                 <PathFields draft id="add-path" />
                 <div class="field-actions field-wide">
-                    <button type="submit" class="button" disabled=move || draft.build().is_err() || add.pending().get()>
+                    <button
+                        type="submit"
+                        class="button"
+                        disabled=move || draft.build().is_err() || add.pending().get()
+                    >
                         "Add path"
                     </button>
                 </div>
