@@ -69,35 +69,7 @@ impl FieldIo {
     /// grouped per bus and class (one poll loop each).
     async fn replan(&self, db: &DatabaseConnection) -> Result<Vec<Vec<ReadBlock>>, AppError> {
         let inner = self.inner()?;
-        // Only the three columns the plan needs: this runs on every registry change.
-        let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
-            .select_only()
-            .columns([
-                system_variable::Column::Id,
-                system_variable::Column::Name,
-                system_variable::Column::Category,
-            ])
-            .filter(system_variable::Column::Deleted.eq(false))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let variables: HashMap<i64, (String, Category)> = rows
-            .into_iter()
-            .filter_map(|(id, name, category)| Some((id, (name, Category::parse(&category)?))))
-            .collect();
-        let mut paths: Vec<(String, Category, AccessPath)> = Vec::new();
-        for model in variable_access_path::Entity::find()
-            .filter(variable_access_path::Column::Active.eq(true))
-            .all(db)
-            .await?
-        {
-            if let Some((name, category)) = variables.get(&model.variable_id) {
-                paths.push((name.clone(), *category, to_path(model)?));
-            }
-        }
-        // Preferred first: the order `preferred_path` uses.
-        paths.sort_by(|a, b| b.2.priority.cmp(&a.2.priority).then(a.2.id.cmp(&b.2.id)));
-
+        let paths = active_paths(db).await?;
         let mut live_variables: HashMap<String, Vec<Polled>> = HashMap::new();
         let mut unmapped = Vec::new();
         let mut points = Vec::new();
@@ -171,4 +143,40 @@ impl FieldIo {
         );
         Ok(groups.into_values().collect())
     }
+}
+
+/// Every active path of every live variable, with the variable's name and category; preferred
+/// first.
+async fn active_paths(
+    db: &DatabaseConnection,
+) -> Result<Vec<(String, Category, AccessPath)>, AppError> {
+    // Only the three columns the plan needs: this runs on every registry change.
+    let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
+        .select_only()
+        .columns([
+            system_variable::Column::Id,
+            system_variable::Column::Name,
+            system_variable::Column::Category,
+        ])
+        .filter(system_variable::Column::Deleted.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let variables: HashMap<i64, (String, Category)> = rows
+        .into_iter()
+        .filter_map(|(id, name, category)| Some((id, (name, Category::parse(&category)?))))
+        .collect();
+    let mut paths: Vec<(String, Category, AccessPath)> = Vec::new();
+    for model in variable_access_path::Entity::find()
+        .filter(variable_access_path::Column::Active.eq(true))
+        .all(db)
+        .await?
+    {
+        if let Some((name, category)) = variables.get(&model.variable_id) {
+            paths.push((name.clone(), *category, to_path(model)?));
+        }
+    }
+    // Preferred first: the order `preferred_path` uses.
+    paths.sort_by(|a, b| b.2.priority.cmp(&a.2.priority).then(a.2.id.cmp(&b.2.id)));
+    Ok(paths)
 }
