@@ -65,8 +65,51 @@ fn join(words: &[u16]) -> u64 {
 fn split(value: u64, count: usize) -> Vec<u16> {
     (0..count)
         .rev()
-        .map(|i| (value >> (16 * i)) as u16)
+        .map(|i| low_u16(value >> (16 * i)))
         .collect()
+}
+
+/// The low 16 bits of `bits` (the higher bits are dropped on purpose).
+pub(crate) fn low_u16(bits: u64) -> u16 {
+    let [.., high, low] = bits.to_be_bytes();
+    u16::from_be_bytes([high, low])
+}
+
+/// The low 32 bits of `bits` (the higher bits are dropped on purpose).
+pub(crate) fn low_u32(bits: u64) -> u32 {
+    let [.., b3, b2, b1, b0] = bits.to_be_bytes();
+    u32::from_be_bytes([b3, b2, b1, b0])
+}
+
+/// The raw value of `data_type` whose bit pattern is the low bits of `bits`.
+pub(crate) fn raw_from_bits(bits: u64, data_type: DataType) -> f64 {
+    match data_type {
+        DataType::Bool => f64::from(u8::from(bits != 0)),
+        DataType::U16 => f64::from(low_u16(bits)),
+        DataType::I16 => f64::from(low_u16(bits).cast_signed()),
+        DataType::U32 => f64::from(low_u32(bits)),
+        DataType::I32 => f64::from(low_u32(bits).cast_signed()),
+        DataType::F32 => f64::from(f32::from_bits(low_u32(bits))),
+        DataType::U64 => bits as f64,
+    }
+}
+
+/// The bit pattern of the raw value `raw` of `data_type`, in the low bits of a `u64`.
+///
+/// The caller has already checked `raw` against `raw_range(data_type)` (and rounded it for the
+/// integer types), so every float-to-integer cast below is exact: none can truncate. There is no
+/// `TryFrom<f64>` for the integer types to say so in the types.
+#[allow(clippy::cast_possible_truncation)]
+pub(crate) fn bits_from_raw(raw: f64, data_type: DataType) -> u64 {
+    match data_type {
+        DataType::Bool => u64::from(raw != 0.0),
+        DataType::U16 => u64::from(raw as u16),
+        DataType::I16 => u64::from((raw as i16).cast_unsigned()),
+        DataType::U32 => u64::from(raw as u32),
+        DataType::I32 => u64::from((raw as i32).cast_unsigned()),
+        DataType::F32 => u64::from((raw as f32).to_bits()),
+        DataType::U64 => raw as u64,
+    }
 }
 
 /// The raw (unscaled) value of one data type held in `words`.
@@ -77,16 +120,7 @@ pub fn decode_raw(
 ) -> Result<f64, DeviceError> {
     check_len(words, data_type)?;
     let be = to_big_endian(words, order);
-    let bits = join(&be);
-    Ok(match data_type {
-        DataType::Bool => f64::from(u8::from(bits != 0)),
-        DataType::U16 => bits as u16 as f64,
-        DataType::I16 => bits as u16 as i16 as f64,
-        DataType::U32 => bits as u32 as f64,
-        DataType::I32 => bits as u32 as i32 as f64,
-        DataType::F32 => f64::from(f32::from_bits(bits as u32)),
-        DataType::U64 => bits as f64,
-    })
+    Ok(raw_from_bits(join(&be), data_type))
 }
 
 /// The engineering value held in `words`: `raw * scale + offset` (see `engineering_value`).
@@ -199,15 +233,7 @@ pub fn encode(
             tidy(value_high),
         )));
     }
-    let bits: u64 = match data_type {
-        DataType::Bool => u64::from(raw != 0.0),
-        DataType::U16 => raw as u16 as u64,
-        DataType::I16 => raw as i16 as u16 as u64,
-        DataType::U32 => raw as u32 as u64,
-        DataType::I32 => raw as i32 as u32 as u64,
-        DataType::F32 => u64::from((raw as f32).to_bits()),
-        DataType::U64 => raw as u64,
-    };
+    let bits = bits_from_raw(raw, data_type);
     Ok(from_big_endian(
         split(bits, data_type.registers() as usize),
         order,
@@ -298,7 +324,9 @@ fn bit_mask(first_bit: u8, width: u8) -> Result<u16, DeviceError> {
             "bit field {first_bit}+{width} does not fit in a 16-bit register"
         )));
     }
-    Ok((((1u32 << width) - 1) << first_bit) as u16)
+    // `width` ones, shifted to `first_bit`: 1 <= width and first_bit + width <= 16, so neither
+    // shift overflows.
+    Ok((u16::MAX >> (16 - width)) << first_bit)
 }
 
 /// `num` consecutive values of one type.

@@ -129,8 +129,9 @@ impl Endpoint {
                 ..
             } => Duration::from_millis(*ms),
             Endpoint::Rtu { baud_rate, .. } => {
-                let micros = 3.5 * 11.0 * 1_000_000.0 / f64::from((*baud_rate).max(1));
-                Duration::from_micros(micros as u64).max(MIN_INTER_FRAME_DELAY)
+                // 3.5 characters of 11 bits: 38,500,000 µs-bits over the baud rate, rounded down.
+                let micros = 38_500_000 / u64::from((*baud_rate).max(1));
+                Duration::from_micros(micros).max(MIN_INTER_FRAME_DELAY)
             }
         }
     }

@@ -186,31 +186,39 @@ pub fn plan(points: &[PollPoint], config: &PlannerConfig) -> Result<Plan, PlanEr
                 first += 1;
                 continue;
             }
-            let start = u32::from(group[first].address);
-            let mut read_end = start;
+            let start_address = group[first].address;
+            let start = u32::from(start_address);
+            // Registers read so far from `start`; never more than `limit`, itself a u16.
+            let mut count: u16 = 0;
             let mut members = Vec::new();
             for (i, point) in group.iter().enumerate().skip(first) {
                 if taken[i] {
                     continue;
                 }
                 let address = u32::from(point.address);
+                let read_end = start + u32::from(count);
                 if address > read_end + u32::from(config.max_gap) && !members.is_empty() {
                     break; // every later point starts at least as far away
                 }
-                if point.end() - start > limit {
+                let span = point.end() - start;
+                let Ok(span) = u16::try_from(span) else {
+                    continue; // left for a later block (longer than any limit)
+                };
+                if u32::from(span) > limit {
                     continue; // left for a later block
                 }
                 taken[i] = true;
-                read_end = read_end.max(point.end());
-                members.push((point.key, (address - start) as u16));
+                count = count.max(span);
+                // The group is sorted by address, so no point starts before `start_address`.
+                members.push((point.key, point.address - start_address));
             }
             blocks.push(ReadBlock {
                 device: device.to_string(),
                 unit_id,
                 table,
                 class,
-                start: start as u16,
-                count: (read_end - start) as u16,
+                start: start_address,
+                count,
                 members,
             });
         }
@@ -219,6 +227,9 @@ pub fn plan(points: &[PollPoint], config: &PlannerConfig) -> Result<Plan, PlanEr
 }
 
 #[cfg(test)]
+// Random test data: every value is drawn modulo a small bound (at most 10,000), so the narrowing
+// casts of the generators are exact.
+#[allow(clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
 

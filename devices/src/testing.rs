@@ -3,6 +3,10 @@
 //! Always compiled, so the crates above need no feature to use it: it is small and pulls in
 //! nothing the crate does not already use.
 
+// Test support only: a failure to set up (no socat, no temp directory) should fail the test that
+// asked for it, loudly, so these helpers panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

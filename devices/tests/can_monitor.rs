@@ -1,6 +1,9 @@
 //! The simulator's BMS broadcasting on CAN and a `CanMonitor` listening: over the in-memory bus,
 //! and over slcan on a real pseudo-terminal pair with the simulator playing the adapter.
 
+// Test helpers outside #[test] functions: a panic there is the test's failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

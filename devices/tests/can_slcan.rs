@@ -1,5 +1,8 @@
 //! slcan over a real pseudo-terminal pair: the bus on one end, a scripted adapter on the other.
 
+// Test helpers outside #[test] functions: a panic there is the test's failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use devices::DeviceError;

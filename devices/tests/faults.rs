@@ -2,6 +2,9 @@
 //! back, and garbage, bad checksums and replies from the wrong unit on an RTU line. The bus task
 //! must survive every one of them, count them, and never stall callers of other devices.
 
+// Test helpers outside #[test] functions: a panic there is the test's failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use devices::bus::{BusConfig, BusHandle, BusState, spawn_bus};

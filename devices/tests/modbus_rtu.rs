@@ -1,9 +1,12 @@
 //! Modbus RTU over a real pseudo-terminal pair made by socat: the simulator serves one end, the
 //! bus task (and the bare client) talk through the other.
 
+// Test helpers outside #[test] functions: a panic there is the test's failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
-use devices::bus::{BusConfig, BusState, spawn_bus};
+use devices::bus::{BusConfig, BusHandle, BusState, spawn_bus};
 use devices::codec;
 use devices::modbus::{self, Endpoint};
 use devices::simulator::{
@@ -43,7 +46,40 @@ async fn the_bus_reads_and_writes_over_a_pseudo_terminal() {
         )
     };
     let bus = spawn_bus(config, cancel.clone());
+    reads_and_writes(&bus, &sim).await;
 
+    let exception = bus.read(METER_UNIT, RegisterTable::Holding, 0, 1).await;
+    assert!(
+        matches!(exception, Err(DeviceError::Exception { code: 1, .. })),
+        "{exception:?}"
+    );
+    // Nobody answers for unit 9 on this line.
+    let silence = bus.read(9, RegisterTable::Input, 0, 1).await;
+    assert_eq!(silence, Err(DeviceError::Timeout(Duration::from_secs(1))));
+    // The line is reopened after the timeout and the other units answer as before.
+    assert!(
+        bus.read(BMS_UNIT, RegisterTable::Input, bms::SOC, 1)
+            .await
+            .is_ok()
+    );
+
+    let stats = bus.stats();
+    assert_eq!(
+        stats.endpoint,
+        format!("Modbus RTU {} 115200 8N1", pty.b().display())
+    );
+    assert_eq!((stats.requests, stats.errors), (10, 2));
+    assert_eq!(
+        (stats.timeouts, stats.exceptions, stats.framing_errors),
+        (1, 1, 0)
+    );
+    assert_eq!(stats.backing_off_units.len(), 1, "unit 9 backs off alone");
+    assert_eq!(stats.state, BusState::Connected);
+    cancel.cancel();
+}
+
+/// Reads from every device and writes that read back, over the RTU line.
+async fn reads_and_writes(bus: &BusHandle, sim: &SimulatorHandle) {
     let voltage = bus
         .read(BMS_UNIT, RegisterTable::Input, bms::PACK_VOLTAGE, 1)
         .await
@@ -90,35 +126,6 @@ async fn the_bus_reads_and_writes_over_a_pseudo_terminal() {
             .holding(INVERTER_UNIT, inverter::POWER_LIMIT),
         Some(80)
     );
-
-    let exception = bus.read(METER_UNIT, RegisterTable::Holding, 0, 1).await;
-    assert!(
-        matches!(exception, Err(DeviceError::Exception { code: 1, .. })),
-        "{exception:?}"
-    );
-    // Nobody answers for unit 9 on this line.
-    let silence = bus.read(9, RegisterTable::Input, 0, 1).await;
-    assert_eq!(silence, Err(DeviceError::Timeout(Duration::from_secs(1))));
-    // The line is reopened after the timeout and the other units answer as before.
-    assert!(
-        bus.read(BMS_UNIT, RegisterTable::Input, bms::SOC, 1)
-            .await
-            .is_ok()
-    );
-
-    let stats = bus.stats();
-    assert_eq!(
-        stats.endpoint,
-        format!("Modbus RTU {} 115200 8N1", pty.b().display())
-    );
-    assert_eq!((stats.requests, stats.errors), (10, 2));
-    assert_eq!(
-        (stats.timeouts, stats.exceptions, stats.framing_errors),
-        (1, 1, 0)
-    );
-    assert_eq!(stats.backing_off_units.len(), 1, "unit 9 backs off alone");
-    assert_eq!(stats.state, BusState::Connected);
-    cancel.cancel();
 }
 
 #[tokio::test]

@@ -2,6 +2,9 @@
 //! values, writes read back, typed exceptions, refusals that send nothing, banks and the memory
 //! image on their own ports, and shutdown.
 
+// Test helpers outside #[test] functions: a panic there is the test's failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -48,7 +51,19 @@ fn u32_at(words: &[u16], index: usize) -> f64 {
 async fn the_bus_reads_every_device() {
     let (sim, cancel) = start(SimulatorConfig::default()).await;
     let bus = bus_to(sim.tcp_addr().unwrap(), &cancel);
+    check_inverter(&bus).await;
+    check_bms(&bus).await;
+    check_grid_meter(&bus).await;
 
+    let stats = bus.stats();
+    assert_eq!((stats.requests, stats.errors), (6, 0));
+    assert_eq!(stats.state, BusState::Connected);
+    assert!(stats.latency_p50_ms.is_some() && stats.requests_per_s > 0.0);
+    cancel.cancel();
+}
+
+/// The inverter's input registers, coils and status bits over `bus`.
+async fn check_inverter(bus: &BusHandle) {
     // One request is one consistent snapshot: the power balance holds within rounding.
     let inv = bus
         .read(INVERTER_UNIT, RegisterTable::Input, 0, 14)
@@ -77,17 +92,20 @@ async fn the_bus_reads_every_device() {
             + status[usize::from(inverter::BATTERY_DISCHARGING)],
         u16::from(battery != 0.0)
     );
+}
 
+/// The BMS's pack values and protection thresholds over `bus`.
+async fn check_bms(bus: &BusHandle) {
     let pack = bus
         .read(
             BMS_UNIT,
             RegisterTable::Input,
             0,
-            bms::INPUT_REGISTERS as u16,
+            u16::try_from(bms::INPUT_REGISTERS).unwrap(),
         )
         .await
         .unwrap();
-    let cells = &pack[usize::from(bms::CELL_VOLTAGE_0)..][..simulator::CELLS];
+    let cells = &pack[usize::from(bms::CELL_VOLTAGE_0)..][..usize::from(simulator::CELLS)];
     assert!(
         cells.iter().all(|mv| (3000..3600).contains(mv)),
         "{cells:?}"
@@ -113,7 +131,10 @@ async fn the_bus_reads_every_device() {
         .await
         .unwrap();
     assert_eq!(thresholds, simulator::default_thresholds());
+}
 
+/// The grid meter's voltages, frequency and energy over `bus`.
+async fn check_grid_meter(bus: &BusHandle) {
     let grid_meter = bus
         .read(METER_UNIT, RegisterTable::Input, 0, 16)
         .await
@@ -130,12 +151,6 @@ async fn the_bus_reads_every_device() {
     .unwrap();
     assert!((49.9..50.1).contains(&hz), "{hz}");
     assert!(u32_at(&grid_meter, usize::from(meter::IMPORT_ENERGY)) >= 34_567.0);
-
-    let stats = bus.stats();
-    assert_eq!((stats.requests, stats.errors), (6, 0));
-    assert_eq!(stats.state, BusState::Connected);
-    assert!(stats.latency_p50_ms.is_some() && stats.requests_per_s > 0.0);
-    cancel.cancel();
 }
 
 #[tokio::test]
@@ -212,7 +227,7 @@ async fn exceptions_are_typed_and_named_and_refusals_send_nothing() {
         .read(
             BMS_UNIT,
             RegisterTable::Input,
-            bms::INPUT_REGISTERS as u16,
+            u16::try_from(bms::INPUT_REGISTERS).unwrap(),
             1,
         )
         .await

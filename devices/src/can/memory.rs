@@ -99,7 +99,8 @@ mod tests {
         let bus = MemoryCanBus::new();
         let (sender, slow) = (bus.node(), bus.node());
         for i in 0..MEMORY_BUS_CAPACITY + 5 {
-            let frame = CanFrame::new(0x200, false, &(i as u32).to_be_bytes()).unwrap();
+            let frame =
+                CanFrame::new(0x200, false, &u32::try_from(i).unwrap().to_be_bytes()).unwrap();
             sender.send(&frame).await.unwrap();
         }
         let error = slow.recv().await.unwrap_err();

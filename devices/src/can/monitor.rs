@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::signal::CanSignal;
 use super::{CanBus, CanFrame, LineErrors};
+use crate::bus::millis;
 use crate::error::DeviceError;
 
 /// First pause after a receive error; it doubles up to `MAX_BACKOFF`.
@@ -370,7 +371,7 @@ impl CanMonitor {
                 id: *id,
                 extended: *extended,
                 frames: latest.frames,
-                age_ms: now.duration_since(latest.at).as_millis() as u64,
+                age_ms: millis(now.duration_since(latest.at)),
             })
             .collect();
         ids_seen.sort_by_key(|seen| (seen.extended, seen.id));
@@ -450,7 +451,7 @@ async fn listen<B: CanBus>(
                         }
                         let delay = backoff.take();
                         shared.set_state(CanMonitorState::BackingOff {
-                            retry_in_ms: delay.as_millis() as u64,
+                            retry_in_ms: millis(delay),
                         });
                         delay
                     }
@@ -476,7 +477,7 @@ async fn refuse_sends_for(
     cancel: &CancellationToken,
 ) -> bool {
     shared.set_state(CanMonitorState::BackingOff {
-        retry_in_ms: delay.as_millis() as u64,
+        retry_in_ms: millis(delay),
     });
     let until = Instant::now() + delay;
     let mut sleep = pin!(tokio::time::sleep_until(until));

@@ -5,7 +5,7 @@
 pub use fieldbus::can::{ByteOrder, CanSignal, DecodeSignal, SignalError};
 
 use super::CanFrame;
-use crate::codec::{engineering_value, raw_limits_text, raw_range};
+use crate::codec::{bits_from_raw, engineering_value, raw_from_bits, raw_limits_text, raw_range};
 use crate::error::DeviceError;
 use crate::types::DataType;
 
@@ -64,15 +64,7 @@ pub fn decode(signal: &CanSignal, frame: &CanFrame) -> Result<f64, DeviceError> 
         ByteOrder::BigEndian => bytes.iter().fold(0, fold),
         ByteOrder::LittleEndian => bytes.iter().rev().fold(0, fold),
     };
-    let raw = match signal.data_type {
-        DataType::Bool => f64::from(u8::from(bits != 0)),
-        DataType::U16 => bits as u16 as f64,
-        DataType::I16 => bits as u16 as i16 as f64,
-        DataType::U32 => bits as u32 as f64,
-        DataType::I32 => bits as u32 as i32 as f64,
-        DataType::F32 => f64::from(f32::from_bits(bits as u32)),
-        DataType::U64 => bits as f64,
-    };
+    let raw = raw_from_bits(bits, signal.data_type);
     Ok(engineering_value(raw, signal.data_type, signal.scale, 0.0))
 }
 
@@ -99,15 +91,7 @@ pub fn encode_into(signal: &CanSignal, value: f64, data: &mut [u8; 8]) -> Result
             signal.scale
         )));
     }
-    let bits: u64 = match signal.data_type {
-        DataType::Bool => u64::from(raw != 0.0),
-        DataType::U16 => raw as u16 as u64,
-        DataType::I16 => raw as i16 as u16 as u64,
-        DataType::U32 => raw as u32 as u64,
-        DataType::I32 => raw as i32 as u32 as u64,
-        DataType::F32 => u64::from((raw as f32).to_bits()),
-        DataType::U64 => raw as u64,
-    };
+    let bits = bits_from_raw(raw, signal.data_type);
     let width = usize::from(signal.length);
     let le = bits.to_le_bytes();
     for (i, slot) in data[signal.bytes()].iter_mut().enumerate() {

@@ -56,6 +56,12 @@ fn hex_field(text: &str, line: &str, what: &str) -> Result<u32, DeviceError> {
     u32::from_str_radix(text, 16).map_err(|_| framing(line, &format!("bad {what} {text:?}")))
 }
 
+/// Two hex digits as a byte.
+fn hex_byte(text: &str, line: &str, what: &str) -> Result<u8, DeviceError> {
+    let value = hex_field(text, line, what)?;
+    u8::try_from(value).map_err(|_| framing(line, &format!("bad {what} {text:?}")))
+}
+
 /// Length of the optional timestamp (`Z1` mode): four hex digits after the data.
 const TIMESTAMP_DIGITS: usize = 4;
 
@@ -97,7 +103,7 @@ pub fn parse_frame(line: &str) -> Result<CanFrame, DeviceError> {
         CanFrame::remote(id, extended, length)
     } else {
         let data = (0..length)
-            .map(|i| hex_field(&data_text[2 * i..2 * i + 2], line, "data byte").map(|b| b as u8))
+            .map(|i| hex_byte(&data_text[2 * i..2 * i + 2], line, "data byte"))
             .collect::<Result<Vec<u8>, _>>()?;
         CanFrame::new(id, extended, &data)
     };

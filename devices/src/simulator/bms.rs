@@ -22,8 +22,8 @@ pub const INPUT_REGISTERS: usize = 40;
 pub const HOLDING_REGISTERS: usize = PROTECTION_REGISTERS;
 
 /// Cells of the simulated pack that the BMS reports (the pack has 160 in series).
-pub const CELLS: usize = 16;
-pub const TEMP_SENSORS: usize = 4;
+pub const CELLS: u16 = 16;
+pub const TEMP_SENSORS: u16 = 4;
 const CELLS_IN_SERIES: f64 = 160.0;
 
 /// The protection quantities of `prot:sbmu:hold`, in register order, with their sides.
@@ -56,7 +56,7 @@ pub fn protection_register(quantity: &str, side: &str, field: &str) -> Option<u1
     for (q, sides) in PROTECTION_QUANTITIES {
         for s in sides {
             if q == quantity && *s == side {
-                return Some((first + field) as u16);
+                return u16::try_from(first + field).ok();
             }
             first += PROTECTION_FIELDS.len();
         }
@@ -97,12 +97,12 @@ pub(crate) fn update(device: &mut Device, site: &Site) {
     let t = site.elapsed;
     let cell_mean = site.pack_voltage / CELLS_IN_SERIES * 1000.0; // mV
     for cell in 0..CELLS {
-        let spread = 6.0 * ((cell as f64) * 1.7 + t / 30.0).sin();
-        device.set(CELL_VOLTAGE_0 + cell as u16, u16_word(cell_mean + spread));
+        let spread = 6.0 * (f64::from(cell) * 1.7 + t / 30.0).sin();
+        device.set(CELL_VOLTAGE_0 + cell, u16_word(cell_mean + spread));
     }
     for sensor in 0..TEMP_SENSORS {
-        let celsius = 25.0 + 3.0 * (t / 90.0 + sensor as f64).sin() + 2.0 * site.sun;
-        device.set(TEMP_0 + sensor as u16, i16_word(celsius * 10.0));
+        let celsius = 25.0 + 3.0 * (t / 90.0 + f64::from(sensor)).sin() + 2.0 * site.sun;
+        device.set(TEMP_0 + sensor, i16_word(celsius * 10.0));
     }
     device.set(PACK_VOLTAGE, u16_word(site.pack_voltage * 10.0));
     device.set(PACK_CURRENT, i16_word(site.pack_current * 10.0));
@@ -112,7 +112,7 @@ pub(crate) fn update(device: &mut Device, site: &Site) {
     // Derived values follow what a client reads, forced registers included.
     let read = |device: &Device, r: u16| device.input(r, t).unwrap_or(0);
     let cells: Vec<u16> = (0..CELLS)
-        .map(|c| read(device, CELL_VOLTAGE_0 + c as u16))
+        .map(|c| read(device, CELL_VOLTAGE_0 + c))
         .collect();
     device.set(MAX_CELL_VOLTAGE, cells.iter().copied().max().unwrap_or(0));
     device.set(MIN_CELL_VOLTAGE, cells.iter().copied().min().unwrap_or(0));
@@ -127,9 +127,7 @@ pub(crate) fn update(device: &mut Device, site: &Site) {
 /// The device compares instantly; on/off delays and hysteresis are the console's job.
 fn alarm_bits(device: &Device, t: f64) -> [u16; 3] {
     let read = |r: u16| device.input(r, t).unwrap_or(0);
-    let temps: Vec<i16> = (0..TEMP_SENSORS)
-        .map(|s| read(TEMP_0 + s as u16) as i16)
-        .collect();
+    let temps: Vec<i16> = (0..TEMP_SENSORS).map(|s| read(TEMP_0 + s) as i16).collect();
     let max_temp = temps.iter().copied().max().unwrap_or(0);
     let min_temp = temps.iter().copied().min().unwrap_or(0);
     let current = read(PACK_CURRENT) as i16;

@@ -106,7 +106,7 @@ impl Simulator {
                 .and_then(|r| device.holding.get(usize::from(r)).copied())
                 .map_or(0.0, f64::from)
         };
-        let hottest = (0..bms::TEMP_SENSORS as u16)
+        let hottest = (0..bms::TEMP_SENSORS)
             .map(|s| signed(bms::TEMP_0 + s))
             .fold(f64::MIN, f64::max);
         Some(vec![
@@ -264,7 +264,7 @@ mod tests {
             "{can_voltage} vs {modbus_voltage}"
         );
         assert!(can_voltage > 400.0, "{can_voltage}");
-        let hottest = (0..bms::TEMP_SENSORS as u16)
+        let hottest = (0..bms::TEMP_SENSORS)
             .map(|s| sim.input(BMS_UNIT, bms::TEMP_0 + s).unwrap() as i16)
             .max()
             .unwrap();

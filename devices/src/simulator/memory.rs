@@ -6,7 +6,7 @@
 //! configuration that maps each table to its base here.
 
 use super::site::Site;
-use super::{Device, Kind, bms, i16_word, u16_word, u32_value};
+use super::{Device, Kind, bms, i16_word, i32_value, u16_word, u32_value, u32_words};
 
 /// Unit id of the memory image.
 pub const MEMORY_UNIT: u8 = 4;
@@ -38,7 +38,7 @@ pub fn register(table: &str, offset: u32) -> Option<u16> {
 const RACK_CELLS: usize = 96;
 const RACK_TEMPS: usize = 32;
 /// Racks listed in `oper:sbmu:input.rack_soc_list`.
-const RACKS: usize = 8;
+const RACKS: u16 = 8;
 
 /// Writes `value` at byte `offset` of the table starting at `base`.
 fn put(device: &mut Device, base: u16, offset: u16, value: u16) {
@@ -47,8 +47,9 @@ fn put(device: &mut Device, base: u16, offset: u16, value: u16) {
 
 /// Writes a 32-bit value at byte `offset`, most significant word first.
 fn put_u32(device: &mut Device, base: u16, offset: u16, value: u32) {
-    put(device, base, offset, (value >> 16) as u16);
-    put(device, base, offset + 2, value as u16);
+    let [high, low] = u32_words(value);
+    put(device, base, offset, high);
+    put(device, base, offset + 2, low);
 }
 
 pub(crate) fn device() -> Device {
@@ -133,16 +134,18 @@ pub(crate) fn update(device: &mut Device, site: &Site) {
     put(device, rack, 38, i16_word(average(&temps, true)));
     put(device, rack, 40, 2_000); // insulation_resistance, kΩ
     put(device, rack, 42, 2_100); // insulation_resistance_neg, kΩ
-    for (i, mv) in cells.iter().enumerate() {
-        put(device, rack, 56 + 2 * i as u16, *mv);
+    // One word every 2 bytes from byte 56 (cells) and byte 248 (temperatures).
+    for (offset, mv) in (56u16..).step_by(2).zip(&cells) {
+        put(device, rack, offset, *mv);
     }
-    for (i, temp) in temps.iter().enumerate() {
-        put(device, rack, 248 + 2 * i as u16, *temp);
+    for (offset, temp) in (248u16..).step_by(2).zip(&temps) {
+        put(device, rack, offset, *temp);
     }
 
     // oper:rtos:bits
     let rtos = OPER_RTOS_BASE;
-    put(device, rtos, 0, (u32_value(t) % 65_536) as u16); // heartbeat, counts seconds
+    let [_, heartbeat] = u32_words(u32_value(t)); // the seconds, modulo 65,536
+    put(device, rtos, 0, heartbeat); // heartbeat, counts seconds
     put(device, rtos, 2, 2); // system_state: running
     put_u32(device, rtos, 58, u32_value(t)); // uptime_seconds
     put(device, rtos, 66, u16_word(20.0 + 10.0 * (t / 17.0).sin())); // cpu_load, %
@@ -151,12 +154,12 @@ pub(crate) fn update(device: &mut Device, site: &Site) {
     let sbmu = OPER_SBMU_BASE;
     put(device, sbmu, 0, u16_word(site.pack_voltage * 10.0)); // 0.1 V
     put(device, sbmu, 2, i16_word(site.pack_current * 10.0)); // 0.1 A
-    put_u32(device, sbmu, 4, site.battery_w.round() as i32 as u32); // W, i32
+    put_u32(device, sbmu, 4, i32_value(site.battery_w).cast_unsigned()); // W, i32
     put(device, sbmu, 8, u16_word(site.soc));
     put(device, sbmu, 10, 97); // soh, %
     for rack_index in 0..RACKS {
-        let soc = site.soc + 0.8 * (rack_index as f64 * 2.1).sin();
-        put(device, sbmu, 12 + 2 * rack_index as u16, u16_word(soc));
+        let soc = site.soc + 0.8 * (f64::from(rack_index) * 2.1).sin();
+        put(device, sbmu, 12 + 2 * rack_index, u16_word(soc));
     }
     put(device, sbmu, 28, max_cell);
     put(device, sbmu, 30, min_cell);
@@ -166,8 +169,8 @@ pub(crate) fn update(device: &mut Device, site: &Site) {
 
 /// The largest (or smallest) word and its index; temperatures compare as i16.
 fn extreme(words: &[u16], largest: bool) -> (u16, u16) {
-    let mut best = (0usize, words.first().copied().unwrap_or(0));
-    for (i, w) in words.iter().enumerate() {
+    let mut best = (0u16, words.first().copied().unwrap_or(0));
+    for (i, w) in (0u16..).zip(words) {
         let better = if largest {
             (*w as i16) > (best.1 as i16)
         } else {
@@ -177,7 +180,7 @@ fn extreme(words: &[u16], largest: bool) -> (u16, u16) {
             best = (i, *w);
         }
     }
-    (best.1, best.0 as u16)
+    (best.1, best.0)
 }
 
 #[cfg(test)]

@@ -122,8 +122,9 @@ impl Device {
 
     /// Sets a 32-bit input value as two registers, most significant word first.
     pub(crate) fn set_u32(&mut self, register: u16, value: u32) {
-        self.set(register, (value >> 16) as u16);
-        self.set(register + 1, value as u16);
+        let [high, low] = u32_words(value);
+        self.set(register, high);
+        self.set(register + 1, low);
     }
 
     /// An input register as a client would read it now.
@@ -142,7 +143,8 @@ impl Device {
 
     fn inputs(&self, range: Range<usize>, elapsed: f64) -> Vec<u16> {
         range
-            .filter_map(|r| self.input(r as u16, elapsed))
+            .filter_map(|r| u16::try_from(r).ok())
+            .filter_map(|r| self.input(r, elapsed))
             .collect()
     }
 
@@ -400,8 +402,10 @@ impl Simulator {
 
     /// Pins one BMS cell voltage (cell 0 to 15, in mV).
     pub fn set_cell_voltage(&self, cell: usize, millivolts: u16) {
-        if cell < CELLS {
-            self.force_inputs(BMS_UNIT, bms::CELL_VOLTAGE_0 + cell as u16, &[millivolts]);
+        if let Ok(cell) = u16::try_from(cell)
+            && cell < CELLS
+        {
+            self.force_inputs(BMS_UNIT, bms::CELL_VOLTAGE_0 + cell, &[millivolts]);
         }
     }
 
@@ -492,21 +496,42 @@ impl Simulator {
     }
 }
 
+// The float-to-integer conversions below clamp to the target's range first, so the casts cannot
+// truncate (and `as` saturates anyway); there is no `TryFrom<f64>` to say so in the types.
+
 /// A value as an i16 register word (two's complement), saturating.
+#[allow(clippy::cast_possible_truncation)]
 pub(crate) fn i16_word(value: f64) -> u16 {
     (value
         .round()
-        .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16) as u16
+        .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16)
+        .cast_unsigned()
 }
 
 /// A value as a u16 register word, saturating.
+#[allow(clippy::cast_possible_truncation)]
 pub(crate) fn u16_word(value: f64) -> u16 {
     value.round().clamp(0.0, f64::from(u16::MAX)) as u16
 }
 
 /// A non-negative value as a u32, saturating (energy counters).
+#[allow(clippy::cast_possible_truncation)]
 pub(crate) fn u32_value(value: f64) -> u32 {
     value.clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+/// A value rounded to an i32, saturating (signed powers in watts).
+#[allow(clippy::cast_possible_truncation)]
+pub(crate) fn i32_value(value: f64) -> i32 {
+    value
+        .round()
+        .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+}
+
+/// A 32-bit value as two register words, most significant first.
+pub(crate) fn u32_words(value: u32) -> [u16; 2] {
+    let [b3, b2, b1, b0] = value.to_be_bytes();
+    [u16::from_be_bytes([b3, b2]), u16::from_be_bytes([b1, b0])]
 }
 
 #[cfg(test)]
@@ -565,7 +590,8 @@ mod tests {
     #[test]
     fn bad_requests_get_modbus_exceptions_and_unknown_units_silence() {
         let sim = Simulator::new();
-        let past_end = Request::ReadInputRegisters(bms::INPUT_REGISTERS as u16 - 2, 5);
+        let past_end =
+            Request::ReadInputRegisters(u16::try_from(bms::INPUT_REGISTERS).unwrap() - 2, 5);
         assert_eq!(
             sim.handle(BMS_UNIT, &past_end),
             Some(Err(ExceptionCode::IllegalDataAddress))

@@ -50,7 +50,7 @@ pub(crate) struct Site {
 }
 
 impl Site {
-    pub fn new() -> Site {
+    pub(crate) fn new() -> Site {
         Site {
             // Mid-morning, so a fresh simulator shows PV at once.
             elapsed: 200.0,
@@ -70,7 +70,7 @@ impl Site {
     }
 
     /// Advances by `dt` seconds (0 recomputes the instant, e.g. after a control was written).
-    pub fn step(&mut self, dt: f64, controls: Controls) {
+    pub(crate) fn step(&mut self, dt: f64, controls: Controls) {
         self.elapsed += dt;
         let t = self.elapsed;
         self.sun = (t / DAY_S * TAU).sin().max(0.0);
