@@ -19,7 +19,7 @@ use sea_orm_migration::sea_orm::sqlx::{self, Connection, Row};
 use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseExecutor};
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 /// One SQLite table in two shapes: `lean` (after this migration) and `original` (migration 2).
 struct SqliteTable {
