@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 use super::actor;
 use super::docs::{ProblemBody, WriterHeaders};
 use super::registry::{ApiResult, json_body, query_params};
+use super::responses::MalformedRequest;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,7 +50,7 @@ struct RackParam {
     ),
     responses(
         (status = 200, description = r#"The value just read."#, body = LiveValue, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        MalformedRequest,
         (status = 404, description = r#"No such variable, or it has no active path."#, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = r#"Not configured: no path of the variable can be read, because its memory table has no data source, its device or bus is not configured, or field I/O is off (title `Not configured`). A configuration problem, not a device failure."#, body = ProblemBody, content_type = "application/problem+json"),
         (status = 502, description = r#"Every path failed; the detail names each failure."#, body = ProblemBody, content_type = "application/problem+json"),
@@ -100,7 +101,7 @@ pub(super) struct LiveValues {
     request_body(content = WriteRequest, example = json!({"value": 85})),
     responses(
         (status = 200, description = r#"Written and read back."#, body = WriteOutcome, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        MalformedRequest,
         (status = 409, description = r#"Not configured: the path chosen for the write has no data source (its memory table, device or bus is not configured), or field I/O is off (title `Not configured`)."#, body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = r#"Payload too large: the body is over the size limit."#, body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = r#"Unsupported media type: send `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json"),
@@ -172,7 +173,7 @@ fn live_names(params: &LiveParams) -> Result<Vec<String>, model::error::AppError
     ),
     responses(
         (status = 200, description = r#"The values."#, body = LiveValues, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        MalformedRequest,
     )
 )]
 async fn live(
@@ -209,7 +210,7 @@ struct StreamParams {
     ),
     responses(
         (status = 200, description = r#"The event stream."#, body = String, content_type = "text/event-stream", example = json!("event: live\ndata: [{\"name\":\"soc\",\"values\":[64.0],\"quality\":\"good\",\"at_ms\":1764470000000,\"age_ms\":120,\"path_id\":3,\"source\":\"bus site, unit 2, input 2\",\"error\":null}]\n\n")),
-        (status = 400, description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        MalformedRequest,
         (status = 409, description = r#"Field I/O is not configured (title `Not configured`)."#, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = r#"A bad parameter (too many names, interval out of range)."#, body = ProblemBody, content_type = "application/problem+json"),
     )

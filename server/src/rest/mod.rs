@@ -5,6 +5,7 @@ pub(crate) mod docs;
 mod field;
 mod protections;
 mod registry;
+mod responses;
 
 use app::ssr::state::AppState;
 use axum::Router;

@@ -23,6 +23,9 @@ use utoipa_axum::routes;
 
 use super::docs::{ProblemBody, WriterHeaders};
 use super::registry::{ApiResult, json_body, path_params, query_params};
+use super::responses::{
+    DatabaseFailed, MalformedBody, MalformedRequest, NoSuchProfile, NotJson, TooLarge,
+};
 use super::{Problem, actor};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -56,10 +59,10 @@ struct RecallParams {
     ),
     responses(
         (status = 200, description = r#"The limits and where they came from."#, body = Recalled, content_type = "application/json", example = json!({"source": "profile:summer", "profile": "summer", "version": 4, "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}, "console_only": ["soc.max.warning.on_duration"], "read_errors": []})),
-        (status = 400, description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        MalformedRequest,
         (status = 404, description = r#"Not found: the named profile does not exist (or there is no active or default profile)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
         (status = 422, description = r#"Unprocessable: `source` is none of `current`, `default`, `profile:NAME`, `device` (title `Invalid input`, `field` = `source`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "expected current, default, profile:NAME or device", "field": "source"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn recall(
@@ -90,12 +93,12 @@ async fn recall(
     request_body(content = ProtectionsPayload, example = json!({"profile": "summer", "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
     responses(
         (status = 200, description = r#"Saved: the profile with its new `version`."#, body = ProfileSummary, content_type = "application/json", example = json!({"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"})),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        MalformedBody,
         (status = 404, description = r#"Not found: no profile has the name in `profile` (or, without one, no profile is active)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a wrong type, a missing `threshold`, an unknown key inside a quantity, side or level such as `treshold`; title `Invalid request body`, no `field`), or the limits break a rule (title `Invalid input`, `field` is the most specific field path, e.g. `soc.max.alert.threshold`, `soc.max.hysteresis`, or just `soc` for a quantity the registry does not know; when several rules are broken, `detail` is the first one followed by `(and N more problems)`). The rules: every quantity is known to the registry; thresholds, delays and hysteresis are finite, delays and hysteresis not negative; thresholds lie inside what the holding register can represent; among the enabled levels of a side severity grows outwards (max: warning < alert < fault; min: warning > alert > fault); the hysteresis is at most the gap between consecutive enabled levels and leaves every recovery point inside the range; the least severe enabled min threshold is below the least severe enabled max threshold. Nothing is saved."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be above warning (95 %)", "field": "soc.max.alert.threshold"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn save(
@@ -134,12 +137,12 @@ async fn save(
     request_body(content = ProtectionsPayload, example = json!({"profile": "summer", "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
     responses(
         (status = 200, description = r#"Deployed: the deployment (`summary.status` = `succeeded`) with every field's outcome."#, body = DeploymentDetail, content_type = "application/json", example = json!({"summary": {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 0.5, "status": "written", "error": null}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 95, "before": 95, "written": null, "read_back": 95, "status": "unchanged", "error": null}, {"path": "soc.max.warning.on_duration", "device_variable": null, "intended": 30, "before": null, "written": null, "read_back": null, "status": "console_only", "error": null}]})),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        MalformedBody,
         (status = 404, description = r#"Not found: no profile has the name in `profile` (or, without one, no profile is active). Nothing is saved."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a wrong type, a missing `threshold`, an unknown key inside a quantity, side or level such as `treshold`; title `Invalid request body`, no `field`), or the limits break a rule (title `Invalid input`, `field` is the most specific field path, e.g. `soc.max.alert.threshold`, `soc.max.hysteresis`, or just `soc` for a quantity the registry does not know; when several rules are broken, `detail` is the first one followed by `(and N more problems)`). The rules: every quantity is known to the registry; thresholds, delays and hysteresis are finite, delays and hysteresis not negative; thresholds lie inside what the holding register can represent; among the enabled levels of a side severity grows outwards (max: warning < alert < fault; min: warning > alert > fault); the hysteresis is at most the gap between consecutive enabled levels and leaves every recovery point inside the range; the least severe enabled min threshold is below the least severe enabled max threshold. Nothing is saved. A deploy refused by the check that runs before anything is sent (a value the register cannot hold exactly, such as 0.5 in an integer register; a field with no writable path; no field configuration) also answers 422, with title `Deploy refused`, `detail` saying why, and the extension member `deployment` (a `DeploymentDetail`, status `failed`); nothing was written to the device."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be above warning (95 %)", "field": "soc.max.alert.threshold"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
         (status = 502, description = r#"Deploy failed: the limits were saved and the deployment recorded (status `failed`), but the device could not take them (it did not answer, or a write or its read-back failed). Title `Deploy failed`; `detail` is the deployment's `message` (which field failed and why, and whether the previous values were restored); the extension member `deployment` holds the whole deployment (a `DeploymentDetail`) with every field's outcome."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Deploy failed", "status": 502, "detail": "soc.max.hysteresis: read back 2, expected 0.5; the previous values were restored", "deployment": {"summary": {"id": 8, "profile": "summer", "profile_version": 5, "system_version": 1290, "status": "failed", "message": "soc.max.hysteresis: read back 2, expected 0.5; the previous values were restored", "started_at": "2025-06-01T09:00:01+00:00", "finished_at": "2025-06-01T09:00:03+00:00", "deployed_by": "alice", "written": 0, "failed": 1}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 2, "status": "failed", "error": "read back 2, expected 0.5"}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 96, "before": 95, "written": 96, "read_back": 96, "status": "restored", "error": null}]}})),
     )
 )]
@@ -177,7 +180,7 @@ async fn deploy_now(
     description = r#"Every profile without its limits: the default profile first, then by name."#,
     responses(
         (status = 200, description = r#"The profiles."#, body = Vec<ProfileSummary>, content_type = "application/json", example = json!([{"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"}])),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn list_profiles(State(state): State<AppState>) -> ApiResult<Json<Vec<ProfileSummary>>> {
@@ -210,12 +213,12 @@ pub(super) struct NewProfile {
     request_body(content = NewProfile, example = json!({"name": "summer", "description": "Tighter SoC band for hot months", "clone_from": "default"})),
     responses(
         (status = 201, description = r#"Created: the new profile."#, body = ProfileSummary, content_type = "application/json", example = json!({"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": false, "version": 1, "updated_at": "2025-06-01T08:00:00+00:00", "updated_by": "alice"})),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        MalformedBody,
         (status = 404, description = r#"Not found: no profile has the name in `clone_from`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing `name`, an unknown field, a wrong type; title `Invalid request body`, no `field`), or `name` (title `Invalid input`, `field` = `name`) is not 1 to 64 letters, digits, spaces, `_`, `-` or `.`, or a profile with this name exists already (422, not 409)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "a profile named \"summer\" exists already", "field": "name"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn create_profile(
@@ -248,8 +251,8 @@ async fn create_profile(
     ),
     responses(
         (status = 200, description = r#"The profile and its limits."#, body = ProfileWithLimits, content_type = "application/json", example = json!({"profile": {"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"}, "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
-        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        NoSuchProfile,
+        DatabaseFailed,
     )
 )]
 async fn get_profile(
@@ -287,12 +290,12 @@ pub(super) struct ProfileChange {
     request_body(content = ProfileChange, example = json!({"name": "summer-2025", "description": "Tighter SoC band, June to August"})),
     responses(
         (status = 200, description = r#"The profile after the change."#, body = ProfileSummary, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
-        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        MalformedBody,
+        NoSuchProfile,
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (an unknown field, a wrong type; title `Invalid request body`, no `field`), or the new `name` (title `Invalid input`, `field` = `name`) is not a profile name, is taken by another profile, or would rename the default profile."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "the default profile keeps its name", "field": "name"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn update_profile(
@@ -326,9 +329,9 @@ async fn update_profile(
     ),
     responses(
         (status = 204, description = r#"Deleted; no body."#),
-        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
+        NoSuchProfile,
         (status = 422, description = r#"Unprocessable (title `Invalid input`, `field` = `name`): it is the default profile, or the active one (activate another one first)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "\"summer\" is the active profile: activate another one first", "field": "name"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn delete_profile(
@@ -352,8 +355,8 @@ async fn delete_profile(
     ),
     responses(
         (status = 200, description = r#"The profile, now `active: true`."#, body = ProfileSummary, content_type = "application/json", example = json!({"id": 2, "name": "summer", "description": "Tighter SoC band for hot months", "is_default": false, "active": true, "version": 4, "updated_at": "2025-06-01T08:30:00+00:00", "updated_by": "alice"})),
-        (status = 404, description = r#"Not found: no profile has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no protection profile named \"winter\""})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        NoSuchProfile,
+        DatabaseFailed,
     )
 )]
 async fn activate_profile(
@@ -374,7 +377,7 @@ async fn activate_profile(
     description = r#"The latest 100 deployments, newest first, without their fields."#,
     responses(
         (status = 200, description = r#"The deployments."#, body = Vec<DeploymentSummary>, content_type = "application/json", example = json!([{"id": 8, "profile": "summer", "profile_version": 5, "system_version": 1290, "status": "failed", "message": "soc.max.hysteresis: read back 2, expected 0.5; the previous values were restored", "started_at": "2025-06-01T09:00:01+00:00", "finished_at": "2025-06-01T09:00:03+00:00", "deployed_by": "alice", "written": 0, "failed": 1}, {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}])),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn deployments(State(state): State<AppState>) -> ApiResult<Json<Vec<DeploymentSummary>>> {
@@ -395,7 +398,7 @@ async fn deployments(State(state): State<AppState>) -> ApiResult<Json<Vec<Deploy
         (status = 200, description = r#"The deployment."#, body = DeploymentDetail, content_type = "application/json", example = json!({"summary": {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 0.5, "status": "written", "error": null}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 95, "before": 95, "written": null, "read_back": 95, "status": "unchanged", "error": null}, {"path": "soc.max.warning.on_duration", "device_variable": null, "intended": 30, "before": null, "written": null, "read_back": null, "status": "console_only", "error": null}]})),
         (status = 400, description = r#"Bad request: the `id` is not an integer; answered in `text/plain` (axum's path rejection), not as problem+json."#),
         (status = 404, description = r#"Not found: no deployment has this id."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no deployment 99"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn deployment(
@@ -430,7 +433,7 @@ async fn alarm_states(State(state): State<AppState>) -> Json<Vec<AlarmRow>> {
     description = r#"The latest 200 journal lines (raised, cleared, acknowledged), newest first."#,
     responses(
         (status = 200, description = r#"The journal lines."#, body = Vec<JournalEntry>, content_type = "application/json", example = json!([{"id": 13, "at": "2025-06-01T09:12:40+00:00", "variable": "soc", "side": "max", "level": "warning", "event": "acknowledged", "value": 96.2, "threshold": 95, "actor": "alice"}, {"id": 12, "at": "2025-06-01T09:11:58+00:00", "variable": "soc", "side": "max", "level": "warning", "event": "raised", "value": 95.4, "threshold": 95, "actor": null}])),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn alarm_journal(State(state): State<AppState>) -> ApiResult<Json<Vec<JournalEntry>>> {
@@ -467,12 +470,12 @@ pub(super) struct ProfileWithLimits {
     request_body(content = AlarmAcknowledgement, example = json!({"variable": "soc", "side": "max", "level": "warning"})),
     responses(
         (status = 204, description = r#"Acknowledged; no body."#),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        MalformedBody,
         (status = 404, description = r#"Not found: the alarm engine has no such enabled level."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no alarm level soc.max.fault"})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a `side` or `level` that is not one of the enum values; title `Invalid request body`, no `field`), or the level is not raised (title `Invalid input`, `field` = `variable.side.level`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "is not raised, so there is nothing to acknowledge", "field": "soc.max.warning"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn acknowledge(

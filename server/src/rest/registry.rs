@@ -22,6 +22,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::docs::{ProblemBody, VersionedWriteHeaders, WriterHeaders};
+use super::responses::{
+    DatabaseFailed, IfMatchMissing, MalformedBody, MalformedQuery, NoSuchWritableVariable, NotJson,
+    StaleVersion, TooLarge,
+};
 use super::{Problem, actor, if_match};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -117,7 +121,7 @@ pub(super) struct SystemVersion {
     description = r#"The global system version now: the version of the latest committed change of any variable or access path (0 before the first change)."#,
     responses(
         (status = 200, description = r#"The current system version."#, body = SystemVersion, content_type = "application/json", example = json!({"system_version": 1287})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn system_version(State(state): State<AppState>) -> ApiResult<Json<SystemVersion>> {
@@ -145,9 +149,9 @@ async fn system_version(State(state): State<AppState>) -> ApiResult<Json<SystemV
     ),
     responses(
         (status = 200, description = r#"The page of variables."#, body = Page<Variable>, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        MalformedQuery,
         (status = 422, description = r#"Invalid input: `per_page` over 1,000 or `page` over 1,000,000,000 (`field` names it)."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn list(
@@ -182,7 +186,7 @@ async fn list(
     responses(
         (status = 200, description = r#"The variable."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
         (status = 404, description = r#"Not found: no variable has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"no_such_variable\""})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn read(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
@@ -203,7 +207,7 @@ async fn read(State(state): State<AppState>, Path(name): Path<String>) -> ApiRes
     responses(
         (status = 200, description = r#"The change log, newest first."#, body = Vec<ChangeLogEntry>, content_type = "application/json"),
         (status = 404, description = r#"Not found: no variable has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"no_such_variable\""})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn history(
@@ -253,11 +257,11 @@ const MAX_PAGE: u64 = 1_000_000_000;
     request_body(content = BulkRequest, example = json!({"names": ["rack_voltage", "nope"]})),
     responses(
         (status = 200, description = r#"The variables found and the names not found."#, body = BulkResult, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        MalformedBody,
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `names` (at most 10,000 names)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "at most 10000 names per request", "field": "names"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn bulk(
@@ -297,12 +301,12 @@ async fn bulk(
     request_body(content = NewVariable, example = json!({"name": "grid_frequency", "units": "Hz", "category": "oper", "locator": "system.global", "paths": [{"access_type": "modbus", "reference": {"device": "meter", "unit_id": 3, "table": "input", "address": 30, "count": 2, "data_type": "f32"}, "priority": 5, "read_only": true}]})),
     responses(
         (status = 201, description = r#"Created: the variable as stored, with all its paths; `ETag` is `"1"`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
-        (status = 400, description = r#"Bad request: the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 400, "detail": "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1"})),
+        MalformedBody,
         (status = 409, description = r#"Conflict: a variable with this name already exists (possibly deleted). No `current` member."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"grid_frequency\" already exists"})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `name` (snake_case, starts with a lowercase letter, at most 96 characters), `locator`, `display_name` (not blank), `paths[i].rack_number` (not negative), `paths[i].reference.*` (the rules of the access type's reference shape)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "\"Grid\" must start with a lowercase letter (snake_case identifier)", "field": "name"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn create(
@@ -330,13 +334,13 @@ async fn create(
     responses(
         (status = 200, description = r#"The variable after the change, with all its paths; `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
         (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
-        (status = 404, description = r#"Not found: no variable has this name, or it is deleted (a deleted variable cannot be written)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"grid_frequency\" (deleted)"})),
-        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        NoSuchWritableVariable,
+        StaleVersion,
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `locator`, `display_name` (not blank)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "segment \"Not A Locator\" must be a lowercase identifier, optionally with [index]", "field": "locator"})),
-        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        IfMatchMissing,
+        DatabaseFailed,
     )
 )]
 async fn update(
@@ -367,10 +371,10 @@ async fn update(
     responses(
         (status = 200, description = r#"The variable as a tombstone (`deleted: true`); `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
         (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
-        (status = 404, description = r#"Not found: no variable has this name, or it is deleted (a deleted variable cannot be written)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"grid_frequency\" (deleted)"})),
-        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
-        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        NoSuchWritableVariable,
+        StaleVersion,
+        IfMatchMissing,
+        DatabaseFailed,
     )
 )]
 async fn delete(
@@ -400,13 +404,13 @@ async fn delete(
     responses(
         (status = 201, description = r#"Created: the variable after the change, with all its paths (the new one included); `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
         (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
-        (status = 404, description = r#"Not found: no variable has this name, or it is deleted (a deleted variable cannot be written)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"grid_frequency\" (deleted)"})),
-        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        NoSuchWritableVariable,
+        StaleVersion,
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `rack_number` (not negative), `reference.*` (the rules of the access type's reference shape; a missing or unknown reference field is named too)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be at most 0x7FF for a 11-bit id", "field": "reference.can_id"})),
-        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        IfMatchMissing,
+        DatabaseFailed,
     )
 )]
 async fn add_path(
@@ -440,12 +444,12 @@ async fn add_path(
         (status = 200, description = r#"The variable after the change, with all its paths; `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
         (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`). A path `id` that is not an integer answers 400 before anything else, in `text/plain` (axum's path rejection), not as problem+json."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
         (status = 404, description = r#"Not found: no variable has this name, it is deleted, or it has no access path with this id."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: access path 99 of this variable"})),
-        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
-        (status = 413, description = r#"Payload too large: the body is over the 2 MiB request limit."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = r#"Unsupported media type: the request has no `Content-Type: application/json`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid request body", "status": 415, "detail": "Expected request with `Content-Type: application/json`"})),
+        StaleVersion,
+        TooLarge,
+        NotJson,
         (status = 422, description = r#"Unprocessable: either the body does not fit the schema (a missing or unknown field, a wrong type or enum value; title `Invalid request body`, no `field`), or it breaks a rule (title `Invalid input`, `field` names the offending field): `rack_number` (not negative), `reference.*` (the rules of the path's reference shape)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": "must be 1, 2, 4 or 8 bytes", "field": "reference.size"})),
-        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        IfMatchMissing,
+        DatabaseFailed,
     )
 )]
 async fn update_path(
@@ -479,9 +483,9 @@ async fn update_path(
         (status = 200, description = r#"The variable after the change, with all its paths (the removed one with `active: false`); `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
         (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`). A path `id` that is not an integer answers 400 before anything else, in `text/plain` (axum's path rejection), not as problem+json."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "If-Match must be a variable version such as \"3\""})),
         (status = 404, description = r#"Not found: no variable has this name, it is deleted, or it has no access path with this id."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: access path 99 of this variable"})),
-        (status = 409, description = r#"Changed by someone else: `If-Match` is not the variable's current `variable_version`. Nothing was written; `current` holds the variable as it is now (with all its paths) so the client can merge and retry with its `variable_version`."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Changed by someone else", "status": 409, "detail": "conflict: variable \"rack_voltage\" is at version 2, not 1: it changed since you read it", "current": {"name": "rack_voltage", "display_name": "Rack Voltage", "units": "V", "description": "Rack DC bus voltage", "category": "oper", "locator": "rbms.rack[n]", "variable_version": 2, "system_version": 1290, "last_updated": "2025-03-02T09:30:00+00:00", "source_system": "rest", "deleted": false, "paths": [{"id": 2, "access_type": "memory_offset", "reference": {"num": 1, "offset": 2, "size": 2, "table": "oper:rack:sm16"}, "priority": 10, "read_only": true, "rack_number": null, "device_id": null, "path_version": 1, "system_version": 3, "last_updated": "2025-03-01T10:15:00+00:00", "active": true}], "path_count": 1}})),
-        (status = 428, description = r#"If-Match required: the request has no `If-Match` header."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "If-Match required", "status": 428, "detail": "send If-Match: <variable_version> so that no update is lost"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        StaleVersion,
+        IfMatchMissing,
+        DatabaseFailed,
     )
 )]
 async fn remove_path(
@@ -512,9 +516,9 @@ async fn remove_path(
     ),
     responses(
         (status = 200, description = r#"The preferred path."#, body = AccessPath, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        MalformedQuery,
         (status = 404, description = r#"Not found: no variable has this name, or no active path of it matches the preference."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: no active writable path of \"rack_voltage\" matches"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn preferred_path(
@@ -537,7 +541,7 @@ async fn preferred_path(
     description = r#"Every category (`config`, `prot`, `oper`, in that order) with the number of non-deleted variables in it (0 included)."#,
     responses(
         (status = 200, description = r#"The category counts."#, body = FacetList, content_type = "application/json", example = json!({"items": [{"value": "config", "count": 12}, {"value": "prot", "count": 40}, {"value": "oper", "count": 75}]})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn categories(State(state): State<AppState>) -> ApiResult<Json<FacetList>> {
@@ -562,8 +566,8 @@ struct LocatorParams {
     ),
     responses(
         (status = 200, description = r#"The locator counts."#, body = FacetList, content_type = "application/json", example = json!({"items": [{"value": "rbms.rack[n]", "count": 9}, {"value": "system.global", "count": 4}]})),
-        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        MalformedQuery,
+        DatabaseFailed,
     )
 )]
 async fn locators(
@@ -595,9 +599,9 @@ struct ChangeParams {
     ),
     responses(
         (status = 200, description = r#"One page of the feed."#, body = ChangeFeed, content_type = "application/json"),
-        (status = 400, description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})),
+        MalformedQuery,
         (status = 422, description = r#"Invalid input: a negative `limit` (`field` names it)."#, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 500, description = r#"Server error: the database reported an error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
+        DatabaseFailed,
     )
 )]
 async fn changes(
