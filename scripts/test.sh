@@ -127,11 +127,14 @@ bundle_inputs() {
 build_bundle() {
   local stamp=target/site/.inputs-sha256 inputs
   inputs=$(bundle_inputs)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && [ -f target/site/pkg/powerdeck.wasm.br ]; then
+  # Bundle file names carry a content hash (powerdeck.<hash>.wasm).
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && compgen -G 'target/site/pkg/powerdeck.*.wasm.br' >/dev/null; then
     echo "the bundle in target/site is up to date (its inputs have not changed)"
     return 0
   fi
-  cargo leptos build --release --precompress --frontend-only
+  # A fresh pkg/: the server picks the bundle by its hashed names, so no older build may linger.
+  rm -rf target/site/pkg
+  cargo leptos build --release --split --precompress --frontend-only
   echo "$inputs" >"$stamp"
 }
 step build-bundle build_bundle
