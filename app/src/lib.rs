@@ -61,10 +61,26 @@ pub fn App() -> impl IntoView {
                 // SsrMode::Async: pages are sent once their data is read, so they are complete
                 // without JavaScript (no streamed placeholders to swap in).
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=StaticSegment("registry") view={Lazy::<RegistryRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=StaticSegment("buses") view={Lazy::<BusesRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=StaticSegment("protections") view={Lazy::<ProtectionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("")
+                        view={Lazy::<OverviewRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("registry")
+                        view={Lazy::<RegistryRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("buses")
+                        view={Lazy::<BusesRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("protections")
+                        view={Lazy::<ProtectionsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("new"))
                         view={Lazy::<NewVariableRoute>::new()}

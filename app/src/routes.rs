@@ -123,7 +123,15 @@ pub fn PageChunkPreloads() -> impl IntoView {
     hrefs
         .into_iter()
         .map(|href| {
-            view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous" /> }
+            view! {
+                <link
+                    rel="preload"
+                    href=href
+                    r#as="fetch"
+                    r#type="application/wasm"
+                    crossorigin="anonymous"
+                />
+            }
         })
         .collect_view()
 }
