@@ -317,167 +317,171 @@ mod tests {
         set.set_field(&path, value).unwrap();
     }
 
+    type Edit = &'static [(&'static str, f64)];
+    /// What, edits, expected path and rule keyword (`None`: valid).
+    type Case = (&'static str, Edit, Option<(&'static str, &'static str)>);
+
+    /// The cases of `validation_rules_name_the_most_specific_field`.
+    const VALIDATION_CASES: &[Case] = &[
+        ("the base set", &[], None),
+        (
+            "unknown quantity",
+            &[("bogus.max.warning.threshold", 1.0)],
+            Some(("bogus", "unknown")),
+        ),
+        (
+            "max alert below warning",
+            &[("soc.max.alert.threshold", 89.0)],
+            Some(("soc.max.alert.threshold", "above warning (90 %)")),
+        ),
+        (
+            "max fault equal to alert",
+            &[("soc.max.fault.threshold", 95.0)],
+            Some(("soc.max.fault.threshold", "above alert")),
+        ),
+        (
+            "min alert above warning",
+            &[("soc.min.alert.threshold", 12.0)],
+            Some(("soc.min.alert.threshold", "below warning (10 %)")),
+        ),
+        (
+            "min fault above alert",
+            &[("soc.min.fault.threshold", 6.0)],
+            Some(("soc.min.fault.threshold", "below alert")),
+        ),
+        (
+            "disabled alert is skipped by ordering",
+            &[
+                ("soc.max.alert.threshold", 50.0),
+                ("soc.max.alert.enabled", 0.0),
+            ],
+            None,
+        ),
+        (
+            "with alert disabled, fault is compared with warning",
+            &[
+                ("soc.max.alert.enabled", 0.0),
+                ("soc.max.fault.threshold", 89.0),
+            ],
+            Some(("soc.max.fault.threshold", "above warning")),
+        ),
+        (
+            "negative hysteresis",
+            &[("soc.max.hysteresis", -1.0)],
+            Some(("soc.max.hysteresis", "negative")),
+        ),
+        (
+            "NaN hysteresis",
+            &[("soc.min.hysteresis", f64::NAN)],
+            Some(("soc.min.hysteresis", "finite")),
+        ),
+        (
+            "hysteresis wider than a gap",
+            &[("soc.max.hysteresis", 3.5)],
+            Some((
+                "soc.max.hysteresis",
+                "gap between alert (95 %) and fault (98 %)",
+            )),
+        ),
+        (
+            "hysteresis equal to the gap touches, allowed",
+            &[("soc.max.hysteresis", 3.0)],
+            None,
+        ),
+        (
+            "hysteresis gap counts enabled levels only",
+            &[("soc.min.alert.enabled", 0.0), ("soc.min.hysteresis", 7.0)],
+            None,
+        ),
+        (
+            "max recovery point below the range",
+            &[
+                ("soc.max.alert.enabled", 0.0),
+                ("soc.max.fault.enabled", 0.0),
+                ("soc.max.warning.threshold", 5.0),
+                ("soc.min.warning.enabled", 0.0),
+                ("soc.min.alert.enabled", 0.0),
+                ("soc.min.fault.enabled", 0.0),
+                ("soc.max.hysteresis", 5.0),
+            ],
+            Some(("soc.max.hysteresis", "recovery point of warning")),
+        ),
+        (
+            "min recovery point above the range",
+            &[
+                ("soc.min.alert.enabled", 0.0),
+                ("soc.min.fault.enabled", 0.0),
+                ("soc.min.hysteresis", 90.0),
+                ("soc.max.warning.enabled", 0.0),
+                ("soc.max.alert.enabled", 0.0),
+                ("soc.max.fault.enabled", 0.0),
+            ],
+            Some(("soc.min.hysteresis", "maximum 100 %")),
+        ),
+        (
+            "threshold above the range",
+            &[("soc.max.fault.threshold", 101.0)],
+            Some(("soc.max.fault.threshold", "out of range")),
+        ),
+        (
+            "threshold below the range",
+            &[("soc.min.fault.threshold", -1.0)],
+            Some(("soc.min.fault.threshold", "minimum 0 %")),
+        ),
+        (
+            "range is inclusive",
+            &[
+                ("soc.max.fault.threshold", 100.0),
+                ("soc.min.fault.threshold", 0.0),
+            ],
+            None,
+        ),
+        (
+            "NaN threshold",
+            &[("soc.max.alert.threshold", f64::NAN)],
+            Some(("soc.max.alert.threshold", "finite")),
+        ),
+        (
+            "infinite threshold",
+            &[("soc.min.warning.threshold", f64::INFINITY)],
+            Some(("soc.min.warning.threshold", "finite")),
+        ),
+        (
+            "negative on-delay",
+            &[("soc.max.warning.on_duration", -0.5)],
+            Some(("soc.max.warning.on_duration", "negative")),
+        ),
+        (
+            "NaN off-delay",
+            &[("soc.min.fault.off_duration", f64::NAN)],
+            Some(("soc.min.fault.off_duration", "finite")),
+        ),
+        (
+            "infinite on-delay",
+            &[("soc.max.fault.on_duration", f64::INFINITY)],
+            Some(("soc.max.fault.on_duration", "finite")),
+        ),
+        (
+            "negative delay on a disabled level still counts",
+            &[
+                ("soc.max.fault.enabled", 0.0),
+                ("soc.max.fault.off_duration", -1.0),
+            ],
+            Some(("soc.max.fault.off_duration", "negative")),
+        ),
+        (
+            "min side overlapping the max side",
+            &[
+                ("soc.min.warning.threshold", 90.0),
+                ("soc.min.hysteresis", 0.0),
+            ],
+            Some(("soc.min.warning.threshold", "max side's warning (90 %)")),
+        ),
+    ];
+
     #[test]
     fn validation_rules_name_the_most_specific_field() {
-        type Edit = &'static [(&'static str, f64)];
-        /// What, edits, expected path and rule keyword (`None`: valid).
-        type Case = (&'static str, Edit, Option<(&'static str, &'static str)>);
-        let cases: &[Case] = &[
-            ("the base set", &[], None),
-            (
-                "unknown quantity",
-                &[("bogus.max.warning.threshold", 1.0)],
-                Some(("bogus", "unknown")),
-            ),
-            (
-                "max alert below warning",
-                &[("soc.max.alert.threshold", 89.0)],
-                Some(("soc.max.alert.threshold", "above warning (90 %)")),
-            ),
-            (
-                "max fault equal to alert",
-                &[("soc.max.fault.threshold", 95.0)],
-                Some(("soc.max.fault.threshold", "above alert")),
-            ),
-            (
-                "min alert above warning",
-                &[("soc.min.alert.threshold", 12.0)],
-                Some(("soc.min.alert.threshold", "below warning (10 %)")),
-            ),
-            (
-                "min fault above alert",
-                &[("soc.min.fault.threshold", 6.0)],
-                Some(("soc.min.fault.threshold", "below alert")),
-            ),
-            (
-                "disabled alert is skipped by ordering",
-                &[
-                    ("soc.max.alert.threshold", 50.0),
-                    ("soc.max.alert.enabled", 0.0),
-                ],
-                None,
-            ),
-            (
-                "with alert disabled, fault is compared with warning",
-                &[
-                    ("soc.max.alert.enabled", 0.0),
-                    ("soc.max.fault.threshold", 89.0),
-                ],
-                Some(("soc.max.fault.threshold", "above warning")),
-            ),
-            (
-                "negative hysteresis",
-                &[("soc.max.hysteresis", -1.0)],
-                Some(("soc.max.hysteresis", "negative")),
-            ),
-            (
-                "NaN hysteresis",
-                &[("soc.min.hysteresis", f64::NAN)],
-                Some(("soc.min.hysteresis", "finite")),
-            ),
-            (
-                "hysteresis wider than a gap",
-                &[("soc.max.hysteresis", 3.5)],
-                Some((
-                    "soc.max.hysteresis",
-                    "gap between alert (95 %) and fault (98 %)",
-                )),
-            ),
-            (
-                "hysteresis equal to the gap touches, allowed",
-                &[("soc.max.hysteresis", 3.0)],
-                None,
-            ),
-            (
-                "hysteresis gap counts enabled levels only",
-                &[("soc.min.alert.enabled", 0.0), ("soc.min.hysteresis", 7.0)],
-                None,
-            ),
-            (
-                "max recovery point below the range",
-                &[
-                    ("soc.max.alert.enabled", 0.0),
-                    ("soc.max.fault.enabled", 0.0),
-                    ("soc.max.warning.threshold", 5.0),
-                    ("soc.min.warning.enabled", 0.0),
-                    ("soc.min.alert.enabled", 0.0),
-                    ("soc.min.fault.enabled", 0.0),
-                    ("soc.max.hysteresis", 5.0),
-                ],
-                Some(("soc.max.hysteresis", "recovery point of warning")),
-            ),
-            (
-                "min recovery point above the range",
-                &[
-                    ("soc.min.alert.enabled", 0.0),
-                    ("soc.min.fault.enabled", 0.0),
-                    ("soc.min.hysteresis", 90.0),
-                    ("soc.max.warning.enabled", 0.0),
-                    ("soc.max.alert.enabled", 0.0),
-                    ("soc.max.fault.enabled", 0.0),
-                ],
-                Some(("soc.min.hysteresis", "maximum 100 %")),
-            ),
-            (
-                "threshold above the range",
-                &[("soc.max.fault.threshold", 101.0)],
-                Some(("soc.max.fault.threshold", "out of range")),
-            ),
-            (
-                "threshold below the range",
-                &[("soc.min.fault.threshold", -1.0)],
-                Some(("soc.min.fault.threshold", "minimum 0 %")),
-            ),
-            (
-                "range is inclusive",
-                &[
-                    ("soc.max.fault.threshold", 100.0),
-                    ("soc.min.fault.threshold", 0.0),
-                ],
-                None,
-            ),
-            (
-                "NaN threshold",
-                &[("soc.max.alert.threshold", f64::NAN)],
-                Some(("soc.max.alert.threshold", "finite")),
-            ),
-            (
-                "infinite threshold",
-                &[("soc.min.warning.threshold", f64::INFINITY)],
-                Some(("soc.min.warning.threshold", "finite")),
-            ),
-            (
-                "negative on-delay",
-                &[("soc.max.warning.on_duration", -0.5)],
-                Some(("soc.max.warning.on_duration", "negative")),
-            ),
-            (
-                "NaN off-delay",
-                &[("soc.min.fault.off_duration", f64::NAN)],
-                Some(("soc.min.fault.off_duration", "finite")),
-            ),
-            (
-                "infinite on-delay",
-                &[("soc.max.fault.on_duration", f64::INFINITY)],
-                Some(("soc.max.fault.on_duration", "finite")),
-            ),
-            (
-                "negative delay on a disabled level still counts",
-                &[
-                    ("soc.max.fault.enabled", 0.0),
-                    ("soc.max.fault.off_duration", -1.0),
-                ],
-                Some(("soc.max.fault.off_duration", "negative")),
-            ),
-            (
-                "min side overlapping the max side",
-                &[
-                    ("soc.min.warning.threshold", 90.0),
-                    ("soc.min.hysteresis", 0.0),
-                ],
-                Some(("soc.min.warning.threshold", "max side's warning (90 %)")),
-            ),
-        ];
+        let cases = VALIDATION_CASES;
         assert!(cases.len() >= 15);
         for (what, edits, expected) in cases {
             let mut s = base();
@@ -543,7 +547,8 @@ mod tests {
         }
 
         fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
+            // The remainder is below `n`, itself a usize, so it converts back.
+            usize::try_from(self.next() % n as u64).unwrap()
         }
     }
 

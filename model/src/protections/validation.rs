@@ -107,10 +107,46 @@ fn validate_side(
     info: &VariableInfo,
     errors: &mut Vec<FieldError>,
 ) {
-    let units = info.units.as_str();
+    let hysteresis_ok = check_hysteresis(variable, side, limits.hysteresis, errors);
+    check_levels(variable, side, limits, info, errors);
+    // Ordering, gaps and recovery points among the enabled levels with finite thresholds.
+    let enabled: Vec<(Level, f64)> = limits
+        .enabled_levels()
+        .map(|(level, limit)| (level, limit.threshold))
+        .filter(|(_, threshold)| threshold.is_finite())
+        .collect();
+    let side_info = SideInfo {
+        variable,
+        side,
+        info,
+        hysteresis: limits.hysteresis,
+        hysteresis_ok,
+    };
+    check_ordering_and_gaps(&side_info, &enabled, errors);
+    if hysteresis_ok {
+        check_recovery_points(&side_info, &enabled, errors);
+    }
+}
+
+/// What the ordering, gap and recovery checks of one side share.
+struct SideInfo<'a> {
+    variable: &'a str,
+    side: Side,
+    info: &'a VariableInfo,
+    hysteresis: f64,
+    /// The hysteresis is finite and not negative, so the checks that use it make sense.
+    hysteresis_ok: bool,
+}
+
+/// The hysteresis must be a finite, non-negative number; returns whether it is.
+fn check_hysteresis(
+    variable: &str,
+    side: Side,
+    hysteresis: f64,
+    errors: &mut Vec<FieldError>,
+) -> bool {
     let hyst_path = FieldPath::hysteresis(variable, side);
-    let hysteresis = limits.hysteresis;
-    let hysteresis_ok = if !hysteresis.is_finite() {
+    if !hysteresis.is_finite() {
         errors.push(broken(&hyst_path, "must be a finite number"));
         false
     } else if hysteresis < 0.0 {
@@ -118,8 +154,19 @@ fn validate_side(
         false
     } else {
         true
-    };
+    }
+}
 
+/// Each level's threshold within the registry's range and its delays finite and not negative
+/// (disabled levels included).
+fn check_levels(
+    variable: &str,
+    side: Side,
+    limits: &SideLimits,
+    info: &VariableInfo,
+    errors: &mut Vec<FieldError>,
+) {
+    let units = info.units.as_str();
     for (level, limit) in limits.levels() {
         let path = |field| FieldPath::level(variable, side, level, field);
         let threshold = limit.threshold;
@@ -156,13 +203,24 @@ fn validate_side(
             }
         }
     }
+}
 
-    // Ordering and hysteresis gaps among consecutive enabled levels with finite thresholds.
-    let enabled: Vec<(Level, f64)> = limits
-        .enabled_levels()
-        .map(|(level, limit)| (level, limit.threshold))
-        .filter(|(_, threshold)| threshold.is_finite())
-        .collect();
+/// Consecutive enabled levels in order, and the hysteresis within the gap between them (the
+/// first too-narrow gap only).
+fn check_ordering_and_gaps(
+    side_info: &SideInfo<'_>,
+    enabled: &[(Level, f64)],
+    errors: &mut Vec<FieldError>,
+) {
+    let SideInfo {
+        variable,
+        side,
+        info,
+        hysteresis,
+        hysteresis_ok,
+    } = *side_info;
+    let units = info.units.as_str();
+    let hyst_path = FieldPath::hysteresis(variable, side);
     let mut gap_reported = false;
     for pair in enabled.windows(2) {
         let [(lower, lower_t), (higher, higher_t)] = [pair[0], pair[1]];
@@ -199,36 +257,49 @@ fn validate_side(
             ));
         }
     }
+}
 
-    // Recovery points must be reachable inside the registry's range.
-    if hysteresis_ok {
-        for (level, threshold) in &enabled {
-            let recovery = side.recovery_point(*threshold, hysteresis);
-            let outside = match side {
-                Side::Max => info.min.filter(|min| recovery <= *min).map(|min| {
-                    format!(
-                        "at or below the registry's minimum {}",
-                        with_units(min, units)
-                    )
-                }),
-                Side::Min => info.max.filter(|max| recovery >= *max).map(|max| {
-                    format!(
-                        "at or above the registry's maximum {}",
-                        with_units(max, units)
-                    )
-                }),
-            };
-            if let Some(outside) = outside {
-                errors.push(broken(
-                    &hyst_path,
-                    format!(
-                        "too large: the recovery point of {level} ({}) is {outside}, \
+/// Recovery points must be reachable inside the registry's range (the first that is not only).
+fn check_recovery_points(
+    side_info: &SideInfo<'_>,
+    enabled: &[(Level, f64)],
+    errors: &mut Vec<FieldError>,
+) {
+    let SideInfo {
+        variable,
+        side,
+        info,
+        hysteresis,
+        ..
+    } = *side_info;
+    let units = info.units.as_str();
+    let hyst_path = FieldPath::hysteresis(variable, side);
+    for (level, threshold) in enabled {
+        let recovery = side.recovery_point(*threshold, hysteresis);
+        let outside = match side {
+            Side::Max => info.min.filter(|min| recovery <= *min).map(|min| {
+                format!(
+                    "at or below the registry's minimum {}",
+                    with_units(min, units)
+                )
+            }),
+            Side::Min => info.max.filter(|max| recovery >= *max).map(|max| {
+                format!(
+                    "at or above the registry's maximum {}",
+                    with_units(max, units)
+                )
+            }),
+        };
+        if let Some(outside) = outside {
+            errors.push(broken(
+                &hyst_path,
+                format!(
+                    "too large: the recovery point of {level} ({}) is {outside}, \
                          so it could never clear",
-                        with_units(recovery, units)
-                    ),
-                ));
-                break;
-            }
+                    with_units(recovery, units)
+                ),
+            ));
+            break;
         }
     }
 }
