@@ -1,5 +1,7 @@
 //! `alarm_journal`: every raise, clear and acknowledgement of a protection alarm.
 
+use model::profiles::JournalEvent;
+use model::protections::{Level, Side};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -9,10 +11,9 @@ pub struct Model {
     pub id: i64,
     pub at: DateTimeUtc,
     pub variable: String,
-    pub side: String,
-    pub level: String,
-    /// `raised`, `cleared` or `acknowledged`.
-    pub event: String,
+    pub side: Side,
+    pub level: Level,
+    pub event: JournalEvent,
     pub value: Option<f64>,
     pub threshold: Option<f64>,
     /// Who acknowledged (NULL for raise and clear, which the engine records).

@@ -1,5 +1,6 @@
 //! `protection_deployments`: who deployed which profile version when, and how it ended.
 
+use model::profiles::DeploymentStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,8 +14,7 @@ pub struct Model {
     pub profile_version: i64,
     /// The registry's global system version when the deployment started.
     pub system_version: i64,
-    /// `succeeded` or `failed`.
-    pub status: String,
+    pub status: DeploymentStatus,
     #[sea_orm(column_type = "Text")]
     pub message: String,
     pub started_at: DateTimeUtc,

@@ -1,6 +1,7 @@
 //! `protection_deployment_fields`: per field of a deployment the intended value, what the device
 //! held before, what was written, what was read back, and any error.
 
+use model::profiles::FieldResult;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -17,8 +18,7 @@ pub struct Model {
     pub before: Option<f64>,
     pub written: Option<f64>,
     pub read_back: Option<f64>,
-    /// `written`, `unchanged`, `console_only`, `failed`, `restored` or `not_written`.
-    pub status: String,
+    pub status: FieldResult,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
 }

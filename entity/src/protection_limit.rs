@@ -1,6 +1,7 @@
 //! `protection_limits`: the limits of one profile, protected variable and side (`max`/`min`):
 //! hysteresis and the warning/alert/fault levels (a NULL threshold: the level is not set).
 
+use model::protections::Side;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -10,8 +11,7 @@ pub struct Model {
     pub id: i64,
     pub profile_id: i64,
     pub variable: String,
-    /// `max` or `min`.
-    pub side: String,
+    pub side: Side,
     pub hysteresis: f64,
     pub warning_threshold: Option<f64>,
     pub warning_on_delay: f64,

@@ -1,5 +1,6 @@
 //! `system_variables`: one row per site variable (soft-deleted rows stay as tombstones for sync).
 
+use model::registry::Category;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,8 +13,8 @@ pub struct Model {
     pub display_name: String,
     pub units: String,
     pub description: String,
-    /// `config`, `prot` or `oper` (checked by the database).
-    pub category: String,
+    /// Also checked by the database.
+    pub category: Category,
     pub locator: String,
     /// Starts at 1; +1 on every change of this variable or of one of its paths.
     pub variable_version: i64,

@@ -1,5 +1,6 @@
 //! `variable_access_paths`: the ways to reach a variable (memory table, Modbus, CAN, RS485).
 
+use model::registry::AccessType;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,8 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub variable_id: i64,
-    /// `memory_offset`, `modbus`, `can` or `rs485` (checked by the database).
-    pub access_type: String,
+    /// Also checked by the database.
+    pub access_type: AccessType,
     /// Canonical JSON (sorted keys) of the reference, validated per access type.
     #[sea_orm(column_type = "Text")]
     pub reference: String,

@@ -1,5 +1,6 @@
 //! `variable_change_log`: the audit trail; one row per changed field, path or lifecycle event.
 
+use model::registry::ChangeType;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +10,7 @@ pub struct Model {
     pub id: i64,
     pub variable_id: i64,
     pub path_id: Option<i64>,
-    /// `created`, `updated`, `deleted`, `path_added`, `path_updated`, `path_removed`.
-    pub change_type: String,
+    pub change_type: ChangeType,
     pub field_name: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub old_value: Option<String>,

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use super::protections::{AlarmStateView, ProtectionSet, VariableInfo};
+use super::protections::{AlarmStateView, Level, ProtectionSet, Side, VariableInfo};
 
 /// One profile without its limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,10 +134,23 @@ impl DeployPreview {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum DeploymentStatus {
     /// Every field the device holds reads back as the set has it.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "succeeded"))]
     Succeeded,
     /// Refused before sending, or failed at the device (what was written was restored).
+    #[cfg_attr(feature = "server", sea_orm(string_value = "failed"))]
     Failed,
 }
 
@@ -162,18 +176,35 @@ impl DeploymentStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum FieldResult {
     /// Written and confirmed by read-back.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "written"))]
     Written,
     /// The device already held the value.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "unchanged"))]
     Unchanged,
     /// No device variable holds the field: kept in the console only.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "console_only"))]
     ConsoleOnly,
     /// The write or its read-back failed.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "failed"))]
     Failed,
     /// Written, then put back to its previous value after another field failed.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "restored"))]
     Restored,
     /// Not reached: the deploy stopped before this field.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "not_written"))]
     NotWritten,
 }
 
@@ -252,6 +283,50 @@ pub struct AlarmRow {
     pub acknowledged: bool,
 }
 
+/// What one line of the alarm journal records (the column `alarm_journal.event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
+pub enum JournalEvent {
+    /// The engine raised the level.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "raised"))]
+    Raised,
+    /// The engine cleared it (the value recovered).
+    #[cfg_attr(feature = "server", sea_orm(string_value = "cleared"))]
+    Cleared,
+    /// An operator acknowledged it while raised.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "acknowledged"))]
+    Acknowledged,
+}
+
+impl JournalEvent {
+    /// The spelling stored in the database and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalEvent::Raised => "raised",
+            JournalEvent::Cleared => "cleared",
+            JournalEvent::Acknowledged => "acknowledged",
+        }
+    }
+}
+
+impl fmt::Display for JournalEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One line of the alarm journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -259,10 +334,9 @@ pub struct JournalEntry {
     pub id: i64,
     pub at: String,
     pub variable: String,
-    pub side: String,
-    pub level: String,
-    /// `raised`, `cleared` or `acknowledged`.
-    pub event: String,
+    pub side: Side,
+    pub level: Level,
+    pub event: JournalEvent,
     pub value: Option<f64>,
     pub threshold: Option<f64>,
     pub actor: Option<String>,
@@ -281,5 +355,41 @@ mod tests {
         assert_eq!(RecallSource::parse(""), Some(RecallSource::Current));
         assert_eq!(RecallSource::parse("profile:"), None);
         assert_eq!(RecallSource::parse("devices"), None);
+    }
+
+    #[test]
+    fn states_are_spelled_as_stored() {
+        for side in Side::ALL {
+            assert_spelled_as_str!(side);
+        }
+        for level in Level::ALL {
+            assert_spelled_as_str!(level);
+        }
+        assert_spelled_as_str!(
+            DeploymentStatus::Succeeded,
+            DeploymentStatus::Failed,
+            FieldResult::Written,
+            FieldResult::Unchanged,
+            FieldResult::ConsoleOnly,
+            FieldResult::Failed,
+            FieldResult::Restored,
+            FieldResult::NotWritten,
+            JournalEvent::Raised,
+            JournalEvent::Cleared,
+            JournalEvent::Acknowledged,
+        );
+    }
+
+    /// A value this build does not know is refused when read, never mapped to a guess.
+    #[cfg(feature = "server")]
+    #[test]
+    fn unknown_stored_states_are_errors() {
+        use sea_orm::ActiveEnum;
+        assert!(JournalEvent::try_from_value(&"silenced".to_string()).is_err());
+        assert!(FieldResult::try_from_value(&"skipped".to_string()).is_err());
+        assert_eq!(
+            FieldResult::try_from_value(&"console_only".to_string()).unwrap(),
+            FieldResult::ConsoleOnly
+        );
     }
 }

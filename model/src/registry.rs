@@ -10,9 +10,23 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Category {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "config"))]
     Config,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "prot"))]
     Prot,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "oper"))]
     Oper,
 }
 
@@ -50,10 +64,25 @@ impl fmt::Display for Category {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum AccessType {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "memory_offset"))]
     MemoryOffset,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "modbus"))]
     Modbus,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "can"))]
     Can,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "rs485"))]
     Rs485,
 }
 
@@ -551,11 +580,74 @@ pub struct Variable {
     pub path_count: u32,
 }
 
+/// What one row of a variable's history records (the column `variable_change_log.change_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
+pub enum ChangeType {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "created"))]
+    Created,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "updated"))]
+    Updated,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "deleted"))]
+    Deleted,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "path_added"))]
+    PathAdded,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "path_updated"))]
+    PathUpdated,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "path_removed"))]
+    PathRemoved,
+}
+
+impl ChangeType {
+    pub const ALL: [ChangeType; 6] = [
+        ChangeType::Created,
+        ChangeType::Updated,
+        ChangeType::Deleted,
+        ChangeType::PathAdded,
+        ChangeType::PathUpdated,
+        ChangeType::PathRemoved,
+    ];
+
+    /// The spelling stored in the database and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Created => "created",
+            ChangeType::Updated => "updated",
+            ChangeType::Deleted => "deleted",
+            ChangeType::PathAdded => "path_added",
+            ChangeType::PathUpdated => "path_updated",
+            ChangeType::PathRemoved => "path_removed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChangeType> {
+        ChangeType::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for ChangeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of a variable's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeLogEntry {
-    pub change_type: String,
+    pub change_type: ChangeType,
     pub field_name: Option<String>,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
@@ -754,13 +846,37 @@ pub struct FieldChange {
     pub new: Option<String>,
 }
 
+/// Whether an import creates a variable or changes an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    New,
+    Changed,
+}
+
+impl DiffKind {
+    /// The spelling sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffKind::New => "new",
+            DiffKind::Changed => "changed",
+        }
+    }
+}
+
+impl fmt::Display for DiffKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an import does (or would do, on a dry run) to one variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariableDiff {
     pub name: String,
-    /// `new` or `changed`.
-    pub kind: String,
+    pub kind: DiffKind,
     pub changes: Vec<FieldChange>,
 }
 
@@ -1104,6 +1220,27 @@ pub fn merge_mine(
         })
         .collect();
     MergedMetadata { form, changes }
+}
+
+#[cfg(test)]
+mod spelling_tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_spelled_as_stored() {
+        for category in Category::ALL {
+            assert_spelled_as_str!(category);
+        }
+        for access_type in AccessType::ALL {
+            assert_spelled_as_str!(access_type);
+        }
+        for change_type in ChangeType::ALL {
+            assert_spelled_as_str!(change_type);
+            assert_eq!(ChangeType::parse(change_type.as_str()), Some(change_type));
+        }
+        assert_eq!(serde_json::to_value(DiffKind::New).unwrap(), "new");
+        assert_eq!(serde_json::to_value(DiffKind::Changed).unwrap(), "changed");
+    }
 }
 
 #[cfg(test)]

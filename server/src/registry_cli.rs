@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use model::registry::ImportReport;
+use model::registry::{DiffKind, ImportReport};
 use sea_orm::DatabaseConnection;
 use services::registry::{export, import};
 
@@ -84,7 +84,7 @@ pub fn print_report(report: &ImportReport) {
         report.system_version
     );
     for diff in &report.diffs {
-        if diff.kind == "changed" {
+        if diff.kind == DiffKind::Changed {
             println!("  changed  {}", diff.name);
             for change in &diff.changes {
                 println!(
@@ -99,7 +99,7 @@ pub fn print_report(report: &ImportReport) {
     let new: Vec<&str> = report
         .diffs
         .iter()
-        .filter(|d| d.kind == "new")
+        .filter(|d| d.kind == DiffKind::New)
         .map(|d| d.name.as_str())
         .collect();
     if !new.is_empty() {

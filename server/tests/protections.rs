@@ -691,7 +691,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
             .await
             .unwrap()
             .into_iter()
-            .map(|e| e.event)
+            .map(|e| e.event.as_str())
             .collect::<Vec<_>>();
         events.len() >= 3
     })

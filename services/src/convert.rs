@@ -3,15 +3,9 @@
 
 use entity::{system_variable, variable_access_path, variable_change_log};
 use model::error::AppError;
-use model::registry::{AccessPath, AccessType, Category, ChangeLogEntry, Variable};
+use model::registry::{AccessPath, ChangeLogEntry, Variable};
 
 pub fn to_path(model: variable_access_path::Model) -> Result<AccessPath, AppError> {
-    let access_type = AccessType::parse(&model.access_type).ok_or_else(|| {
-        AppError::Internal(format!(
-            "path {} has access type {:?}",
-            model.id, model.access_type
-        ))
-    })?;
     let reference = serde_json::from_str(&model.reference).map_err(|e| {
         AppError::Internal(format!(
             "path {} has a reference that is not JSON: {e}",
@@ -20,7 +14,7 @@ pub fn to_path(model: variable_access_path::Model) -> Result<AccessPath, AppErro
     })?;
     Ok(AccessPath {
         id: model.id,
-        access_type,
+        access_type: model.access_type,
         reference,
         priority: model.priority,
         read_only: model.read_only,
@@ -37,19 +31,13 @@ pub fn to_variable(
     model: system_variable::Model,
     paths: Option<Vec<AccessPath>>,
     path_count: u32,
-) -> Result<Variable, AppError> {
-    let category = Category::parse(&model.category).ok_or_else(|| {
-        AppError::Internal(format!(
-            "variable {} has category {:?}",
-            model.name, model.category
-        ))
-    })?;
-    Ok(Variable {
+) -> Variable {
+    Variable {
         name: model.name,
         display_name: model.display_name,
         units: model.units,
         description: model.description,
-        category,
+        category: model.category,
         locator: model.locator,
         variable_version: model.variable_version,
         system_version: model.system_version,
@@ -58,7 +46,7 @@ pub fn to_variable(
         deleted: model.deleted,
         paths,
         path_count,
-    })
+    }
 }
 
 pub fn to_log_entry(model: variable_change_log::Model) -> ChangeLogEntry {

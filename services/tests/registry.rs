@@ -7,7 +7,9 @@ use std::path::Path;
 
 use entity::{system_variable, variable_access_path, variable_change_log};
 use model::error::AppError;
-use model::registry::{AccessType, Category, NewAccessPath, VariablePatch, VariableQuery};
+use model::registry::{
+    AccessType, Category, ChangeType, NewAccessPath, VariablePatch, VariableQuery,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement};
 use serde_json::json;
 use services::actor::Actor;
@@ -218,7 +220,7 @@ async fn a_change_takes_new_versions_and_logs_old_and_new_values_and_a_dry_run_w
         let history = query::history(db, "rack_voltage").await.unwrap();
         let path_change = history
             .iter()
-            .find(|h| h.change_type == "path_updated")
+            .find(|h| h.change_type == ChangeType::PathUpdated)
             .unwrap();
         assert!(
             path_change
@@ -535,7 +537,7 @@ async fn concurrent_writers_get_unique_gapless_versions_and_lose_no_update() {
         let history = query::history(&db, "soc").await.unwrap();
         let mut versions: Vec<i64> = history
             .iter()
-            .filter(|h| h.change_type == "updated")
+            .filter(|h| h.change_type == ChangeType::Updated)
             .map(|h| h.system_version)
             .collect();
         versions.sort();
@@ -548,7 +550,7 @@ async fn concurrent_writers_get_unique_gapless_versions_and_lose_no_update() {
         // Variable versions rise with system versions: commit order is version order.
         let mut by_version: Vec<(i64, i64)> = history
             .iter()
-            .filter(|h| h.change_type == "updated")
+            .filter(|h| h.change_type == ChangeType::Updated)
             .map(|h| (h.system_version, h.variable_version))
             .collect();
         by_version.sort();

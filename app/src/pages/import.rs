@@ -293,7 +293,7 @@ fn ReportView(report: ImportReport) -> AnyView {
                                                         <tr>
                                                             <td class="mono">{diff.name.clone()}</td>
                                                             <td>
-                                                                <span class="badge badge-prot">{diff.kind.clone()}</span>
+                                                                <span class="badge badge-prot">{diff.kind.as_str()}</span>
                                                             </td>
                                                             <td class="mono">{c.field.clone()}</td>
                                                             <td class="mono wrap">

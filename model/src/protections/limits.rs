@@ -10,8 +10,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Side {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "max"))]
     Max,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "min"))]
     Min,
 }
 
@@ -71,9 +84,23 @@ impl fmt::Display for Side {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Level {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "warning"))]
     Warning,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "alert"))]
     Alert,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "fault"))]
     Fault,
 }
 

@@ -22,7 +22,7 @@ use crate::protections::naming::{NamingError, NamingRule};
 use crate::protections::profiles;
 use model::error::AppError;
 use model::field::Quality;
-use model::profiles::{AlarmRow, JournalEntry};
+use model::profiles::{AlarmRow, JournalEntry, JournalEvent};
 use model::protections::{AlarmState, FieldPath, FieldValue, Level, ProtectionSet, Side};
 
 /// How often live values are fed to the engine.
@@ -291,14 +291,13 @@ impl Protections {
             .map(|event| alarm_journal::ActiveModel {
                 at: Set(Utc::now()),
                 variable: Set(event.variable().to_string()),
-                side: Set(event.side().as_str().into()),
-                level: Set(event.level().as_str().into()),
+                side: Set(event.side()),
+                level: Set(event.level()),
                 event: Set(if event.is_raised() {
-                    "raised"
+                    JournalEvent::Raised
                 } else {
-                    "cleared"
-                }
-                .into()),
+                    JournalEvent::Cleared
+                }),
                 value: Set(Some(event.value()).filter(|v| v.is_finite())),
                 threshold: Set(Some(event.threshold())),
                 actor: Set(None),
@@ -375,9 +374,9 @@ impl Protections {
         alarm_journal::ActiveModel {
             at: Set(Utc::now()),
             variable: Set(variable.into()),
-            side: Set(side.as_str().into()),
-            level: Set(level.as_str().into()),
-            event: Set("acknowledged".into()),
+            side: Set(side),
+            level: Set(level),
+            event: Set(JournalEvent::Acknowledged),
             value: Set(row.view.value),
             threshold: Set(Some(row.view.threshold)),
             actor: Set(Some(actor.into())),
@@ -394,8 +393,7 @@ impl Protections {
 pub async fn deployed_limits(db: &DatabaseConnection) -> Result<ProtectionSet, AppError> {
     let latest = protection_deployment::Entity::find()
         .filter(
-            protection_deployment::Column::Status
-                .eq(model::profiles::DeploymentStatus::Succeeded.as_str()),
+            protection_deployment::Column::Status.eq(model::profiles::DeploymentStatus::Succeeded),
         )
         .order_by_desc(protection_deployment::Column::Id)
         .one(db)

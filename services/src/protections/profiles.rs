@@ -12,7 +12,7 @@ use crate::actor::Actor;
 use crate::database::begin_write;
 use model::error::AppError;
 use model::profiles::ProfileSummary;
-use model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, Side, SideLimits};
+use model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, SideLimits};
 
 /// The seeded profile's name.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -191,9 +191,6 @@ pub async fn limits_of(
         .await?;
     let mut set = ProtectionSet::new();
     for row in rows {
-        let Some(side) = Side::parse(&row.side) else {
-            continue;
-        };
         let level = |threshold: Option<f64>, on: f64, off: f64, enabled: bool| {
             threshold.map(|threshold| LevelLimit {
                 threshold,
@@ -223,7 +220,7 @@ pub async fn limits_of(
                 row.fault_enabled,
             ),
         };
-        *set.entry(row.variable).or_default().side_mut(side) = Some(limits);
+        *set.entry(row.variable).or_default().side_mut(row.side) = Some(limits);
     }
     Ok(set)
 }
@@ -246,7 +243,7 @@ async fn insert_limits(
             rows.push(protection_limit::ActiveModel {
                 profile_id: Set(profile_id),
                 variable: Set(variable.clone()),
-                side: Set(side.as_str().into()),
+                side: Set(side),
                 hysteresis: Set(side_limits.hysteresis),
                 warning_threshold: Set(wt),
                 warning_on_delay: Set(won),

@@ -57,7 +57,7 @@ pub async fn export<C: ConnectionTrait>(db: &C) -> Result<Exported, AppError> {
         .await?;
     let names: HashMap<i64, &str> = variables.iter().map(|v| (v.id, v.name.as_str())).collect();
     let paths = variable_access_path::Entity::find()
-        .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset.as_str()))
+        .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset))
         .filter(variable_access_path::Column::Active.eq(true))
         .order_by_asc(variable_access_path::Column::Id)
         .all(db)
@@ -109,7 +109,7 @@ pub async fn export<C: ConnectionTrait>(db: &C) -> Result<Exported, AppError> {
                 (
                     v.name.as_str(),
                     MetaOut {
-                        category: &v.category,
+                        category: v.category.as_str(),
                         locator: &v.locator,
                         display_name: &v.display_name,
                         units: &v.units,

@@ -75,7 +75,7 @@ fn search_text(name: &str, display_name: &str, description: &str) -> String {
 const LOAD_CHUNK: u64 = 10_000;
 
 /// The columns read for each variable.
-type Row = (i64, String, String, String, String, String, bool, i64);
+type Row = (i64, String, String, String, Category, String, bool, i64);
 
 impl RegistryIndex {
     pub fn new() -> Self {
@@ -158,9 +158,6 @@ impl Snapshot {
             after = last;
             let access_types = active_access_types(db, &rows).await?;
             for (id, name, display_name, description, category, locator, deleted, version) in rows {
-                let category = Category::parse(&category).ok_or_else(|| {
-                    AppError::Internal(format!("variable {name:?} has category {category:?}"))
-                })?;
                 let entry = Entry {
                     id,
                     search_text: search_text(&name, &display_name, &description),
@@ -301,7 +298,7 @@ async fn active_access_types<C: ConnectionTrait>(
     rows: &[Row],
 ) -> Result<HashMap<i64, u8>, AppError> {
     use variable_access_path::Column;
-    let found: Vec<(i64, String)> = variable_access_path::Entity::find()
+    let found: Vec<(i64, AccessType)> = variable_access_path::Entity::find()
         .select_only()
         .columns([Column::VariableId, Column::AccessType])
         .filter(Column::Active.eq(true))
@@ -310,16 +307,10 @@ async fn active_access_types<C: ConnectionTrait>(
         .all(db)
         .await?;
     let mut types = HashMap::new();
-    merge_access_types(&mut types, found);
-    Ok(types)
-}
-
-fn merge_access_types(types: &mut HashMap<i64, u8>, found: Vec<(i64, String)>) {
     for (variable_id, access_type) in found {
-        if let Some(access_type) = AccessType::parse(&access_type) {
-            *types.entry(variable_id).or_default() |= access_type_bit(access_type);
-        }
+        *types.entry(variable_id).or_default() |= access_type_bit(access_type);
     }
+    Ok(types)
 }
 
 #[cfg(test)]

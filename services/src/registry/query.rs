@@ -77,7 +77,7 @@ async fn page_of<C: ConnectionTrait>(
             model,
             query.include_paths.then_some(own),
             count,
-        )?);
+        ));
     }
     Ok(Page {
         total: matches.total,
@@ -106,7 +106,7 @@ pub async fn get_variable<C: ConnectionTrait>(db: &C, name: &str) -> Result<Vari
         .remove(&model.id)
         .unwrap_or_default();
     let active = paths.iter().filter(|p| p.active).count() as u32;
-    to_variable(model, Some(paths), active)
+    Ok(to_variable(model, Some(paths), active))
 }
 
 /// Several variables by name, in the order asked; unknown names are left out.
@@ -124,7 +124,7 @@ pub async fn get_variables<C: ConnectionTrait>(
     for model in models {
         let own = paths.remove(&model.id).unwrap_or_default();
         let count = own.len() as u32;
-        let variable = to_variable(model, Some(own), count)?;
+        let variable = to_variable(model, Some(own), count);
         by_name.insert(variable.name.clone(), variable);
     }
     Ok(names.iter().filter_map(|n| by_name.remove(n)).collect())
@@ -264,7 +264,7 @@ pub async fn changes_since<C: ConnectionTrait>(
         items.push(ChangeItem::Variable {
             system_version: model.system_version,
             deleted,
-            variable: to_variable(model, None, 0)?,
+            variable: to_variable(model, None, 0),
         });
     }
     for model in paths {

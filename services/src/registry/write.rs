@@ -13,8 +13,8 @@ use super::versions;
 use crate::database::begin_write;
 use model::error::AppError;
 use model::registry::{
-    AccessPathPatch, AccessReference, NewAccessPath, NewVariable, Variable, VariablePatch,
-    title_case, validate_new_path, validate_new_variable, validate_patch,
+    AccessPathPatch, AccessReference, Category, ChangeType, NewAccessPath, NewVariable, Variable,
+    VariablePatch, title_case, validate_new_path, validate_new_variable, validate_patch,
 };
 
 use crate::actor::Actor;
@@ -34,7 +34,7 @@ struct Log<'a> {
 impl Log<'_> {
     async fn write(
         &self,
-        change_type: &str,
+        change_type: ChangeType,
         path_id: Option<i64>,
         field: Option<&str>,
         old: Option<String>,
@@ -45,7 +45,7 @@ impl Log<'_> {
             id: NotSet,
             variable_id: Set(self.variable_id),
             path_id: Set(path_id),
-            change_type: Set(change_type.to_string()),
+            change_type: Set(change_type),
             field_name: Set(field.map(str::to_string)),
             old_value: Set(old),
             new_value: Set(new),
@@ -114,7 +114,7 @@ fn path_model(
     variable_access_path::ActiveModel {
         id: NotSet,
         variable_id: Set(variable_id),
-        access_type: Set(path.access_type.as_str().to_string()),
+        access_type: Set(path.access_type),
         reference: Set(reference.to_json().to_string()),
         priority: Set(path.priority),
         read_only: Set(path.read_only),
@@ -178,7 +178,7 @@ pub async fn create_variable(
         now,
     };
     log.write(
-        "created",
+        ChangeType::Created,
         None,
         Some("name"),
         None,
@@ -208,7 +208,7 @@ async fn insert_variable(
             .unwrap_or_else(|| title_case(&new.name))),
         units: Set(new.units.clone()),
         description: Set(new.description.clone()),
-        category: Set(new.category.as_str().to_string()),
+        category: Set(new.category),
         locator: Set(new.locator.clone()),
         variable_version: Set(1),
         system_version: Set(system_version),
@@ -241,7 +241,7 @@ async fn insert_new_paths(
         .await?
         .last_insert_id;
         log.write(
-            "path_added",
+            ChangeType::PathAdded,
             Some(path_id),
             Some(path.access_type.as_str()),
             None,
@@ -283,8 +283,8 @@ pub async fn update_variable(
     );
     check(
         "category",
-        &model.category,
-        patch.category.map(|c| c.as_str()),
+        model.category.as_str(),
+        patch.category.map(Category::as_str),
     );
     check("locator", &model.locator, patch.locator.as_deref());
     if changes.is_empty() {
@@ -307,7 +307,12 @@ pub async fn update_variable(
             "display_name" => row.display_name = Set(new.clone()),
             "units" => row.units = Set(new.clone()),
             "description" => row.description = Set(new.clone()),
-            "category" => row.category = Set(new.clone()),
+            // Listed only when the patch names a category.
+            "category" => {
+                if let Some(category) = patch.category {
+                    row.category = Set(category);
+                }
+            }
             _ => row.locator = Set(new.clone()),
         }
     }
@@ -320,8 +325,15 @@ pub async fn update_variable(
         now,
     };
     for (field, old, new) in changes {
-        log.write("updated", None, Some(field), Some(old), Some(new), version)
-            .await?;
+        log.write(
+            ChangeType::Updated,
+            None,
+            Some(field),
+            Some(old),
+            Some(new),
+            version,
+        )
+        .await?;
     }
     txn.commit().await?;
     get_variable(db, name).await
@@ -358,7 +370,7 @@ pub async fn delete_variable(
         now,
     };
     log.write(
-        "deleted",
+        ChangeType::Deleted,
         None,
         Some("deleted"),
         Some("false".into()),
@@ -402,7 +414,7 @@ pub async fn add_path(
         now,
     }
     .write(
-        "path_added",
+        ChangeType::PathAdded,
         Some(path_id),
         Some(path.access_type.as_str()),
         None,
@@ -438,15 +450,13 @@ pub async fn update_path(
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let current = load_path(&txn, model.id, path_id).await?;
-    let access_type = model::registry::AccessType::parse(&current.access_type)
-        .ok_or_else(|| AppError::Internal(format!("path {path_id} has an unknown access type")))?;
     let mut changes: Vec<(&str, String, String)> = Vec::new();
     let mut row = variable_access_path::ActiveModel {
         id: Set(path_id),
         ..Default::default()
     };
     if let Some(reference) = &patch.reference {
-        let parsed = AccessReference::parse(access_type, reference)
+        let parsed = AccessReference::parse(current.access_type, reference)
             .map_err(|e| field_error(e.under("reference")))?;
         let text = parsed.to_json().to_string();
         if text != current.reference {
@@ -503,9 +513,9 @@ pub async fn update_path(
     variable_access_path::Entity::update(row).exec(&txn).await?;
     let removed_only = changes.len() == 1 && changes[0].0 == "active" && changes[0].2 == "false";
     let change_type = if removed_only {
-        "path_removed"
+        ChangeType::PathRemoved
     } else {
-        "path_updated"
+        ChangeType::PathUpdated
     };
     let log = Log {
         txn: &txn,

@@ -231,12 +231,12 @@ fn JournalTable(journal: Vec<JournalEntry>) -> AnyView {
                                                 <td class="num" title=entry.at.clone()>
                                                     {clock(&entry.at)}
                                                 </td>
-                                                <td>{entry.event.clone()}</td>
+                                                <td>{entry.event.as_str()}</td>
                                                 <td>
                                                     <span class=format!(
                                                         "badge level-badge level-{}",
                                                         entry.level,
-                                                    )>{entry.level.clone()}</span>
+                                                    )>{entry.level.as_str()}</span>
                                                 </td>
                                                 <td>
                                                     <code>{format!("{}.{}", entry.variable, entry.side)}</code>

@@ -25,7 +25,7 @@ pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> AnyView {
                             <span class=format!(
                                 "badge change-{}",
                                 e.change_type,
-                            )>{e.change_type.replace('_', " ")}</span>
+                            )>{e.change_type.as_str().replace('_', " ")}</span>
                             <span class="timeline-what mono">{what}</span>
                             <span class="timeline-meta muted">
                                 {format!(

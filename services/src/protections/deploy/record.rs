@@ -36,7 +36,7 @@ pub(super) async fn record(
         profile_name: Set(profile_name.to_string()),
         profile_version: Set(profile_version),
         system_version: Set(system_version),
-        status: Set(status.as_str().to_string()),
+        status: Set(status),
         message: Set(message.to_string()),
         started_at: Set(started_at),
         finished_at: Set(Utc::now()),
@@ -58,7 +58,7 @@ pub(super) async fn record(
                 before: Set(outcome.before),
                 written: Set(outcome.written),
                 read_back: Set(outcome.read_back),
-                status: Set(outcome.status.as_str().to_string()),
+                status: Set(outcome.status),
                 error: Set(outcome.error),
                 ..Default::default()
             },
@@ -73,40 +73,27 @@ pub(super) async fn record(
     detail(db, deployment.id).await
 }
 
-/// A stored status that this build does not know is a damaged row, not something to guess at.
-fn stored<T>(parsed: Option<T>, what: &str, text: &str) -> Result<T, AppError> {
-    parsed.ok_or_else(|| AppError::Internal(format!("a deployment has {what} {text:?}")))
-}
-
 fn deployment_summary(
     model: protection_deployment::Model,
     fields: &[protection_deployment_field::Model],
-) -> Result<DeploymentSummary, AppError> {
-    let status = stored(
-        DeploymentStatus::parse(&model.status),
-        "status",
-        &model.status,
-    )?;
-    Ok(DeploymentSummary {
+) -> DeploymentSummary {
+    DeploymentSummary {
         id: model.id,
         profile: model.profile_name,
         profile_version: model.profile_version,
         system_version: model.system_version,
-        status,
+        status: model.status,
         message: model.message,
         started_at: model.started_at.to_rfc3339(),
         finished_at: model.finished_at.to_rfc3339(),
         deployed_by: model.deployed_by,
         written: count(fields, FieldResult::Written),
         failed: count(fields, FieldResult::Failed),
-    })
+    }
 }
 
 fn count(fields: &[protection_deployment_field::Model], result: FieldResult) -> usize {
-    fields
-        .iter()
-        .filter(|f| f.status == result.as_str())
-        .count()
+    fields.iter().filter(|f| f.status == result).count()
 }
 
 /// One deployment with its fields.
@@ -120,22 +107,20 @@ pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<DeploymentDetail
         .order_by_asc(protection_deployment_field::Column::Id)
         .all(db)
         .await?;
-    let summary = deployment_summary(deployment, &fields)?;
+    let summary = deployment_summary(deployment, &fields);
     let fields = fields
         .into_iter()
-        .map(|f| {
-            Ok(DeploymentField {
-                status: stored(FieldResult::parse(&f.status), "field status", &f.status)?,
-                path: f.field_path,
-                device_variable: f.device_variable,
-                intended: f.intended,
-                before: f.before,
-                written: f.written,
-                read_back: f.read_back,
-                error: f.error,
-            })
+        .map(|f| DeploymentField {
+            status: f.status,
+            path: f.field_path,
+            device_variable: f.device_variable,
+            intended: f.intended,
+            before: f.before,
+            written: f.written,
+            read_back: f.read_back,
+            error: f.error,
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect();
     Ok(DeploymentDetail { summary, fields })
 }
 
@@ -161,11 +146,11 @@ pub async fn history(
             .or_default()
             .push(field);
     }
-    deployments
+    Ok(deployments
         .into_iter()
         .map(|d| {
             let fields = by_deployment.remove(&d.id).unwrap_or_default();
             deployment_summary(d, &fields)
         })
-        .collect()
+        .collect())
 }

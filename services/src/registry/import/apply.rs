@@ -14,7 +14,7 @@ use super::plan::{PathChange, Plan, VariableChange, canonical, path_field};
 use crate::registry::bulk::{BulkInsert, ROWS_PER_STATEMENT, insert_verb};
 use crate::registry::definition::{DesiredPath, DesiredVariable};
 use model::error::AppError;
-use model::registry::{AccessType, FieldChange};
+use model::registry::{AccessType, ChangeType, FieldChange};
 
 /// Inserts sea-orm rows in multi-row statements: 2,000 rows × ≤ 13 columns stays under SQLite's
 /// 32,766 bound parameters and PostgreSQL's 65,535.
@@ -76,7 +76,7 @@ struct Stamp {
 fn log_row(
     stamp: Stamp,
     path_id: Option<i64>,
-    change_type: &str,
+    change_type: ChangeType,
     change: Option<&FieldChange>,
     options: &ImportOptions,
     now: chrono::DateTime<chrono::Utc>,
@@ -90,7 +90,7 @@ fn log_row(
         id: NotSet,
         variable_id: Set(variable_id),
         path_id: Set(path_id),
-        change_type: Set(change_type.to_string()),
+        change_type: Set(change_type),
         field_name: Set(change.map(|c| c.field.clone())),
         old_value: Set(change.and_then(|c| c.old.clone())),
         new_value: Set(change.and_then(|c| c.new.clone())),
@@ -111,7 +111,7 @@ fn path_row(
     variable_access_path::ActiveModel {
         id: NotSet,
         variable_id: Set(variable_id),
-        access_type: Set(AccessType::MemoryOffset.as_str().to_string()),
+        access_type: Set(AccessType::MemoryOffset),
         reference: Set(canonical(&path.reference)),
         priority: Set(path.priority),
         read_only: Set(path.read_only),
@@ -233,7 +233,7 @@ impl Applier<'_> {
             row.display_name = Set(wanted.display_name.clone());
             row.units = Set(wanted.units.clone());
             row.description = Set(wanted.description.clone());
-            row.category = Set(wanted.category.as_str().to_string());
+            row.category = Set(wanted.category);
             row.locator = Set(wanted.locator.clone());
             row.deleted = Set(false);
             if !fields.is_empty() {
@@ -247,7 +247,7 @@ impl Applier<'_> {
             system_version: version,
         };
         for field in fields {
-            self.log(stamp, None, "updated", field);
+            self.log(stamp, None, ChangeType::Updated, field);
         }
         Ok(variable_version)
     }
@@ -276,7 +276,12 @@ impl Applier<'_> {
                     old: None,
                     new: Some(canonical(&p.reference)),
                 };
-                self.log(stamp, Some(inserted.last_insert_id), "path_added", &added);
+                self.log(
+                    stamp,
+                    Some(inserted.last_insert_id),
+                    ChangeType::PathAdded,
+                    &added,
+                );
             }
             PathChange::Update { id, old, new, .. } => {
                 update_path(self.txn, *id, Some(canonical(new)), true, version, now).await?;
@@ -285,7 +290,7 @@ impl Applier<'_> {
                     old: Some(canonical(old)),
                     new: Some(canonical(new)),
                 };
-                self.log(stamp, Some(*id), "path_updated", &updated);
+                self.log(stamp, Some(*id), ChangeType::PathUpdated, &updated);
             }
             PathChange::Deactivate { id, old } => {
                 update_path(self.txn, *id, None, false, version, now).await?;
@@ -294,13 +299,19 @@ impl Applier<'_> {
                     old: Some(canonical(old)),
                     new: None,
                 };
-                self.log(stamp, Some(*id), "path_removed", &removed);
+                self.log(stamp, Some(*id), ChangeType::PathRemoved, &removed);
             }
         }
         Ok(())
     }
 
-    fn log(&mut self, stamp: Stamp, path_id: Option<i64>, change_type: &str, change: &FieldChange) {
+    fn log(
+        &mut self,
+        stamp: Stamp,
+        path_id: Option<i64>,
+        change_type: ChangeType,
+        change: &FieldChange,
+    ) {
         self.logs.push(log_row(
             stamp,
             path_id,
@@ -363,7 +374,7 @@ async fn insert_new_variables(
                         wanted.display_name.clone().into(),
                         wanted.units.clone().into(),
                         wanted.description.clone().into(),
-                        wanted.category.as_str().into(),
+                        wanted.category.into(),
                         wanted.locator.clone().into(),
                         versions[v].into(),
                     ]);
@@ -372,7 +383,7 @@ async fn insert_new_variables(
             });
 
     let paths = BulkInsert::new(backend, "variable_access_paths")
-        .shared("access_type", AccessType::MemoryOffset.as_str())
+        .shared("access_type", AccessType::MemoryOffset)
         .shared("path_version", 1i64)
         .shared("last_updated", now)
         .shared("active", true)
@@ -444,15 +455,16 @@ async fn log_new_variables(
         DbBackend::Postgres => ("$1", "$2", "$3", "$4", "$5"),
         _ => ("?", "?", "?", "?", "?"),
     };
+    let (created, path_added) = (ChangeType::Created, ChangeType::PathAdded);
     let created = format!(
         "{insert} variable_change_log ({columns}) \
-         SELECT v.id, NULL, 'created', 'name', v.name, v.system_version, 1, \
+         SELECT v.id, NULL, '{created}', 'name', v.name, v.system_version, 1, \
          {at}, {actor}, {source} \
          FROM system_variables v WHERE v.id >= {first} AND v.id <= {last}"
     );
     let paths_added = format!(
         "{insert} variable_change_log ({columns}) \
-         SELECT p.variable_id, p.id, 'path_added', {path_field}, p.reference, p.system_version, \
+         SELECT p.variable_id, p.id, '{path_added}', {path_field}, p.reference, p.system_version, \
          1, {at}, {actor}, {source} \
          FROM variable_access_paths p WHERE p.variable_id >= {first} AND p.variable_id <= {last}"
     );

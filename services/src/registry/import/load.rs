@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use model::error::AppError;
-use model::registry::{AccessType, MemoryOffsetRef};
+use model::registry::{AccessType, Category, MemoryOffsetRef};
 
 pub(super) struct ExistingPath {
     pub(super) id: i64,
@@ -27,7 +27,7 @@ pub(super) struct ExistingVariable {
     pub(super) display_name: String,
     pub(super) units: String,
     pub(super) description: String,
-    pub(super) category: String,
+    pub(super) category: Category,
     pub(super) locator: String,
     pub(super) variable_version: i64,
     pub(super) deleted: bool,
@@ -85,9 +85,7 @@ impl Existing {
                 .column(variable_access_path::Column::Reference)
                 .column(variable_access_path::Column::Active)
                 .filter(variable_access_path::Column::Id.gt(after))
-                .filter(
-                    variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset.as_str()),
-                )
+                .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset))
                 .order_by_asc(variable_access_path::Column::Id)
                 .limit(LOAD_CHUNK)
                 .into_tuple()

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::load::{Existing, ExistingPath, ExistingVariable};
 use crate::registry::definition::{DesiredPath, DesiredVariable};
 use model::registry::{
-    FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef, VariableDiff,
+    DiffKind, FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef, VariableDiff,
 };
 
 /// A change to one memory path of an existing variable.
@@ -119,7 +119,11 @@ fn field_changes(current: &ExistingVariable, wanted: &DesiredVariable) -> Vec<Fi
     compare("display_name", &current.display_name, &wanted.display_name);
     compare("units", &current.units, &wanted.units);
     compare("description", &current.description, &wanted.description);
-    compare("category", &current.category, wanted.category.as_str());
+    compare(
+        "category",
+        current.category.as_str(),
+        wanted.category.as_str(),
+    );
     compare("locator", &current.locator, &wanted.locator);
     if current.deleted {
         compare("deleted", "true", "false");
@@ -231,7 +235,7 @@ impl<'a> Plan<'a> {
                     report.paths_added += wanted.paths.len() as u64;
                     VariableDiff {
                         name: wanted.name.clone(),
-                        kind: "new".into(),
+                        kind: DiffKind::New,
                         changes: Vec::new(),
                     }
                 }
@@ -283,7 +287,7 @@ impl<'a> Plan<'a> {
                     }
                     VariableDiff {
                         name: existing.name.clone(),
-                        kind: "changed".into(),
+                        kind: DiffKind::Changed,
                         changes,
                     }
                 }
@@ -364,7 +368,7 @@ mod tests {
                     display_name: wanted.display_name.clone(),
                     units: wanted.units.clone(),
                     description: wanted.description.clone(),
-                    category: wanted.category.as_str().into(),
+                    category: wanted.category,
                     locator: wanted.locator.clone(),
                     variable_version: 1,
                     deleted: deleted.contains(&wanted.name.as_str()),
@@ -402,7 +406,7 @@ mod tests {
         );
         let report = plan.report(4, true);
         assert_eq!((report.new, report.paths_added, report.skipped), (1, 2, 4));
-        assert_eq!(report.diffs[0].kind, "new");
+        assert_eq!(report.diffs[0].kind, DiffKind::New);
     }
 
     #[test]
