@@ -60,14 +60,39 @@ pub struct WriteOutcome {
     pub confirmed: bool,
 }
 
+/// How a bus (Modbus or CAN) stands with its device or interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Opening the connection (or, for CAN, the interface).
+    Connecting,
+    /// Connected (for CAN: listening).
+    Connected,
+    /// Waiting before the next attempt after a failure.
+    BackingOff,
+    Stopped,
+}
+
+impl ConnectionState {
+    /// The spelling sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+            ConnectionState::BackingOff => "backing_off",
+            ConnectionState::Stopped => "stopped",
+        }
+    }
+}
+
 /// One bus as the Buses page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BusView {
     pub name: String,
     pub endpoint: String,
-    /// `connecting`, `connected`, `backing_off` or `stopped`.
-    pub state: String,
+    pub state: ConnectionState,
     /// While backing off: when the next attempt is made.
     pub retry_in_ms: Option<u64>,
     pub requests: u64,
@@ -133,8 +158,7 @@ pub struct BusOverview {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CanBusView {
     pub name: String,
-    /// `connecting`, `connected`, `backing_off` or `stopped`.
-    pub state: String,
+    pub state: ConnectionState,
     pub retry_in_ms: Option<u64>,
     pub frames: u64,
     pub frames_per_s: f64,
@@ -198,5 +222,17 @@ mod tests {
         assert_eq!(format_age(42_000), "42 s");
         assert_eq!(format_age(180_000), "3 min");
         assert_eq!(format_age(9_000_000), "2 h");
+    }
+
+    #[test]
+    fn connection_states_are_spelled_as_before() {
+        for state in [
+            ConnectionState::Connecting,
+            ConnectionState::Connected,
+            ConnectionState::BackingOff,
+            ConnectionState::Stopped,
+        ] {
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
     }
 }

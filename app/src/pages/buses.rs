@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::api::field::get_bus_overview;
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
-use model::field::{BusOverview, BusView, format_age, format_number};
+use model::field::{BusOverview, BusView, ConnectionState, format_age, format_number};
 
 /// How often the page re-reads the buses once hydrated.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
@@ -42,17 +42,17 @@ pub fn BusesPage() -> AnyView {
 }
 
 fn state_badge(bus: &BusView) -> impl IntoView + use<> {
-    let (class, label) = match bus.state.as_str() {
-        "connected" => ("badge badge-good", "connected".to_string()),
-        "backing_off" => (
+    let (class, label) = match bus.state {
+        ConnectionState::Connected => ("badge badge-good", "connected".to_string()),
+        ConnectionState::BackingOff => (
             "badge badge-bad",
             format!(
                 "backing off · retry in {}",
                 format_age(bus.retry_in_ms.unwrap_or(0))
             ),
         ),
-        "stopped" => ("badge badge-warn", "stopped".to_string()),
-        _ => ("badge", "connecting".to_string()),
+        ConnectionState::Stopped => ("badge badge-warn", "stopped".to_string()),
+        ConnectionState::Connecting => ("badge", "connecting".to_string()),
     };
     view! { <span class=class>{label}</span> }
 }
@@ -319,9 +319,11 @@ fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
                     {buses
                         .into_iter()
                         .map(|bus| {
-                            let badge = match bus.state.as_str() {
-                                "connected" => ("badge badge-good", "listening".to_string()),
-                                "backing_off" => {
+                            let badge = match bus.state {
+                                ConnectionState::Connected => {
+                                    ("badge badge-good", "listening".to_string())
+                                }
+                                ConnectionState::BackingOff => {
                                     (
                                         "badge badge-bad",
                                         format!(
@@ -330,8 +332,10 @@ fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
                                         ),
                                     )
                                 }
-                                "stopped" => ("badge badge-warn", "stopped".to_string()),
-                                _ => ("badge", "opening".to_string()),
+                                ConnectionState::Stopped => {
+                                    ("badge badge-warn", "stopped".to_string())
+                                }
+                                ConnectionState::Connecting => ("badge", "opening".to_string()),
                             };
                             let ids = bus
                                 .ids

@@ -151,7 +151,7 @@ async fn active_paths(
     db: &DatabaseConnection,
 ) -> Result<Vec<(String, Category, AccessPath)>, AppError> {
     // Only the three columns the plan needs: this runs on every registry change.
-    let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
+    let rows: Vec<(i64, String, Category)> = system_variable::Entity::find()
         .select_only()
         .columns([
             system_variable::Column::Id,
@@ -164,7 +164,7 @@ async fn active_paths(
         .await?;
     let variables: HashMap<i64, (String, Category)> = rows
         .into_iter()
-        .filter_map(|(id, name, category)| Some((id, (name, Category::parse(&category)?))))
+        .map(|(id, name, category)| (id, (name, category)))
         .collect();
     let mut paths: Vec<(String, Category, AccessPath)> = Vec::new();
     for model in variable_access_path::Entity::find()

@@ -7,20 +7,21 @@ use devices::planner::ReadBlock;
 
 use super::FieldIo;
 use model::field::{
-    BlockView, BusErrorView, BusOverview, BusView, CanBusView, CanIdView, UnmappedPath,
+    BlockView, BusErrorView, BusOverview, BusView, CanBusView, CanIdView, ConnectionState,
+    UnmappedPath,
 };
 
 fn bus_view(stats: BusStats) -> BusView {
     let (state, retry_in_ms) = match stats.state {
-        BusState::Connecting => ("connecting", None),
-        BusState::Connected => ("connected", None),
-        BusState::BackingOff { retry_in_ms } => ("backing_off", Some(retry_in_ms)),
-        BusState::Stopped => ("stopped", None),
+        BusState::Connecting => (ConnectionState::Connecting, None),
+        BusState::Connected => (ConnectionState::Connected, None),
+        BusState::BackingOff { retry_in_ms } => (ConnectionState::BackingOff, Some(retry_in_ms)),
+        BusState::Stopped => (ConnectionState::Stopped, None),
     };
     BusView {
         name: stats.name,
         endpoint: stats.endpoint,
-        state: state.to_string(),
+        state,
         retry_in_ms,
         requests: stats.requests,
         errors: stats.errors,
@@ -98,16 +99,16 @@ impl FieldIo {
             .map(|monitor| {
                 let stats = monitor.stats();
                 let (state, retry_in_ms) = match stats.state {
-                    CanMonitorState::Opening => ("connecting", None),
-                    CanMonitorState::Listening => ("connected", None),
+                    CanMonitorState::Opening => (ConnectionState::Connecting, None),
+                    CanMonitorState::Listening => (ConnectionState::Connected, None),
                     CanMonitorState::BackingOff { retry_in_ms } => {
-                        ("backing_off", Some(retry_in_ms))
+                        (ConnectionState::BackingOff, Some(retry_in_ms))
                     }
-                    CanMonitorState::Stopped => ("stopped", None),
+                    CanMonitorState::Stopped => (ConnectionState::Stopped, None),
                 };
                 CanBusView {
                     name: stats.name,
-                    state: state.to_string(),
+                    state,
                     retry_in_ms,
                     frames: stats.frames,
                     frames_per_s: stats.frames_per_s,
