@@ -232,6 +232,25 @@ async fn a_variable_whose_table_has_no_data_source_is_a_configuration_conflict()
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
 
+/// Checks an object against a generated object schema: every required property is there and
+/// nothing undocumented is.
+fn assert_matches_schema(item: &serde_json::Value, schema: &serde_json::Value) {
+    let properties = schema["properties"]
+        .as_object()
+        .expect("an object schema with properties");
+    let item = item.as_object().expect("an object");
+    for key in item.keys() {
+        assert!(properties.contains_key(key), "{key} is not documented");
+    }
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let key = required.as_str().unwrap();
+        assert!(
+            item.contains_key(key),
+            "required {key} is missing: {item:?}"
+        );
+    }
+}
+
 /// Reads the stream until `events` complete `live` events have arrived; returns their data.
 async fn live_events(
     stream: &mut axum::body::BodyDataStream,
@@ -279,6 +298,23 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
     .await;
     assert!(polled, "{:?}", site.field.live(&names));
     let router = site.router();
+    // Each event's items are `LiveValue`s as the OpenAPI document describes them.
+    let document = router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(
+        &axum::body::to_bytes(document.into_body(), usize::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let live_value = &document["components"]["schemas"]["LiveValue"];
 
     let bad = router
         .clone()
@@ -309,6 +345,11 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
     let events = live_events(&mut stream, 3).await;
     // Three events 250 ms apart: the first at once, the third after about 500 ms.
     assert!(started.elapsed() >= Duration::from_millis(400));
+    for event in &events {
+        for item in event {
+            assert_matches_schema(item, live_value);
+        }
+    }
     for event in &events {
         assert_eq!(event.len(), 1, "unknown names are left out: {event:?}");
         assert_eq!(event[0]["name"], "bms_soc");
