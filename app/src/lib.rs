@@ -3,6 +3,9 @@
 
 // Leptos view types nest deeply; the hydrate build needs more than the default 128 levels.
 #![recursion_limit = "256"]
+// `#[component]` makes each component's props struct `pub` whatever the function's visibility,
+// so a `pub(super)` component would trip `unreachable_pub` on code nobody wrote.
+#![allow(unreachable_pub)]
 
 pub mod api;
 pub mod components;

@@ -1,6 +1,14 @@
 //! The `powerdeck` binary end to end: bad configuration gives one clear line and exit code 1;
 //! `serve` answers, and shuts down cleanly on SIGTERM; `migrate status|up`.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};

@@ -1,6 +1,14 @@
 //! Field I/O end to end: a real SQLite registry, the simulator on loopback TCP, and the server's
 //! `FieldIo` polling, reading, writing with read-back, refusing, and falling back.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,5 +1,13 @@
 //! The HTTP router in-process: health probes, pages, the 404 page and JSON 404s under /api/.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use app::ssr::state::AppState;

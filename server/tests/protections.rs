@@ -3,6 +3,14 @@
 //! with read-back, rollback when the device stops answering halfway, the REST payload of the
 //! original prototype, and the alarm journal.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use axum::body::{Body, to_bytes};

@@ -1,5 +1,13 @@
 //! The REST API and the Registry pages through the real router, on a SQLite file.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use app::ssr::state::AppState;

@@ -9,6 +9,14 @@
 //! round, a save-and-deploy to the in-process BMS simulator over Modbus TCP every 10th. Then
 //! every count and version is checked against the writes that succeeded.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 use services::testing as common;
 
 use std::sync::Mutex;

@@ -1,5 +1,13 @@
 //! Database suite: migrations and the system version row, on a SQLite file and on PostgreSQL.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 use services::testing as common;
 
 use migration::MigratorTrait;

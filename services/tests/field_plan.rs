@@ -1,6 +1,14 @@
 //! Field I/O planning against a real registry: memory paths too large for one Modbus request
 //! are listed as not polled, with the reason, and never take the planner task down.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 use std::time::Duration;
 
 use model::registry::{AccessType, Category, NewAccessPath, NewVariable};

@@ -1,6 +1,14 @@
 //! Registry services on SQLite and PostgreSQL: import/export, versioning under concurrent
 //! writers, If-Match conflicts, the change feed.
 
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
 use services::testing as common;
 
 use std::path::Path;

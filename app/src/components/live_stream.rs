@@ -27,7 +27,7 @@ mod browser {
 
     use model::field::LiveValue;
 
-    pub fn follow(names: Vec<String>, on_values: impl Fn(Vec<LiveValue>) + 'static) {
+    pub(super) fn follow(names: Vec<String>, on_values: impl Fn(Vec<LiveValue>) + 'static) {
         // Registry names are identifiers, so they need no URL escaping.
         let url = format!("/api/v1/live/stream?names={}", names.join(","));
         let Ok(mut source) = EventSource::new(&url) else {
@@ -65,5 +65,5 @@ mod browser {
     use model::field::LiveValue;
 
     /// On the server the effect never runs; this only keeps both builds alike.
-    pub fn follow(_names: Vec<String>, _on_values: impl Fn(Vec<LiveValue>) + 'static) {}
+    pub(super) fn follow(_names: Vec<String>, _on_values: impl Fn(Vec<LiveValue>) + 'static) {}
 }

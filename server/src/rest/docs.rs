@@ -34,13 +34,13 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
     ),
     components(schemas(ProblemBody))
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// The body of every error answer, `application/problem+json` (RFC 9457). Answered by
 /// [`super::Problem`]; this type documents it.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Problem)]
-pub struct ProblemBody {
+pub(crate) struct ProblemBody {
     /// Always `about:blank`.
     #[serde(rename = "type")]
     #[schema(example = "about:blank")]
@@ -74,7 +74,7 @@ pub struct ProblemBody {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // Read from the `HeaderMap`; this type documents them.
-pub struct WriterHeaders {
+pub(crate) struct WriterHeaders {
     /// Who makes the change, recorded as `changed_by` in the change log. Missing or blank: `api`.
     #[param(rename = "X-Powerdeck-User", nullable = false, example = "alice")]
     user: Option<String>,
@@ -92,7 +92,7 @@ pub struct WriterHeaders {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // Read from the `HeaderMap` by [`super::if_match`]; this type documents them.
-pub struct VersionedWriteHeaders {
+pub(crate) struct VersionedWriteHeaders {
     /// The `variable_version` the client last saw (the `ETag` of its last read): `3`, `"3"` or
     /// `W/"3"`. Missing: 428 Precondition Required. Not a version (e.g. `*`): 400. Not the
     /// current version: 409 with the variable as it is now in `current`.
@@ -116,7 +116,7 @@ pub struct VersionedWriteHeaders {
 }
 
 /// The OpenAPI document of every route of [`super::documented_routes`], built once.
-pub static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
     let (_router, document) = super::documented_routes().split_for_parts();
     document.to_pretty_json().unwrap_or_else(|err| {
         format!("{{\"error\": \"the OpenAPI document failed to render: {err}\"}}")
@@ -134,7 +134,7 @@ pub static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
         (status = 200, description = r#"The OpenAPI document."#, body = serde_json::Value, content_type = "application/json"),
     )
 )]
-pub async fn openapi() -> Response {
+pub(crate) async fn openapi() -> Response {
     let mut response = OPENAPI_JSON.as_str().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -191,7 +191,7 @@ fn type_name(schema: &Value) -> String {
         (status = 200, description = r#"The HTML page."#, body = String, content_type = "text/html"),
     )
 )]
-pub async fn page() -> Html<String> {
+pub(crate) async fn page() -> Html<String> {
     let doc: Value = serde_json::from_str(&OPENAPI_JSON).unwrap_or(Value::Null);
     let mut body = String::new();
     let info = &doc["info"];

@@ -24,7 +24,7 @@ use super::docs::{ProblemBody, WriterHeaders};
 use super::registry::{ApiResult, json_body, query_params};
 use super::responses::MalformedRequest;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(read_value, write_value))
         .routes(routes!(live))

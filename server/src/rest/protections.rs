@@ -28,7 +28,7 @@ use super::responses::{
 };
 use super::{Problem, actor};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(recall, save))
         .routes(routes!(deploy_now))

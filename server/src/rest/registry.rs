@@ -28,7 +28,7 @@ use super::responses::{
 };
 use super::{Problem, actor, if_match};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(system_version))
         .routes(routes!(list, create))

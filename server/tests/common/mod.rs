@@ -14,13 +14,13 @@ use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use tokio_util::sync::CancellationToken;
 
-pub use services::testing::*;
+pub(crate) use services::testing::*;
 
 /// Generous: polling and the simulator answer within a second, but CI machines stall.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
 /// The state the router needs, around a test database.
-pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
+pub(crate) fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
     app::ssr::state::AppState {
         leptos_options: leptos::prelude::LeptosOptions::builder()
             .output_name("powerdeck")
@@ -38,7 +38,7 @@ pub fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
 /// Modbus, field I/O over it (the BMS and the meter on one bus named `site`, the examples'
 /// `prot:sbmu:hold` limits mapped onto the BMS's holding registers) and the protections
 /// service. Everything stops when the site is dropped.
-pub struct Site {
+pub(crate) struct Site {
     pub simulator: Simulator,
     pub field: FieldIo,
     pub protections: Protections,
@@ -56,7 +56,7 @@ impl Drop for Site {
 impl Site {
     /// The simulator on loopback Modbus TCP. `prepare` adds to the registry (variables, a
     /// profile) before field I/O starts.
-    pub async fn tcp(prepare: impl AsyncFnOnce(&DatabaseConnection)) -> Site {
+    pub(crate) async fn tcp(prepare: impl AsyncFnOnce(&DatabaseConnection)) -> Site {
         let simulator = Simulator::new();
         let cancel = CancellationToken::new();
         let addr = simulator
@@ -69,7 +69,7 @@ impl Site {
 
     /// Field I/O over `endpoint` (as field.json spells a bus's endpoint), where `simulator`
     /// already serves until `cancel`; `prepare` as for `tcp`.
-    pub async fn on(
+    pub(crate) async fn on(
         simulator: Simulator,
         endpoint: Value,
         cancel: CancellationToken,
@@ -99,7 +99,7 @@ impl Site {
     }
 
     /// The HTTP router over this site's database, field I/O and protections.
-    pub fn router(&self) -> axum::Router {
+    pub(crate) fn router(&self) -> axum::Router {
         let mut state = app_state(&self.test_db);
         state.field = self.field.clone();
         state.protections = self.protections.clone();
