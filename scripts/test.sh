@@ -70,7 +70,15 @@ stop_server() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
 }
-cleanup() { stop_server; stop_postgres; [ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"; return 0; }
+cleanup() {
+  stop_server
+  stop_postgres
+  [ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"
+  # A failed step before the bundle finished: stop its build too.
+  if [ -n "${BUNDLE_PID:-}" ]; then pkill -TERM -P "$BUNDLE_PID" 2>/dev/null; kill "$BUNDLE_PID" 2>/dev/null; fi
+  [ -n "${BUNDLE_LOG:-}" ] && rm -f "$BUNDLE_LOG"
+  return 0
+}
 trap cleanup EXIT
 
 rust_tests() {
@@ -105,14 +113,6 @@ e2e() {
   bash scripts/contract.sh "$base" || { echo "--- server log"; tail -50 "$E2E_DIR/server.log"; return 1; }
 }
 
-step fmt cargo fmt --all --check
-# The view! macros, which rustfmt leaves alone (leptosfmt, then cargo fmt, formats them).
-step leptosfmt leptosfmt --check --quiet app/src
-step clippy-server cargo clippy "${RUST_PACKAGES[@]}" --all-targets -- -D warnings
-step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings
-# SocketCAN cannot run on this kernel, but it must keep compiling.
-step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets -- -D warnings
-step rust-tests rust_tests
 # The browser bundle exactly as `scripts/run.sh` serves it (wasm-release profile, wasm-opt,
 # precompressed): hydration bugs that only show in the optimised bundle are caught here. The server
 # is the debug binary the Rust tests already built for the CLI tests (with the tests' features: a
@@ -137,5 +137,32 @@ build_bundle() {
   cargo leptos build --release --split --precompress --frontend-only
   echo "$inputs" >"$stamp"
 }
-step build-bundle build_bundle
+# The bundle builds in the background while clippy and the Rust tests run: its longest part,
+# wasm-bindgen and binaryen's wasm-opt over every split chunk, keeps one core busy for minutes.
+BUNDLE_PID=""
+BUNDLE_LOG=""
+start_bundle() {
+  BUNDLE_LOG=$(mktemp /tmp/powerdeck-bundle.XXXXXX)
+  build_bundle >"$BUNDLE_LOG" 2>&1 &
+  BUNDLE_PID=$!
+  echo "building in the background; its output follows the Rust tests"
+}
+finish_bundle() {
+  local status=0
+  wait "$BUNDLE_PID" || status=$?
+  BUNDLE_PID=""
+  cat "$BUNDLE_LOG"
+  return "$status"
+}
+
+step fmt cargo fmt --all --check
+# The view! macros, which rustfmt leaves alone (leptosfmt, then cargo fmt, formats them).
+step leptosfmt leptosfmt --check --quiet app/src
+step build-bundle-start start_bundle
+step clippy-server cargo clippy "${RUST_PACKAGES[@]}" --all-targets -- -D warnings
+step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings
+# SocketCAN cannot run on this kernel, but it must keep compiling.
+step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets -- -D warnings
+step rust-tests rust_tests
+step build-bundle finish_bundle
 step e2e e2e
