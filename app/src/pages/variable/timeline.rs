@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use model::registry::ChangeLogEntry;
+use model::registry::{AccessReference, AccessType, ChangeLogEntry};
 use model::system::short_timestamp;
 
 /// The change history, one item per change: what changed, by whom, via what, at which versions.
@@ -13,7 +13,9 @@ pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> AnyView {
             {entries
                 .into_iter()
                 .map(|e| {
-                    let what = match (&e.field_name, &e.old_value, &e.new_value) {
+                    let old = e.old_value.as_deref().map(readable);
+                    let new = e.new_value.as_deref().map(readable);
+                    let what = match (&e.field_name, &old, &new) {
                         (Some(field), Some(old), Some(new)) => format!("{field}: {old} → {new}"),
                         (Some(field), None, Some(new)) => format!("{field}: {new}"),
                         (Some(field), Some(old), None) => format!("{field}: {old} (removed)"),
@@ -44,4 +46,20 @@ pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> AnyView {
         </ol>
     }
     .into_any()
+}
+
+/// A logged value for people: a path reference (stored as its JSON) reads as the one-line summary
+/// the Access paths table shows (`oper:sbmu:input @ 8, 2 B × 1`); anything else as it was logged.
+fn readable(value: &str) -> String {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(value) else {
+        return value.to_string();
+    };
+    if !json.is_object() {
+        return value.to_string();
+    }
+    // The log holds the reference without its type; the four shapes refuse each other's fields.
+    AccessType::ALL
+        .into_iter()
+        .find_map(|access_type| AccessReference::parse(access_type, &json).ok())
+        .map_or_else(|| value.to_string(), |reference| reference.summary())
 }
