@@ -162,14 +162,6 @@ impl DeploymentStatus {
             DeploymentStatus::Failed => "failed",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "succeeded" => Some(DeploymentStatus::Succeeded),
-            "failed" => Some(DeploymentStatus::Failed),
-            _ => None,
-        }
-    }
 }
 
 /// What happened to one field of a deployment (the column `protection_deployment_fields.status`).
@@ -219,19 +211,6 @@ impl FieldResult {
             FieldResult::Restored => "restored",
             FieldResult::NotWritten => "not_written",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            FieldResult::Written,
-            FieldResult::Unchanged,
-            FieldResult::ConsoleOnly,
-            FieldResult::Failed,
-            FieldResult::Restored,
-            FieldResult::NotWritten,
-        ]
-        .into_iter()
-        .find(|result| result.as_str() == text)
     }
 }
 
