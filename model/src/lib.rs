@@ -24,5 +24,6 @@ pub mod error;
 pub mod field;
 pub mod profiles;
 pub mod protections;
+pub mod prototype;
 pub mod registry;
 pub mod system;

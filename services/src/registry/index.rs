@@ -52,6 +52,16 @@ pub struct Snapshot {
     locator_ids: HashMap<String, u32>,
 }
 
+/// One variable's list columns, as [`Snapshot::entries`] hands them out.
+pub struct ListEntry<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub category: Category,
+    pub locator: &'a str,
+    pub deleted: bool,
+    pub system_version: i64,
+}
+
 /// The ids of one page of a filtered list, in list order, and how many variables matched.
 pub struct Matches {
     pub total: u64,
@@ -251,6 +261,19 @@ impl Snapshot {
             total += 1;
         }
         Matches { total, page_ids }
+    }
+
+    /// Every variable's list columns in name order (deleted ones too), for filters that
+    /// [`Snapshot::matches`] does not cover: the prototype API's offset paging and name patterns.
+    pub fn entries(&self) -> impl Iterator<Item = ListEntry<'_>> {
+        self.entries.iter().map(|entry| ListEntry {
+            id: entry.id,
+            name: &entry.name,
+            category: entry.category,
+            locator: &self.locators[entry.locator as usize],
+            deleted: entry.deleted,
+            system_version: entry.system_version,
+        })
     }
 
     /// Variables per category (not deleted), every category listed.

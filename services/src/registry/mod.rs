@@ -6,6 +6,7 @@ pub mod definition;
 pub mod export;
 pub mod import;
 pub mod index;
+pub mod prototype;
 pub mod query;
 pub mod versions;
 pub mod write;
