@@ -1373,3 +1373,107 @@ mod merge_tests {
         );
     }
 }
+
+// ------------------------------------------------------------------ history (past versions)
+
+/// The whole registry as it was at a system version (`GET /api/v1/registry/snapshot`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistrySnapshot {
+    /// The system version the snapshot shows.
+    pub at_system_version: i64,
+    /// The system version now.
+    pub current_version: i64,
+    /// Every variable that existed then, in name order, each with all its paths as they were
+    /// (soft-deleted variables as tombstones, deactivated paths with `active: false`).
+    pub variables: Vec<Variable>,
+}
+
+/// Restore a past version of a variable (`POST /api/v1/variables/{name}/restore`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// The variable version to bring back (it becomes a new version).
+    pub version: i64,
+}
+
+/// The `field_name` of the change-log row that marks a restore: `old_value` is the variable
+/// version before the restore, `new_value` the version restored. The restore's other rows are
+/// the ordinary field and path changes it made.
+pub const RESTORED_VERSION_FIELD: &str = "restored_version";
+
+/// How `old` differs from `new`, field by field and path by path (paths matched by id): what the
+/// history shows for a past version against today, and what a restore would change.
+pub fn variable_changes(old: &Variable, new: &Variable) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut compare = |field: &str, before: &str, after: &str| {
+        if before != after {
+            changes.push(FieldChange {
+                field: field.to_string(),
+                old: Some(before.to_string()),
+                new: Some(after.to_string()),
+            });
+        }
+    };
+    compare("display_name", &old.display_name, &new.display_name);
+    compare("units", &old.units, &new.units);
+    compare("description", &old.description, &new.description);
+    compare("category", old.category.as_str(), new.category.as_str());
+    compare("locator", &old.locator, &new.locator);
+    compare(
+        "deleted",
+        &old.deleted.to_string(),
+        &new.deleted.to_string(),
+    );
+    let no_paths = Vec::new();
+    let old_paths = old.paths.as_ref().unwrap_or(&no_paths);
+    let new_paths = new.paths.as_ref().unwrap_or(&no_paths);
+    for before in old_paths {
+        let after = new_paths.iter().find(|p| p.id == before.id);
+        changes.extend(path_changes(Some(before), after));
+    }
+    for after in new_paths {
+        if !old_paths.iter().any(|p| p.id == after.id) {
+            changes.extend(path_changes(None, Some(after)));
+        }
+    }
+    changes
+}
+
+/// One access path's state in one line: what the history and the diffs show.
+pub fn path_state_summary(path: &AccessPath) -> String {
+    let reference = AccessReference::parse(path.access_type, &path.reference)
+        .map_or_else(|_| path.reference.to_string(), |r| r.summary());
+    let rack = path
+        .rack_number
+        .map_or_else(|| "all racks".to_string(), |r| format!("rack {r}"));
+    let mut text = format!(
+        "{} {reference}, priority {}, {}, {rack}",
+        path.access_type.label(),
+        path.priority,
+        if path.read_only {
+            "read-only"
+        } else {
+            "writable"
+        },
+    );
+    if let Some(device) = &path.device_id {
+        text.push_str(&format!(", device {device}"));
+    }
+    if !path.active {
+        text.push_str(" (inactive)");
+    }
+    text
+}
+
+fn path_changes(old: Option<&AccessPath>, new: Option<&AccessPath>) -> Option<FieldChange> {
+    let id = old.or(new).map(|p| p.id)?;
+    let before = old.map(path_state_summary);
+    let after = new.map(path_state_summary);
+    (before != after).then(|| FieldChange {
+        field: format!("path {id}"),
+        old: before,
+        new: after,
+    })
+}

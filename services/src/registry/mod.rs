@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod definition;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod index;
 pub mod prototype;

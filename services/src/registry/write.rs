@@ -5,16 +5,17 @@
 use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::query::get_variable;
-use super::versions;
+use super::{history, versions};
 use crate::database::begin_write;
 use model::error::AppError;
 use model::registry::{
-    AccessPathPatch, AccessReference, Category, ChangeType, NewAccessPath, NewVariable, Variable,
-    VariablePatch, title_case, validate_new_path, validate_new_variable, validate_patch,
+    AccessPathPatch, AccessReference, Category, ChangeType, NewAccessPath, NewVariable,
+    RESTORED_VERSION_FIELD, Variable, VariablePatch, title_case, validate_new_path,
+    validate_new_variable, validate_patch,
 };
 
 use crate::actor::Actor;
@@ -119,12 +120,18 @@ fn path_model(
         priority: Set(path.priority),
         read_only: Set(path.read_only),
         rack_number: Set(path.rack_number),
-        device_id: Set(path.device_id.clone()),
+        device_id: Set(no_blank_device(path.device_id.clone())),
         path_version: Set(1),
         system_version: Set(system_version),
         last_updated: Set(now),
         active: Set(true),
     }
+}
+
+/// A blank device id names no device: stored as none, so the change log (which logs no device
+/// as no value) can always tell the two apart.
+fn no_blank_device(device_id: Option<String>) -> Option<String> {
+    device_id.filter(|d| !d.trim().is_empty())
 }
 
 /// The paths of a new variable that passed validation, each with its parsed reference.
@@ -451,6 +458,7 @@ pub async fn update_path(
     let model = load_for_write(&txn, name, if_match).await?;
     let current = load_path(&txn, model.id, path_id).await?;
     let mut changes: Vec<(&str, String, String)> = Vec::new();
+    let mut device_changes: Vec<(Option<String>, Option<String>)> = Vec::new();
     let mut row = variable_access_path::ActiveModel {
         id: Set(path_id),
         ..Default::default()
@@ -488,19 +496,21 @@ pub async fn update_path(
         changes.push(("rack_number", show(current.rack_number), show(rack)));
         row.rack_number = Set(rack);
     }
-    if let Some(device) = patch.device_id.clone().filter(|d| *d != current.device_id) {
-        changes.push((
-            "device_id",
-            current.device_id.clone().unwrap_or_default(),
-            device.clone().unwrap_or_default(),
-        ));
+    if let Some(device) = patch
+        .device_id
+        .clone()
+        .map(no_blank_device)
+        .filter(|d| *d != current.device_id)
+    {
+        // No device is logged as no value (NULL), so the history can tell it from a name.
+        device_changes.push((current.device_id.clone(), device.clone()));
         row.device_id = Set(device);
     }
     if let Some(active) = patch.active.filter(|a| *a != current.active) {
         changes.push(("active", current.active.to_string(), active.to_string()));
         row.active = Set(active);
     }
-    if changes.is_empty() {
+    if changes.is_empty() && device_changes.is_empty() {
         txn.rollback().await?;
         return get_variable(db, name).await;
     }
@@ -511,7 +521,10 @@ pub async fn update_path(
     row.system_version = Set(first + 1);
     row.last_updated = Set(now);
     variable_access_path::Entity::update(row).exec(&txn).await?;
-    let removed_only = changes.len() == 1 && changes[0].0 == "active" && changes[0].2 == "false";
+    let removed_only = device_changes.is_empty()
+        && changes.len() == 1
+        && changes[0].0 == "active"
+        && changes[0].2 == "false";
     let change_type = if removed_only {
         ChangeType::PathRemoved
     } else {
@@ -535,6 +548,17 @@ pub async fn update_path(
         )
         .await?;
     }
+    for (old, new) in device_changes {
+        log.write(
+            change_type,
+            Some(path_id),
+            Some("device_id"),
+            old,
+            new,
+            first + 1,
+        )
+        .await?;
+    }
     txn.commit().await?;
     get_variable(db, name).await
 }
@@ -552,4 +576,241 @@ pub async fn remove_path(
         ..Default::default()
     };
     update_path(db, name, path_id, if_match, &patch, actor).await
+}
+
+/// A logged change: field, old value, new value (`None` = no value).
+type Change = (&'static str, Option<String>, Option<String>);
+
+/// Brings back version `version` of a variable as a new version: its metadata, its deleted flag
+/// and its paths as they were then; paths added since are deactivated (paths are never deleted).
+/// Logged as a restore of `version` (a `restored_version` row) plus the field and path changes it
+/// made. A deleted variable can be restored too. Nothing to change takes no version.
+pub async fn restore_version(
+    db: &DatabaseConnection,
+    name: &str,
+    version: i64,
+    if_match: i64,
+    actor: &Actor,
+) -> Result<Variable, AppError> {
+    let past = history::state_at_version(db, name, version).await?;
+    let txn = begin_write(db).await?;
+    versions::lock(&txn).await?;
+    let model = system_variable::Entity::find()
+        .filter(system_variable::Column::Name.eq(name))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("variable {name:?}")))?;
+    if model.variable_version != if_match {
+        return Err(AppError::Conflict(format!(
+            "variable {name:?} is at version {}, not {if_match}: it changed since you read it",
+            model.variable_version
+        )));
+    }
+    let fields = restored_fields(&model, &past.variable);
+    let current_paths = variable_access_path::Entity::find()
+        .filter(variable_access_path::Column::VariableId.eq(model.id))
+        .order_by_asc(variable_access_path::Column::Id)
+        .all(&txn)
+        .await?;
+    let paths: Vec<(variable_access_path::Model, Vec<Change>)> = current_paths
+        .into_iter()
+        .filter_map(|now| {
+            let changes = match past.paths.iter().find(|p| p.id == now.id) {
+                Some(then) => restored_path_fields(&now, then),
+                None if now.active => vec![("active", Some("true".into()), Some("false".into()))],
+                None => Vec::new(),
+            };
+            (!changes.is_empty()).then_some((now, changes))
+        })
+        .collect();
+    if fields.is_empty() && paths.is_empty() {
+        txn.rollback().await?;
+        return get_variable(db, name).await;
+    }
+    let first = versions::allocate(&txn, 1 + paths.len() as i64).await?;
+    let now = chrono::Utc::now();
+    let log = Log {
+        txn: &txn,
+        actor,
+        variable_id: model.id,
+        variable_version: model.variable_version + 1,
+        now,
+    };
+    restore_variable_row(&log, &model, &past.variable, version, &fields, first).await?;
+    for (i, (current, changes)) in paths.iter().enumerate() {
+        let then = past.paths.iter().find(|p| p.id == current.id);
+        restore_path_row(&log, current, then, changes, first + 1 + i as i64).await?;
+    }
+    txn.commit().await?;
+    get_variable(db, name).await
+}
+
+/// The metadata fields (and the deleted flag) that differ between now and then.
+fn restored_fields(now: &system_variable::Model, then: &system_variable::Model) -> Vec<Change> {
+    let pairs: [(&'static str, String, String); 6] = [
+        (
+            "display_name",
+            now.display_name.clone(),
+            then.display_name.clone(),
+        ),
+        ("units", now.units.clone(), then.units.clone()),
+        (
+            "description",
+            now.description.clone(),
+            then.description.clone(),
+        ),
+        (
+            "category",
+            now.category.as_str().into(),
+            then.category.as_str().into(),
+        ),
+        ("locator", now.locator.clone(), then.locator.clone()),
+        ("deleted", now.deleted.to_string(), then.deleted.to_string()),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, old, new)| old != new)
+        .map(|(field, old, new)| (field, Some(old), Some(new)))
+        .collect()
+}
+
+/// The fields of a path that differ between now and then, spelled as `update_path` logs them.
+fn restored_path_fields(
+    now: &variable_access_path::Model,
+    then: &variable_access_path::Model,
+) -> Vec<Change> {
+    let rack = |r: Option<i32>| Some(r.map_or("all".to_string(), |r| r.to_string()));
+    let mut changes: Vec<Change> = Vec::new();
+    if now.reference != then.reference {
+        changes.push((
+            "reference",
+            Some(now.reference.clone()),
+            Some(then.reference.clone()),
+        ));
+    }
+    if now.priority != then.priority {
+        changes.push((
+            "priority",
+            Some(now.priority.to_string()),
+            Some(then.priority.to_string()),
+        ));
+    }
+    if now.read_only != then.read_only {
+        changes.push((
+            "read_only",
+            Some(now.read_only.to_string()),
+            Some(then.read_only.to_string()),
+        ));
+    }
+    if now.rack_number != then.rack_number {
+        changes.push(("rack_number", rack(now.rack_number), rack(then.rack_number)));
+    }
+    if now.device_id != then.device_id {
+        changes.push(("device_id", now.device_id.clone(), then.device_id.clone()));
+    }
+    if now.active != then.active {
+        changes.push((
+            "active",
+            Some(now.active.to_string()),
+            Some(then.active.to_string()),
+        ));
+    }
+    changes
+}
+
+/// Writes the variable's row as it was then at the restore's first system version, and logs the
+/// restore and its field changes.
+async fn restore_variable_row(
+    log: &Log<'_>,
+    now: &system_variable::Model,
+    then: &system_variable::Model,
+    version: i64,
+    fields: &[Change],
+    system_version: i64,
+) -> Result<(), AppError> {
+    system_variable::Entity::update(system_variable::ActiveModel {
+        id: Set(now.id),
+        display_name: Set(then.display_name.clone()),
+        units: Set(then.units.clone()),
+        description: Set(then.description.clone()),
+        category: Set(then.category),
+        locator: Set(then.locator.clone()),
+        deleted: Set(then.deleted),
+        variable_version: Set(log.variable_version),
+        system_version: Set(system_version),
+        last_updated: Set(log.now),
+        source_system: Set(log.actor.source_system.clone()),
+        ..Default::default()
+    })
+    .exec(log.txn)
+    .await?;
+    log.write(
+        ChangeType::Updated,
+        None,
+        Some(RESTORED_VERSION_FIELD),
+        Some(now.variable_version.to_string()),
+        Some(version.to_string()),
+        system_version,
+    )
+    .await?;
+    for (field, old, new) in fields {
+        log.write(
+            ChangeType::Updated,
+            None,
+            Some(field),
+            old.clone(),
+            new.clone(),
+            system_version,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes one path back as it was then (or deactivates it when it did not exist then) at its own
+/// system version, and logs its changes.
+async fn restore_path_row(
+    log: &Log<'_>,
+    now: &variable_access_path::Model,
+    then: Option<&variable_access_path::Model>,
+    changes: &[Change],
+    system_version: i64,
+) -> Result<(), AppError> {
+    let mut row = variable_access_path::ActiveModel {
+        id: Set(now.id),
+        active: Set(then.is_some_and(|p| p.active)),
+        path_version: Set(now.path_version + 1),
+        system_version: Set(system_version),
+        last_updated: Set(log.now),
+        ..Default::default()
+    };
+    if let Some(then) = then {
+        row.reference = Set(then.reference.clone());
+        row.priority = Set(then.priority);
+        row.read_only = Set(then.read_only);
+        row.rack_number = Set(then.rack_number);
+        row.device_id = Set(then.device_id.clone());
+    }
+    variable_access_path::Entity::update(row)
+        .exec(log.txn)
+        .await?;
+    let removed_only =
+        changes.len() == 1 && changes[0].0 == "active" && changes[0].2.as_deref() == Some("false");
+    let change_type = if removed_only {
+        ChangeType::PathRemoved
+    } else {
+        ChangeType::PathUpdated
+    };
+    for (field, old, new) in changes {
+        log.write(
+            change_type,
+            Some(now.id),
+            Some(field),
+            old.clone(),
+            new.clone(),
+            system_version,
+        )
+        .await?;
+    }
+    Ok(())
 }
