@@ -11,6 +11,7 @@ mod m20261124_000002_create_registry;
 mod m20261124_000003_drop_list_indexes;
 mod m20261130_000004_create_protections;
 mod m20261130_000005_lean_registry_constraints;
+mod m20261202_000006_access_type_memory_id;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_drop_list_indexes::Migration),
             Box::new(m20261130_000004_create_protections::Migration),
             Box::new(m20261130_000005_lean_registry_constraints::Migration),
+            Box::new(m20261202_000006_access_type_memory_id::Migration),
         ]
     }
 }

@@ -84,14 +84,18 @@ pub enum AccessType {
     Can,
     #[cfg_attr(feature = "server", sea_orm(string_value = "rs485"))]
     Rs485,
+    /// A 32-bit memory ID of the controller's shared memory (the prototype's `memory_id`).
+    #[cfg_attr(feature = "server", sea_orm(string_value = "memory_id"))]
+    MemoryId,
 }
 
 impl AccessType {
-    pub const ALL: [AccessType; 4] = [
+    pub const ALL: [AccessType; 5] = [
         AccessType::MemoryOffset,
         AccessType::Modbus,
         AccessType::Can,
         AccessType::Rs485,
+        AccessType::MemoryId,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +104,7 @@ impl AccessType {
             AccessType::Modbus => "modbus",
             AccessType::Can => "can",
             AccessType::Rs485 => "rs485",
+            AccessType::MemoryId => "memory_id",
         }
     }
 
@@ -109,6 +114,7 @@ impl AccessType {
             AccessType::Modbus => "Modbus",
             AccessType::Can => "CAN",
             AccessType::Rs485 => "RS485",
+            AccessType::MemoryId => "Memory ID",
         }
     }
 
@@ -261,25 +267,43 @@ pub fn title_case(name: &str) -> String {
 
 // ------------------------------------------------------------------ access path references
 
-/// `memory_offset`: a slice of a controller memory table, as written in `data_def.json`.
+/// Whether a memory table is bit-addressed: its name's last part is `bits` (`oper:rtos:bits`).
+/// Offsets and sizes in such a table count bits, in every other table bytes.
+pub fn is_bit_table(table: &str) -> bool {
+    table.rsplit(':').next() == Some("bits")
+}
+
+/// `memory_offset`: a slice of a controller memory table, as written in `data_def.json`. The
+/// registry is a catalogue of memory: any element width and offset the file states is kept as
+/// written; field I/O decides what it can poll (see `services::field::config`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemoryOffsetRef {
     /// Table name as written in the definition file, e.g. `prot:sbmu:hold`.
     pub table: String,
-    /// Byte offset from the start of the table.
+    /// Offset from the start of the table: bytes, or bits in a `...:bits` table.
     pub offset: u32,
-    /// Element width in bytes.
+    /// Element width as the file states it: bytes, or bits in a `...:bits` table.
     pub size: u32,
     /// Element count.
     pub num: u32,
 }
 
 impl MemoryOffsetRef {
-    /// Bytes covered: `size × num`.
+    /// Units covered (bytes, or bits in a bit table): `size × num`.
     pub fn memory_size(&self) -> u64 {
         u64::from(self.size) * u64::from(self.num)
+    }
+
+    /// Whether `offset` and `size` count bits (a `...:bits` table) rather than bytes.
+    pub fn is_bit_table(&self) -> bool {
+        is_bit_table(&self.table)
+    }
+
+    /// The unit of `offset`, `size` and `memory_size` for people: `B` or `bit`.
+    pub fn unit(&self) -> &'static str {
+        if self.is_bit_table() { "bit" } else { "B" }
     }
 }
 
@@ -298,25 +322,41 @@ fn default_count() -> u16 {
 }
 
 /// `modbus`: registers of a Modbus device (TCP or RTU), on the endpoint named by `device`.
+///
+/// The prototype's short spelling `{"device", "table", "address"}` leaves `unit_id` and
+/// `data_type` out: they then come from the device's entry in the field configuration (defaults:
+/// unit 1, `u16`; `bool` in coil and discrete tables).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModbusRef {
     /// Which configured device/endpoint serves it.
     pub device: String,
-    pub unit_id: u8,
+    /// Absent: the device's unit id from the field configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<u8>,
     pub table: RegisterTable,
+    /// The literal register address (the protocol address, 0 to 65535), e.g. `40010`.
     pub address: u16,
     #[serde(default = "default_count")]
     pub count: u16,
-    pub data_type: DataType,
+    /// Absent: the device's data type from the field configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<DataType>,
     #[serde(default)]
     pub word_order: WordOrder,
     #[serde(default = "default_scale")]
     pub scale: f64,
 }
 
-/// `can`: bytes of a CAN frame.
+impl ModbusRef {
+    /// Written in the prototype's short spelling: unit id and data type left to the device.
+    pub fn is_short(&self) -> bool {
+        self.unit_id.is_none() && self.data_type.is_none()
+    }
+}
+
+/// `can`: bytes of a CAN frame, as a typed signal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -331,19 +371,83 @@ pub struct CanRef {
     pub scale: f64,
 }
 
+/// `can` in the prototype's spelling: bytes `data0` through `data1` (inclusive) of the frame,
+/// one unsigned little-endian value. Ids above 0x7FF are 29-bit (extended) ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CanBytesRef {
+    pub can_id: u32,
+    /// First data byte, 0 to 7.
+    pub data0: u8,
+    /// Last data byte (inclusive), `data0` to 7.
+    pub data1: u8,
+}
+
+impl CanBytesRef {
+    /// Bytes covered, `data1 - data0 + 1` (1 when the reference is not valid yet).
+    pub fn length(&self) -> u8 {
+        self.data1.saturating_sub(self.data0).saturating_add(1)
+    }
+
+    /// Whether `can_id` needs a 29-bit identifier.
+    pub fn extended(&self) -> bool {
+        self.can_id > CAN_MAX_STANDARD_ID
+    }
+
+    /// The unsigned type as wide as the bytes, if there is one (2, 4 or 8 bytes).
+    pub fn data_type(&self) -> Option<DataType> {
+        match self.length() {
+            2 => Some(DataType::U16),
+            4 => Some(DataType::U32),
+            8 => Some(DataType::U64),
+            _ => None,
+        }
+    }
+}
+
+/// Which RS485 bus a path is on: a bus name, or the prototype's channel number (the field
+/// configuration's `rs485_channels` says which bus each number is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Rs485Channel {
+    Number(u32),
+    Name(String),
+}
+
+impl fmt::Display for Rs485Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rs485Channel::Number(number) => write!(f, "channel {number}"),
+            Rs485Channel::Name(name) => f.write_str(name),
+        }
+    }
+}
+
 /// `rs485`: a register on a device of an RS485 channel (Modbus RTU bus).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rs485Ref {
-    pub channel: String,
+    pub channel: Rs485Channel,
     pub device_id: u8,
     pub table: RegisterTable,
     pub address: u16,
 }
 
-/// The JSON shape of a reference, for the OpenAPI document: one of the four shapes, without a
-/// type tag (the path's `access_type` says which applies; [`AccessReference::parse`] checks it).
+/// `memory_id`: a value of the controller's shared memory named by its 32-bit memory ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MemoryIdRef {
+    pub memory_id: u32,
+    /// Width of the value in bits, 1 to 64.
+    pub width: u32,
+}
+
+/// The JSON shape of a reference, for the OpenAPI document: one of the shapes, without a type
+/// tag (the path's `access_type` says which applies; [`AccessReference::parse`] checks it).
 #[cfg(feature = "openapi")]
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
@@ -352,25 +456,35 @@ pub enum ReferenceShape {
     MemoryOffset(MemoryOffsetRef),
     Modbus(ModbusRef),
     Can(CanRef),
+    CanBytes(CanBytesRef),
     Rs485(Rs485Ref),
+    MemoryId(MemoryIdRef),
 }
 
-/// A validated reference of one of the four access types.
+/// A validated reference of one of the access types, in the spelling it was written in (so it
+/// is shown and stored as written: `to_json` gives that spelling back, keys sorted).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AccessReference {
     MemoryOffset(MemoryOffsetRef),
     Modbus(ModbusRef),
     Can(CanRef),
+    /// A `can` reference in the prototype's `{can_id, data0, data1}` spelling.
+    CanBytes(CanBytesRef),
     Rs485(Rs485Ref),
+    MemoryId(MemoryIdRef),
 }
+
+/// Keys of the short Modbus spelling that are left out of its JSON when they hold the default.
+const MODBUS_DEFAULTS: [(&str, f64); 2] = [("count", 1.0), ("scale", 1.0)];
 
 impl AccessReference {
     pub fn access_type(&self) -> AccessType {
         match self {
             AccessReference::MemoryOffset(_) => AccessType::MemoryOffset,
             AccessReference::Modbus(_) => AccessType::Modbus,
-            AccessReference::Can(_) => AccessType::Can,
+            AccessReference::Can(_) | AccessReference::CanBytes(_) => AccessType::Can,
             AccessReference::Rs485(_) => AccessType::Rs485,
+            AccessReference::MemoryId(_) => AccessType::MemoryId,
         }
     }
 
@@ -389,11 +503,16 @@ impl AccessReference {
                 FieldError::new(field, message)
             })
         }
+        let is_can_bytes = ["data0", "data1"]
+            .iter()
+            .any(|key| reference.get(key).is_some());
         let parsed = match access_type {
             AccessType::MemoryOffset => AccessReference::MemoryOffset(shape(reference)?),
             AccessType::Modbus => AccessReference::Modbus(shape(reference)?),
+            AccessType::Can if is_can_bytes => AccessReference::CanBytes(shape(reference)?),
             AccessType::Can => AccessReference::Can(shape(reference)?),
             AccessType::Rs485 => AccessReference::Rs485(shape(reference)?),
+            AccessType::MemoryId => AccessReference::MemoryId(shape(reference)?),
         };
         parsed.validate()?;
         Ok(parsed)
@@ -402,112 +521,62 @@ impl AccessReference {
     /// The semantic rules of each shape.
     pub fn validate(&self) -> Result<(), FieldError> {
         match self {
-            AccessReference::MemoryOffset(m) => {
-                if m.table.trim().is_empty() {
-                    return Err(FieldError::new("table", "must not be empty"));
-                }
-                if ![1, 2, 4, 8].contains(&m.size) {
-                    return Err(FieldError::new("size", "must be 1, 2, 4 or 8 bytes"));
-                }
-                if m.num == 0 {
-                    return Err(FieldError::new("num", "must be at least 1"));
-                }
-            }
-            AccessReference::Modbus(m) => {
-                if m.device.trim().is_empty() {
+            AccessReference::MemoryOffset(m) => validate_memory_offset(m),
+            AccessReference::Modbus(m) => validate_modbus(m),
+            AccessReference::Can(c) => validate_can(c),
+            AccessReference::CanBytes(c) => validate_can_bytes(c),
+            AccessReference::Rs485(r) => validate_rs485(r),
+            AccessReference::MemoryId(m) => {
+                if m.width == 0 || m.width > 64 {
                     return Err(FieldError::new(
-                        "device",
-                        "must name the device or endpoint",
+                        "width",
+                        format!("must be 1 to 64 bits, found {}", m.width),
                     ));
                 }
-                if m.count == 0 || m.count > MODBUS_MAX_READ_REGISTERS {
-                    return Err(FieldError::new(
-                        "count",
-                        format!("must be between 1 and {MODBUS_MAX_READ_REGISTERS}"),
-                    ));
-                }
-                if u32::from(m.address) + u32::from(m.count) > 65_536 {
-                    return Err(FieldError::new(
-                        "count",
-                        "address + count must stay within the 65,536-register space",
-                    ));
-                }
-                let bit_table = matches!(m.table, RegisterTable::Coil | RegisterTable::Discrete);
-                if bit_table != (m.data_type == DataType::Bool) {
-                    return Err(FieldError::new(
-                        "data_type",
-                        "coils and discrete inputs hold bool values, registers hold numbers",
-                    ));
-                }
-                validate_scale(m.scale)?;
-            }
-            AccessReference::Can(c) => {
-                let max_id = if c.extended {
-                    CAN_MAX_EXTENDED_ID
-                } else {
-                    CAN_MAX_STANDARD_ID
-                };
-                if c.can_id > max_id {
-                    return Err(FieldError::new(
-                        "can_id",
-                        format!(
-                            "must be at most {max_id:#X} for a {} id",
-                            if c.extended { "29-bit" } else { "11-bit" }
-                        ),
-                    ));
-                }
-                if c.length == 0
-                    || u16::from(c.start_byte) + u16::from(c.length) > CAN_MAX_DATA_BYTES
-                {
-                    return Err(FieldError::new(
-                        "length",
-                        "start_byte + length must fit in the 8 data bytes, length at least 1",
-                    ));
-                }
-                if c.data_type != DataType::Bool && c.length < c.data_type.bytes() {
-                    return Err(FieldError::new(
-                        "length",
-                        format!("{:?} needs {} bytes", c.data_type, c.data_type.bytes()),
-                    ));
-                }
-                validate_scale(c.scale)?;
-            }
-            AccessReference::Rs485(r) => {
-                if r.channel.trim().is_empty() {
-                    return Err(FieldError::new("channel", "must name the RS485 channel"));
-                }
-                if r.device_id == 0 || r.device_id > 247 {
-                    return Err(FieldError::new(
-                        "device_id",
-                        "must be a Modbus unit id 1..247",
-                    ));
-                }
+                Ok(())
             }
         }
-        Ok(())
     }
 
-    /// Canonical JSON (keys sorted), the stored and compared form.
+    /// Canonical JSON (keys sorted) in the spelling it was written in: the stored and compared
+    /// form. A short Modbus reference leaves out `count` and `scale` of 1 and the default word
+    /// order, as the prototype wrote it.
     pub fn to_json(&self) -> Value {
         let value = match self {
             AccessReference::MemoryOffset(m) => serde_json::to_value(m),
             AccessReference::Modbus(m) => serde_json::to_value(m),
             AccessReference::Can(c) => serde_json::to_value(c),
+            AccessReference::CanBytes(c) => serde_json::to_value(c),
             AccessReference::Rs485(r) => serde_json::to_value(r),
+            AccessReference::MemoryId(m) => serde_json::to_value(m),
         };
-        value.unwrap_or(Value::Null)
+        let mut value = value.unwrap_or(Value::Null);
+        if let (AccessReference::Modbus(m), Value::Object(object)) = (self, &mut value)
+            && m.is_short()
+        {
+            for (key, default) in MODBUS_DEFAULTS {
+                if object.get(key).and_then(Value::as_f64) == Some(default) {
+                    object.remove(key);
+                }
+            }
+            if m.word_order == WordOrder::default() {
+                object.remove("word_order");
+            }
+        }
+        value
     }
 
     /// One line for people: `prot:sbmu:hold @ 24, 2 B × 1`.
     pub fn summary(&self) -> String {
         match self {
             AccessReference::MemoryOffset(m) => {
-                format!("{} @ {}, {} B × {}", m.table, m.offset, m.size, m.num)
+                let unit = m.unit();
+                format!(
+                    "{} @ {}, {} {unit} × {}",
+                    m.table, m.offset, m.size, m.num
+                )
             }
-            AccessReference::Modbus(m) => format!(
-                "{} unit {} {:?} {} ×{} {:?}",
-                m.device, m.unit_id, m.table, m.address, m.count, m.data_type
-            ),
+            AccessReference::Modbus(m) => modbus_summary(m),
             AccessReference::Can(c) => format!(
                 "{:#X}{} bytes {}..{} {:?}",
                 c.can_id,
@@ -516,14 +585,155 @@ impl AccessReference {
                 u16::from(c.start_byte) + u16::from(c.length),
                 c.data_type
             ),
+            AccessReference::CanBytes(c) => format!(
+                "{:#X} data{}..data{} (bytes {}..={}, little-endian)",
+                c.can_id, c.data0, c.data1, c.data0, c.data1
+            ),
             AccessReference::Rs485(r) => {
                 format!(
                     "{} device {} {:?} {}",
                     r.channel, r.device_id, r.table, r.address
                 )
             }
+            AccessReference::MemoryId(m) => {
+                format!("memory id {:#010X}, {} bits", m.memory_id, m.width)
+            }
         }
     }
+}
+
+fn modbus_summary(m: &ModbusRef) -> String {
+    let unit = m
+        .unit_id
+        .map_or_else(|| "device's unit".to_string(), |unit| format!("unit {unit}"));
+    let data_type = m
+        .data_type
+        .map_or_else(|| "device's type".to_string(), |t| format!("{t:?}"));
+    format!(
+        "{} {unit} {:?} {} ×{} {data_type}",
+        m.device, m.table, m.address, m.count
+    )
+}
+
+fn validate_memory_offset(m: &MemoryOffsetRef) -> Result<(), FieldError> {
+    if m.table.trim().is_empty() {
+        return Err(FieldError::new("table", "must not be empty"));
+    }
+    if m.size == 0 {
+        let unit = if m.is_bit_table() { "bit" } else { "byte" };
+        return Err(FieldError::new(
+            "size",
+            format!("must be at least 1 (element width in {unit}s)"),
+        ));
+    }
+    if m.num == 0 {
+        return Err(FieldError::new("num", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn validate_modbus(m: &ModbusRef) -> Result<(), FieldError> {
+    if m.device.trim().is_empty() {
+        return Err(FieldError::new(
+            "device",
+            "must name the device or endpoint",
+        ));
+    }
+    if m.count == 0 || m.count > MODBUS_MAX_READ_REGISTERS {
+        return Err(FieldError::new(
+            "count",
+            format!("must be between 1 and {MODBUS_MAX_READ_REGISTERS}"),
+        ));
+    }
+    if u32::from(m.address) + u32::from(m.count) > 65_536 {
+        return Err(FieldError::new(
+            "count",
+            "address + count must stay within the 65,536-register space",
+        ));
+    }
+    if let Some(data_type) = m.data_type
+        && m.table.is_bits() != (data_type == DataType::Bool)
+    {
+        return Err(FieldError::new(
+            "data_type",
+            "coils and discrete inputs hold bool values, registers hold numbers",
+        ));
+    }
+    validate_scale(m.scale)
+}
+
+fn validate_can_id(can_id: u32, extended: bool) -> Result<(), FieldError> {
+    let max_id = if extended {
+        CAN_MAX_EXTENDED_ID
+    } else {
+        CAN_MAX_STANDARD_ID
+    };
+    if can_id > max_id {
+        return Err(FieldError::new(
+            "can_id",
+            format!(
+                "must be at most {max_id:#X} for a {} id",
+                if extended { "29-bit" } else { "11-bit" }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_can(c: &CanRef) -> Result<(), FieldError> {
+    validate_can_id(c.can_id, c.extended)?;
+    if c.length == 0 || u16::from(c.start_byte) + u16::from(c.length) > CAN_MAX_DATA_BYTES {
+        return Err(FieldError::new(
+            "length",
+            "start_byte + length must fit in the 8 data bytes, length at least 1",
+        ));
+    }
+    if c.data_type != DataType::Bool && c.length < c.data_type.bytes() {
+        return Err(FieldError::new(
+            "length",
+            format!("{:?} needs {} bytes", c.data_type, c.data_type.bytes()),
+        ));
+    }
+    validate_scale(c.scale)
+}
+
+fn validate_can_bytes(c: &CanBytesRef) -> Result<(), FieldError> {
+    validate_can_id(c.can_id, true)?;
+    let last = CAN_MAX_DATA_BYTES - 1;
+    if u16::from(c.data0) > last {
+        return Err(FieldError::new(
+            "data0",
+            format!("must be a data byte 0 to {last}, found {}", c.data0),
+        ));
+    }
+    if u16::from(c.data1) > last || c.data1 < c.data0 {
+        return Err(FieldError::new(
+            "data1",
+            format!(
+                "must be a data byte from data0 ({}) to {last}, found {}",
+                c.data0, c.data1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_rs485(r: &Rs485Ref) -> Result<(), FieldError> {
+    if let Rs485Channel::Name(name) = &r.channel
+        && name.trim().is_empty()
+    {
+        return Err(FieldError::new(
+            "channel",
+            "must name the RS485 bus or give its channel number",
+        ));
+    }
+    if r.device_id == 0 || r.device_id > 247 {
+        return Err(FieldError::new(
+            "device_id",
+            "must be a Modbus unit id 1..247",
+        ));
+    }
+    Ok(())
 }
 
 fn validate_scale(scale: f64) -> Result<(), FieldError> {
@@ -997,7 +1207,7 @@ mod tests {
             ),
             (
                 AccessType::MemoryOffset,
-                json!({"table": "t", "offset": 0, "size": 3, "num": 1}),
+                json!({"table": "t", "offset": 0, "size": 0, "num": 1}),
                 "size",
             ),
             (
@@ -1067,6 +1277,147 @@ mod tests {
             num: 96,
         };
         assert_eq!(m.memory_size(), 192);
+    }
+
+    /// The prototype's files and its seed's paths (001 "`access_type` values"): accepted,
+    /// stored in the spelling they were written in, and summarised from it.
+    #[test]
+    fn the_prototype_spellings_are_accepted_and_kept_as_written() {
+        let cases = [
+            (
+                AccessType::Modbus,
+                json!({"device": "rbms", "table": "holding", "address": 40010}),
+                "rbms device's unit Holding 40010 ×1 device's type",
+            ),
+            (
+                AccessType::Rs485,
+                json!({"channel": 1, "device_id": 5, "table": "holding", "address": 100}),
+                "channel 1 device 5 Holding 100",
+            ),
+            (
+                AccessType::Can,
+                json!({"can_id": 291, "data0": 0, "data1": 1}),
+                "0x123 data0..data1 (bytes 0..=1, little-endian)",
+            ),
+            (
+                AccessType::MemoryId,
+                json!({"memory_id": 2_952_790_016u32, "width": 16}),
+                "memory id 0xB0000000, 16 bits",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "rack:sm16", "offset": 7182, "size": 16, "num": 1}),
+                "rack:sm16 @ 7182, 16 B × 1",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "oper:rtos:bits", "offset": 1, "size": 1, "num": 3}),
+                "oper:rtos:bits @ 1, 1 bit × 3",
+            ),
+        ];
+        for (access_type, written, summary) in cases {
+            let parsed = AccessReference::parse(access_type, &written)
+                .unwrap_or_else(|e| panic!("{written} was refused: {e}"));
+            assert_eq!(parsed.access_type(), access_type);
+            assert_eq!(parsed.to_json(), written, "stored as written");
+            assert_eq!(parsed.summary(), summary);
+        }
+        let can = CanBytesRef {
+            can_id: 291,
+            data0: 0,
+            data1: 1,
+        };
+        assert_eq!((can.length(), can.data_type()), (2, Some(DataType::U16)));
+        assert!(!can.extended());
+        let three = CanBytesRef { data1: 2, ..can };
+        assert_eq!(three.data_type(), None, "no 3-byte type");
+        // The full shapes keep their stored text, defaults included.
+        let full = json!({"address": 30775, "count": 2, "data_type": "i32", "device": "inverter",
+            "scale": 0.1, "table": "input", "unit_id": 1, "word_order": "big_endian"});
+        let parsed = AccessReference::parse(AccessType::Modbus, &full).unwrap();
+        assert_eq!(parsed.to_json(), full);
+        // A short spelling with a non-default count keeps it.
+        let counted = json!({"address": 10, "count": 2, "device": "rbms", "table": "input"});
+        let parsed = AccessReference::parse(AccessType::Modbus, &counted).unwrap();
+        assert_eq!(parsed.to_json(), counted);
+    }
+
+    #[test]
+    fn wrong_prototype_spellings_are_refused_with_the_field() {
+        let cases = [
+            (
+                AccessType::Can,
+                json!({"can_id": 291, "data0": 1, "data1": 0}),
+                "data1",
+            ),
+            (
+                AccessType::Can,
+                json!({"can_id": 291, "data0": 8, "data1": 9}),
+                "data0",
+            ),
+            (AccessType::Can, json!({"can_id": 291, "data0": 0}), "data1"),
+            (
+                AccessType::Can,
+                json!({"can_id": 0x2000_0000u32, "data0": 0, "data1": 1}),
+                "can_id",
+            ),
+            (
+                AccessType::Can,
+                json!({"can_id": 291, "data0": 0, "data1": 1, "scale": 2}),
+                "scale",
+            ),
+            (
+                AccessType::MemoryId,
+                json!({"memory_id": 1, "width": 0}),
+                "width",
+            ),
+            (
+                AccessType::MemoryId,
+                json!({"memory_id": 4_294_967_296u64, "width": 16}),
+                "",
+            ),
+            (AccessType::MemoryId, json!({"memory_id": 1}), "width"),
+            (
+                AccessType::Rs485,
+                json!({"channel": -1, "device_id": 5, "table": "holding", "address": 1}),
+                "",
+            ),
+            (
+                AccessType::Rs485,
+                json!({"channel": "", "device_id": 5, "table": "holding", "address": 1}),
+                "channel",
+            ),
+            (
+                AccessType::Modbus,
+                json!({"device": "rbms", "table": "holding", "address": 70000}),
+                "",
+            ),
+            (
+                AccessType::Modbus,
+                json!({"device": "", "table": "holding", "address": 1}),
+                "device",
+            ),
+            (
+                AccessType::MemoryOffset,
+                json!({"table": "oper:rtos:bits", "offset": 1, "size": 0, "num": 3}),
+                "size",
+            ),
+        ];
+        for (access_type, reference, field) in cases {
+            let err = AccessReference::parse(access_type, &reference)
+                .expect_err(&format!("{reference} was accepted"));
+            assert_eq!(err.field, field, "{reference}: {err}");
+            let path = NewAccessPath {
+                access_type,
+                reference: reference.clone(),
+                priority: 0,
+                read_only: false,
+                rack_number: None,
+                device_id: None,
+            };
+            let under = validate_new_path(&path).unwrap_err();
+            assert!(under.field.starts_with("reference"), "{under}");
+        }
     }
 }
 

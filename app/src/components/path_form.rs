@@ -76,6 +76,7 @@ pub fn example_reference(access_type: AccessType) -> &'static str {
         AccessType::Rs485 => {
             r#"{"channel": "rs485-1", "device_id": 1, "table": "holding", "address": 0}"#
         }
+        AccessType::MemoryId => r#"{"memory_id": 2952790016, "width": 16}"#,
     }
 }
 

@@ -16,6 +16,10 @@
 //! CAN paths are read from the latest broadcast frame of their id on the CAN bus named by the
 //! path's `device_id` in `devices`, or on the only CAN bus when there is one; signals are
 //! little-endian (the CAN convention).
+//!
+//! The registry is a catalogue of memory and keeps paths this server cannot decode (16-byte
+//! elements, odd byte offsets, multi-bit fields of a bit table, `memory_id` paths): `target` and
+//! `source` say why, and the poller lists them as not polled with that reason.
 
 use std::collections::BTreeMap;
 
@@ -32,9 +36,13 @@ use model::registry::{self as reg, AccessPath, AccessReference, Category};
 pub struct FieldConfig {
     #[serde(default)]
     pub buses: Vec<BusEntry>,
-    /// Registry `modbus` references name a device; this says which bus reaches it.
+    /// Registry `modbus` references name a device; this says which bus reaches it (and, for
+    /// references that leave them out, its unit id and data type).
     #[serde(default)]
-    pub devices: BTreeMap<String, String>,
+    pub devices: BTreeMap<String, DeviceEntry>,
+    /// Which bus each RS485 channel number of the registry's `rs485` references is.
+    #[serde(default)]
+    pub rs485_channels: BTreeMap<u32, String>,
     /// Memory tables (`memory_offset` references) served as Modbus registers.
     #[serde(default)]
     pub memory: BTreeMap<String, MemoryTable>,
@@ -44,6 +52,48 @@ pub struct FieldConfig {
     /// CAN buses, listened to for broadcast frames.
     #[serde(default)]
     pub can: Vec<CanEntry>,
+}
+
+/// Unit id of a Modbus device whose reference and configuration give none.
+pub const DEFAULT_UNIT_ID: u8 = 1;
+
+/// A device of the `devices` map: the name of its bus, or its bus with the unit id, data type
+/// and word order that references without them use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DeviceEntry {
+    Bus(String),
+    Settings(DeviceSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSettings {
+    pub bus: String,
+    /// Default [`DEFAULT_UNIT_ID`].
+    #[serde(default)]
+    pub unit_id: Option<u8>,
+    /// Default `u16` in register tables, `bool` in coil and discrete tables.
+    #[serde(default)]
+    pub data_type: Option<DataType>,
+    #[serde(default)]
+    pub word_order: Option<WordOrder>,
+}
+
+impl DeviceEntry {
+    pub fn bus(&self) -> &str {
+        match self {
+            DeviceEntry::Bus(bus) => bus,
+            DeviceEntry::Settings(settings) => &settings.bus,
+        }
+    }
+
+    fn settings(&self) -> Option<&DeviceSettings> {
+        match self {
+            DeviceEntry::Bus(_) => None,
+            DeviceEntry::Settings(settings) => Some(settings),
+        }
+    }
 }
 
 /// One CAN bus and the adapter that reaches it.
@@ -332,6 +382,13 @@ pub enum FieldConfigError {
         table: String,
         bus: String,
     },
+    /// An RS485 channel number is mapped to a bus that does not exist.
+    #[error("{file}: rs485_channels.{channel}: no Modbus bus named {bus:?}")]
+    UnknownChannelBus {
+        file: String,
+        channel: u32,
+        bus: String,
+    },
 }
 
 impl FieldConfig {
@@ -343,13 +400,23 @@ impl FieldConfig {
                 column: e.column(),
                 message: e.to_string(),
             })?;
-        for (device, bus) in &config.devices {
-            if !config.buses.iter().any(|b| &b.name == bus)
-                && !config.can.iter().any(|c| &c.name == bus)
+        for (device, entry) in &config.devices {
+            let bus = entry.bus();
+            if !config.buses.iter().any(|b| b.name == bus)
+                && !config.can.iter().any(|c| c.name == bus)
             {
                 return Err(FieldConfigError::UnknownDeviceBus {
                     file: file.to_string(),
                     device: device.clone(),
+                    bus: bus.to_string(),
+                });
+            }
+        }
+        for (channel, bus) in &config.rs485_channels {
+            if !config.buses.iter().any(|b| &b.name == bus) {
+                return Err(FieldConfigError::UnknownChannelBus {
+                    file: file.to_string(),
+                    channel: *channel,
                     bus: bus.clone(),
                 });
             }
@@ -398,87 +465,174 @@ impl FieldConfig {
     /// The Modbus operation behind a path (one request), or why it has none here.
     pub fn target(&self, path: &AccessPath) -> Result<Target, MappingError> {
         let reference = AccessReference::parse(path.access_type, &path.reference)
-            .map_err(|e| MappingError::Unsupported(format!("invalid reference: {e:?}")))?;
+            .map_err(|e| MappingError::Unsupported(format!("invalid reference: {e}")))?;
         match reference {
-            AccessReference::Modbus(m) => {
-                let bus = self.devices.get(&m.device).ok_or_else(|| {
-                    MappingError::NoSource(format!(
-                        "device {:?} is not in the field configuration",
-                        m.device
-                    ))
-                })?;
-                let data_type = m.data_type;
-                let width = data_type.registers();
-                let table = m.table;
-                let elements = (m.count / width).max(1);
-                let elements = one_request(table, m.address, width, u32::from(elements))
-                    .map_err(|why| MappingError::Unsupported(why.to_string()))?;
+            AccessReference::Modbus(m) => self.modbus_target(&m),
+            AccessReference::MemoryOffset(m) => self.memory_target(&m),
+            AccessReference::Rs485(r) => {
+                let bus = match &r.channel {
+                    reg::Rs485Channel::Name(name) => name.clone(),
+                    reg::Rs485Channel::Number(number) => {
+                        self.rs485_channels.get(number).cloned().ok_or_else(|| {
+                            MappingError::NoSource(format!(
+                                "RS485 channel {number} is not in the field configuration's rs485_channels"
+                            ))
+                        })?
+                    }
+                };
                 Ok(Target {
-                    bus: self.modbus_bus(bus)?,
-                    unit_id: m.unit_id,
-                    table,
-                    address: m.address,
-                    width,
-                    elements,
-                    data_type,
-                    word_order: m.word_order,
-                    scale: m.scale,
-                })
-            }
-            AccessReference::MemoryOffset(m) => {
-                let memory = self.memory.get(&m.table).ok_or_else(|| {
-                    MappingError::NoSource(format!("memory table {:?} has no data source", m.table))
-                })?;
-                if m.offset % 2 != 0 || !(m.size == 2 || m.size == 4) {
-                    return Err(MappingError::Unsupported(format!(
-                        "memory table {:?}: offset {} size {} is not register-aligned",
-                        m.table, m.offset, m.size
-                    )));
-                }
-                let data_type = memory.data_type.unwrap_or(if m.size == 4 {
-                    DataType::U32
-                } else {
-                    DataType::U16
-                });
-                let address = u32::from(memory.base) + m.offset / 2;
-                let address = u16::try_from(address).map_err(|_| {
-                    MappingError::Unsupported(format!(
-                        "memory table {:?}: offset past register 65535",
-                        m.table
-                    ))
-                })?;
-                let width = data_type.registers();
-                let elements = one_request(memory.table, address, width, m.num).map_err(|why| {
-                    MappingError::Unsupported(format!("memory table {:?}: {why}", m.table))
-                })?;
-                Ok(Target {
-                    bus: self.modbus_bus(&memory.bus)?,
-                    unit_id: memory.unit_id,
-                    table: memory.table,
-                    address,
-                    width,
-                    elements,
-                    data_type,
-                    word_order: memory.word_order,
+                    bus: self.modbus_bus(&bus)?,
+                    unit_id: r.device_id,
+                    table: r.table,
+                    address: r.address,
+                    width: 1,
+                    elements: 1,
+                    data_type: if r.table.is_bits() {
+                        DataType::Bool
+                    } else {
+                        DataType::U16
+                    },
+                    word_order: WordOrder::BigEndian,
                     scale: 1.0,
                 })
             }
-            AccessReference::Rs485(r) => Ok(Target {
-                bus: self.modbus_bus(&r.channel)?,
-                unit_id: r.device_id,
-                table: r.table,
-                address: r.address,
-                width: 1,
-                elements: 1,
-                data_type: DataType::U16,
-                word_order: WordOrder::BigEndian,
-                scale: 1.0,
-            }),
-            AccessReference::Can(_) => Err(MappingError::Unsupported(
+            AccessReference::Can(_) | AccessReference::CanBytes(_) => Err(MappingError::Unsupported(
                 "a CAN path carries a broadcast signal, not registers: it is read from the bus, never written"
                     .into(),
             )),
+            AccessReference::MemoryId(m) => Err(MappingError::Unsupported(format!(
+                "memory id {:#010X} addresses the controller's shared memory directly; this server reaches memory only through the Modbus tables of \"memory\"",
+                m.memory_id
+            ))),
         }
+    }
+
+    /// A `modbus` reference; what it leaves out comes from its device's entry, then the defaults.
+    fn modbus_target(&self, m: &reg::ModbusRef) -> Result<Target, MappingError> {
+        let device = self.devices.get(&m.device).ok_or_else(|| {
+            MappingError::NoSource(format!(
+                "device {:?} is not in the field configuration",
+                m.device
+            ))
+        })?;
+        let settings = device.settings();
+        let table = m.table;
+        let data_type = m
+            .data_type
+            .or(settings.and_then(|s| s.data_type))
+            .unwrap_or(if table.is_bits() {
+                DataType::Bool
+            } else {
+                DataType::U16
+            });
+        if table.is_bits() != (data_type == DataType::Bool) {
+            // The type came from the device's entry in the configuration (the reference's own
+            // type is checked when the path is written).
+            return Err(MappingError::Unsupported(format!(
+                "device {:?}: {} cannot be read as {} (the device's data_type in the field configuration)",
+                m.device,
+                table_name(table),
+                data_type.name()
+            )));
+        }
+        let word_order = match (m.is_short(), settings.and_then(|s| s.word_order)) {
+            (true, Some(configured)) => configured,
+            _ => m.word_order,
+        };
+        let width = data_type.registers();
+        let elements = (m.count / width).max(1);
+        let elements = one_request(table, m.address, width, u32::from(elements))
+            .map_err(|why| MappingError::Unsupported(why.to_string()))?;
+        Ok(Target {
+            bus: self.modbus_bus(device.bus())?,
+            unit_id: m
+                .unit_id
+                .or(settings.and_then(|s| s.unit_id))
+                .unwrap_or(DEFAULT_UNIT_ID),
+            table,
+            address: m.address,
+            width,
+            elements,
+            data_type,
+            word_order,
+            scale: m.scale,
+        })
+    }
+
+    /// A `memory_offset` reference, if its table has a data source and its elements can be
+    /// decoded: single bits of a bit table (`...:bits`) from coils or discrete inputs, and
+    /// 2-, 4- or 8-byte elements at even byte offsets from registers.
+    fn memory_target(&self, m: &reg::MemoryOffsetRef) -> Result<Target, MappingError> {
+        let memory = self.memory.get(&m.table).ok_or_else(|| {
+            MappingError::NoSource(format!("memory table {:?} has no data source", m.table))
+        })?;
+        let unsupported =
+            |why: String| MappingError::Unsupported(format!("memory table {:?}: {why}", m.table));
+        let (address, data_type) = if m.is_bit_table() {
+            if !memory.table.is_bits() {
+                return Err(unsupported(format!(
+                    "a bit-addressed table needs coils or discrete inputs, the configuration serves it from {} registers",
+                    table_name(memory.table)
+                )));
+            }
+            if m.size != 1 {
+                return Err(unsupported(format!(
+                    "{}-bit elements cannot be decoded; only single bits (size 1) are polled",
+                    m.size
+                )));
+            }
+            (u64::from(memory.base) + u64::from(m.offset), DataType::Bool)
+        } else {
+            if memory.table.is_bits() {
+                return Err(unsupported(format!(
+                    "a byte-addressed table needs registers, the configuration serves it from {}",
+                    table_name(memory.table)
+                )));
+            }
+            let data_type = memory.data_type.or(match m.size {
+                2 => Some(DataType::U16),
+                4 => Some(DataType::U32),
+                8 => Some(DataType::U64),
+                _ => None,
+            });
+            let Some(data_type) = data_type else {
+                return Err(unsupported(format!(
+                    "{}-byte elements cannot be decoded; 2-, 4- and 8-byte elements can",
+                    m.size
+                )));
+            };
+            if u32::from(data_type.registers()) * 2 != m.size {
+                return Err(unsupported(format!(
+                    "{}-byte elements do not fit its data_type {} ({} bytes)",
+                    m.size,
+                    data_type.name(),
+                    data_type.registers() * 2
+                )));
+            }
+            if m.offset % 2 != 0 {
+                return Err(unsupported(format!(
+                    "byte offset {} is odd; registers hold 2 bytes, so elements must start at an even offset",
+                    m.offset
+                )));
+            }
+            (u64::from(memory.base) + u64::from(m.offset / 2), data_type)
+        };
+        let address = u16::try_from(address)
+            .map_err(|_| unsupported(format!("offset {} is past register 65535", m.offset)))?;
+        let width = data_type.registers();
+        let elements = one_request(memory.table, address, width, m.num)
+            .map_err(|why| unsupported(why.to_string()))?;
+        Ok(Target {
+            bus: self.modbus_bus(&memory.bus)?,
+            unit_id: memory.unit_id,
+            table: memory.table,
+            address,
+            width,
+            elements,
+            data_type,
+            word_order: memory.word_order,
+            scale: 1.0,
+        })
     }
 
     /// Where a path is read: its Modbus target, or its CAN bus and signal.
@@ -486,15 +640,47 @@ impl FieldConfig {
         if path.access_type != reg::AccessType::Can {
             return self.target(path).map(PathSource::Modbus);
         }
-        let AccessReference::Can(can) =
-            AccessReference::parse(path.access_type, &path.reference)
-                .map_err(|e| MappingError::Unsupported(format!("invalid reference: {e:?}")))?
-        else {
-            return Err(MappingError::Unsupported("not a CAN reference".into()));
+        let signal = match AccessReference::parse(path.access_type, &path.reference)
+            .map_err(|e| MappingError::Unsupported(format!("invalid reference: {e}")))?
+        {
+            AccessReference::Can(can) => CanSignal {
+                can_id: can.can_id,
+                extended: can.extended,
+                start_byte: can.start_byte,
+                length: can.length,
+                data_type: can.data_type,
+                scale: can.scale,
+                byte_order: devices::can::ByteOrder::LittleEndian,
+            },
+            AccessReference::CanBytes(bytes) => {
+                let data_type = bytes.data_type().ok_or_else(|| {
+                    MappingError::Unsupported(format!(
+                        "bytes {}..={} are {} byte(s): only 2-, 4- and 8-byte values can be decoded",
+                        bytes.data0,
+                        bytes.data1,
+                        bytes.length()
+                    ))
+                })?;
+                CanSignal {
+                    can_id: bytes.can_id,
+                    extended: bytes.extended(),
+                    start_byte: bytes.data0,
+                    length: bytes.length(),
+                    data_type,
+                    scale: 1.0,
+                    byte_order: devices::can::ByteOrder::LittleEndian,
+                }
+            }
+            _ => return Err(MappingError::Unsupported("not a CAN reference".into())),
         };
         let no_source = |why: String| Err(MappingError::NoSource(why));
-        let bus = match path.device_id.as_ref().and_then(|d| self.devices.get(d)) {
-            Some(bus) if self.can.iter().any(|c| &c.name == bus) => bus.clone(),
+        let bus = match path
+            .device_id
+            .as_ref()
+            .and_then(|d| self.devices.get(d))
+            .map(DeviceEntry::bus)
+        {
+            Some(bus) if self.can.iter().any(|c| c.name == bus) => bus.to_string(),
             Some(bus) => return no_source(format!("device bus {bus:?} is not a CAN bus")),
             None => match self.can.as_slice() {
                 [only] => only.name.clone(),
@@ -505,15 +691,6 @@ impl FieldConfig {
                     );
                 }
             },
-        };
-        let signal = CanSignal {
-            can_id: can.can_id,
-            extended: can.extended,
-            start_byte: can.start_byte,
-            length: can.length,
-            data_type: can.data_type,
-            scale: can.scale,
-            byte_order: devices::can::ByteOrder::LittleEndian,
         };
         signal
             .check()

@@ -74,6 +74,7 @@ fn access_type_bit(access_type: AccessType) -> u8 {
         AccessType::Modbus => 2,
         AccessType::Can => 4,
         AccessType::Rs485 => 8,
+        AccessType::MemoryId => 16,
     }
 }
 

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use super::metadata::Problems;
 use super::{Checker, DefinitionError, FastMap, parse_json};
 use model::registry::{Category, validate_name};
 
@@ -178,19 +179,22 @@ fn count(file: &str, value: i64, path: impl FnOnce() -> String) -> Result<u32, D
     u32::try_from(value).map_err(|_| error(format!("{value} is too large")))
 }
 
-/// The rules on the values of a well-shaped `data_def.json`.
+/// The rules on the values of a well-shaped `data_def.json`; every broken rule is reported.
 fn check_tables(file: &str, tables: Vec<RawTable<'_>>) -> Result<DataDef, DefinitionError> {
     let error = |path: String, message: String| DefinitionError::Invalid {
         file: file.to_string(),
         path,
         message,
     };
+    let mut problems = Problems::default();
     let mut data_def = DataDef {
         tables: Vec::with_capacity(tables.len()),
         gaps_skipped: 0,
     };
     for (t, raw) in tables.into_iter().enumerate() {
-        let category = table_category(&raw.table).map_err(|m| error(format!("$[{t}].table"), m))?;
+        let category = problems
+            .keep(table_category(&raw.table).map_err(|m| error(format!("$[{t}].table"), m)))
+            .flatten();
         let mut table_def = TableDef {
             table: raw.table.into_owned(),
             category,
@@ -200,45 +204,57 @@ fn check_tables(file: &str, tables: Vec<RawTable<'_>>) -> Result<DataDef, Defini
             FastMap::with_capacity_and_hasher(raw.items.len(), Default::default());
         for (i, item) in raw.items.iter().enumerate() {
             let field = |key: &str| format!("{}.{key}", item_path(t, i));
-            let offset = count(file, item.offset, || field("offset"))?;
+            let offset = problems.keep(count(file, item.offset, || field("offset")));
             let size = match item.size {
-                Some(size) => count(file, size, || field("size"))?,
-                None => DEFAULT_SIZE,
+                Some(size) => problems.keep(count(file, size, || field("size"))),
+                None => Some(DEFAULT_SIZE),
             };
             let num = match item.num {
-                Some(num) => count(file, num, || field("num"))?,
-                None => DEFAULT_NUM,
+                Some(num) => problems.keep(count(file, num, || field("num"))),
+                None => Some(DEFAULT_NUM),
             };
             let name: &str = &item.name;
             if name.starts_with(GAP_PREFIX) {
                 data_def.gaps_skipped += 1;
                 continue;
             }
-            validate_name(name).map_err(|m| error(field("name"), m))?;
-            if ![1, 2, 4, 8].contains(&size) {
-                return Err(error(
-                    field("size"),
-                    format!("must be 1, 2, 4 or 8 (element width in bytes), found {size}"),
-                ));
+            let mut valid = true;
+            if let Err(m) = validate_name(name) {
+                problems.found.push(error(field("name"), m));
+                valid = false;
             }
-            if num == 0 {
-                return Err(error(field("num"), "must be at least 1".into()));
+            if size == Some(0) {
+                problems.found.push(error(
+                    field("size"),
+                    "must be at least 1 (the element width: bytes, or bits in a :bits table)"
+                        .into(),
+                ));
+                valid = false;
+            }
+            if num == Some(0) {
+                problems
+                    .found
+                    .push(error(field("num"), "must be at least 1".into()));
+                valid = false;
             }
             if let Some(first) = seen.insert(name, i) {
-                return Err(error(
+                problems.found.push(error(
                     field("name"),
                     format!("{name:?} is already defined at $[{t}].items[{first}] in this table"),
                 ));
+                valid = false;
             }
-            table_def.items.push(ItemDef {
-                name: name.to_string(),
-                offset,
-                size,
-                num,
-                index: i,
-            });
+            if let (true, Some(offset), Some(size), Some(num)) = (valid, offset, size, num) {
+                table_def.items.push(ItemDef {
+                    name: name.to_string(),
+                    offset,
+                    size,
+                    num,
+                    index: i,
+                });
+            }
         }
         data_def.tables.push(table_def);
     }
-    Ok(data_def)
+    problems.finish(data_def)
 }

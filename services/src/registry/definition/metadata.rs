@@ -1,25 +1,36 @@
 //! `var_metadata.json`: defaults, per-variable fields and name patterns, and which of them
 //! applies to a variable.
+//!
+//! As in the prototype, a pattern matches like Python's `re.match`: at the start of the name
+//! (not necessarily to its end), and `null` for a field means "none": the level that says so
+//! decides, and the variable gets the derived default (Title Case name, the generated
+//! description, no units, the fallback locator).
 
 use std::collections::HashMap;
 
 use regex::Regex;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Checker, DefinitionError, parse_json};
 use model::registry::{Category, validate_locator, validate_name};
 
+/// One field of one metadata level: `None` when the key is absent (the next level decides),
+/// `Some(None)` for an explicit `null` (no value: the derived default applies), `Some(Some(v))`
+/// for a value.
+pub type MetaField<T> = Option<Option<T>>;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetaFields {
-    pub category: Option<Category>,
-    pub locator: Option<String>,
-    pub display_name: Option<String>,
-    pub units: Option<String>,
-    pub description: Option<String>,
+    pub category: MetaField<Category>,
+    pub locator: MetaField<String>,
+    pub display_name: MetaField<String>,
+    pub units: MetaField<String>,
+    pub description: MetaField<String>,
 }
 
 /// The metadata that applies to one variable, borrowed from `Metadata` (resolving 100,000 names
-/// must not copy the same strings 100,000 times).
+/// must not copy the same strings 100,000 times). `None` = no value (absent at every level, or
+/// `null` at the level that decided).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResolvedMeta<'a> {
     pub category: Option<Category>,
@@ -29,24 +40,51 @@ pub struct ResolvedMeta<'a> {
     pub description: Option<&'a str>,
 }
 
-impl<'a> ResolvedMeta<'a> {
-    /// Fills what `self` lacks from `fallback`.
-    fn or(self, fallback: Option<&'a MetaFields>) -> ResolvedMeta<'a> {
-        let Some(fallback) = fallback else {
+/// The levels' fields while resolving: the outer `Option` is "decided yet?".
+#[derive(Default)]
+struct Resolving<'a> {
+    category: MetaField<Category>,
+    locator: MetaField<&'a str>,
+    display_name: MetaField<&'a str>,
+    units: MetaField<&'a str>,
+    description: MetaField<&'a str>,
+}
+
+fn borrowed(field: &MetaField<String>) -> MetaField<&str> {
+    field.as_ref().map(Option::as_deref)
+}
+
+impl<'a> Resolving<'a> {
+    /// Fills what no earlier level decided from `level`.
+    fn or(self, level: Option<&'a MetaFields>) -> Resolving<'a> {
+        let Some(level) = level else {
             return self;
         };
+        Resolving {
+            category: self.category.or(level.category),
+            locator: self.locator.or(borrowed(&level.locator)),
+            display_name: self.display_name.or(borrowed(&level.display_name)),
+            units: self.units.or(borrowed(&level.units)),
+            description: self.description.or(borrowed(&level.description)),
+        }
+    }
+
+    fn done(self) -> ResolvedMeta<'a> {
         ResolvedMeta {
-            category: self.category.or(fallback.category),
-            locator: self.locator.or(fallback.locator.as_deref()),
-            display_name: self.display_name.or(fallback.display_name.as_deref()),
-            units: self.units.or(fallback.units.as_deref()),
-            description: self.description.or(fallback.description.as_deref()),
+            category: self.category.flatten(),
+            locator: self.locator.flatten(),
+            display_name: self.display_name.flatten(),
+            units: self.units.flatten(),
+            description: self.description.flatten(),
         }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct NamePattern {
+    /// The pattern as the file writes it.
+    pub source: String,
+    /// `source` anchored at the start, as `re.match` applies it.
     pub regex: Regex,
     pub fields: MetaFields,
 }
@@ -67,11 +105,29 @@ impl Metadata {
             .iter()
             .find(|p| p.regex.is_match(name))
             .map(|p| &p.fields);
-        ResolvedMeta::default()
+        Resolving::default()
             .or(exact)
             .or(pattern)
             .or(Some(&self.defaults))
+            .done()
     }
+}
+
+/// Compiles a `name_pattern` to match as Python's `re.match` does: anchored at the start of the
+/// name only (`cell_` matches `cell_voltage`, `_warn$` matches nothing that does not start with
+/// `_warn`).
+pub fn compile_name_pattern(source: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{source})")).map_err(|err| {
+        // The error quotes the anchored pattern; say it about the one the file wrote.
+        let why = one_line(&err.to_string());
+        let why = why
+            .rsplit("error:")
+            .next()
+            .unwrap_or(&why)
+            .trim()
+            .to_string();
+        format!("invalid regular expression {source:?}: {why}")
+    })
 }
 
 const META_KEYS: [&str; 5] = [
@@ -82,90 +138,169 @@ const META_KEYS: [&str; 5] = [
     "description",
 ];
 
+/// Collects every problem of one file instead of stopping at the first.
+#[derive(Default)]
+pub(super) struct Problems {
+    pub(super) found: Vec<DefinitionError>,
+}
+
+impl Problems {
+    /// The value, or `None` after recording its error.
+    pub(super) fn keep<T>(&mut self, result: Result<T, DefinitionError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.found.push(error);
+                None
+            }
+        }
+    }
+
+    pub(super) fn finish<T>(self, value: T) -> Result<T, DefinitionError> {
+        let mut found = self.found;
+        match found.len() {
+            0 => Ok(value),
+            1 => Err(found.remove(0)),
+            _ => Err(DefinitionError::Many(found)),
+        }
+    }
+}
+
+/// A text field of a metadata entry: absent, `null`, or a string.
+fn text_field(
+    checker: &Checker,
+    object: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<MetaField<String>, DefinitionError> {
+    match object.get(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(value) => checker
+            .string(value, &format!("{path}.{key}"))
+            .map(|text| Some(Some(text.to_string()))),
+    }
+}
+
 fn meta_fields(
     checker: &Checker,
+    problems: &mut Problems,
     value: &Value,
     path: &str,
     extra_keys: &[&str],
-) -> Result<MetaFields, DefinitionError> {
-    let object = checker.object(value, path)?;
+) -> Option<MetaFields> {
+    let object = problems.keep(checker.object(value, path))?;
     let allowed: Vec<&str> = META_KEYS.iter().chain(extra_keys).copied().collect();
-    checker.only_keys(object, path, &allowed)?;
-    let text = |key: &str| -> Result<Option<String>, DefinitionError> {
-        object
-            .get(key)
-            .map(|v| {
-                checker
-                    .string(v, &format!("{path}.{key}"))
-                    .map(str::to_string)
-            })
-            .transpose()
+    problems.keep(checker.only_keys(object, path, &allowed));
+    let mut text = |key: &str| {
+        problems
+            .keep(text_field(checker, object, key, path))
+            .flatten()
     };
-    let category = match text("category")? {
-        Some(c) => Some(Category::parse(&c).ok_or_else(|| {
-            checker.error(
-                &format!("{path}.category"),
-                format!("unknown category {c:?}; expected config, prot or oper"),
-            )
-        })?),
+    let category_text = text("category");
+    let locator = text("locator");
+    let display_name = text("display_name");
+    let units = text("units");
+    let description = text("description");
+    let category = match category_text {
+        Some(Some(c)) => match Category::parse(&c) {
+            Some(category) => Some(Some(category)),
+            None => {
+                problems.found.push(checker.error(
+                    &format!("{path}.category"),
+                    format!("unknown category {c:?}; expected config, prot or oper"),
+                ));
+                None
+            }
+        },
+        Some(None) => Some(None),
         None => None,
     };
-    let locator = text("locator")?;
-    if let Some(locator) = &locator {
-        validate_locator(locator).map_err(|m| checker.error(&format!("{path}.locator"), m))?;
+    if let Some(Some(locator)) = &locator
+        && let Err(message) = validate_locator(locator)
+    {
+        problems
+            .found
+            .push(checker.error(&format!("{path}.locator"), message));
     }
-    Ok(MetaFields {
+    Some(MetaFields {
         category,
         locator,
-        display_name: text("display_name")?,
-        units: text("units")?,
-        description: text("description")?,
+        display_name,
+        units,
+        description,
     })
 }
 
+/// Parses and checks `var_metadata.json`, reporting every problem (each with its JSON path).
 pub fn parse_metadata(file: &str, text: &str) -> Result<Metadata, DefinitionError> {
     let checker = Checker { file };
     let root = parse_json(file, text)?;
     let object = checker.object(&root, "$")?;
-    checker.only_keys(object, "$", &["defaults", "variables", "patterns"])?;
+    let mut problems = Problems::default();
+    problems.keep(checker.only_keys(object, "$", &["defaults", "variables", "patterns"]));
     let mut metadata = Metadata::default();
-    if let Some(defaults) = object.get("defaults") {
-        metadata.defaults = meta_fields(&checker, defaults, "$.defaults", &[])?;
+    if let Some(defaults) = object.get("defaults")
+        && let Some(fields) = meta_fields(&checker, &mut problems, defaults, "$.defaults", &[])
+    {
+        metadata.defaults = fields;
     }
-    if let Some(variables) = object.get("variables") {
-        for (name, fields) in checker.object(variables, "$.variables")? {
+    if let Some(variables) = object.get("variables")
+        && let Some(variables) = problems.keep(checker.object(variables, "$.variables"))
+    {
+        for (name, fields) in variables {
             let path = format!("$.variables.{name}");
-            validate_name(name).map_err(|m| checker.error(&path, m))?;
-            metadata
-                .variables
-                .insert(name.clone(), meta_fields(&checker, fields, &path, &[])?);
+            if let Err(message) = validate_name(name) {
+                problems.found.push(checker.error(&path, message));
+            }
+            if let Some(fields) = meta_fields(&checker, &mut problems, fields, &path, &[]) {
+                metadata.variables.insert(name.clone(), fields);
+            }
         }
     }
-    if let Some(patterns) = object.get("patterns") {
-        for (i, entry) in checker.array(patterns, "$.patterns")?.iter().enumerate() {
+    if let Some(patterns) = object.get("patterns")
+        && let Some(patterns) = problems.keep(checker.array(patterns, "$.patterns"))
+    {
+        for (i, entry) in patterns.iter().enumerate() {
             let path = format!("$.patterns[{i}]");
-            let fields = meta_fields(&checker, entry, &path, &["name_pattern"])?;
-            let pattern_path = format!("{path}.name_pattern");
-            let source = checker.string(
-                checker
-                    .object(entry, &path)?
-                    .get("name_pattern")
-                    .ok_or_else(|| checker.error(&path, "missing \"name_pattern\""))?,
-                &pattern_path,
-            )?;
-            let regex = Regex::new(source).map_err(|err| {
-                checker.error(
-                    &pattern_path,
-                    format!(
-                        "invalid regular expression {source:?}: {}",
-                        one_line(&err.to_string())
-                    ),
-                )
-            })?;
-            metadata.patterns.push(NamePattern { regex, fields });
+            let fields = meta_fields(&checker, &mut problems, entry, &path, &["name_pattern"]);
+            if let Some(pattern) = name_pattern(&checker, &mut problems, entry, &path)
+                && let Some(fields) = fields
+            {
+                metadata.patterns.push(NamePattern {
+                    source: pattern.0,
+                    regex: pattern.1,
+                    fields,
+                });
+            }
         }
     }
-    Ok(metadata)
+    problems.finish(metadata)
+}
+
+/// The `name_pattern` of a pattern entry, compiled; `None` after recording why not.
+fn name_pattern(
+    checker: &Checker,
+    problems: &mut Problems,
+    entry: &Value,
+    path: &str,
+) -> Option<(String, Regex)> {
+    let object = entry.as_object()?;
+    let pattern_path = format!("{path}.name_pattern");
+    let Some(value) = object.get("name_pattern") else {
+        problems
+            .found
+            .push(checker.error(path, "missing \"name_pattern\""));
+        return None;
+    };
+    let source = problems.keep(checker.string(value, &pattern_path))?;
+    match compile_name_pattern(source) {
+        Ok(regex) => Some((source.to_string(), regex)),
+        Err(message) => {
+            problems.found.push(checker.error(&pattern_path, message));
+            None
+        }
+    }
 }
 
 fn one_line(text: &str) -> String {

@@ -17,10 +17,13 @@ pub use self::data_def::{
     DEFAULT_NUM, DEFAULT_SIZE, DataDef, GAP_PREFIX, ItemDef, TableDef, item_path, parse_data_def,
     table_category,
 };
-pub use self::metadata::{MetaFields, Metadata, NamePattern, ResolvedMeta, parse_metadata};
+pub use self::metadata::{
+    MetaField, MetaFields, Metadata, NamePattern, ResolvedMeta, compile_name_pattern,
+    parse_metadata,
+};
 pub use self::resolve::{
-    DesiredPath, DesiredVariable, FALLBACK_LOCATOR, IMPORTED_PATH_PRIORITY, resolve,
-    table_is_writable,
+    DEFAULT_CATEGORY, DesiredPath, DesiredVariable, FALLBACK_LOCATOR, IMPORTED_PATH_PRIORITY,
+    resolve, table_is_writable,
 };
 
 /// Maps keyed by the file's own names, built once per import: foldhash instead of SipHash,
@@ -42,6 +45,17 @@ pub enum DefinitionError {
         path: String,
         message: String,
     },
+    /// Several problems of one file, in file order: all of them are reported at once.
+    #[error("{}", lines(.0))]
+    Many(Vec<DefinitionError>),
+}
+
+fn lines(errors: &[DefinitionError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub(super) fn parse_json(file: &str, text: &str) -> Result<Value, DefinitionError> {
@@ -192,8 +206,8 @@ mod tests {
                 "$[0].items[0].num: must be at least 1",
             ),
             (
-                r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0, "size": 3}]}]"#,
-                "$[0].items[0].size: must be 1, 2, 4 or 8",
+                r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0, "size": 0}]}]"#,
+                "$[0].items[0].size: must be at least 1",
             ),
             (
                 r#"[{"table": "oper:a:b", "items": [{"name": "Bad-Name", "offset": 0}]}]"#,
@@ -261,7 +275,7 @@ mod tests {
         "variables": {"cell_voltage": {"units": "mV", "locator": "rbms.rack[n].module[m].cell[c]", "display_name": "Cell Voltage"}},
         "patterns": [
             {"name_pattern": "^cell_", "units": "V", "description": "A cell value"},
-            {"name_pattern": "_warn$", "category": "prot", "locator": "sbmu.protection"}
+            {"name_pattern": ".*_warn$", "category": "prot", "locator": "sbmu.protection"}
         ]
     }"#;
 
@@ -339,7 +353,7 @@ mod tests {
         )
         .unwrap();
         let metadata = parse_metadata("m.json", METADATA).unwrap();
-        let variables = resolve(&data_def, &metadata, "dd.json").unwrap();
+        let variables = resolve(&data_def, &metadata);
         let names: Vec<&str> = variables.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["cell_voltage", "rack_soc", "soc_max_warn"]);
 
@@ -360,7 +374,7 @@ mod tests {
         assert_eq!(warn.category, Category::Prot);
         assert!(!warn.paths[0].read_only, "holding tables are writable");
 
-        let no_meta = resolve(&data_def, &Metadata::default(), "dd.json").unwrap();
+        let no_meta = resolve(&data_def, &Metadata::default());
         assert_eq!(no_meta[0].display_name, "Cell Voltage [96]");
         assert_eq!(no_meta[0].locator, FALLBACK_LOCATOR);
     }
@@ -373,21 +387,103 @@ mod tests {
         )
         .unwrap();
         let metadata = parse_metadata("m.json", METADATA).unwrap();
-        let variables = resolve(&data_def, &metadata, "dd.json").unwrap();
+        let variables = resolve(&data_def, &metadata);
         assert_eq!(variables[0].category, Category::Config);
     }
 
     #[test]
-    fn a_variable_without_any_category_is_an_error() {
+    fn a_variable_without_any_category_gets_oper_as_in_the_prototype() {
         let data_def = parse_data_def(
             "dd.json",
             r#"[{"table": "rack:sm16", "items": [{"name": "a", "offset": 0}]}]"#,
         )
         .unwrap();
-        let message = err(resolve(&data_def, &Metadata::default(), "dd.json"));
+        let variables = resolve(&data_def, &Metadata::default());
+        assert_eq!(variables[0].category, Category::Oper);
+        let metadata = parse_metadata("m.json", r#"{"defaults": {"category": "config"}}"#).unwrap();
+        assert_eq!(resolve(&data_def, &metadata)[0].category, Category::Config);
+    }
+
+    #[test]
+    fn patterns_match_at_the_start_of_the_name_like_re_match() {
+        let metadata = parse_metadata(
+            "m.json",
+            r#"{"patterns": [
+                {"name_pattern": "_limit$", "units": "never"},
+                {"name_pattern": "cell_", "units": "mV"},
+                {"name_pattern": ".*_limit$", "units": "A"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(metadata.resolve("cell_voltage").units, Some("mV"));
+        assert_eq!(metadata.resolve("max_cell_voltage").units, None);
+        assert_eq!(metadata.resolve("current_limit").units, Some("A"));
+        // Not anchored at the end: `cell_` matches a longer name, as re.match does.
+        assert_eq!(metadata.resolve("cell_").units, Some("mV"));
+    }
+
+    #[test]
+    fn null_means_none_at_the_level_that_says_so() {
+        let metadata = parse_metadata(
+            "m.json",
+            r#"{"defaults": {"category": "oper", "locator": null},
+                "variables": {"soc": {"locator": null, "units": "%"}},
+                "patterns": [{"name_pattern": "^soc", "locator": "sbmu.global", "units": null}]}"#,
+        )
+        .unwrap();
+        let soc = metadata.resolve("soc");
+        assert_eq!(
+            soc.locator, None,
+            "the exact entry's null wins over the pattern"
+        );
+        assert_eq!(soc.units, Some("%"));
+        let soc_max = metadata.resolve("soc_max");
+        assert_eq!(soc_max.locator, Some("sbmu.global"));
+        assert_eq!(soc_max.units, None);
+        assert_eq!(metadata.resolve("other").locator, None);
+        let data_def = parse_data_def(
+            "dd.json",
+            r#"[{"table": "rack:sm16", "items": [{"name": "soc", "offset": 0}]}]"#,
+        )
+        .unwrap();
+        assert_eq!(resolve(&data_def, &metadata)[0].locator, FALLBACK_LOCATOR);
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_with_its_place() {
+        let message = err(parse_metadata(
+            "m.json",
+            r#"{"defaults": {"category": "misc"},
+                "patterns": [{"name_pattern": "(?=x)y"}, {"name_pattern": "ok"}, {"name_pattern": "[a-"}]}"#,
+        ));
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(lines.len(), 3, "{message}");
+        assert!(lines[0].starts_with("m.json: $.defaults.category: unknown category"));
         assert!(
-            message.starts_with("dd.json: $[0].items[0].name: no category"),
+            lines[1].starts_with(
+                "m.json: $.patterns[0].name_pattern: invalid regular expression \"(?=x)y\": look-around"
+            ),
             "{message}"
+        );
+        assert!(
+            lines[2].starts_with(
+                "m.json: $.patterns[2].name_pattern: invalid regular expression \"[a-\""
+            ),
+            "{message}"
+        );
+        let message = err(parse_data_def(
+            "dd.json",
+            r#"[{"table": "oper:a:b", "items": [{"name": "a", "offset": 0, "size": 0},
+                {"name": "B", "offset": 2}, {"name": "c", "offset": 4, "num": 0}]}]"#,
+        ));
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "dd.json: $[0].items[0].size: must be at least 1 (the element width: bytes, or bits in a :bits table)",
+                "dd.json: $[0].items[1].name: \"B\" must start with a lowercase letter (snake_case identifier)",
+                "dd.json: $[0].items[2].num: must be at least 1",
+            ]
         );
     }
 }

@@ -1,13 +1,18 @@
 //! Joining `data_def.json` and `var_metadata.json` into the variables they describe, each with
 //! its memory paths.
 
-use super::data_def::{DataDef, item_path};
+use super::FastMap;
+use super::data_def::DataDef;
 use super::metadata::Metadata;
-use super::{DefinitionError, FastMap};
 use model::registry::{Category, MemoryOffsetRef, title_case};
 
-/// Locator of variables that neither the metadata nor its defaults place anywhere.
+/// Locator of variables that neither the metadata nor its defaults place anywhere (also those
+/// whose metadata says `"locator": null`: the registry has no variables without a locator).
 pub const FALLBACK_LOCATOR: &str = "system.global";
+
+/// Category of variables whose table has no category prefix and whose metadata gives none: the
+/// prototype's default.
+pub const DEFAULT_CATEGORY: Category = Category::Oper;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredPath {
@@ -38,16 +43,13 @@ pub fn table_is_writable(table: &str, category: Option<Category>) -> bool {
 
 /// Resolves every item into variables: one variable per name, one memory path per table it
 /// appears in. Variables come out in order of first appearance.
-pub fn resolve(
-    data_def: &DataDef,
-    metadata: &Metadata,
-    data_def_file: &str,
-) -> Result<Vec<DesiredVariable>, DefinitionError> {
+/// Every rule a file can break is checked while parsing it, so resolving cannot fail.
+pub fn resolve(data_def: &DataDef, metadata: &Metadata) -> Vec<DesiredVariable> {
     let items: usize = data_def.tables.iter().map(|t| t.items.len()).sum();
     let mut variables: Vec<DesiredVariable> = Vec::with_capacity(items);
     let mut index: FastMap<&str, usize> =
         FastMap::with_capacity_and_hasher(items, Default::default());
-    for (t, table) in data_def.tables.iter().enumerate() {
+    for table in &data_def.tables {
         for item in &table.items {
             let reference = MemoryOffsetRef {
                 table: table.table.clone(),
@@ -65,14 +67,7 @@ pub fn resolve(
                 continue;
             }
             let meta = metadata.resolve(&item.name);
-            let category = table.category.or(meta.category).ok_or_else(|| DefinitionError::Invalid {
-                file: data_def_file.to_string(),
-                path: format!("{}.name", item_path(t, item.index)),
-                message: format!(
-                    "no category for {:?}: table {:?} has no category prefix and the metadata gives none",
-                    item.name, table.table
-                ),
-            })?;
+            let category = table.category.or(meta.category).unwrap_or(DEFAULT_CATEGORY);
             let display_name = match meta.display_name {
                 Some(given) => given.to_string(),
                 None if item.num > 1 => format!("{} [{}]", title_case(&item.name), item.num),
@@ -96,5 +91,5 @@ pub fn resolve(
             });
         }
     }
-    Ok(variables)
+    variables
 }

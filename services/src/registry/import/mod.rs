@@ -52,8 +52,7 @@ pub fn read_definition(files: &ImportFiles<'_>) -> Result<(Vec<DesiredVariable>,
         }
         None => definition::Metadata::default(),
     };
-    let variables = definition::resolve(&data_def, &metadata, files.data_def_name)
-        .map_err(|e| AppError::validation("data_def", e.to_string()))?;
+    let variables = definition::resolve(&data_def, &metadata);
     Ok((variables, data_def.gaps_skipped))
 }
 
