@@ -1063,6 +1063,8 @@ pub struct FieldChange {
 pub enum DiffKind {
     New,
     Changed,
+    /// Nothing changes: the files differ only in fields someone edited, which are kept.
+    Kept,
 }
 
 impl DiffKind {
@@ -1071,6 +1073,7 @@ impl DiffKind {
         match self {
             DiffKind::New => "new",
             DiffKind::Changed => "changed",
+            DiffKind::Kept => "kept",
         }
     }
 }
@@ -1088,6 +1091,28 @@ pub struct VariableDiff {
     pub name: String,
     pub kind: DiffKind,
     pub changes: Vec<FieldChange>,
+    /// Fields the files give another value but someone edited in the console or over the API:
+    /// the import keeps the edit (unless told to overwrite edits).
+    #[serde(default)]
+    pub kept: Vec<KeptEdit>,
+}
+
+/// A display name, units or description an import leaves as someone edited it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeptEdit {
+    /// `display_name`, `units` or `description`.
+    pub field: String,
+    /// The edited value, which stays.
+    pub kept: String,
+    /// What the files say.
+    pub file: String,
+    /// Who made the edit and from where (the change log's `changed_by` and `source_system`).
+    pub edited_by: String,
+    pub source_system: String,
+    /// The variable version and system version the edit made.
+    pub variable_version: i64,
+    pub system_version: i64,
 }
 
 /// The outcome of an import: counts, and per variable the field-level diff.
@@ -1103,6 +1128,9 @@ pub struct ImportReport {
     pub paths_updated: u64,
     /// Paths deactivated by `--prune`.
     pub paths_deactivated: u64,
+    /// Edited fields kept although the files differ (see `VariableDiff::kept`).
+    #[serde(default)]
+    pub kept: u64,
     /// System versions taken (0 when nothing changed or on a dry run).
     pub versions_used: u64,
     /// The system version after the import.

@@ -147,6 +147,7 @@ pub(super) async fn apply(
             desired,
             fields,
             paths,
+            ..
         } = change
         {
             let variable_version = applier.update_variable(existing, *desired, fields).await?;
@@ -229,13 +230,19 @@ impl Applier<'_> {
             last_updated: Set(self.now),
             ..Default::default()
         };
+        // Only the fields the plan changes: an edited field it keeps stays as it is.
         if let Some(wanted) = desired {
-            row.display_name = Set(wanted.display_name.clone());
-            row.units = Set(wanted.units.clone());
-            row.description = Set(wanted.description.clone());
-            row.category = Set(wanted.category);
-            row.locator = Set(wanted.locator.clone());
-            row.deleted = Set(false);
+            for field in fields {
+                match field.field.as_str() {
+                    "display_name" => row.display_name = Set(wanted.display_name.clone()),
+                    "units" => row.units = Set(wanted.units.clone()),
+                    "description" => row.description = Set(wanted.description.clone()),
+                    "category" => row.category = Set(wanted.category),
+                    "locator" => row.locator = Set(wanted.locator.clone()),
+                    "deleted" => row.deleted = Set(false),
+                    _ => {}
+                }
+            }
             if !fields.is_empty() {
                 row.source_system = Set(self.options.source.clone());
             }

@@ -4,6 +4,12 @@
 //!
 //! This module owns the entry point and its options; the steps are [`load`] (the registry as it
 //! is), [`plan`] (the diff, pure) and [`apply`] (writing the plan).
+//!
+//! A re-import updates what the files define (category, locator, paths) but never silently
+//! reverts a display name, units or description someone edited in the console or over the API:
+//! such a field is reported as kept, with who edited it at which version, unless the caller asks
+//! to overwrite edits. An import's change-log rows carry a source starting with `import`
+//! (`import`, `import:console`), which is how later imports tell them from edits.
 
 mod apply;
 mod load;
@@ -12,7 +18,7 @@ mod plan;
 use sea_orm::DatabaseConnection;
 
 use self::apply::apply;
-use self::load::Existing;
+use self::load::{Existing, import_source};
 use self::plan::plan;
 use super::definition::{self, DesiredVariable};
 use super::versions;
@@ -27,7 +33,8 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Deactivate memory paths that the definition file no longer has.
     pub prune: bool,
-    /// Recorded as `source_system` on new and changed rows.
+    /// Recorded as `source_system` on new and changed rows, as `import:<source>` unless it
+    /// starts with `import` already.
     pub source: String,
     /// Recorded as `changed_by` in the change log.
     pub actor: String,
@@ -56,12 +63,36 @@ pub fn read_definition(files: &ImportFiles<'_>) -> Result<(Vec<DesiredVariable>,
     Ok((variables, data_def.gaps_skipped))
 }
 
-/// Imports the files; on a dry run nothing is written. All or nothing.
+/// What an import does with a display name, units or description someone edited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EditedFields {
+    /// Keep the edit and report it as kept (the default).
+    #[default]
+    Keep,
+    /// Take the files' value (`--overwrite-edits`).
+    Overwrite,
+}
+
+/// Imports the files, keeping edited fields; on a dry run nothing is written. All or nothing.
 pub async fn import(
     db: &DatabaseConnection,
     files: &ImportFiles<'_>,
     options: &ImportOptions,
 ) -> Result<ImportReport, AppError> {
+    import_with(db, files, options, EditedFields::Keep).await
+}
+
+/// Imports the files, doing with edited fields what `edited` says. All or nothing.
+pub async fn import_with(
+    db: &DatabaseConnection,
+    files: &ImportFiles<'_>,
+    options: &ImportOptions,
+    edited: EditedFields,
+) -> Result<ImportReport, AppError> {
+    let options = &ImportOptions {
+        source: import_source(&options.source),
+        ..options.clone()
+    };
     let started = std::time::Instant::now();
     let (desired, gaps) = read_definition(files)?;
     let parsed = started.elapsed();
@@ -70,7 +101,12 @@ pub async fn import(
     let current_version = versions::lock(&txn).await?;
     let existing = Existing::load(&txn).await?;
     let loaded = started.elapsed();
-    let plan = plan(&desired, &existing, options.prune);
+    let plan = plan(
+        &desired,
+        &existing,
+        options.prune,
+        edited == EditedFields::Overwrite,
+    );
     tracing::debug!(?parsed, ?loaded, planned = ?started.elapsed(), "import phases");
     let mut report = plan.report(gaps, options.dry_run);
     report.system_version = current_version;

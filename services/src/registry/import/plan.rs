@@ -1,13 +1,14 @@
 //! The import plan: what the definition files change in the registry (variables created,
-//! fields updated, memory paths added, updated or deactivated), the versions that takes, and the
-//! report of it. Pure: no database.
+//! fields updated, memory paths added, updated or deactivated), the edits it keeps, the versions
+//! that takes, and the report of it. Pure: no database.
 
 use std::collections::HashSet;
 
-use super::load::{Existing, ExistingPath, ExistingVariable};
+use super::load::{EDITABLE_FIELDS, Existing, ExistingPath, ExistingVariable};
 use crate::registry::definition::{DesiredPath, DesiredVariable};
 use model::registry::{
-    DiffKind, FieldChange, ImportReport, MAX_REPORTED_DIFFS, MemoryOffsetRef, VariableDiff,
+    DiffKind, FieldChange, ImportReport, KeptEdit, MAX_REPORTED_DIFFS, MemoryOffsetRef,
+    VariableDiff,
 };
 
 /// A change to one memory path of an existing variable.
@@ -33,11 +34,14 @@ pub(super) enum VariableChange<'a> {
         desired: Option<&'a DesiredVariable>,
         fields: Vec<FieldChange>,
         paths: Vec<PathChange>,
+        kept: Vec<KeptEdit>,
     },
 }
 
 pub(super) struct Plan<'a> {
     pub(super) changes: Vec<VariableChange<'a>>,
+    /// Variables that stay as they are only because their edited fields are kept.
+    pub(super) kept_only: Vec<(&'a str, Vec<KeptEdit>)>,
     pub(super) unchanged: u64,
     pub(super) versions_needed: u64,
 }
@@ -58,14 +62,17 @@ pub(super) fn path_field(table: &str) -> String {
 }
 
 /// What importing `desired` changes in `existing`; with `prune`, memory paths the files no
-/// longer have are deactivated (also those of variables the files no longer mention).
+/// longer have are deactivated (also those of variables the files no longer mention). A display
+/// name, units or description someone edited is kept unless `overwrite_edits`.
 pub(super) fn plan<'a>(
     desired: &'a [DesiredVariable],
     existing: &'a Existing,
     prune: bool,
+    overwrite_edits: bool,
 ) -> Plan<'a> {
     let mut plan = Plan {
         changes: Vec::new(),
+        kept_only: Vec::new(),
         unchanged: 0,
         versions_needed: 0,
     };
@@ -74,16 +81,24 @@ pub(super) fn plan<'a>(
             plan.add(VariableChange::New(wanted));
             continue;
         };
-        let fields = field_changes(current, wanted);
+        let (fields, kept) = if overwrite_edits {
+            (field_changes(current, wanted), Vec::new())
+        } else {
+            keep_edits(field_changes(current, wanted), current, existing)
+        };
         let paths = path_changes(existing.paths_of(current), wanted, prune);
         if fields.is_empty() && paths.is_empty() {
             plan.unchanged += 1;
+            if !kept.is_empty() {
+                plan.kept_only.push((&current.name, kept));
+            }
         } else {
             plan.add(VariableChange::Changed {
                 existing: current,
                 desired: Some(wanted),
                 fields,
                 paths,
+                kept,
             });
         }
     }
@@ -129,6 +144,36 @@ fn field_changes(current: &ExistingVariable, wanted: &DesiredVariable) -> Vec<Fi
         compare("deleted", "true", "false");
     }
     fields
+}
+
+/// Splits `fields` into the changes to make and the edited fields to keep: an editable field
+/// whose latest change was an edit (not an import) keeps the edited value.
+fn keep_edits(
+    fields: Vec<FieldChange>,
+    current: &ExistingVariable,
+    existing: &Existing,
+) -> (Vec<FieldChange>, Vec<KeptEdit>) {
+    let mut changes = Vec::with_capacity(fields.len());
+    let mut kept = Vec::new();
+    for change in fields {
+        let edit = EDITABLE_FIELDS
+            .into_iter()
+            .find(|f| *f == change.field)
+            .and_then(|field| existing.edits.get(&(current.id, field)));
+        match edit {
+            Some(edit) => kept.push(KeptEdit {
+                field: change.field,
+                kept: change.old.unwrap_or_default(),
+                file: change.new.unwrap_or_default(),
+                edited_by: edit.changed_by.clone(),
+                source_system: edit.source_system.clone(),
+                variable_version: edit.variable_version,
+                system_version: edit.system_version,
+            }),
+            None => changes.push(change),
+        }
+    }
+    (changes, kept)
 }
 
 /// The memory paths to add or update (different reference, or inactive) so the variable has
@@ -204,10 +249,26 @@ fn orphan_changes<'a>(
                 desired: None,
                 fields: Vec::new(),
                 paths,
+                kept: Vec::new(),
             });
         }
     }
     changes
+}
+
+trait PushDiff {
+    fn push_diff(&mut self, diff: VariableDiff);
+}
+
+impl PushDiff for ImportReport {
+    /// Lists the diff while fewer than `MAX_REPORTED_DIFFS` are listed, else says it cut.
+    fn push_diff(&mut self, diff: VariableDiff) {
+        if self.diffs.len() < MAX_REPORTED_DIFFS {
+            self.diffs.push(diff);
+        } else {
+            self.diffs_truncated = true;
+        }
+    }
 }
 
 impl<'a> Plan<'a> {
@@ -237,15 +298,18 @@ impl<'a> Plan<'a> {
                         name: wanted.name.clone(),
                         kind: DiffKind::New,
                         changes: Vec::new(),
+                        kept: Vec::new(),
                     }
                 }
                 VariableChange::Changed {
                     existing,
                     fields,
                     paths,
+                    kept,
                     ..
                 } => {
                     report.changed += 1;
+                    report.kept += kept.len() as u64;
                     let mut changes = fields.clone();
                     for path in paths {
                         match path {
@@ -289,14 +353,20 @@ impl<'a> Plan<'a> {
                         name: existing.name.clone(),
                         kind: DiffKind::Changed,
                         changes,
+                        kept: kept.clone(),
                     }
                 }
             };
-            if report.diffs.len() < MAX_REPORTED_DIFFS {
-                report.diffs.push(diff);
-            } else {
-                report.diffs_truncated = true;
-            }
+            report.push_diff(diff);
+        }
+        for (name, kept) in &self.kept_only {
+            report.kept += kept.len() as u64;
+            report.push_diff(VariableDiff {
+                name: (*name).to_string(),
+                kind: DiffKind::Kept,
+                changes: Vec::new(),
+                kept: kept.clone(),
+            });
         }
         report
     }
@@ -357,6 +427,7 @@ mod tests {
         let mut existing = Existing {
             variables: Default::default(),
             memory_paths: Default::default(),
+            edits: Default::default(),
         };
         let mut path_id = 100;
         for (id, wanted) in (1..).zip(variables) {
@@ -398,7 +469,7 @@ mod tests {
             desired("soc", "charge", &[("oper:a", 0)]),
             desired("rack_voltage", "volts", &[("oper:a", 2), ("oper:b", 0)]),
         ];
-        let plan = plan(&files, &existing, false);
+        let plan = plan(&files, &existing, false, false);
         assert_eq!(plan.unchanged, 1);
         assert_eq!(plan.versions_needed, 3);
         assert!(
@@ -418,7 +489,7 @@ mod tests {
             "state of charge",
             &[("oper:a", 2), ("oper:b", 4), ("oper:c", 0)],
         )];
-        let plan = plan(&files, &existing, false);
+        let plan = plan(&files, &existing, false, false);
         assert_eq!(plan.versions_needed, 1 + 3);
         let report = plan.report(0, false);
         assert_eq!(
@@ -457,7 +528,7 @@ mod tests {
     fn a_deleted_variable_in_the_files_comes_back() {
         let before = [desired("soc", "charge", &[("oper:a", 0)])];
         let existing = existing(&before, &[], &["soc"]);
-        let plan = plan(&before, &existing, false);
+        let plan = plan(&before, &existing, false, false);
         let report = plan.report(0, false);
         assert_eq!(report.changed, 1);
         let deleted = &report.diffs[0].changes[0];
@@ -480,11 +551,11 @@ mod tests {
         let existing = existing(&before, &[], &[]);
         let files = [desired("soc", "charge", &[("oper:a", 0)])];
 
-        let kept = plan(&files, &existing, false);
+        let kept = plan(&files, &existing, false, false);
         assert!(kept.changes.is_empty());
         assert_eq!((kept.unchanged, kept.versions_needed), (1, 0));
 
-        let pruned = plan(&files, &existing, true);
+        let pruned = plan(&files, &existing, true, false);
         assert_eq!(pruned.versions_needed, 2 + 2);
         let report = pruned.report(0, false);
         assert_eq!((report.changed, report.paths_deactivated), (2, 2));
@@ -499,12 +570,66 @@ mod tests {
     }
 
     #[test]
+    fn edited_fields_are_kept_unless_overwriting_and_the_rest_still_changes() {
+        let before = [desired("soc", "charge", &[("oper:a", 0)])];
+        let mut existing = existing(&before, &[], &[]);
+        existing.edits.insert(
+            (1, "description"),
+            super::super::load::LastEdit {
+                changed_by: "ana".into(),
+                source_system: "console".into(),
+                variable_version: 2,
+                system_version: 7,
+            },
+        );
+        let mut files = [desired("soc", "from the file", &[("oper:a", 0)])];
+        files[0].units = "%".into();
+
+        let kept = plan(&files, &existing, false, false).report(0, true);
+        assert_eq!((kept.changed, kept.kept), (1, 1));
+        let diff = &kept.diffs[0];
+        assert_eq!(diff.kind, DiffKind::Changed);
+        let fields: Vec<&str> = diff.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["units"],
+            "the units were never edited: the file wins"
+        );
+        assert_eq!(
+            diff.kept,
+            [KeptEdit {
+                field: "description".into(),
+                kept: "charge".into(),
+                file: "from the file".into(),
+                edited_by: "ana".into(),
+                source_system: "console".into(),
+                variable_version: 2,
+                system_version: 7,
+            }]
+        );
+
+        files[0].units = String::new();
+        let only_kept = plan(&files, &existing, false, false);
+        assert_eq!(
+            only_kept.versions_needed, 0,
+            "keeping an edit writes nothing"
+        );
+        let report = only_kept.report(0, true);
+        assert_eq!((report.unchanged, report.kept), (1, 1));
+        assert_eq!(report.diffs[0].kind, DiffKind::Kept);
+
+        let overwrite = plan(&files, &existing, false, true).report(0, true);
+        assert_eq!((overwrite.changed, overwrite.kept), (1, 0));
+        assert_eq!(overwrite.diffs[0].changes[0].field, "description");
+    }
+
+    #[test]
     fn the_report_lists_at_most_the_reported_diffs_and_says_so() {
         let files: Vec<DesiredVariable> = (0..=MAX_REPORTED_DIFFS)
             .map(|i| desired(&format!("v{i}"), "", &[]))
             .collect();
         let existing = existing(&[], &[], &[]);
-        let report = plan(&files, &existing, false).report(0, false);
+        let report = plan(&files, &existing, false, false).report(0, false);
         assert_eq!(report.new, MAX_REPORTED_DIFFS as u64 + 1);
         assert_eq!(report.diffs.len(), MAX_REPORTED_DIFFS);
         assert!(report.diffs_truncated);
