@@ -455,7 +455,10 @@ mod tests {
         assert!(locator_filter_matches("sbmu.chiller[*]", "sbmu.chiller[2]"));
         assert!(!locator_filter_matches("sbmu.chiller[*]", "sbmu.pump[n]"));
         assert!(locator_filter_matches("sbmu.chiller[n]", "sbmu.chiller[n]"));
-        assert!(!locator_filter_matches("sbmu.chiller[n]", "sbmu.chiller[2]"));
+        assert!(!locator_filter_matches(
+            "sbmu.chiller[n]",
+            "sbmu.chiller[2]"
+        ));
         assert!(locator_filter_matches(
             "rbms.rack[*].module[*]",
             "rbms.rack[n].module[m]"

@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/powerdeck.db?mode=rwc";
+/// The prototype's dashboard on this machine: `main.py` served it on port 8000 or 8081.
+pub const DEFAULT_CORS_ORIGINS: &str =
+    "http://localhost:8000,http://127.0.0.1:8000,http://localhost:8081,http://127.0.0.1:8081";
 
 /// Powerdeck: the operator console for battery-energy-storage and solar sites.
 #[derive(Debug, Clone, Parser)]
@@ -86,6 +89,16 @@ pub struct ServeArgs {
     /// the README). Demo mode without it reads `protections_config.json` from `--examples-dir`.
     #[arg(long, env = "POWERDECK_PROTECTIONS_CONFIG")]
     pub protections_config: Option<PathBuf>,
+
+    /// Browser origins allowed to call the API from other pages (CORS), comma-separated, e.g.
+    /// the prototype's dashboard; `*` allows every origin, an empty value none.
+    #[arg(
+        long,
+        env = "POWERDECK_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = DEFAULT_CORS_ORIGINS
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServeArgs {

@@ -31,6 +31,8 @@ fn routes(state: AppState) -> Router {
     Router::new()
         // `/api/v1` and the probes, each route with its OpenAPI operation.
         .merge(crate::rest::router())
+        // The prototype's routes again under `/vars_api`, the prefix its dashboard proxies.
+        .merge(crate::rest::prototype::proxy_routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -38,6 +40,11 @@ fn routes(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(fallback)
+        // `GET /` with `Accept: application/json` is the prototype's service info.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::rest::prototype::answer_json_at_root,
+        ))
         .with_state(state)
 }
 

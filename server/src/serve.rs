@@ -28,6 +28,7 @@ use services::database::{self, DatabaseTarget};
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let target = DatabaseTarget::parse(&cli.database_url)?;
     let bundle = crate::site::check_bundle(&args.site_root)?;
+    let cors = crate::rest::prototype::cors_layer(&args.cors_origins)?;
     // Bind first: a busy port is reported before any database work happens.
     let listener = TcpListener::bind(args.addr)
         .await
@@ -73,7 +74,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         field,
         protections,
     };
-    let router = crate::http::router(state);
+    let router = crate::http::router(state).layer(cors);
 
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tracing::info!("Powerdeck listening on http://{}", args.addr);

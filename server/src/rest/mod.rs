@@ -4,6 +4,7 @@
 pub(crate) mod docs;
 mod field;
 mod protections;
+pub mod prototype;
 mod registry;
 mod responses;
 
@@ -31,6 +32,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(registry::routes())
         .merge(field::routes())
         .merge(protections::routes())
+        .merge(prototype::routes())
         .routes(routes!(docs::openapi))
         .routes(routes!(docs::page))
         .routes(routes!(crate::http::healthz))

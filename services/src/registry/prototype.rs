@@ -8,7 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Timelike, Utc};
 use entity::{system_variable, variable_access_path};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::Value;
 
 use super::index::{ListEntry, RegistryIndex};
@@ -296,7 +298,10 @@ async fn live_model<C: ConnectionTrait>(
 
 /// `GET /api/vars/{name}`: the variable with all its paths (removed ones with `active: false`),
 /// highest priority first.
-pub async fn get_var<C: ConnectionTrait>(db: &C, name: &str) -> Result<PrototypeVariable, AppError> {
+pub async fn get_var<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<PrototypeVariable, AppError> {
     let model = live_model(db, name).await?;
     let paths = variable_access_path::Entity::find()
         .filter(variable_access_path::Column::VariableId.eq(model.id))
@@ -435,7 +440,10 @@ pub async fn update_variable(
     name: &str,
     update: &PrototypeVariableUpdate,
 ) -> Result<PrototypeUpdateAnswer, AppError> {
-    let actor = actor_of(update.changed_by.as_deref(), update.source_system.as_deref());
+    let actor = actor_of(
+        update.changed_by.as_deref(),
+        update.source_system.as_deref(),
+    );
     let patch = VariablePatch {
         display_name: update.display_name.clone(),
         units: update.units.clone(),
@@ -482,7 +490,10 @@ pub async fn add_or_update_path(
     name: &str,
     create: &PrototypeAccessPathCreate,
 ) -> Result<PrototypeAccessPathAnswer, AppError> {
-    let actor = actor_of(create.changed_by.as_deref(), create.source_system.as_deref());
+    let actor = actor_of(
+        create.changed_by.as_deref(),
+        create.source_system.as_deref(),
+    );
     let new = NewAccessPath {
         access_type: create.access_type,
         reference: reference_value(&create.reference)?,
@@ -658,7 +669,10 @@ mod tests {
         let whole = Utc.with_ymd_and_hms(2026, 12, 2, 6, 22, 50).unwrap();
         assert_eq!(python_isoformat(whole), "2026-12-02T06:22:50+00:00");
         let fraction = whole + chrono::Duration::microseconds(123_456);
-        assert_eq!(python_isoformat(fraction), "2026-12-02T06:22:50.123456+00:00");
+        assert_eq!(
+            python_isoformat(fraction),
+            "2026-12-02T06:22:50.123456+00:00"
+        );
         assert_eq!(
             reformat("2026-12-02T06:22:50.123456789+00:00"),
             "2026-12-02T06:22:50.123456+00:00"

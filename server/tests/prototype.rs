@@ -1,0 +1,796 @@
+//! A client of the Python prototype's HTTP API, through the real router: every call the
+//! prototype's dashboards and scripts make, under `/` and under `/vars_api`, checked for status,
+//! keys and types (and FastAPI's error shapes); `GET /` by Accept; CORS.
+
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation
+)]
+
+mod common;
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// The JSON types a key may hold.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Int,
+    Str,
+    Bool,
+    Array,
+    Object,
+    StrOrNull,
+    IntOrNull,
+}
+
+impl Kind {
+    fn holds(self, value: &Value) -> bool {
+        match self {
+            Kind::Int => value.is_i64() || value.is_u64(),
+            Kind::Str => value.is_string(),
+            Kind::Bool => value.is_boolean(),
+            Kind::Array => value.is_array(),
+            Kind::Object => value.is_object(),
+            Kind::StrOrNull => value.is_string() || value.is_null(),
+            Kind::IntOrNull => value.is_i64() || value.is_null(),
+        }
+    }
+}
+
+/// Asserts `value` is an object with exactly these keys (plus `optional` ones), each of its kind.
+fn assert_shape(what: &str, value: &Value, keys: &[(&str, Kind)], optional: &[(&str, Kind)]) {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: not an object: {value}"));
+    for (key, kind) in keys {
+        let field = object
+            .get(*key)
+            .unwrap_or_else(|| panic!("{what}: no {key:?} in {value}"));
+        assert!(
+            kind.holds(field),
+            "{what}: {key:?} is not {kind:?}: {value}"
+        );
+    }
+    for (key, field) in object {
+        let known = keys.iter().chain(optional).find(|(k, _)| k == key);
+        let (_, kind) =
+            known.unwrap_or_else(|| panic!("{what}: unexpected key {key:?} in {value}"));
+        assert!(
+            kind.holds(field),
+            "{what}: {key:?} is not {kind:?}: {value}"
+        );
+    }
+}
+
+const VARIABLE_KEYS: &[(&str, Kind)] = &[
+    ("id", Kind::Int),
+    ("name", Kind::Str),
+    ("display_name", Kind::Str),
+    ("units", Kind::Str),
+    ("description", Kind::Str),
+    ("category", Kind::Str),
+    ("locator", Kind::StrOrNull),
+    ("variable_version", Kind::Int),
+    ("system_version", Kind::Int),
+    ("source_system", Kind::Str),
+    ("last_updated", Kind::Str),
+    ("deleted", Kind::Bool),
+];
+
+const PATH_KEYS: &[(&str, Kind)] = &[
+    ("id", Kind::Int),
+    ("access_type", Kind::Str),
+    ("reference", Kind::Object),
+    ("priority", Kind::Int),
+    ("read_only", Kind::Bool),
+    ("rack_number", Kind::IntOrNull),
+    ("device_id", Kind::StrOrNull),
+    ("path_version", Kind::Int),
+    ("version", Kind::Int),
+    ("system_version", Kind::Int),
+    ("last_updated", Kind::Str),
+    ("active", Kind::Bool),
+];
+
+fn assert_variable(what: &str, variable: &Value, with_paths: bool) {
+    let optional: &[(&str, Kind)] = if with_paths {
+        &[]
+    } else {
+        &[("access_paths", Kind::Array)]
+    };
+    let mut keys = VARIABLE_KEYS.to_vec();
+    if with_paths {
+        keys.push(("access_paths", Kind::Array));
+    }
+    assert_shape(what, variable, &keys, optional);
+    assert_isoformat(what, variable["last_updated"].as_str().unwrap());
+    if let Some(paths) = variable["access_paths"].as_array() {
+        for path in paths {
+            assert_shape(what, path, PATH_KEYS, &[]);
+            assert_isoformat(what, path["last_updated"].as_str().unwrap());
+        }
+    }
+}
+
+/// Python's `isoformat()` of an aware UTC time: `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`.
+fn assert_isoformat(what: &str, text: &str) {
+    let (time, offset) = text.split_at(text.len() - 6);
+    assert_eq!(offset, "+00:00", "{what}: {text}");
+    let (whole, fraction) = time.split_once('.').unwrap_or((time, ""));
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(whole, "%Y-%m-%dT%H:%M:%S").is_ok(),
+        "{what}: {text}"
+    );
+    assert!(
+        fraction.is_empty()
+            || (fraction.len() == 6 && fraction.chars().all(|c| c.is_ascii_digit())),
+        "{what}: {text}"
+    );
+}
+
+/// FastAPI's 422: every problem with `loc`, `msg` and `type`; returns the (loc, type) pairs.
+fn validation_issues(what: &str, body: &Value) -> Vec<(Value, String)> {
+    assert_shape(what, body, &[("detail", Kind::Array)], &[]);
+    body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|issue| {
+            assert_shape(
+                what,
+                issue,
+                &[
+                    ("loc", Kind::Array),
+                    ("msg", Kind::Str),
+                    ("type", Kind::Str),
+                ],
+                &[],
+            );
+            (
+                issue["loc"].clone(),
+                issue["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A prototype client: the router, and the prefix its calls go through (`""` or `/vars_api`).
+struct Client {
+    router: axum::Router,
+    prefix: &'static str,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Answer {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.prefix));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(text) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(text)
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body(), 64 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, &[], None).await
+    }
+
+    /// A JSON call that must answer `status` as `application/json`.
+    async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        status: StatusCode,
+    ) -> Value {
+        let answer = self
+            .send(method.clone(), path, &[], body.map(|b| b.to_string()))
+            .await;
+        assert_eq!(
+            answer.status, status,
+            "{method} {}{path}: {}",
+            self.prefix, answer.text
+        );
+        let content_type = answer.headers[header::CONTENT_TYPE].to_str().unwrap();
+        assert_eq!(content_type, "application/json", "{method} {path}");
+        answer.body
+    }
+}
+
+async fn router_with_examples() -> (axum::Router, common::TestDb) {
+    let test_db = common::sqlite().await;
+    services::database::migrate(&test_db.db).await.unwrap();
+    common::import_examples(&test_db.db, "test").await;
+    let router = server::http::router(common::app_state(&test_db));
+    (router, test_db)
+}
+
+#[tokio::test]
+async fn the_registry_routes_answer_the_prototypes_shapes_under_both_prefixes() {
+    let (router, _db) = router_with_examples().await;
+    for prefix in ["", "/vars_api"] {
+        let client = Client {
+            router: router.clone(),
+            prefix,
+        };
+        reads(&client).await;
+        errors(&client).await;
+        writes(&client).await;
+    }
+}
+
+async fn reads(client: &Client) {
+    let ok = StatusCode::OK;
+    let page = client.json(Method::GET, "/api/vars", None, ok).await;
+    assert_shape(
+        "list",
+        &page,
+        &[
+            ("total", Kind::Int),
+            ("limit", Kind::Int),
+            ("offset", Kind::Int),
+            ("variables", Kind::Array),
+        ],
+        &[],
+    );
+    assert_eq!(
+        (page["limit"].as_u64(), page["offset"].as_u64()),
+        (Some(100), Some(0))
+    );
+    let all: Vec<String> = page["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert_variable("list", v, false);
+            assert!(v.get("access_paths").is_none(), "{v}");
+            v["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted, "ordered by name");
+    assert!(page["total"].as_u64().unwrap() >= all.len() as u64);
+
+    let window = client
+        .json(Method::GET, "/api/vars?limit=5&offset=3", None, ok)
+        .await;
+    let names: Vec<&str> = window["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, all[3..8], "offset paging");
+    assert_eq!(
+        (window["limit"].as_u64(), window["offset"].as_u64()),
+        (Some(5), Some(3))
+    );
+
+    let prot = client
+        .json(Method::GET, "/api/vars?category=prot&limit=1000", None, ok)
+        .await;
+    let prot = prot["variables"].as_array().unwrap();
+    assert!(!prot.is_empty());
+    assert!(prot.iter().all(|v| v["category"] == "prot"));
+    let locator = prot[0]["locator"].as_str().unwrap().to_string();
+    let base = locator.split('[').next().unwrap();
+    let wildcard = client
+        .json(
+            Method::GET,
+            &format!("/api/vars?locator={base}[*]&limit=1000"),
+            None,
+            ok,
+        )
+        .await;
+    assert!(
+        wildcard["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["locator"] == locator.as_str()),
+        "{base}[*] finds {locator}: {wildcard}"
+    );
+
+    let one = client
+        .json(Method::GET, "/api/vars/rack_voltage", None, ok)
+        .await;
+    assert_variable("detail", &one, true);
+    assert!(!one["access_paths"].as_array().unwrap().is_empty());
+
+    let version = client
+        .json(Method::GET, "/api/system/version", None, ok)
+        .await;
+    assert_shape("version", &version, &[("system_version", Kind::Int)], &[]);
+    let categories = client.json(Method::GET, "/api/categories", None, ok).await;
+    assert_shape(
+        "categories",
+        &categories,
+        &[("categories", Kind::Array)],
+        &[],
+    );
+    assert!(
+        categories["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("prot"))
+    );
+    let locators = client
+        .json(Method::GET, "/api/locators?category=prot", None, ok)
+        .await;
+    assert_shape("locators", &locators, &[("locators", Kind::Array)], &[]);
+    assert!(
+        locators["locators"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(locator))
+    );
+
+    let voltage = client
+        .json(Method::GET, "/api/variables?name_pattern=voltage", None, ok)
+        .await;
+    let voltage = voltage.as_array().unwrap();
+    assert!(voltage.len() > 1);
+    for variable in voltage {
+        assert_variable("variables", variable, true);
+        assert!(variable["name"].as_str().unwrap().contains("voltage"));
+    }
+    let without = client
+        .json(
+            Method::GET,
+            "/api/variables?category=prot&include_paths=false",
+            None,
+            ok,
+        )
+        .await;
+    assert!(
+        without
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v.get("access_paths").is_none())
+    );
+
+    let bulk = client
+        .json(
+            Method::POST,
+            "/api/variables/bulk",
+            Some(json!({"variable_names": ["soc", "no_such_variable", "rack_voltage"]})),
+            ok,
+        )
+        .await;
+    assert_shape(
+        "bulk",
+        &bulk,
+        &[("variables", Kind::Array), ("not_found", Kind::Array)],
+        &[],
+    );
+    let found: Vec<&str> = bulk["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert_variable("bulk", v, true);
+            v["name"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(found, ["soc", "rack_voltage"]);
+    assert_eq!(bulk["not_found"], json!(["no_such_variable"]));
+
+    let current = client
+        .json(Method::GET, "/api/variables/rack_voltage", None, ok)
+        .await;
+    assert_shape(
+        "get",
+        &current,
+        &[("ok", Kind::Bool), ("variable", Kind::Object)],
+        &[],
+    );
+    assert_shape(
+        "get",
+        &current["variable"],
+        &[
+            ("name", Kind::Str),
+            ("display_name", Kind::Str),
+            ("units", Kind::Str),
+            ("description", Kind::Str),
+            ("category", Kind::Str),
+            ("locator", Kind::StrOrNull),
+            ("version", Kind::Int),
+            ("variable_version", Kind::Int),
+            ("system_version", Kind::Int),
+            ("source_system", Kind::Str),
+            ("last_updated", Kind::Str),
+            ("access_paths", Kind::Array),
+        ],
+        &[],
+    );
+
+    let changes = client
+        .json(
+            Method::GET,
+            "/api/variables/changes?since_version=0",
+            None,
+            ok,
+        )
+        .await;
+    assert_shape(
+        "changes",
+        &changes,
+        &[
+            ("ok", Kind::Bool),
+            ("current_system_version", Kind::Int),
+            ("since_version", Kind::Int),
+            ("changes", Kind::Array),
+        ],
+        &[],
+    );
+    for variable in changes["changes"].as_array().unwrap() {
+        assert_variable("changes", variable, true);
+    }
+}
+
+async fn errors(client: &Client) {
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let body = client
+        .json(
+            Method::GET,
+            "/api/vars?limit=abc&offset=-1",
+            None,
+            unprocessable,
+        )
+        .await;
+    assert_eq!(
+        validation_issues("limit", &body),
+        [
+            (json!(["query", "limit"]), "int_parsing".to_string()),
+            (json!(["query", "offset"]), "greater_than_equal".to_string()),
+        ],
+        "every problem is reported"
+    );
+    let body = client
+        .json(
+            Method::GET,
+            "/api/variables?include_paths=maybe",
+            None,
+            unprocessable,
+        )
+        .await;
+    assert_eq!(
+        validation_issues("include_paths", &body),
+        [(
+            json!(["query", "include_paths"]),
+            "bool_parsing".to_string()
+        )]
+    );
+    let body = client
+        .json(
+            Method::POST,
+            "/api/variables/bulk",
+            Some(json!({})),
+            unprocessable,
+        )
+        .await;
+    assert_eq!(
+        validation_issues("bulk", &body),
+        [(json!(["body", "variable_names"]), "missing".to_string())]
+    );
+    let answer = client
+        .send(
+            Method::POST,
+            "/api/variables/bulk",
+            &[],
+            Some("{oops".into()),
+        )
+        .await;
+    assert_eq!(answer.status, unprocessable);
+    assert_eq!(validation_issues("json", &answer.body)[0].1, "json_invalid");
+    let body = client
+        .json(
+            Method::PUT,
+            "/api/variables/soc",
+            Some(json!({"category": "bogus", "units": 5})),
+            unprocessable,
+        )
+        .await;
+    assert_eq!(
+        validation_issues("put", &body),
+        [
+            (json!(["body", "units"]), "string_type".to_string()),
+            (json!(["body", "category"]), "enum".to_string()),
+        ]
+    );
+    let body = client
+        .json(
+            Method::POST,
+            "/api/variables/soc/access_paths",
+            Some(json!({"access_type": "can", "reference": {"can_id": 99999, "start_byte": 0, "length": 2, "data_type": "u16"}})),
+            unprocessable,
+        )
+        .await;
+    let issues = validation_issues("path", &body);
+    assert_eq!(
+        issues[0].0,
+        json!(["body", "reference", "can_id"]),
+        "{body}"
+    );
+    assert_eq!(issues[0].1, "value_error");
+
+    for path in [
+        "/api/vars/no_such_variable",
+        "/api/variables/no_such_variable",
+    ] {
+        let body = client
+            .json(Method::GET, path, None, StatusCode::NOT_FOUND)
+            .await;
+        assert_eq!(
+            body,
+            json!({"detail": "Variable no_such_variable not found"})
+        );
+    }
+    let body = client
+        .json(
+            Method::PUT,
+            "/api/variables/no_such_variable",
+            Some(json!({"units": "V"})),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"detail": "Variable no_such_variable not found"})
+    );
+}
+
+async fn writes(client: &Client) {
+    let ok = StatusCode::OK;
+    let before = client
+        .json(Method::GET, "/api/system/version", None, ok)
+        .await["system_version"]
+        .as_i64()
+        .unwrap();
+    // Each prefix writes its own units, so both writes change something.
+    let units = format!("V{}", client.prefix.len());
+    let answer = client
+        .json(
+            Method::PUT,
+            "/api/variables/rack_voltage",
+            Some(json!({"units": units, "changed_by": "alice", "source_system": "central", "unknown": 1})),
+            ok,
+        )
+        .await;
+    assert_shape(
+        "put",
+        &answer,
+        &[
+            ("ok", Kind::Bool),
+            ("variable", Kind::Str),
+            ("variable_version", Kind::Int),
+            ("system_version", Kind::Int),
+        ],
+        &[],
+    );
+    assert_eq!(answer["system_version"], before + 1);
+    let history = client
+        .json(
+            Method::GET,
+            "/api/v1/variables/rack_voltage/history",
+            None,
+            ok,
+        )
+        .await;
+    let latest = &history.as_array().unwrap()[0];
+    assert_eq!(latest["changed_by"], "alice");
+    assert_eq!(latest["source_system"], "central");
+    assert_eq!(latest["new_value"], units.as_str());
+    let old_version = answer["variable_version"].as_i64().unwrap() - 1;
+    let past = client
+        .json(
+            Method::GET,
+            &format!("/api/variables/rack_voltage?version={old_version}"),
+            None,
+            ok,
+        )
+        .await;
+    assert_eq!(past["variable"]["version"], old_version);
+    assert_ne!(past["variable"]["units"], units.as_str());
+
+    let path = json!({"access_type": "can", "reference": {"can_id": 291 + client.prefix.len(), "start_byte": 0, "length": 2, "data_type": "u16"}, "priority": 1, "read_only": true, "rack_number": 3, "changed_by": "bob"});
+    let added = client
+        .json(
+            Method::POST,
+            "/api/variables/soc/access_paths",
+            Some(path.clone()),
+            ok,
+        )
+        .await;
+    assert_shape(
+        "path",
+        &added,
+        &[
+            ("ok", Kind::Bool),
+            ("variable", Kind::Str),
+            ("version", Kind::Int),
+            ("variable_version", Kind::Int),
+            ("system_version", Kind::Int),
+            ("access_path_id", Kind::Int),
+            ("change", Kind::Str),
+        ],
+        &[],
+    );
+    assert_eq!(added["change"], "access_path_added");
+    let mut again = path;
+    again["priority"] = json!(5);
+    let updated = client
+        .json(
+            Method::POST,
+            "/api/variables/soc/access_paths",
+            Some(again),
+            ok,
+        )
+        .await;
+    assert_eq!(updated["change"], "access_path_updated");
+    assert_eq!(updated["access_path_id"], added["access_path_id"]);
+
+    let changes = client
+        .json(
+            Method::GET,
+            &format!("/api/variables/changes?since_version={before}"),
+            None,
+            ok,
+        )
+        .await;
+    let changed: Vec<&str> = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["rack_voltage", "soc"], "{changes}");
+    assert_eq!(changes["since_version"], before);
+}
+
+#[tokio::test]
+async fn the_root_answers_service_info_to_json_clients_and_the_console_to_browsers() {
+    let (router, _db) = router_with_examples().await;
+    let client = Client { router, prefix: "" };
+    let info_keys = [
+        ("service", Kind::Str),
+        ("version", Kind::Str),
+        ("variable_count", Kind::Int),
+        ("system_version", Kind::Int),
+        ("database", Kind::Str),
+    ];
+    let answer = client
+        .send(Method::GET, "/", &[("accept", "application/json")], None)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_shape("root", &answer.body, &info_keys, &[]);
+    assert!(answer.body["variable_count"].as_u64().unwrap() > 0);
+    assert!(
+        answer.body["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("sqlite:")
+    );
+    for path in ["/vars_api/", "/vars_api"] {
+        let answer = client.get(path).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_shape(path, &answer.body, &info_keys, &[]);
+    }
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for accept in [browser, "*/*"] {
+        let page = client
+            .send(Method::GET, "/", &[("accept", accept)], None)
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let content_type = page.headers[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{accept}: {content_type}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_lets_the_configured_dashboard_origins_call_the_api() {
+    let (router, _db) = router_with_examples().await;
+    let origins: Vec<String> = server::config::DEFAULT_CORS_ORIGINS
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let cors = server::rest::prototype::cors_layer(&origins).unwrap();
+    let client = Client {
+        router: router.layer(cors),
+        prefix: "/vars_api",
+    };
+    let preflight = client
+        .send(
+            Method::OPTIONS,
+            "/api/variables/soc",
+            &[
+                ("origin", "http://localhost:8081"),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "content-type"),
+            ],
+            None,
+        )
+        .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    assert_eq!(
+        preflight.headers["access-control-allow-origin"],
+        "http://localhost:8081"
+    );
+    let simple = client
+        .send(
+            Method::GET,
+            "/api/vars",
+            &[("origin", "http://127.0.0.1:8000")],
+            None,
+        )
+        .await;
+    assert_eq!(
+        simple.headers["access-control-allow-origin"],
+        "http://127.0.0.1:8000"
+    );
+    let stranger = client
+        .send(
+            Method::GET,
+            "/api/vars",
+            &[("origin", "http://evil.example")],
+            None,
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::OK);
+    assert!(
+        stranger
+            .headers
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let refused = server::rest::prototype::cors_layer(&["localhost:8081".to_string()]);
+    assert!(refused.unwrap_err().to_string().contains("localhost:8081"));
+}
