@@ -32,6 +32,9 @@ pub enum RegistryAction {
         /// Directory to write the two files into (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Export the registry as it was at this system version (rebuilt from the change log).
+        #[arg(long, value_name = "SYSTEM_VERSION")]
+        at_version: Option<i64>,
     },
 }
 
@@ -140,10 +143,14 @@ pub async fn run(db: &DatabaseConnection, action: RegistryAction) -> anyhow::Res
             let report = import_files(db, &data_def, metadata.as_deref(), &options).await?;
             print_report(&report);
         }
-        RegistryAction::Export { out } => {
+        RegistryAction::Export { out, at_version } => {
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
-            let exported = export::export(db).await.map_err(|e| anyhow::anyhow!(e))?;
+            let exported = match at_version {
+                Some(at) => export::export_at(db, at).await,
+                None => export::export(db).await,
+            }
+            .map_err(|e| anyhow::anyhow!(e))?;
             for (file, text) in [
                 ("data_def.json", &exported.data_def),
                 ("var_metadata.json", &exported.metadata),

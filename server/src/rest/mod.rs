@@ -5,6 +5,7 @@ pub(crate) mod docs;
 mod field;
 mod protections;
 pub mod prototype;
+mod query_check;
 mod registry;
 mod responses;
 
@@ -22,8 +23,12 @@ use utoipa_axum::routes;
 /// Every `/api/v1` route, each registered together with its OpenAPI operation: a route cannot
 /// exist without its documentation.
 pub fn router() -> Router<AppState> {
-    let (router, _document) = documented_routes().split_for_parts();
-    router
+    let (router, document) = documented_routes().split_for_parts();
+    let known = std::sync::Arc::new(query_check::KnownQueries::of(&document));
+    router.route_layer(axum::middleware::from_fn_with_state(
+        known,
+        query_check::refuse_unknown_queries,
+    ))
 }
 
 /// The routes and the OpenAPI document they make up (served at `/api/v1/openapi.json`).

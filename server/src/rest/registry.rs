@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use model::error::AppError;
 use model::registry::{
     AccessPath, AccessPathPatch, AccessType, Category, ChangeFeed, ChangeLogEntry, FacetCount,
-    NewAccessPath, NewVariable, Page, Variable, VariablePatch, VariableQuery,
+    NewAccessPath, NewVariable, Page, RegistrySnapshot, RestoreRequest, Variable, VariablePatch,
+    VariableQuery,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use services::registry::{query, write};
+use services::registry::{history, query, write};
 use services::system::system_version_of;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,6 +36,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(bulk))
         .routes(routes!(read, update, delete))
         .routes(routes!(history))
+        .routes(routes!(restore))
+        .routes(routes!(snapshot))
         .routes(routes!(preferred_path))
         .routes(routes!(add_path))
         .routes(routes!(update_path, remove_path))
@@ -173,25 +176,134 @@ async fn list(
     ))
 }
 
+/// Which past state of a variable to read (`GET /api/v1/variables/{name}`); neither = now.
+#[derive(Deserialize)]
+struct ReadParams {
+    version: Option<i64>,
+    at_system_version: Option<i64>,
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/variables/{name}",
     operation_id = "getVariable",
     tag = "Variables",
-    summary = r#"Read a variable"#,
-    description = r#"One variable with all its paths (inactive ones too, `active: false`), highest priority first. A deleted variable is answered too, with `deleted: true`. The `ETag` is its `variable_version`: send it back in `If-Match` on the next write."#,
+    summary = r#"Read a variable, now or at a past version"#,
+    description = r#"One variable with all its paths (inactive ones too, `active: false`), highest priority first. A deleted variable is answered too, with `deleted: true`. Without parameters it is the variable now, and the `ETag` is its `variable_version`: send it back in `If-Match` on the next write. With `version=N` it is the variable as it was at its own version N (1 = as created); with `at_system_version=X`, as it was when the registry was at system version X (its newest version whose change was complete by then). A past state is rebuilt from the change log, paths included, in the same shape, and has no `ETag`."#,
     params(
         ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        ("version" = Option<i64>, Query, nullable = false, description = r#"A past `variable_version` of this variable (1 to its current version)."#, example = json!(3)),
+        ("at_system_version" = Option<i64>, Query, nullable = false, description = r#"A system version the registry has been at (0 to the current one). Not together with `version`."#, example = json!(1200)),
     ),
     responses(
-        (status = 200, description = r#"The variable."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
-        (status = 404, description = r#"Not found: no variable has this name."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: variable \"no_such_variable\""})),
+        (status = 200, description = r#"The variable (now, or as it was)."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "Only on a read of the variable now: its `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        MalformedQuery,
+        (status = 404, description = r#"Not found: no variable has this name, it has no such version, the system version is beyond the current one, or the variable did not exist yet at that system version (`detail` says which)."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: version 9 of variable \"rack_voltage\": it has versions 1 to 4"})),
+        (status = 422, description = r#"Invalid input: both `version` and `at_system_version` were given (`field` names `at_system_version`)."#, body = ProblemBody, content_type = "application/problem+json"),
         DatabaseFailed,
     )
 )]
-async fn read(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
-    let variable = query::get_variable(&state.db, &name).await?;
-    Ok(variable_response(StatusCode::OK, variable))
+async fn read(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Result<Query<ReadParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let params = query_params(params)?;
+    let past = match (params.version, params.at_system_version) {
+        (None, None) => {
+            let variable = query::get_variable(&state.db, &name).await?;
+            return Ok(variable_response(StatusCode::OK, variable));
+        }
+        (Some(version), None) => history::variable_at_version(&state.db, &name, version).await?,
+        (None, Some(at)) => history::variable_at_system_version(&state.db, &name, at).await?,
+        (Some(_), Some(_)) => {
+            return Err(AppError::validation(
+                "at_system_version",
+                "give either version or at_system_version, not both",
+            )
+            .into());
+        }
+    };
+    Ok(Json(past).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/variables/{name}/restore",
+    operation_id = "restoreVariableVersion",
+    tag = "Variables",
+    summary = r#"Restore a past version"#,
+    description = r#"Brings back the variable as it was at `version`, as a new version: its metadata, its deleted flag and its paths as they were then; paths added since are deactivated (paths are never deleted). The variable takes the next system version and each changed path one more; the change log records a restore of that version (`updated`, field `restored_version`, old = the version before, new = the version restored) and every field and path change it made. A deleted variable can be restored too. When nothing differs, nothing is written and no version is taken. Checks run in this order: If-Match (428/400), body (415/400/422), variable and version (404), version (409)."#,
+    params(
+        ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
+        VersionedWriteHeaders,
+    ),
+    request_body(content = RestoreRequest, example = json!({"version": 2})),
+    responses(
+        (status = 200, description = r#"The variable after the restore, with all its paths; `ETag` is the new `variable_version`."#, body = Variable, content_type = "application/json", headers(("ETag" = String, description = "The variable's `variable_version`, quoted (e.g. `\"3\"`): send it back in `If-Match` on the next write."))),
+        (status = 400, description = r#"Bad request: `If-Match` is not a variable version such as `"3"` (title `Bad request`), or the body is not syntactically valid JSON (title `Invalid request body`)."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = r#"Not found: no variable has this name, or it has no such version."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: version 9 of variable \"rack_voltage\": it has versions 1 to 4"})),
+        StaleVersion,
+        TooLarge,
+        NotJson,
+        (status = 422, description = r#"Unprocessable: the body does not fit the schema (a missing or unknown field, a wrong type)."#, body = ProblemBody, content_type = "application/problem+json"),
+        IfMatchMissing,
+        DatabaseFailed,
+    )
+)]
+async fn restore(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<Response> {
+    let expected = if_match(&headers)?;
+    let request = json_body::<RestoreRequest>(body)?;
+    match write::restore_version(
+        &state.db,
+        &name,
+        request.version,
+        expected,
+        &actor(&headers),
+    )
+    .await
+    {
+        Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
+        Err(err) => Err(with_current(&state, &name, err).await),
+    }
+}
+
+/// Which system version the snapshot shows.
+#[derive(Deserialize)]
+struct SnapshotParams {
+    at_system_version: i64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/snapshot",
+    operation_id = "getRegistrySnapshot",
+    tag = "Registry",
+    summary = r#"The whole registry at a past system version"#,
+    description = r#"Every variable that existed when the registry was at system version `at_system_version`, in name order, each as it was then with all its paths (soft-deleted variables as tombstones with `deleted: true`, deactivated paths with `active: false`), rebuilt from the change log. `at_system_version` = the current version gives the registry now. For files to import, see `powerdeck registry export --at-version X`."#,
+    params(
+        ("at_system_version" = i64, Query, description = r#"A system version the registry has been at (0 to the current one)."#, example = json!(1200)),
+    ),
+    responses(
+        (status = 200, description = r#"The registry as it was."#, body = RegistrySnapshot, content_type = "application/json"),
+        MalformedQuery,
+        (status = 404, description = r#"Not found: the system version is negative or beyond the current one."#, body = ProblemBody, content_type = "application/problem+json", example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "not found: system version 99999: the registry's system versions run from 0 to 1287"})),
+        DatabaseFailed,
+    )
+)]
+async fn snapshot(
+    State(state): State<AppState>,
+    params: Result<Query<SnapshotParams>, QueryRejection>,
+) -> ApiResult<Json<RegistrySnapshot>> {
+    let params = query_params(params)?;
+    Ok(Json(
+        history::snapshot(&state.db, params.at_system_version).await?,
+    ))
 }
 
 #[utoipa::path(

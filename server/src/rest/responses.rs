@@ -20,16 +20,16 @@ pub(super) struct MalformedBody(ProblemBody);
 #[derive(IntoResponses)]
 #[response(
     status = 400,
-    description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number); `detail` quotes the parser."#,
+    description = r#"Bad request: the query string could not be read (e.g. an unknown enum value or a non-numeric number; `detail` quotes the parser), or it names a parameter this operation does not take (`detail` names it and lists the ones it takes: offset paging with `limit` and `offset` is refused, not ignored)."#,
     content_type = "application/problem+json",
-    example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "Failed to deserialize query string: category: unknown variant `bogus`, expected one of `config`, `prot`, `oper`"})
+    example = json!({"type": "about:blank", "title": "Bad request", "status": 400, "detail": "unknown query parameters `limit`, `offset`; this operation takes `category`, `locator`, `q`, `access_type`, `since_version`, `include_paths`, `include_deleted`, `page`, `per_page`"})
 )]
 pub(super) struct MalformedQuery(ProblemBody);
 
 #[derive(IntoResponses)]
 #[response(
     status = 400,
-    description = r#"Bad request: a malformed query string or path segment (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#,
+    description = r#"Bad request: a malformed query string or path segment, or a query parameter this operation does not take (`detail` names it and lists the ones it takes) (title `Bad request`), or a body that is not valid JSON (title `Invalid request body`)."#,
     content_type = "application/problem+json"
 )]
 pub(super) struct MalformedRequest(ProblemBody);

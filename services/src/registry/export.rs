@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use entity::{system_variable, variable_access_path};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 
 use model::error::AppError;
@@ -55,19 +57,46 @@ pub async fn export<C: ConnectionTrait>(db: &C) -> Result<Exported, AppError> {
         .order_by_asc(system_variable::Column::Id)
         .all(db)
         .await?;
-    let names: HashMap<i64, &str> = variables.iter().map(|v| (v.id, v.name.as_str())).collect();
     let paths = variable_access_path::Entity::find()
         .filter(variable_access_path::Column::AccessType.eq(AccessType::MemoryOffset))
         .filter(variable_access_path::Column::Active.eq(true))
         .order_by_asc(variable_access_path::Column::Id)
         .all(db)
         .await?;
+    export_rows(&variables, &paths)
+}
+
+/// The two files of the registry as it was at system version `at` (rebuilt from the change log).
+pub async fn export_at(db: &DatabaseConnection, at: i64) -> Result<Exported, AppError> {
+    let (_, states) = super::history::snapshot_states(db, at).await?;
+    let mut variables = Vec::with_capacity(states.len());
+    let mut paths = Vec::new();
+    for state in states.into_iter().filter(|s| !s.variable.deleted) {
+        paths.extend(
+            state
+                .paths
+                .into_iter()
+                .filter(|p| p.active && p.access_type == AccessType::MemoryOffset),
+        );
+        variables.push(state.variable);
+    }
+    paths.sort_by_key(|p| p.id);
+    export_rows(&variables, &paths)
+}
+
+/// The files of these variables (non-deleted, in id order) and their active memory paths (in
+/// id order).
+fn export_rows(
+    variables: &[system_variable::Model],
+    paths: &[variable_access_path::Model],
+) -> Result<Exported, AppError> {
+    let names: HashMap<i64, &str> = variables.iter().map(|v| (v.id, v.name.as_str())).collect();
 
     // Tables in the order their first path was created, items by offset.
     let mut tables: Vec<TableOut> = Vec::new();
     let mut table_index: HashMap<String, usize> = HashMap::new();
     let mut with_path: std::collections::HashSet<i64> = std::collections::HashSet::new();
-    for path in &paths {
+    for path in paths {
         let Some(name) = names.get(&path.variable_id) else {
             continue;
         };
