@@ -7,7 +7,8 @@
 //! so foreign keys can stay on. PostgreSQL replaces its named check.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{DatabaseBackend, Statement};
+use sea_orm_migration::sea_orm::sqlx::{self, Connection};
+use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseExecutor, Statement};
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -53,9 +54,7 @@ async fn allow(manager: &SchemaManager<'_>, values: &[&str]) -> Result<(), DbErr
                 format!(r#"ALTER TABLE "{rebuilt}" RENAME TO "{TABLE}""#),
             ];
             statements.extend(SQLITE_INDEXES.iter().map(|index| String::from(*index)));
-            for statement in statements {
-                db.execute_unprepared(&statement).await?;
-            }
+            rebuild_sqlite(db, statements).await?;
         }
         _ => {
             let list = values
@@ -74,6 +73,33 @@ async fn allow(manager: &SchemaManager<'_>, values: &[&str]) -> Result<(), DbErr
         }
     }
     Ok(())
+}
+
+/// Runs the rebuild on one pooled connection in one transaction: spread over the pool, a
+/// statement could meet another connection's view of the schema.
+async fn rebuild_sqlite(db: &DatabaseExecutor<'_>, statements: Vec<String>) -> Result<(), DbErr> {
+    let DatabaseExecutor::Connection(db) = db else {
+        return Err(DbErr::Migration(
+            "the SQLite table rebuild needs its own connection, not a transaction".into(),
+        ));
+    };
+    let mut conn = db
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(sqlx_error)?;
+    let mut txn = conn.begin().await.map_err(sqlx_error)?;
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *txn)
+            .await
+            .map_err(sqlx_error)?;
+    }
+    txn.commit().await.map_err(sqlx_error)
+}
+
+fn sqlx_error(error: sqlx::Error) -> DbErr {
+    DbErr::Migration(format!("rebuilding {TABLE}: {error}"))
 }
 
 #[async_trait::async_trait]
