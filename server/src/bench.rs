@@ -313,6 +313,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         "SQLite: registry page p50     {:>10}  (server response, filtered)",
         ms(page_p50)
     );
+    crate::bench_prototype::print_vars_offset_p50(&router, variables).await?;
     db.close().await?;
 
     if let Some(admin_url) = postgres_url {

@@ -168,6 +168,14 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 /// Unknown `/api/...` paths answer JSON; anything else is a static file (precompressed when the
 /// browser accepts it) or the 404 page.
 async fn fallback(uri: Uri, State(state): State<AppState>, req: Request<Body>) -> Response {
+    if uri.path().starts_with(crate::rest::prototype::PROXY_PREFIX) {
+        // Only the prototype's API lives under its proxy prefix: answer as FastAPI does.
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "detail": "Not Found" })),
+        )
+            .into_response();
+    }
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
         let message = format!("no API route at {} {}", req.method(), uri.path());
         return (

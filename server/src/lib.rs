@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod bench_io;
 pub mod bench_protections;
+pub mod bench_prototype;
 pub mod config;
 pub mod http;
 pub mod registry_cli;

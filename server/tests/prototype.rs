@@ -315,24 +315,49 @@ async fn reads(client: &Client) {
     let prot = prot["variables"].as_array().unwrap();
     assert!(!prot.is_empty());
     assert!(prot.iter().all(|v| v["category"] == "prot"));
-    let locator = prot[0]["locator"].as_str().unwrap().to_string();
-    let base = locator.split('[').next().unwrap();
+    // A locator with an index, and the same with every index as `[*]`.
+    let everything = client
+        .json(Method::GET, "/api/vars?limit=100000", None, ok)
+        .await;
+    let locator = everything["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["locator"].as_str())
+        .find(|l| l.contains('['))
+        .expect("the examples have an indexed locator")
+        .to_string();
+    let pattern: String = locator
+        .split('.')
+        .map(|segment| match segment.split_once('[') {
+            Some((word, _)) => format!("{word}[*]"),
+            None => segment.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".");
     let wildcard = client
         .json(
             Method::GET,
-            &format!("/api/vars?locator={base}[*]&limit=1000"),
+            &format!("/api/vars?locator={pattern}&limit=1000"),
             None,
             ok,
         )
         .await;
+    let matched = wildcard["variables"].as_array().unwrap();
     assert!(
-        wildcard["variables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v["locator"] == locator.as_str()),
-        "{base}[*] finds {locator}: {wildcard}"
+        matched.iter().any(|v| v["locator"] == locator.as_str()),
+        "{pattern} finds {locator}: {wildcard}"
     );
+    assert!(
+        matched
+            .iter()
+            .all(|v| v["locator"].as_str().unwrap().contains('['))
+    );
+    let categories_in_use: Vec<&str> = prot
+        .iter()
+        .map(|v| v["category"].as_str().unwrap())
+        .collect();
+    assert!(categories_in_use.iter().all(|c| *c == "prot"));
 
     let one = client
         .json(Method::GET, "/api/vars/rack_voltage", None, ok)
@@ -361,11 +386,13 @@ async fn reads(client: &Client) {
         .json(Method::GET, "/api/locators?category=prot", None, ok)
         .await;
     assert_shape("locators", &locators, &[("locators", Kind::Array)], &[]);
+    let prot_locator = &prot[0]["locator"];
     assert!(
         locators["locators"]
             .as_array()
             .unwrap()
-            .contains(&json!(locator))
+            .contains(prot_locator),
+        "{locators}"
     );
 
     let voltage = client
@@ -613,7 +640,12 @@ async fn writes(client: &Client) {
         &[],
     );
     assert_eq!(answer["system_version"], before + 1);
-    let history = client
+    // The change log, read through /api/v1 (which the proxy prefix does not serve).
+    let root = Client {
+        router: client.router.clone(),
+        prefix: "",
+    };
+    let history = root
         .json(
             Method::GET,
             "/api/v1/variables/rack_voltage/history",
@@ -720,6 +752,9 @@ async fn the_root_answers_service_info_to_json_clients_and_the_console_to_browse
         assert_eq!(answer.status, StatusCode::OK, "{path}");
         assert_shape(path, &answer.body, &info_keys, &[]);
     }
+    let unknown = client.get("/vars_api/api/no_such_route").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body, json!({"detail": "Not Found"}));
     let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
     for accept in [browser, "*/*"] {
         let page = client
