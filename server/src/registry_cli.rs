@@ -23,9 +23,14 @@ pub enum RegistryAction {
         /// Deactivate (never delete) memory paths the file no longer has.
         #[arg(long)]
         prune: bool,
-        /// Recorded as the source system of the changes.
+        /// Recorded as the source system of the changes (as import:NAME unless it starts with
+        /// "import").
         #[arg(long, default_value = "import")]
         source: String,
+        /// Take the files' display names, units and descriptions also where someone edited them
+        /// in the console or over the API (kept by default, and listed as kept).
+        #[arg(long)]
+        overwrite_edits: bool,
     },
     /// Write data_def.json and var_metadata.json that reproduce the registry.
     Export {
@@ -42,12 +47,23 @@ fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Imports the files as `actor` and returns the report.
+/// Imports the files as `actor`, keeping edited fields, and returns the report.
 pub async fn import_files(
     db: &DatabaseConnection,
     data_def: &Path,
     metadata: Option<&Path>,
     options: &import::ImportOptions,
+) -> anyhow::Result<ImportReport> {
+    import_files_with(db, data_def, metadata, options, import::EditedFields::Keep).await
+}
+
+/// Imports the files as `actor`, doing with edited fields what `edited` says.
+pub async fn import_files_with(
+    db: &DatabaseConnection,
+    data_def: &Path,
+    metadata: Option<&Path>,
+    options: &import::ImportOptions,
+    edited: import::EditedFields,
 ) -> anyhow::Result<ImportReport> {
     let data_def_text = read(data_def)?;
     let metadata_text = metadata.map(read).transpose()?;
@@ -59,7 +75,7 @@ pub async fn import_files(
         metadata_name: metadata_name.as_deref(),
         metadata: metadata_text.as_deref(),
     };
-    import::import(db, &files, options)
+    import::import_with(db, &files, options, edited)
         .await
         .map_err(|err| match err {
             // Validation messages already name the file and the JSON path.
@@ -87,17 +103,36 @@ pub fn print_report(report: &ImportReport) {
         report.system_version
     );
     for diff in &report.diffs {
-        if diff.kind == DiffKind::Changed {
-            println!("  changed  {}", diff.name);
-            for change in &diff.changes {
-                println!(
-                    "             {}: {} -> {}",
-                    change.field,
-                    change.old.as_deref().unwrap_or("(none)"),
-                    change.new.as_deref().unwrap_or("(none)")
-                );
-            }
+        if diff.kind == DiffKind::New {
+            continue;
         }
+        println!("  {:<8} {}", diff.kind.as_str(), diff.name);
+        for change in &diff.changes {
+            println!(
+                "             {}: {} -> {}",
+                change.field,
+                change.old.as_deref().unwrap_or("(none)"),
+                change.new.as_deref().unwrap_or("(none)")
+            );
+        }
+        for kept in &diff.kept {
+            println!(
+                "             {}: kept {:?} (edited by {} from {} at variable version {}, system version {}); the file says {:?}",
+                kept.field,
+                kept.kept,
+                kept.edited_by,
+                kept.source_system,
+                kept.variable_version,
+                kept.system_version,
+                kept.file
+            );
+        }
+    }
+    if report.kept > 0 {
+        println!(
+            "  {} edited field(s) kept; --overwrite-edits takes the files' values",
+            report.kept
+        );
     }
     let new: Vec<&str> = report
         .diffs
@@ -130,6 +165,7 @@ pub async fn run(db: &DatabaseConnection, action: RegistryAction) -> anyhow::Res
             dry_run,
             prune,
             source,
+            overwrite_edits,
         } => {
             let options = import::ImportOptions {
                 dry_run,
@@ -140,7 +176,13 @@ pub async fn run(db: &DatabaseConnection, action: RegistryAction) -> anyhow::Res
                     std::env::var("USER").unwrap_or_else(|_| "unknown".into())
                 ),
             };
-            let report = import_files(db, &data_def, metadata.as_deref(), &options).await?;
+            let edited = if overwrite_edits {
+                import::EditedFields::Overwrite
+            } else {
+                import::EditedFields::Keep
+            };
+            let report =
+                import_files_with(db, &data_def, metadata.as_deref(), &options, edited).await?;
             print_report(&report);
         }
         RegistryAction::Export { out, at_version } => {

@@ -70,6 +70,7 @@ pub async fn delete_variable(name: String, expected_version: i64) -> Result<Vari
 }
 
 /// The Import page's preview (`apply = false`: a dry run) or its apply step. One transaction.
+/// Edited display names, units and descriptions are kept unless `overwrite_edits`.
 #[server]
 pub async fn import_registry(
     data_def_name: String,
@@ -77,6 +78,7 @@ pub async fn import_registry(
     metadata_name: Option<String>,
     metadata: Option<String>,
     prune: bool,
+    overwrite_edits: bool,
     apply: bool,
 ) -> Result<model::registry::ImportReport, AppError> {
     use services::registry::import;
@@ -93,7 +95,12 @@ pub async fn import_registry(
         source: "console".into(),
         actor: "operator".into(),
     };
-    import::import(&state.db, &files, &options).await
+    let edited = if overwrite_edits {
+        import::EditedFields::Overwrite
+    } else {
+        import::EditedFields::Keep
+    };
+    import::import_with(&state.db, &files, &options, edited).await
 }
 
 /// Creates a variable (with its first access paths) from the New variable form.

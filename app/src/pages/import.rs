@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::registry::ImportRegistry;
 use crate::components::error_view::ErrorPanel;
-use model::registry::ImportReport;
+use model::registry::{DiffKind, ImportReport, KeptEdit, VariableDiff};
 
 /// A chosen file: its name and text.
 type Picked = Option<(String, String)>;
@@ -45,6 +45,7 @@ pub fn ImportPage() -> AnyView {
     let data_def = RwSignal::new(None::<(String, String)>);
     let metadata = RwSignal::new(None::<(String, String)>);
     let prune = RwSignal::new(false);
+    let overwrite_edits = RwSignal::new(false);
     let preview = ServerAction::<ImportRegistry>::new();
     let apply = ServerAction::<ImportRegistry>::new();
 
@@ -53,6 +54,7 @@ pub fn ImportPage() -> AnyView {
         data_def.track();
         metadata.track();
         prune.track();
+        overwrite_edits.track();
         preview.clear();
         apply.clear();
     });
@@ -89,7 +91,7 @@ pub fn ImportPage() -> AnyView {
                     </a>
                 </div>
             </header>
-            <ImportControls data_def metadata prune preview apply />
+            <ImportControls data_def metadata prune overwrite_edits preview apply />
             <ImportOutcome preview apply />
         </section>
     }
@@ -101,6 +103,7 @@ fn import_request(
     data_def: RwSignal<Picked>,
     metadata: RwSignal<Picked>,
     prune: RwSignal<bool>,
+    overwrite_edits: RwSignal<bool>,
     apply: bool,
 ) -> Option<ImportRegistry> {
     let (data_def_name, data_def) = data_def.get_untracked()?;
@@ -111,6 +114,7 @@ fn import_request(
         metadata_name,
         metadata,
         prune: prune.get_untracked(),
+        overwrite_edits: overwrite_edits.get_untracked(),
         apply,
     })
 }
@@ -121,10 +125,12 @@ fn ImportControls(
     data_def: RwSignal<Picked>,
     metadata: RwSignal<Picked>,
     prune: RwSignal<bool>,
+    overwrite_edits: RwSignal<bool>,
     preview: ServerAction<ImportRegistry>,
     apply: ServerAction<ImportRegistry>,
 ) -> AnyView {
-    let request = move |apply: bool| import_request(data_def, metadata, prune, apply);
+    let request =
+        move |apply: bool| import_request(data_def, metadata, prune, overwrite_edits, apply);
     let previewed = move || matches!(preview.value().get(), Some(Ok(_)));
     let applied = move || matches!(apply.value().get(), Some(Ok(_)));
     view! {
@@ -152,6 +158,14 @@ fn ImportControls(
                     on:change=move |ev| prune.set(event_target_checked(&ev))
                 />
                 " Deactivate paths the file no longer has (prune)"
+            </label>
+            <label class="checkbox">
+                <input
+                    type="checkbox"
+                    prop:checked=overwrite_edits
+                    on:change=move |ev| overwrite_edits.set(event_target_checked(&ev))
+                />
+                " Take the files' names, units and descriptions also where someone edited them (overwrite edits)"
             </label>
             <div class="field-actions">
                 <button
@@ -235,6 +249,10 @@ fn ReportView(report: ImportReport) -> AnyView {
                 <dd class="fact-value num">{report.unchanged}</dd>
             </div>
             <div class="fact">
+                <dt>"Edits kept"</dt>
+                <dd class="fact-value num">{report.kept}</dd>
+            </div>
+            <div class="fact">
                 <dt>"Skipped (_gap)"</dt>
                 <dd class="fact-value num">{report.skipped}</dd>
             </div>
@@ -265,52 +283,7 @@ fn ReportView(report: ImportReport) -> AnyView {
                                     <th scope="col">"New"</th>
                                 </tr>
                             </thead>
-                            <tbody>
-                                {report
-                                    .diffs
-                                    .iter()
-                                    .flat_map(|diff| {
-                                        if diff.changes.is_empty() {
-                                            vec![
-                                                view! {
-                                                    <tr>
-                                                        <td class="mono">{diff.name.clone()}</td>
-                                                        <td>
-                                                            <span class="badge badge-good">"new"</span>
-                                                        </td>
-                                                        <td></td>
-                                                        <td></td>
-                                                        <td></td>
-                                                    </tr>
-                                                }
-                                                    .into_any(),
-                                            ]
-                                        } else {
-                                            diff.changes
-                                                .iter()
-                                                .map(|c| {
-                                                    view! {
-                                                        <tr>
-                                                            <td class="mono">{diff.name.clone()}</td>
-                                                            <td>
-                                                                <span class="badge badge-prot">{diff.kind.as_str()}</span>
-                                                            </td>
-                                                            <td class="mono">{c.field.clone()}</td>
-                                                            <td class="mono wrap">
-                                                                <del>{c.old.clone().unwrap_or_default()}</del>
-                                                            </td>
-                                                            <td class="mono wrap">
-                                                                <ins>{c.new.clone().unwrap_or_default()}</ins>
-                                                            </td>
-                                                        </tr>
-                                                    }
-                                                        .into_any()
-                                                })
-                                                .collect::<Vec<_>>()
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
+                            <tbody>{report.diffs.iter().flat_map(diff_rows).collect_view()}</tbody>
                         </table>
                     </div>
                 }
@@ -318,6 +291,74 @@ fn ReportView(report: ImportReport) -> AnyView {
         {report
             .diffs_truncated
             .then(|| view! { <p class="muted">"Only the first 500 variables are listed."</p> })}
+    }
+    .into_any()
+}
+
+/// The rows of one variable's diff: "new", each changed field, and each edit kept.
+fn diff_rows(diff: &VariableDiff) -> Vec<AnyView> {
+    if diff.kind == DiffKind::New {
+        return vec![
+            view! {
+                <tr>
+                    <td class="mono">{diff.name.clone()}</td>
+                    <td>
+                        <span class="badge badge-good">"new"</span>
+                    </td>
+                    <td></td>
+                    <td></td>
+                    <td></td>
+                </tr>
+            }
+            .into_any(),
+        ];
+    }
+    let changed = diff.changes.iter().map(|c| {
+        view! {
+            <tr>
+                <td class="mono">{diff.name.clone()}</td>
+                <td>
+                    <span class="badge badge-prot">"changed"</span>
+                </td>
+                <td class="mono">{c.field.clone()}</td>
+                <td class="mono wrap">
+                    <del>{c.old.clone().unwrap_or_default()}</del>
+                </td>
+                <td class="mono wrap">
+                    <ins>{c.new.clone().unwrap_or_default()}</ins>
+                </td>
+            </tr>
+        }
+        .into_any()
+    });
+    let kept = diff.kept.iter().map(|k| kept_row(&diff.name, k));
+    changed.chain(kept).collect()
+}
+
+/// An edited field the import keeps: the edit (with who made it and when) and the files' value,
+/// which is not applied.
+fn kept_row(name: &str, kept: &KeptEdit) -> AnyView {
+    let who = format!(
+        "edited by {} ({}) at variable version {}, system version {}",
+        kept.edited_by, kept.source_system, kept.variable_version, kept.system_version
+    );
+    view! {
+        <tr>
+            <td class="mono">{name.to_string()}</td>
+            <td>
+                <span class="badge" title="Edited in the console or over the API: kept">
+                    "kept"
+                </span>
+            </td>
+            <td class="mono">{kept.field.clone()}</td>
+            <td class="wrap">
+                <span class="mono">{kept.kept.clone()}</span>
+                <span class="muted">" · " {who}</span>
+            </td>
+            <td class="mono wrap">
+                <s title="The files' value, not applied">{kept.file.clone()}</s>
+            </td>
+        </tr>
     }
     .into_any()
 }

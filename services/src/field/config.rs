@@ -609,7 +609,7 @@ impl FieldConfig {
                     data_type.registers() * 2
                 )));
             }
-            if m.offset % 2 != 0 {
+            if !m.offset.is_multiple_of(2) {
                 return Err(unsupported(format!(
                     "byte offset {} is odd; registers hold 2 bytes, so elements must start at an even offset",
                     m.offset

@@ -89,8 +89,11 @@ fn PathRow(
     let summary = parsed
         .as_ref()
         .map_or_else(|| p.reference.to_string(), AccessReference::summary);
+    // Memory covered: bytes, or bits in a bit table; a memory ID names its width in bits.
     let memory = match &parsed {
-        Some(AccessReference::MemoryOffset(m)) => format!("{} B", m.memory_size()),
+        Some(AccessReference::MemoryOffset(m)) => format!("{} {}", m.memory_size(), m.unit()),
+        Some(AccessReference::MemoryId(m)) => format!("{} bit", m.width),
+        Some(AccessReference::CanBytes(c)) => format!("{} B", c.length()),
         _ => "—".to_string(),
     };
     let id = p.id;
