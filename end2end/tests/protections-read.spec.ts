@@ -11,6 +11,11 @@ test('the limits grid is rendered with the active profile', async ({ page }) => 
   await expect(socMax).toBeVisible();
   await expect(page.locator('[data-path="soc.max.warning.threshold"]')).toHaveValue('95');
   await expect(page.locator('[data-path="cell_voltage.max.fault.threshold"]')).toHaveValue('3650');
+  // Limits are in engineering units, each row says its unit: 45 °C, not 450 tenths.
+  await expect(page.locator('[data-path="cell_temp.max.warning.threshold"]')).toHaveValue('45');
+  await expect(page.getByTestId('unit-cell_temp').first()).toContainText('°C');
+  await expect(page.getByTestId('unit-pack_voltage').first()).toContainText('V');
+  await expect(page.locator('[data-path="pack_voltage.max.warning.threshold"]')).toHaveValue('570');
   await expect(page.getByRole('heading', { name: 'Alarms' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Deployments' })).toBeVisible();
 });

@@ -95,19 +95,22 @@ test('Save keeps a change across a reload; Recall default restores the form', as
 test('Deploy shows the device against the form, writes, and the device holds the values', async ({ page }) => {
   await open(page);
   await setField(page, 'soc.max.warning.threshold', '93');
+  // Limits are in engineering units: a 0.5 % hysteresis (5 counts of the register's 0.1 %).
+  await setField(page, 'soc.max.hysteresis', '0.5');
   await page.getByRole('button', { name: 'Deploy…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Deploy to the device' });
   const row = dialog.getByRole('row').filter({ hasText: 'soc.max.warning.threshold' });
   await expect(row).toContainText('95');
   await expect(row).toContainText('93');
-  await expect(dialog.getByTestId('deploy-summary')).toContainText('1 field(s) will be written');
-  await dialog.getByRole('button', { name: 'Deploy 1 change(s)' }).click();
+  await expect(dialog.getByTestId('deploy-summary')).toContainText('2 field(s) will be written');
+  await dialog.getByRole('button', { name: 'Deploy 2 change(s)' }).click();
   await expect(page.getByTestId('deploy-outcome').first()).toContainText('succeeded');
 
   // What the device holds, read live.
   await page.getByRole('button', { name: 'Device', exact: true }).click();
   await expect(page.getByText(/Recalled what the device holds/)).toBeVisible();
   await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('93');
+  await expect(field(page, 'soc.max.hysteresis')).toHaveValue('0.5');
   await restoreDefaults(page);
 });
 

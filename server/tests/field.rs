@@ -114,7 +114,8 @@ async fn bad_writes_are_refused_before_anything_is_sent() {
         matches!(&too_big, AppError::Validation { message, .. } if message.contains("0..=65535")),
         "{too_big:?}"
     );
-    assert_eq!(site.simulator.holding(BMS_UNIT, register), Some(95));
+    // soc_max_warn counts 0.1 %: 950 is 95 %.
+    assert_eq!(site.simulator.holding(BMS_UNIT, register), Some(950));
 
     let read_only = site
         .field
@@ -149,7 +150,7 @@ async fn polled_values_arrive_with_quality_and_fall_back_when_the_preferred_path
     let soc = f64::from(site.simulator.input(BMS_UNIT, bms::SOC).unwrap());
     let live = site.field.live(&names);
     assert!((live[0].values[0] - soc).abs() <= 1.0, "{live:?}");
-    assert_eq!(live[1].values, vec![95.0]);
+    assert_eq!(live[1].values, vec![950.0], "the register's 0.1 % counts");
 
     // The meter stops answering: site_soc comes from its second path, and says so.
     site.simulator.pause(METER_UNIT);

@@ -146,9 +146,12 @@ async fn the_default_profile_is_seeded_once_and_fields_without_a_variable_stay_i
             .console_only
             .contains(&"soc.max.warning.threshold".to_string())
     );
-    // The registry knows soc, and its thresholds live in u16 registers.
+    // The registry knows soc, its limits are in %, and its thresholds live in u16 registers
+    // counting 0.1 %.
     let soc = &recalled.known["soc"];
-    assert_eq!((soc.min, soc.max), (Some(0.0), Some(65_535.0)));
+    assert_eq!((soc.min, soc.max), (Some(0.0), Some(6_553.5)));
+    assert_eq!(soc.units, "%");
+    assert_eq!(recalled.known["cell_temp"].units, "°C");
     let errors = service::check(
         &site.db,
         &site.field,
@@ -204,7 +207,7 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
     assert_eq!(
         site.simulator
             .holding(BMS_UNIT, register("soc", "max", "warn")),
-        Some(95),
+        Some(950),
         "Save writes nothing to the device"
     );
 
@@ -252,12 +255,12 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
     assert_eq!(
         site.simulator
             .holding(BMS_UNIT, register("soc", "max", "warn")),
-        Some(90)
+        Some(900)
     );
     assert_eq!(
         site.simulator
             .holding(BMS_UNIT, register("soc", "max", "alert")),
-        Some(97)
+        Some(970)
     );
     let written = detail
         .fields
@@ -341,7 +344,7 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
     assert_eq!(
         site.simulator
             .holding(BMS_UNIT, register("soc", "max", "warn")),
-        Some(95)
+        Some(950)
     );
     // The profile keeps what was saved; the failure is in the history.
     assert_eq!(
@@ -358,10 +361,10 @@ async fn a_device_that_stops_answering_halfway_is_restored_and_the_deployment_fa
 async fn an_unencodable_value_is_refused_before_anything_is_written() {
     let site = site().await;
     let mut set = current(&site).await;
-    // Hysteresis 0.5 fits the console but not the device's integer register.
+    // Hysteresis 0.25 % fits the console but not the device's register, which counts 0.1 %.
     set.set_field(
         &FieldPath::hysteresis("soc", Side::Max),
-        FieldValue::Number(0.5),
+        FieldValue::Number(0.25),
     )
     .unwrap();
     set_threshold(&mut set, "soc", Side::Max, Level::Warning, 90.0);
@@ -385,7 +388,7 @@ async fn an_unencodable_value_is_refused_before_anything_is_written() {
     assert_eq!(
         site.simulator
             .holding(BMS_UNIT, register("soc", "max", "warn")),
-        Some(95),
+        Some(950),
         "the other change was not written either"
     );
 }
@@ -406,7 +409,8 @@ async fn deploy_works_over_modbus_rtu_on_a_pseudo_terminal() {
     )
     .await;
     let mut set = current(&site).await;
-    set_threshold(&mut set, "pack_voltage", Side::Min, Level::Warning, 4700.0);
+    // 470 V: the register counts 0.1 V.
+    set_threshold(&mut set, "pack_voltage", Side::Min, Level::Warning, 470.0);
     let detail = deploy_set(&site, &set).await;
     assert_eq!(
         detail.summary.status,
@@ -549,14 +553,14 @@ async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest(
         keys
     };
 
-    // 0.5 in the device's integer hysteresis register: refused before anything is sent. The
+    // 0.25 % in the device's hysteresis register (0.1 % steps): refused before anything is sent. The
     // set is at fault, not the device: 422, not 502.
     let saved = current(&site).await;
     let mut refused = saved.clone();
     refused
         .set_field(
             &FieldPath::hysteresis("soc", Side::Max),
-            FieldValue::Number(0.5),
+            FieldValue::Number(0.25),
         )
         .unwrap();
     set_threshold(&mut refused, "soc", Side::Max, Level::Warning, 90.0);
@@ -586,7 +590,7 @@ async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest(
     assert_eq!(
         site.simulator
             .holding(BMS_UNIT, register("soc", "max", "warn")),
-        Some(95),
+        Some(950),
         "nothing was written"
     );
     let refused_keys = problem_keys(&problem);
@@ -707,4 +711,66 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
     assert!(journaled, "{events:?}");
     // Newest first.
     assert_eq!(events, vec!["cleared", "acknowledged", "raised"]);
+}
+
+#[tokio::test]
+async fn limits_cross_the_api_in_engineering_units_and_become_register_counts_at_the_device() {
+    let site = site().await;
+    let router = site.router();
+    let (status, recalled) = send(&router, "GET", "/api/v1/protections", None).await;
+    assert_eq!(status, StatusCode::OK, "{recalled}");
+    // 45 °C and 570 V, not the registers' 450 and 5700 tenths; each quantity says its unit.
+    assert_eq!(
+        recalled["protections"]["cell_temp"]["max"]["warning"]["threshold"],
+        45.0
+    );
+    assert_eq!(
+        recalled["protections"]["pack_voltage"]["max"]["warning"]["threshold"],
+        570.0
+    );
+    assert_eq!(recalled["known"]["cell_temp"]["units"], "°C");
+    assert_eq!(recalled["known"]["pack_voltage"]["units"], "V");
+
+    // The seed's 0.5 % soc hysteresis and 45.5 °C reach the device as 5 and 455 counts.
+    let mut set = recalled["protections"].clone();
+    set["soc"]["max"]["hysteresis"] = json!(0.5);
+    set["cell_temp"]["max"]["warning"]["threshold"] = json!(45.5);
+    let (status, deployed) = send(
+        &router,
+        "POST",
+        "/api/v1/protections/deploy",
+        Some(json!({"protections": set})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{deployed}");
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "hyst")),
+        Some(5)
+    );
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("cell_temp", "max", "warn")),
+        Some(455)
+    );
+    let hysteresis = deployed["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "soc.max.hysteresis")
+        .unwrap();
+    assert_eq!(
+        (&hysteresis["before"], &hysteresis["read_back"]),
+        (&json!(2.0), &json!(0.5))
+    );
+
+    // Read live from the device, in engineering units again.
+    let (status, device) = send(&router, "GET", "/api/v1/protections?source=device", None).await;
+    assert_eq!(status, StatusCode::OK, "{device}");
+    assert_eq!(device["read_errors"], json!([]));
+    assert_eq!(device["protections"]["soc"]["max"]["hysteresis"], 0.5);
+    assert_eq!(
+        device["protections"]["cell_temp"]["max"]["warning"]["threshold"],
+        45.5
+    );
 }

@@ -75,8 +75,8 @@ pub fn default_thresholds() -> Vec<u16> {
         [4640, 4480, 4320, 20], // pack_voltage min, 0.1 V
         [450, 500, 550, 20],    // cell_temp max, 0.1 °C
         [50, 20, 0, 20],        // cell_temp min, 0.1 °C
-        [95, 98, 100, 2],       // soc max, %
-        [10, 5, 2, 2],          // soc min, %
+        [950, 980, 1000, 20],   // soc max, 0.1 % (a 0.5 % hysteresis is 5 counts)
+        [100, 50, 20, 20],      // soc min, 0.1 %
         [1000, 1200, 1400, 50], // charge_current max, 0.1 A
         [1500, 1800, 2000, 50], // discharge_current max, 0.1 A
     ];
@@ -139,7 +139,8 @@ fn alarm_bits(device: &Device, t: f64) -> [u16; 3] {
             ("pack_voltage", _) => i32::from(read(PACK_VOLTAGE)),
             ("cell_temp", "max") => i32::from(max_temp),
             ("cell_temp", "min") => i32::from(min_temp),
-            ("soc", _) => i32::from(read(SOC)),
+            // SOC is reported in whole percent; its thresholds count tenths.
+            ("soc", _) => i32::from(read(SOC)) * 10,
             ("charge_current", _) => -i32::from(current.min(0)),
             ("discharge_current", _) => i32::from(current.max(0)),
             _ => return None,

@@ -199,7 +199,7 @@ mod tests {
         let soc_max_warn = bms::protection_register("soc", "max", "warn").unwrap();
         assert_eq!(
             sim.holding(MEMORY_UNIT, PROT_SBMU_BASE + soc_max_warn),
-            Some(95)
+            Some(950)
         );
         let heartbeat = |sim: &Simulator| sim.holding(MEMORY_UNIT, OPER_RTOS_BASE).unwrap();
         let before = heartbeat(&sim);

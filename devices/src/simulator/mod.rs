@@ -568,7 +568,8 @@ mod tests {
         assert_eq!(sim.input(BMS_UNIT, bms::WARNING_BITS), Some(0));
         let soc = sim.input(BMS_UNIT, bms::SOC).unwrap();
         let register = protection_register("soc", "max", "warn").unwrap();
-        let write = Request::WriteSingleRegister(register, soc - 1);
+        // SOC is in whole percent, its thresholds in tenths.
+        let write = Request::WriteSingleRegister(register, soc * 10 - 10);
         assert!(matches!(sim.handle(BMS_UNIT, &write), Some(Ok(_))));
         let soc_max_bit = 1 << 6;
         assert_eq!(sim.input(BMS_UNIT, bms::WARNING_BITS), Some(soc_max_bit));

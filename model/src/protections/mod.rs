@@ -30,11 +30,14 @@
 mod alarms;
 mod fields;
 mod limits;
+pub mod prototype;
+mod units;
 mod validation;
 
 pub use alarms::*;
 pub use fields::*;
 pub use limits::*;
+pub use units::*;
 pub use validation::*;
 
 #[cfg(test)]
@@ -120,12 +123,13 @@ mod tests {
         assert!(serde_json::from_str::<ProtectionsPayload>(missing_threshold).is_err());
     }
 
-    /// The six quantities of `prot:sbmu:hold`, in raw device units, without ranges.
+    /// The six quantities of `prot:sbmu:hold`, in engineering units, without ranges.
     fn known_device_quantity(name: &str) -> Option<VariableInfo> {
         let units = match name {
             "cell_voltage" => "mV",
-            "pack_voltage" | "charge_current" | "discharge_current" => "0.1",
-            "cell_temp" => "0.1 °C",
+            "pack_voltage" => "V",
+            "charge_current" | "discharge_current" => "A",
+            "cell_temp" => "°C",
             "soc" => return Some(soc_info()),
             _ => return None,
         };

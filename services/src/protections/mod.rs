@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod engine;
 pub mod naming;
 pub mod profiles;
+pub mod prototype;
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,7 +22,7 @@ use crate::actor::Actor;
 use crate::field::FieldIo;
 use model::error::AppError;
 use model::profiles::{DeploymentDetail, ProfileSummary, RecallSource, Recalled};
-use model::protections::{LimitField, ProtectionSet, VariableInfo, validate};
+use model::protections::{LimitField, ProtectionSet, RegisterUnits, VariableInfo, validate};
 use model::registry::FieldError;
 
 /// What the registry knows about each quantity of `set`: a quantity is known when a registry
@@ -37,7 +38,7 @@ pub async fn known_quantities(
     let fields = deploy::resolve_for_validation(db, field_io, protections.naming(), set).await?;
     let mut names: Vec<String> = set.keys().cloned().collect();
     names.extend(config.measure.values().map(|m| m.variable.clone()));
-    // Limits are in the units of the registers that hold them (e.g. 0.1 °C).
+    // The units of the registers that hold the thresholds say the limits' unit.
     names.extend(
         fields
             .iter()
@@ -74,12 +75,13 @@ pub async fn known_quantities(
             .iter()
             .filter(|f| &f.quantity == quantity && f.field == LimitField::Threshold)
             .find_map(|f| f.variable.as_ref().and_then(|v| units.get(v)));
+        // Limits are in the unit the registers count (`0.1 °C` counts `°C`).
         let mut info = VariableInfo {
             min: None,
             max: None,
             units: register_units
                 .or_else(|| units.get(quantity))
-                .cloned()
+                .map(|text| RegisterUnits::parse(text).unit)
                 .unwrap_or_default(),
         };
         for field in fields

@@ -300,7 +300,7 @@ mod tests {
         let rule = NamingRule::default();
         let values = rule.device_values(&payload.protections);
         assert_eq!(values.len(), 10 * (1 + 3 * 4));
-        assert!(values.contains(&("cell_temp_min_alert".to_string(), 20.0)));
+        assert!(values.contains(&("cell_temp_min_alert".to_string(), 2.0)));
         assert!(values.contains(&("soc_max_fault_en".to_string(), 1.0)));
         let mut input: Vec<(&str, f64)> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
         input.reverse(); // order does not matter

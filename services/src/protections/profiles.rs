@@ -292,19 +292,52 @@ pub async fn save(
         }
         Err(other) => return Err(other),
     };
+    let saved = replace_limits(&txn, profile, set, actor).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Replaces the limits of the profile named `name` with `set` (already validated by the caller)
+/// when the profile is still at `version`, in one transaction; `Conflict` when someone saved it
+/// meanwhile (the caller read, merged and validated version `version`).
+pub async fn save_at_version(
+    db: &DatabaseConnection,
+    name: &str,
+    version: i64,
+    set: &ProtectionSet,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
+    let txn = begin_profile_write(db).await?;
+    let profile = find(&txn, name).await?;
+    if profile.version != version {
+        return Err(AppError::Conflict(format!(
+            "profile {name:?} is at version {}, not {version}",
+            profile.version
+        )));
+    }
+    let saved = replace_limits(&txn, profile, set, actor).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Inside a profile write: the profile's limits become `set`, its version goes up by one.
+async fn replace_limits(
+    txn: &DatabaseTransaction,
+    profile: protection_profile::Model,
+    set: &ProtectionSet,
+    actor: &Actor,
+) -> Result<ProfileSummary, AppError> {
     protection_limit::Entity::delete_many()
         .filter(protection_limit::Column::ProfileId.eq(profile.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    insert_limits(&txn, profile.id, set).await?;
+    insert_limits(txn, profile.id, set).await?;
     let version = profile.version + 1;
     let mut active: protection_profile::ActiveModel = profile.into();
     active.version = Set(version);
     active.updated_at = Set(Utc::now());
     active.updated_by = Set(actor.user.clone());
-    let saved = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(summary(saved))
+    Ok(summary(active.update(txn).await?))
 }
 
 /// A new profile, empty or a copy of `clone_from`'s limits.

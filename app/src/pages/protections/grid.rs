@@ -34,7 +34,8 @@ pub(super) fn LimitsGrid(
         <div class="table-wrap limits-wrap">
             <table class="data-table limits-grid" aria-describedby="limits-help">
                 <caption id="limits-help" class="muted">
-                    "Thresholds in the quantity's units; delays in seconds. Changed fields are marked; "
+                    "Hysteresis and limits in the quantity's unit, shown beside its name (e.g. soc [%]); "
+                    "delays in seconds. Changed fields are marked; "
                     "a field held by no device variable is kept in the console only (italic)."
                 </caption>
                 <thead>
@@ -46,7 +47,7 @@ pub(super) fn LimitsGrid(
                             "Side"
                         </th>
                         <th scope="col" rowspan="2" class="num">
-                            "Hyst."
+                            "Hyst. [unit]"
                         </th>
                         {Level::ALL
                             .into_iter()
@@ -72,13 +73,13 @@ pub(super) fn LimitsGrid(
                             .map(|_| {
                                 view! {
                                     <th scope="col" class="num">
-                                        "Limit"
+                                        "Limit [unit]"
                                     </th>
                                     <th scope="col" class="num">
-                                        "On s"
+                                        "On [s]"
                                     </th>
                                     <th scope="col" class="num">
-                                        "Off s"
+                                        "Off [s]"
                                     </th>
                                     <th scope="col">"On"</th>
                                 }
@@ -132,7 +133,13 @@ fn LimitsRow(
             <th scope="row" class="quantity">
                 {quantity.clone()}
                 {(!units.is_empty())
-                    .then(|| view! { <span class="unit">{format!(" {units}")}</span> })}
+                    .then(|| {
+                        view! {
+                            <span class="unit" data-testid=format!("unit-{quantity}")>
+                                {format!(" [{units}]")}
+                            </span>
+                        }
+                    })}
             </th>
             <td class=format!("side side-{}", side.as_str())>{side.label()}</td>
             {cell(None, LimitField::Hysteresis)}

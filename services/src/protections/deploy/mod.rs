@@ -18,7 +18,7 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 use self::record::record;
-use self::resolve::resolve;
+use self::resolve::resolve_fields;
 use self::run::{Failure, Outcome, run};
 use crate::actor::Actor;
 use crate::field::FieldIo;
@@ -26,7 +26,7 @@ use crate::protections::naming::NamingRule;
 use crate::system::system_version_of;
 use model::error::AppError;
 use model::profiles::{DeploymentDetail, DeploymentStatus, FieldResult};
-use model::protections::ProtectionSet;
+use model::protections::{FieldPath, FieldValue, ProtectionSet};
 
 pub use self::io::read_device;
 pub use self::plan::preview;
@@ -77,9 +77,22 @@ pub async fn deploy(
     set: &ProtectionSet,
     actor: &Actor,
 ) -> Result<Deployed, AppError> {
+    deploy_fields(db, field_io, naming, profile, set.fields(), actor).await
+}
+
+/// [`deploy`] of some fields only (the prototype's deploy writes the fields it posted): the
+/// same checks, writes, read-back, restoration and record, for `fields` and nothing else.
+pub async fn deploy_fields(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    naming: &NamingRule,
+    profile: (i64, &str, i64),
+    fields: Vec<(FieldPath, FieldValue)>,
+    actor: &Actor,
+) -> Result<Deployed, AppError> {
     let started_at = Utc::now();
     let system_version = system_version_of(db).await?;
-    let fields = resolve(db, field_io, naming, set).await?;
+    let fields = resolve_fields(db, field_io, naming, fields).await?;
     let mut outcomes: Vec<Outcome> = fields
         .iter()
         .map(|f| Outcome {

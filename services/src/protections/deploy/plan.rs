@@ -98,9 +98,11 @@ pub(super) enum EncodeError {
     },
 }
 
-/// The one value held in `words` by a one-element target.
+/// The one value held in `words` by a one-element target, in the limit's units. An integer
+/// register holds a whole number of steps, so the value is rounded to the step's decimals:
+/// 3 counts of 0.1 read as 0.3, not as the 0.30000000000000004 that `3 × 0.1` makes.
 pub(super) fn decode_one(words: &[u16], target: &Target) -> Result<f64, DeviceError> {
-    codec::decode_array(
+    let value = codec::decode_array(
         words,
         target.data_type,
         target.word_order,
@@ -110,7 +112,28 @@ pub(super) fn decode_one(words: &[u16], target: &Target) -> Result<f64, DeviceEr
     )?
     .first()
     .copied()
-    .ok_or_else(|| DeviceError::Decode("no value in the answer".into()))
+    .ok_or_else(|| DeviceError::Decode("no value in the answer".into()))?;
+    Ok(if target.data_type == devices::DataType::F32 {
+        value
+    } else {
+        to_step_decimals(value, target.scale)
+    })
+}
+
+/// `value` rounded to as many decimals as `step` has (at most 9); whole steps stay whole.
+pub(super) fn to_step_decimals(value: f64, step: f64) -> f64 {
+    let step = step.abs();
+    if !(step.is_finite() && step > 0.0 && step < 1.0) {
+        return value;
+    }
+    let mut decimals = 0;
+    let mut scaled = step;
+    while decimals < 9 && (scaled - scaled.round()).abs() > 1e-9 * scaled.max(1.0) {
+        scaled *= 10.0;
+        decimals += 1;
+    }
+    let factor = 10f64.powi(decimals);
+    (value * factor).round() / factor
 }
 
 /// The register words for a limit. A value the register cannot hold exactly (0.5 in an
@@ -248,6 +271,27 @@ mod tests {
             (found[1].1, found[1].2),
             (MAX_WRITE_BLOCK, 130 - MAX_WRITE_BLOCK)
         );
+    }
+
+    #[test]
+    fn values_in_steps_read_without_float_noise() {
+        assert_eq!(to_step_decimals(3.0 * 0.1, 0.1), 0.3);
+        assert_eq!(to_step_decimals(5.0 * 0.1, 0.1), 0.5);
+        assert_eq!(to_step_decimals(4321.0 * 0.01, 0.01), 43.21);
+        assert_eq!(to_step_decimals(17.0 * 0.25, 0.25), 4.25);
+        assert_eq!(to_step_decimals(7.0, 1.0), 7.0);
+        assert_eq!(to_step_decimals(70.0, 10.0), 70.0);
+        // An encoded limit decodes to exactly the value set.
+        let mut tenth = target(2, 0);
+        tenth.scale = 0.1;
+        for value in [0.5, 0.3, 45.0, 95.5, 6553.5] {
+            let words = encode(&tenth, value).unwrap();
+            assert_eq!(decode_one(&words, &tenth).unwrap(), value, "{value}");
+        }
+        assert!(matches!(
+            encode(&tenth, 0.55),
+            Err(EncodeError::Inexact { .. })
+        ));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::field::{FieldIo, TargetError};
 use crate::protections::naming::NamingRule;
 use crate::registry::query::{PathPreference, choose_path};
 use model::error::AppError;
-use model::protections::{FieldPath, LimitField, ProtectionSet};
+use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet, RegisterUnits};
 
 /// One field of a set on its way to the device.
 #[derive(Debug, Clone)]
@@ -63,8 +63,17 @@ pub(super) async fn resolve(
     naming: &NamingRule,
     set: &ProtectionSet,
 ) -> Result<Vec<Field>, AppError> {
-    let wanted: Vec<(FieldPath, f64, String)> = set
-        .fields()
+    resolve_fields(db, field_io, naming, set.fields()).await
+}
+
+/// [`resolve`] for a list of fields (a deploy of some fields only).
+pub(super) async fn resolve_fields(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    naming: &NamingRule,
+    fields: Vec<(FieldPath, FieldValue)>,
+) -> Result<Vec<Field>, AppError> {
+    let wanted: Vec<(FieldPath, f64, String)> = fields
         .into_iter()
         .map(|(path, value)| {
             let name = naming.device_variable(&path);
@@ -73,17 +82,26 @@ pub(super) async fn resolve(
         .collect();
     let names: Vec<String> = wanted.iter().map(|(_, _, name)| name.clone()).collect();
     let mut ids: HashMap<i64, String> = HashMap::new();
+    // The register step each variable's units declare (`0.1 °C`: one count is 0.1 °C).
+    let mut steps: HashMap<String, f64> = HashMap::new();
     // Chunked: SQLite limits the parameters of one statement.
     for chunk in names.chunks(500) {
-        let rows: Vec<(i64, String)> = system_variable::Entity::find()
+        let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
             .select_only()
-            .columns([system_variable::Column::Id, system_variable::Column::Name])
+            .columns([
+                system_variable::Column::Id,
+                system_variable::Column::Name,
+                system_variable::Column::Units,
+            ])
             .filter(system_variable::Column::Name.is_in(chunk.iter().cloned()))
             .filter(system_variable::Column::Deleted.eq(false))
             .into_tuple()
             .all(db)
             .await?;
-        ids.extend(rows);
+        for (id, name, units) in rows {
+            steps.insert(name.clone(), RegisterUnits::parse(&units).step);
+            ids.insert(id, name);
+        }
     }
     let mut paths: HashMap<String, Vec<model::registry::AccessPath>> = HashMap::new();
     let id_list: Vec<i64> = ids.keys().copied().collect();
@@ -121,7 +139,8 @@ pub(super) async fn resolve(
                     variable: name.clone(),
                 })
                 .and_then(|access| Ok(field_io.target_of(&access)?))
-                .and_then(|target| check_target(&name, target));
+                .and_then(|target| check_target(&name, target))
+                .map(|target| in_limit_units(target, steps.get(&name).copied()));
             Field {
                 path,
                 intended,
@@ -178,6 +197,14 @@ pub async fn console_only_fields(
         .filter(|f| f.console_only())
         .map(|f| f.path.to_string())
         .collect())
+}
+
+/// The target read and written in the limit's units: the register's value as the registry
+/// reads it (the path's scale applied) is in counts of the variable's units' step (`0.1 °C`),
+/// so the step joins the scale. This is the one place where limits meet raw register units.
+fn in_limit_units(mut target: Target, step: Option<f64>) -> Target {
+    target.scale *= step.unwrap_or(1.0);
+    target
 }
 
 /// A protection field is one register-backed number on a writable table.
