@@ -81,10 +81,10 @@ pub fn generate(variables: usize) -> (String, String) {
         "defaults": {"category": "oper", "locator": "system.global"},
         "variables": {},
         "patterns": [
-            {"name_pattern": "_voltage$", "units": "mV", "locator": "rbms.rack[n].module[m].cell[c]"},
-            {"name_pattern": "_temp$", "units": "°C", "locator": "rbms.rack[n].module[m].cell[c]"},
-            {"name_pattern": "_soc$", "units": "%", "locator": "rbms.rack[n].module[m]"},
-            {"name_pattern": "_current$", "units": "A", "locator": "rbms.rack[n].module[m]"}
+            {"name_pattern": ".*_voltage$", "units": "mV", "locator": "rbms.rack[n].module[m].cell[c]"},
+            {"name_pattern": ".*_temp$", "units": "°C", "locator": "rbms.rack[n].module[m].cell[c]"},
+            {"name_pattern": ".*_soc$", "units": "%", "locator": "rbms.rack[n].module[m]"},
+            {"name_pattern": ".*_current$", "units": "A", "locator": "rbms.rack[n].module[m]"}
         ]
     });
     (
