@@ -686,3 +686,73 @@ async fn an_unknown_query_parameter_is_a_400_naming_it_and_the_known_ones() {
         prototype.text
     );
 }
+
+#[tokio::test]
+async fn the_variable_page_opens_a_past_version_and_its_restore_confirmation() {
+    let (state, _db) = state_with_examples().await;
+    let new = json!({"name": "grid_frequency", "units": "Hz", "description": "First", "category": "oper", "locator": "system.global"});
+    send(&state, Method::POST, "/api/v1/variables", &[], Some(new)).await;
+    send(
+        &state,
+        Method::PATCH,
+        "/api/v1/variables/grid_frequency",
+        &[("if-match", "1")],
+        Some(json!({"units": "mHz"})),
+    )
+    .await;
+    let page = send(&state, Method::GET, "/registry/grid_frequency", &[], None).await;
+    assert!(
+        page.text
+            .contains("/registry/grid_frequency?version=1#past-version"),
+        "the history links version 1"
+    );
+    assert!(!page.text.contains("past-version-title"));
+
+    let opened = send(
+        &state,
+        Method::GET,
+        "/registry/grid_frequency?version=1",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(opened.status, StatusCode::OK);
+    let text = &opened.text;
+    for expected in [
+        ">Version 1<",
+        "Version 1 against today",
+        "Today (v2)",
+        ">Hz<",
+        ">mHz<",
+        "Restore version 1…",
+        "?version=1&amp;confirm=2#past-version",
+    ] {
+        assert!(text.contains(expected), "missing {expected}");
+    }
+    assert!(!text.contains("Confirm the restore"));
+
+    let confirming = send(
+        &state,
+        Method::GET,
+        "/registry/grid_frequency?version=1&confirm=2",
+        &[],
+        None,
+    )
+    .await;
+    assert!(confirming.text.contains("Confirm the restore"));
+    assert!(
+        confirming
+            .text
+            .contains("Restoring makes version 3 with the values of version 1")
+    );
+    // A confirmation opened against an older version is not shown.
+    let stale = send(
+        &state,
+        Method::GET,
+        "/registry/grid_frequency?version=1&confirm=1",
+        &[],
+        None,
+    )
+    .await;
+    assert!(!stale.text.contains("Confirm the restore"));
+}

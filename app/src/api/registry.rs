@@ -12,6 +12,9 @@ use model::registry::{ChangeLogEntry, Variable, VariableQuery};
 pub struct VariableDetail {
     pub variable: Variable,
     pub history: Vec<ChangeLogEntry>,
+    /// The latest polled value, when the variable is polled.
+    #[serde(default)]
+    pub live: Option<model::field::LiveValue>,
 }
 
 #[server]
@@ -30,7 +33,37 @@ pub async fn get_variable_detail(name: String) -> Result<VariableDetail, AppErro
     let db = &state.db;
     let variable = services::registry::query::get_variable(db, &name).await?;
     let history = services::registry::query::history(db, &name).await?;
-    Ok(VariableDetail { variable, history })
+    let live = state
+        .field
+        .live(std::slice::from_ref(&name))
+        .into_iter()
+        .next();
+    Ok(VariableDetail {
+        variable,
+        history,
+        live,
+    })
+}
+
+/// A variable as it was at its own version `version`, rebuilt from the change log.
+#[server]
+pub async fn get_variable_version(name: String, version: i64) -> Result<Variable, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    services::registry::history::variable_at_version(&state.db, &name, version).await
+}
+
+/// Restores version `version` of a variable as a new version, if the variable is still at
+/// `expected_version` (the version the operator confirmed the change against).
+#[server]
+pub async fn restore_variable_version(
+    name: String,
+    version: i64,
+    expected_version: i64,
+) -> Result<Variable, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    let actor = services::actor::Actor::console_operator();
+    services::registry::write::restore_version(&state.db, &name, version, expected_version, &actor)
+        .await
 }
 
 /// Saves the metadata form of the detail page. `expected_version` is the variable version the

@@ -1,12 +1,14 @@
-//! The "Device" panel of the variable detail page: read the value from the device now and, for
-//! writable configuration variables, write a new value after a confirmation showing old and new.
+//! The "Device" panel of the variable detail page: the live value of a polled variable (kept
+//! current by the live stream), reading the value from the device now and, for writable
+//! configuration variables, writing a new value after a confirmation showing old and new.
 
 use leptos::prelude::*;
 
 use crate::api::field::{ReadVariableNow, WriteVariable};
 use crate::components::error_view::ErrorPanel;
+use crate::components::live_stream::follow_live;
 use crate::components::number::parse_number;
-use model::field::{LiveValue, format_values};
+use model::field::{LiveValue, format_age, format_values};
 
 fn reading(value: &LiveValue, units: &str) -> String {
     format!("{} {units}", format_values(&value.values))
@@ -14,9 +16,26 @@ fn reading(value: &LiveValue, units: &str) -> String {
         .to_string()
 }
 
-/// The Device panel: read now, and for writable variables a reviewed write with its read-back.
+/// The Device panel: the live value, read now, and for writable variables a reviewed write with
+/// its read-back. `live` is the latest polled value when the variable is polled.
 #[component]
-pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> AnyView {
+pub(super) fn DevicePanel(
+    name: String,
+    units: String,
+    writable: bool,
+    live: Option<LiveValue>,
+) -> AnyView {
+    // Only a polled variable has a live value to follow.
+    let polled = live.is_some();
+    let live = RwSignal::new(live);
+    if polled {
+        let own = name.clone();
+        follow_live(vec![name.clone()], move |values| {
+            if let Some(value) = values.into_iter().find(|v| v.name == own) {
+                live.set(Some(value));
+            }
+        });
+    }
     let read = ServerAction::<ReadVariableNow>::new();
     let write = ServerAction::<WriteVariable>::new();
     // Set when the operator asked to review a write: the value to write.
@@ -29,7 +48,7 @@ pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> AnyVie
             <h2 id="device-title" class="section-title">
                 "Device"
             </h2>
-            <ReadRow read name=name.clone() units=units.clone() />
+            <ReadRow read live name=name.clone() units=units.clone() />
             {write_form}
             <ConfirmWrite read write name units=units.clone() pending set_pending />
             <WriteResult write units />
@@ -38,9 +57,39 @@ pub(super) fn DevicePanel(name: String, units: String, writable: bool) -> AnyVie
     .into_any()
 }
 
-/// "Read now" and the value read, with its quality and source.
+/// The live value of a polled variable: quality, value, units, age and where it came from.
+fn live_reading(value: &LiveValue, units: &str) -> AnyView {
+    let quality = value.quality.as_str();
+    let age = value
+        .age_ms
+        .map(|ms| format!(", {} old", format_age(ms)))
+        .unwrap_or_default();
+    let error = value
+        .error
+        .as_ref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
+    view! {
+        <span class="live" data-testid="device-live">
+            <span class=format!("q-dot q-{quality}") role="img" aria-label=quality></span>
+            <strong data-testid="device-live-value">{reading(value, units)}</strong>
+            <span class="muted">
+                {format!(" live, {quality}{age}, via {}{error}", value.source)}
+            </span>
+        </span>
+    }
+    .into_any()
+}
+
+/// "Read now" and the value read, with its quality and source; until then, the live value of a
+/// polled variable.
 #[component]
-fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> AnyView {
+fn ReadRow(
+    read: ServerAction<ReadVariableNow>,
+    live: RwSignal<Option<LiveValue>>,
+    name: String,
+    units: String,
+) -> AnyView {
     let on_read = move |_| {
         read.dispatch(ReadVariableNow { name: name.clone() });
     };
@@ -73,7 +122,12 @@ fn ReadRow(read: ServerAction<ReadVariableNow>, name: String, units: String) -> 
                             .into_any()
                     }
                     Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                    None => view! { <span class="muted">"Not read yet."</span> }.into_any(),
+                    None => {
+                        live.with(|live| match live {
+                            Some(value) => live_reading(value, &units),
+                            None => view! { <span class="muted">"Not read yet."</span> }.into_any(),
+                        })
+                    }
                 }}
             </span>
         </div>

@@ -1,16 +1,17 @@
 //! The variable detail page: every field, the access paths with their references spelled out,
-//! version badges and the change history as a timeline. This module owns the page and its
-//! header; the panels have their own files.
+//! version badges, the change history as a timeline, and any past version opened from it
+//! (`?version=N`). This module owns the page and its header; the panels have their own files.
 
 mod conflict;
 mod device;
 mod metadata;
+mod past;
 mod paths;
 mod timeline;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::registry::{VariableDetail, get_variable_detail};
 use crate::components::error_view::ErrorPanel;
@@ -18,6 +19,7 @@ use device::DevicePanel;
 use metadata::EditPanel;
 use model::registry::Category;
 use model::system::short_timestamp;
+use past::PastVersionPanel;
 use paths::{AddPathPanel, PathTable};
 use timeline::Timeline;
 
@@ -26,6 +28,14 @@ pub fn VariablePage() -> AnyView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
     let detail = Resource::new(move || name.get(), get_variable_detail);
+    // The past version opened from the history, and the version a restore is confirmed against.
+    let query = use_query_map();
+    let opened = Memo::new(move |_| {
+        query.with(|q| {
+            let number = |key: &str| q.get(key).and_then(|v| v.parse::<i64>().ok());
+            number("version").map(|version| (version, number("confirm")))
+        })
+    });
     view! {
         <section class="page page-wide">
             <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -42,7 +52,7 @@ pub fn VariablePage() -> AnyView {
                     match detail.await {
                         Ok(detail_value) => {
                             let reload = Callback::new(move |()| detail.refetch());
-                            view! { <VariableView detail=detail_value reload /> }.into_any()
+                            view! { <VariableView detail=detail_value reload opened /> }.into_any()
                         }
                         Err(error) => {
                             #[cfg(feature = "ssr")]
@@ -68,15 +78,26 @@ pub fn VariablePage() -> AnyView {
 }
 
 #[component]
-fn VariableView(detail: VariableDetail, reload: Callback<()>) -> AnyView {
+fn VariableView(
+    detail: VariableDetail,
+    reload: Callback<()>,
+    opened: Memo<Option<(i64, Option<i64>)>>,
+) -> AnyView {
     let v = detail.variable;
+    let current = v.clone();
+    let past = move || {
+        opened.get().map(|(version, confirm)| {
+            view! { <PastVersionPanel current=current.clone() version confirm reload /> }
+        })
+    };
     let paths = v.paths.clone().unwrap_or_default();
     let editable = (!v.deleted).then(|| view! { <EditPanel variable=v.clone() reload /> });
     let path_actions = (!v.deleted).then(|| (v.name.clone(), v.variable_version, reload));
     // Only configuration variables are written from the console; limits go through Protections.
     let writable = v.category == Category::Config && paths.iter().any(|p| p.active && !p.read_only);
+    let live = detail.live;
     let device = (!v.deleted && paths.iter().any(|p| p.active)).then(|| {
-        view! { <DevicePanel name=v.name.clone() units=v.units.clone() writable /> }
+        view! { <DevicePanel name=v.name.clone() units=v.units.clone() writable live /> }
     });
     let add_path = (!v.deleted)
         .then(|| view! { <AddPathPanel name=v.name.clone() version=v.variable_version reload /> });
@@ -127,8 +148,9 @@ fn VariableView(detail: VariableDetail, reload: Callback<()>) -> AnyView {
         <h2 class="section-title">"Access paths"</h2>
         <PathTable paths actions=path_actions />
         {add_path}
+        {past}
         <h2 class="section-title">"History"</h2>
-        <Timeline entries=detail.history />
+        <Timeline name=v.name.clone() entries=detail.history />
     }
     .into_any()
 }

@@ -1,21 +1,41 @@
-//! The change history of the variable page, as a timeline.
+//! The change history of the variable page, as a timeline; each version links to its past state.
 
 use leptos::prelude::*;
 
-use model::registry::{AccessReference, AccessType, ChangeLogEntry};
+use super::past::version_href;
+use model::registry::{AccessReference, AccessType, ChangeLogEntry, RESTORED_VERSION_FIELD};
 use model::system::short_timestamp;
 
 /// The change history, one item per change: what changed, by whom, via what, at which versions.
+/// The newest row of each variable version links to that version (`Open vN`).
 #[component]
-pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> AnyView {
+pub(super) fn Timeline(name: String, entries: Vec<ChangeLogEntry>) -> AnyView {
+    let mut previous_version = None;
     view! {
         <ol class="timeline">
             {entries
                 .into_iter()
                 .map(|e| {
+                    let first_of_version = previous_version != Some(e.variable_version);
+                    previous_version = Some(e.variable_version);
+                    let open = first_of_version
+                        .then(|| {
+                            view! {
+                                <a
+                                    class="timeline-open"
+                                    href=version_href(&name, e.variable_version, None)
+                                >
+                                    {format!("Open v{}", e.variable_version)}
+                                </a>
+                            }
+                        });
                     let old = e.old_value.as_deref().map(readable);
                     let new = e.new_value.as_deref().map(readable);
+                    let restored = e.field_name.as_deref() == Some(RESTORED_VERSION_FIELD);
                     let what = match (&e.field_name, &old, &new) {
+                        _ if restored => {
+                            format!("restored version {}", new.clone().unwrap_or_default())
+                        }
                         (Some(field), Some(old), Some(new)) => format!("{field}: {old} → {new}"),
                         (Some(field), None, Some(new)) => format!("{field}: {new}"),
                         (Some(field), Some(old), None) => format!("{field}: {old} (removed)"),
@@ -39,6 +59,7 @@ pub(super) fn Timeline(entries: Vec<ChangeLogEntry>) -> AnyView {
                                     e.system_version,
                                 )}
                             </span>
+                            {open}
                         </li>
                     }
                 })
