@@ -59,11 +59,28 @@ pub const DEFAULT_UNIT_ID: u8 = 1;
 
 /// A device of the `devices` map: the name of its bus, or its bus with the unit id, data type
 /// and word order that references without them use.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum DeviceEntry {
     Bus(String),
     Settings(DeviceSettings),
+}
+
+/// Says which of the two spellings is wrong and how, where an untagged enum would only say
+/// "did not match any variant".
+impl<'de> Deserialize<'de> for DeviceEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(bus) => Ok(DeviceEntry::Bus(bus)),
+            object @ serde_json::Value::Object(_) => DeviceSettings::deserialize(object)
+                .map(DeviceEntry::Settings)
+                .map_err(|e| D::Error::custom(format!("device entry: {e}"))),
+            other => Err(D::Error::custom(format!(
+                "a device is a bus name or {{\"bus\", \"unit_id\", \"data_type\", \"word_order\"}}, found {other}"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -802,6 +819,65 @@ mod tests {
                 "memory table \"oper:rack:sm16\" has no data source".into()
             ))
         );
+    }
+
+    fn reference_path(access_type: reg::AccessType, reference: serde_json::Value) -> AccessPath {
+        AccessPath {
+            access_type,
+            reference,
+            ..memory_path(2, 1)
+        }
+    }
+
+    #[test]
+    fn short_references_take_the_devices_settings_or_the_defaults() {
+        let text = r#"{"buses": [{"name": "site", "endpoint": {"tcp": {"addr": "127.0.0.1:9"}}}],
+            "devices": {"rbms": {"bus": "site", "unit_id": 3, "data_type": "i16"}, "meter": "site"},
+            "rs485_channels": {"1": "site"}}"#;
+        let config = FieldConfig::parse("field.json", text).unwrap();
+        let short = |device: &str, table: &str| {
+            let reference = serde_json::json!({"device": device, "table": table, "address": 40010});
+            config.target(&reference_path(reg::AccessType::Modbus, reference))
+        };
+        let rbms = short("rbms", "holding").unwrap();
+        assert_eq!(
+            (rbms.unit_id, rbms.address, rbms.data_type),
+            (3, 40_010, DataType::I16)
+        );
+        let meter = short("meter", "input").unwrap();
+        assert_eq!(
+            (meter.unit_id, meter.data_type),
+            (DEFAULT_UNIT_ID, DataType::U16)
+        );
+        assert_eq!(short("meter", "coil").unwrap().data_type, DataType::Bool);
+        let error = short("rbms", "coil").unwrap_err().to_string();
+        assert!(error.contains("cannot be read as i16"), "{error}");
+
+        let channel = |number: u32| {
+            let reference = serde_json::json!({"channel": number, "device_id": 5, "table": "holding", "address": 100});
+            config.target(&reference_path(reg::AccessType::Rs485, reference))
+        };
+        assert_eq!(channel(1).unwrap().bus, "site");
+        assert!(matches!(channel(2), Err(MappingError::NoSource(_))));
+
+        let bad = [
+            (
+                r#"{"buses": [], "rs485_channels": {"1": "nowhere"}}"#,
+                "rs485_channels.1: no Modbus bus named \"nowhere\"",
+            ),
+            (
+                r#"{"buses": [{"name": "site", "endpoint": {"tcp": {"addr": "127.0.0.1:9"}}}],
+                    "devices": {"rbms": {"bus": "site", "unit": 3}}}"#,
+                "device entry: unknown field `unit`",
+            ),
+            (r#"{"devices": {"rbms": 3}}"#, "a device is a bus name or"),
+        ];
+        for (text, expected) in bad {
+            let error = FieldConfig::parse("field.json", text)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{text}\n-> {error}");
+        }
     }
 
     #[test]
