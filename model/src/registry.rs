@@ -571,10 +571,7 @@ impl AccessReference {
         match self {
             AccessReference::MemoryOffset(m) => {
                 let unit = m.unit();
-                format!(
-                    "{} @ {}, {} {unit} × {}",
-                    m.table, m.offset, m.size, m.num
-                )
+                format!("{} @ {}, {} {unit} × {}", m.table, m.offset, m.size, m.num)
             }
             AccessReference::Modbus(m) => modbus_summary(m),
             AccessReference::Can(c) => format!(
@@ -603,9 +600,10 @@ impl AccessReference {
 }
 
 fn modbus_summary(m: &ModbusRef) -> String {
-    let unit = m
-        .unit_id
-        .map_or_else(|| "device's unit".to_string(), |unit| format!("unit {unit}"));
+    let unit = m.unit_id.map_or_else(
+        || "device's unit".to_string(),
+        |unit| format!("unit {unit}"),
+    );
     let data_type = m
         .data_type
         .map_or_else(|| "device's type".to_string(), |t| format!("{t:?}"));
