@@ -314,6 +314,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         ms(page_p50)
     );
     crate::bench_prototype::print_vars_offset_p50(&router, variables).await?;
+    crate::bench_history::print_history_figures(&db).await?;
     db.close().await?;
 
     if let Some(admin_url) = postgres_url {

@@ -10,6 +10,7 @@
 )]
 
 pub mod bench;
+pub mod bench_history;
 pub mod bench_io;
 pub mod bench_protections;
 pub mod bench_prototype;
