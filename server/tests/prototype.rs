@@ -829,3 +829,144 @@ async fn cors_lets_the_configured_dashboard_origins_call_the_api() {
     let refused = server::rest::prototype::cors_layer(&["localhost:8081".to_string()]);
     assert!(refused.unwrap_err().to_string().contains("localhost:8081"));
 }
+
+/// The seed's payload (001 "Quick test script"), byte for byte.
+const SEED_PAYLOAD: &str = r#"{"protections":{"soc":{"max":{"hysteresis":0.5,"warning":{"threshold":95,"on_duration":30,"off_duration":60,"enabled":true}}}}}"#;
+
+#[tokio::test]
+async fn the_protections_routes_save_recall_and_deploy_as_the_seed_script_expects() {
+    let site = common::Site::tcp(async |db| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let defaults = std::fs::read_to_string(dir.join("protections_default.json")).unwrap();
+        let actor = services::actor::Actor::new("tester", "test");
+        services::protections::profiles::seed_default(
+            db,
+            "protections_default.json",
+            &defaults,
+            &actor,
+        )
+        .await
+        .unwrap();
+    })
+    .await;
+    let ok = StatusCode::OK;
+    let ok_keys = [
+        ("ok", Kind::Bool),
+        ("profile", Kind::Str),
+        ("message", Kind::Str),
+    ];
+    for prefix in ["", "/vars_api"] {
+        let client = Client {
+            router: site.router(),
+            prefix,
+        };
+        let saved = client
+            .send(
+                Method::POST,
+                "/api/protections",
+                &[],
+                Some(SEED_PAYLOAD.to_string()),
+            )
+            .await;
+        assert_eq!(saved.status, ok, "{prefix}: {}", saved.text);
+        assert_shape("save", &saved.body, &ok_keys, &[]);
+        assert_eq!(saved.body["message"], "Protections saved");
+        assert_eq!(saved.body["ok"], true);
+
+        let current = client
+            .json(Method::GET, "/api/protections?source=current", None, ok)
+            .await;
+        let max = &current["protections"]["soc"]["max"];
+        assert_eq!(max["hysteresis"], 0.5, "{current}");
+        assert_eq!(
+            max["warning"],
+            json!({"threshold": 95.0, "on_duration": 30.0, "off_duration": 60.0, "enabled": true})
+        );
+        let default = client
+            .json(Method::GET, "/api/protections?source=default", None, ok)
+            .await;
+        assert!(default["protections"].is_object(), "{default}");
+
+        let deployed = client
+            .send(
+                Method::POST,
+                "/api/protections/deploy",
+                &[],
+                Some(SEED_PAYLOAD.to_string()),
+            )
+            .await;
+        assert_eq!(deployed.status, ok, "{prefix}: {}", deployed.text);
+        assert_shape("deploy", &deployed.body, &ok_keys, &[]);
+        assert_eq!(deployed.body["message"], "Protections deployed");
+    }
+
+    let client = Client {
+        router: site.router(),
+        prefix: "/vars_api",
+    };
+    // A value the register cannot hold: refused before sending, with /api/v1's detail.
+    let refused = client
+        .send(
+            Method::POST,
+            "/api/protections/deploy",
+            &[],
+            Some(SEED_PAYLOAD.replace("\"threshold\":95", "\"threshold\":95.05")),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_shape("refused", &refused.body, &[("detail", Kind::Str)], &[]);
+    // Unknown levels and keys: every problem with its path in the body, nothing saved.
+    let bad = client
+        .json(
+            Method::POST,
+            "/api/protections",
+            Some(json!({"protections": {"soc": {"max": {"severe": {"threshold": 1, "on_duration": 1, "off_duration": 1}, "warning": {"treshold": 1, "threshold": 96, "on_duration": 1, "off_duration": 1}}}}})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    let locations: Vec<Value> = validation_issues("bad", &bad)
+        .into_iter()
+        .map(|(loc, _)| loc)
+        .collect();
+    assert!(
+        locations.contains(&json!(["body", "protections", "soc", "max", "severe"])),
+        "{bad}"
+    );
+    assert!(
+        locations.contains(&json!([
+            "body",
+            "protections",
+            "soc",
+            "max",
+            "warning",
+            "treshold"
+        ])),
+        "{bad}"
+    );
+    let missing = client
+        .json(
+            Method::POST,
+            "/api/protections",
+            Some(json!({})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(
+        validation_issues("missing", &missing),
+        [(json!(["body", "protections"]), "missing".to_string())]
+    );
+    let source = client
+        .json(
+            Method::GET,
+            "/api/protections?source=device",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(validation_issues("source", &source)[0].1, "enum");
+}

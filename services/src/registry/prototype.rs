@@ -256,13 +256,19 @@ pub async fn list_vars<C: ConnectionTrait>(
     offset: u64,
     limit: u64,
 ) -> Result<PrototypeVariableList, AppError> {
-    let ids = matching_ids(db, index, filter).await?;
-    let total = ids.len() as u64;
-    let page: Vec<i64> = ids
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit.min(MAX_LIMIT)).unwrap_or(usize::MAX))
-        .collect();
+    let snapshot = index.current(db).await?;
+    // One pass: count every match, keep only the page's ids.
+    let first = usize::try_from(offset).unwrap_or(usize::MAX);
+    let size = usize::try_from(limit.min(MAX_LIMIT)).unwrap_or(usize::MAX);
+    let mut total = 0usize;
+    let mut page = Vec::with_capacity(size.min(1_000));
+    for entry in snapshot.entries().filter(|entry| passes(filter, entry)) {
+        if total >= first && page.len() < size {
+            page.push(entry.id);
+        }
+        total += 1;
+    }
+    let total = total as u64;
     Ok(PrototypeVariableList {
         total,
         limit,

@@ -342,8 +342,13 @@ impl BodyReader {
 
     /// Every problem found, or nothing.
     pub(crate) fn finish(self) -> PrototypeResult<()> {
+        self.finish_into_object().map(|_| ())
+    }
+
+    /// Every problem found, or the body's object for a typed reading.
+    pub(crate) fn finish_into_object(self) -> PrototypeResult<Map<String, Value>> {
         if self.issues.is_empty() {
-            Ok(())
+            Ok(self.object)
         } else {
             Err(PrototypeError::Invalid(self.issues))
         }

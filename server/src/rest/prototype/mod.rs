@@ -5,6 +5,7 @@
 //! service info to a client that asks for JSON; CORS lets the dashboards' origins call it.
 
 mod errors;
+mod protections;
 
 use app::ssr::state::AppState;
 use axum::Json;
@@ -56,6 +57,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(changes))
         .routes(routes!(get_variable, update_variable))
         .routes(routes!(add_access_path))
+        .merge(protections::routes())
 }
 
 /// The documentation of `GET /` (served by [`answer_json_at_root`] in front of the pages).
