@@ -104,7 +104,7 @@ pub async fn print_history_figures(db: &DatabaseConnection) -> anyhow::Result<()
         let found = snapshot
             .variables
             .iter()
-            .find(|v| v.name == name)
+            .find(|v| &v.name == name)
             .context("the changed variable is missing from the snapshot")?;
         anyhow::ensure!(
             found == &original,
