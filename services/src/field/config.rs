@@ -880,6 +880,32 @@ mod tests {
         }
     }
 
+    /// Seed 001's `{"can_id": 291, "data0": 0, "data1": 1}`: bytes 0 and 1, little-endian.
+    #[test]
+    fn can_data_bytes_decode_little_endian_and_wider_spans_say_why_not() {
+        let text = r#"{"can": [{"name": "bms_can", "interface": "builtin"}]}"#;
+        let config = FieldConfig::parse("field.json", text).unwrap();
+        let bytes = |data0: u8, data1: u8| {
+            let reference = serde_json::json!({"can_id": 291, "data0": data0, "data1": data1});
+            config.source(&reference_path(reg::AccessType::Can, reference))
+        };
+        let Ok(PathSource::Can { bus, signal }) = bytes(0, 1) else {
+            panic!("{:?}", bytes(0, 1));
+        };
+        assert_eq!(bus, "bms_can");
+        let frame = devices::can::CanFrame::new(291, false, &[0x34, 0x12, 0xFF]).unwrap();
+        assert_eq!(
+            devices::can::signal::decode(&signal, &frame).unwrap(),
+            4660.0
+        );
+        let Ok(PathSource::Can { signal, .. }) = bytes(2, 5) else {
+            panic!("{:?}", bytes(2, 5));
+        };
+        assert_eq!((signal.start_byte, signal.length), (2, 4));
+        let three = bytes(0, 2).unwrap_err().to_string();
+        assert!(three.contains("bytes 0..=2 are 3 byte(s)"), "{three}");
+    }
+
     #[test]
     fn an_empty_poll_rule_is_refused_with_its_place() {
         let text = r#"{"buses": [], "poll": {"fast": ["soc", ""]}}"#;
