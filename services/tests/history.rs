@@ -21,7 +21,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use services::actor::Actor;
 use services::registry::import::{ImportFiles, ImportOptions, import};
-use services::registry::{history, query, write};
+use services::registry::{export, history, query, write};
 use services::system::system_version_of;
 use services::testing as common;
 
@@ -334,6 +334,33 @@ async fn every_rebuilt_version_equals_what_the_writes_answered() {
             seen.by_version.len()
         );
         check_every_version(db, &seen, backend).await;
+        check_exports(db, &seen, backend).await;
+    }
+}
+
+/// `export --at-version X` writes the registry as it was at X: now, the same files as the plain
+/// export; at past versions, metadata for exactly the variables that were there and not deleted.
+async fn check_exports(db: &DatabaseConnection, seen: &Recorded, backend: &str) {
+    let now = system_version_of(db).await.unwrap();
+    let plain = export::export(db).await.unwrap();
+    let at_now = export::export_at(db, now).await.unwrap();
+    assert_eq!(at_now.data_def, plain.data_def, "{backend}");
+    assert_eq!(at_now.metadata, plain.metadata, "{backend}");
+    for (at, state) in seen.by_system_version.iter().step_by(10) {
+        let exported = export::export_at(db, *at).await.unwrap();
+        let metadata: Value = serde_json::from_str(&exported.metadata).unwrap();
+        let names: BTreeSet<&str> = metadata["variables"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let expected: BTreeSet<&str> = state
+            .values()
+            .filter(|v| !v.deleted)
+            .map(|v| v.name.as_str())
+            .collect();
+        assert_eq!(names, expected, "{backend}: export at system version {at}");
     }
 }
 
