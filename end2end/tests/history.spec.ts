@@ -52,3 +52,16 @@ test('a past version opens diffed against today and restores as a new version', 
   expect(restored.units).toBe('V');
   expect(restored.description).toBe('As first made');
 });
+
+test('a polled variable shows its live value, quality and age in its Device panel', async ({ page }) => {
+  // inverter_load_power is polled from the built-in simulator in demo mode (see live.spec.ts).
+  await page.goto('/registry/inverter_load_power');
+  await ready(page);
+  const panel = page.locator('.device-panel');
+  const live = panel.getByTestId('device-live');
+  await expect(live).toBeVisible();
+  await expect(panel).not.toContainText('Not read yet');
+  await expect(live.getByRole('img', { name: 'good' })).toBeVisible();
+  await expect(live.getByTestId('device-live-value')).toHaveText(/^\d+ W$/);
+  await expect(live).toContainText(/live, good, \d+(\.\d)? s old, via /);
+});
