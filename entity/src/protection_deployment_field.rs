@@ -14,6 +14,9 @@ pub struct Model {
     pub field_path: String,
     /// The registry variable that holds the field on the device (NULL: kept in the console).
     pub device_variable: Option<String>,
+    /// The rack the field was written for on a multi-rack site (NULL: the register every rack
+    /// shares, or a single-rack site).
+    pub rack_number: Option<i32>,
     pub intended: f64,
     pub before: Option<f64>,
     pub written: Option<f64>,

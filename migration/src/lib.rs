@@ -13,6 +13,7 @@ mod m20261130_000004_create_protections;
 mod m20261130_000005_lean_registry_constraints;
 mod m20261202_000006_access_type_memory_id;
 mod m20261202_000007_limits_in_engineering_units;
+mod m20261202_000008_deployment_field_racks;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_lean_registry_constraints::Migration),
             Box::new(m20261202_000006_access_type_memory_id::Migration),
             Box::new(m20261202_000007_limits_in_engineering_units::Migration),
+            Box::new(m20261202_000008_deployment_field_racks::Migration),
         ]
     }
 }

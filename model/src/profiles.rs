@@ -94,6 +94,10 @@ impl RecallSource {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlannedField {
     pub path: String,
+    /// The rack whose path holds it on a multi-rack site; `None`: the one register every rack
+    /// shares (or a single-rack site).
+    #[serde(default)]
+    pub rack: Option<i32>,
     /// The registry variable that holds it on the device; `None`: kept in the console only.
     pub device_variable: Option<String>,
     pub intended: f64,
@@ -110,6 +114,10 @@ pub struct PlannedField {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployPreview {
     pub profile: String,
+    /// The racks the limits' device variables have paths for (empty: one set of registers for
+    /// the whole site). A deploy writes each chosen rack's limits through that rack's paths.
+    #[serde(default)]
+    pub racks: Vec<i32>,
     pub fields: Vec<PlannedField>,
 }
 
@@ -231,11 +239,28 @@ pub struct DeploymentSummary {
     pub failed: usize,
 }
 
+/// The body of a deploy: a save's payload and, on a multi-rack site, the racks to write.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeployRequest {
+    /// Missing: the active profile.
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub protections: ProtectionSet,
+    /// The racks whose limits are written (missing or null: every rack the paths name).
+    #[serde(default)]
+    pub racks: Option<Vec<i32>>,
+}
+
 /// One field of a deployment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentField {
     pub path: String,
+    /// The rack it was written for on a multi-rack site (`None`: every rack's shared register).
+    #[serde(default)]
+    pub rack: Option<i32>,
     pub device_variable: Option<String>,
     pub intended: f64,
     pub before: Option<f64>,

@@ -774,3 +774,48 @@ async fn limits_cross_the_api_in_engineering_units_and_become_register_counts_at
         45.5
     );
 }
+
+#[tokio::test]
+async fn a_deploy_to_no_rack_is_refused_and_racks_default_to_all() {
+    let site = site().await;
+    let router = site.router();
+    let mut set = serde_json::to_value(current(&site).await).unwrap();
+    set["soc"]["max"]["warning"]["threshold"] = json!(94);
+    let (status, problem) = send(
+        &router,
+        "POST",
+        "/api/v1/protections/deploy",
+        Some(json!({"protections": set, "racks": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["field"], "racks");
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(950),
+        "nothing was written"
+    );
+    // A single-rack site: naming racks or not, the shared registers are written once.
+    let (status, deployed) = send(
+        &router,
+        "POST",
+        "/api/v1/protections/deploy",
+        Some(json!({"protections": set, "racks": [1, 2]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{deployed}");
+    let warn: Vec<&Value> = deployed["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "soc.max.warning.threshold")
+        .collect();
+    assert_eq!(warn.len(), 1);
+    assert_eq!(warn[0]["rack"], Value::Null);
+    assert_eq!(
+        site.simulator
+            .holding(BMS_UNIT, register("soc", "max", "warn")),
+        Some(940)
+    );
+}

@@ -47,6 +47,15 @@ fn examples() -> std::path::PathBuf {
 /// The example registry, the seeded default profile, the demo's protections configuration and
 /// field I/O to the simulated BMS on loopback (its `prot:sbmu:hold` limits as holding registers).
 async fn site(db: &DatabaseConnection) -> Site {
+    site_on(db, Simulator::new(), |_| {}).await
+}
+
+/// [`site`] on this simulator, with more entries in the field configuration's `devices`.
+async fn site_on(
+    db: &DatabaseConnection,
+    simulator: Simulator,
+    extra_devices: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Site {
     common::import_examples(db, "tester").await;
     let defaults = std::fs::read_to_string(examples().join("protections_default.json")).unwrap();
     let actor = Actor::new("tester", "test");
@@ -54,14 +63,16 @@ async fn site(db: &DatabaseConnection) -> Site {
         .await
         .unwrap();
     let cancel = CancellationToken::new();
-    let simulator = Simulator::new();
     let addr = simulator
         .serve_tcp("127.0.0.1:0".parse().unwrap(), cancel.clone())
         .await
         .unwrap();
+    let mut devices = serde_json::Map::new();
+    devices.insert("bms".into(), json!("site"));
+    extra_devices(&mut devices);
     let config = json!({
         "buses": [{"name": "site", "endpoint": {"tcp": {"addr": addr.to_string()}}, "request_timeout_ms": 2000}],
-        "devices": {"bms": "site"},
+        "devices": devices,
         "memory": {"prot:sbmu:hold": {"bus": "site", "unit_id": BMS_UNIT, "table": "holding", "base": 0}}
     })
     .to_string();
@@ -546,11 +557,193 @@ async fn the_migration_converts_stored_raw_limits_by_the_register_step() {
         assert_eq!(journal[1], Some(45.0), "{backend}");
 
         // Down converts back.
-        migration::Migrator::down(db, Some(1)).await.unwrap();
+        let after_seven = u32::try_from(migration::Migrator::migrations().len() - 7).unwrap();
+        migration::Migrator::down(db, Some(after_seven + 1))
+            .await
+            .unwrap();
         assert_eq!(
             numbers(db, &limits("cell_temp")).await,
             vec![Some(20.0), Some(450.0), Some(5.0), None],
             "{backend}"
+        );
+    }
+}
+
+/// Rack-specific paths of the multi-rack test: a register bank standing in for rack BMSs.
+const RACK_BANK: u8 = 10;
+
+async fn add_rack_path(
+    db: &DatabaseConnection,
+    name: &str,
+    rack: i32,
+    address: u16,
+    priority: i32,
+) {
+    let version = services::registry::query::get_variable(db, name)
+        .await
+        .unwrap()
+        .variable_version;
+    let path = model::registry::NewAccessPath {
+        access_type: model::registry::AccessType::Modbus,
+        reference: json!({"device": "racks", "unit_id": RACK_BANK, "table": "holding",
+            "address": address, "data_type": "u16"}),
+        priority,
+        read_only: false,
+        rack_number: Some(rack),
+        device_id: None,
+    };
+    services::registry::write::add_path(db, name, version, &path, &Actor::new("tester", "test"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_multi_rack_deploy_writes_each_chosen_rack_through_its_own_best_path() {
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        let simulator = Simulator::new().with_bank(RACK_BANK, 16);
+        let site = site_on(db, simulator, |devices| {
+            devices.insert("racks".into(), json!("site"));
+        })
+        .await;
+        // soc_max_warn: rack 2 has a path of its own above the all-racks memory path (priority
+        // 10); rack 1's own path ranks below it, so rack 1 keeps the shared register.
+        add_rack_path(db, "soc_max_warn", 2, 1, 20).await;
+        add_rack_path(db, "soc_max_warn", 1, 0, 5).await;
+        add_rack_path(db, "soc_max_hyst", 2, 2, 20).await;
+        let (_, mut set) = profiles::load(db, None).await.unwrap();
+        assert_eq!(
+            deploy::racks_of(db, site.protections.naming(), &set)
+                .await
+                .unwrap(),
+            vec![1, 2],
+            "{backend}"
+        );
+        let max = set.get_mut("soc").unwrap().max.as_mut().unwrap();
+        max.warning.as_mut().unwrap().threshold = 94.0;
+        max.hysteresis = 1.5;
+
+        // The preview lists rack 2's fields with their rack, and the shared ones once.
+        let preview = deploy::preview(db, &site.field, site.protections.naming(), "default", &set)
+            .await
+            .unwrap();
+        assert_eq!(preview.racks, vec![1, 2], "{backend}");
+        let warn: Vec<Option<i32>> = preview
+            .fields
+            .iter()
+            .filter(|f| f.path == "soc.max.warning.threshold")
+            .map(|f| f.rack)
+            .collect();
+        assert_eq!(warn, vec![None, Some(2)], "{backend}");
+        let shared = preview
+            .fields
+            .iter()
+            .filter(|f| f.path == "cell_voltage.max.warning.threshold")
+            .count();
+        assert_eq!(
+            shared, 1,
+            "{backend}: an all-racks register is written once"
+        );
+
+        // Rack 2 only: its own registers, nothing of the shared ones.
+        let only_two = service::save_and_deploy_to_racks(
+            db,
+            &site.field,
+            &site.protections,
+            None,
+            &set,
+            Some(&[2]),
+            &site.actor,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            only_two.outcome,
+            DeployOutcome::Succeeded,
+            "{backend}: {}",
+            only_two.detail.summary.message
+        );
+        let bank = |register: u16| site.simulator.holding(RACK_BANK, register).unwrap();
+        assert_eq!(
+            (bank(1), bank(2)),
+            (940, 15),
+            "{backend}: rack 2's registers"
+        );
+        assert_eq!(
+            bank(0),
+            0,
+            "{backend}: rack 1's low-priority path is not used"
+        );
+        assert_eq!(
+            register(&site, "soc", "max", "warn"),
+            950,
+            "{backend}: shared register kept"
+        );
+        assert_eq!(register(&site, "soc", "max", "hyst"), 20, "{backend}");
+        let racks: Vec<Option<i32>> = only_two.detail.fields.iter().map(|f| f.rack).collect();
+        assert!(
+            racks.contains(&Some(2)) && !racks.contains(&Some(1)),
+            "{backend}: {racks:?}"
+        );
+
+        // Every rack (the default): the shared registers too, each once.
+        let all = service::save_and_deploy_to_racks(
+            db,
+            &site.field,
+            &site.protections,
+            None,
+            &set,
+            None,
+            &site.actor,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            all.outcome,
+            DeployOutcome::Succeeded,
+            "{backend}: {}",
+            all.detail.summary.message
+        );
+        assert_eq!(register(&site, "soc", "max", "warn"), 940, "{backend}");
+        assert_eq!(register(&site, "soc", "max", "hyst"), 15, "{backend}");
+        assert_eq!(bank(0), 0, "{backend}");
+        let warn_rows = all
+            .detail
+            .fields
+            .iter()
+            .filter(|f| f.path == "soc.max.warning.threshold")
+            .map(|f| (f.rack, f.status))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            warn_rows,
+            vec![
+                (None, model::profiles::FieldResult::Written),
+                (Some(2), model::profiles::FieldResult::Unchanged)
+            ],
+            "{backend}"
+        );
+
+        // No rack at all is refused before anything is saved.
+        let (before, _) = profiles::load(db, None).await.unwrap();
+        let none = service::save_and_deploy_to_racks(
+            db,
+            &site.field,
+            &site.protections,
+            None,
+            &set,
+            Some(&[]),
+            &site.actor,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&none, model::error::AppError::Validation { field, .. } if field == "racks"),
+            "{backend}: {none:?}"
+        );
+        assert_eq!(
+            profiles::load(db, None).await.unwrap().0.version,
+            before.version
         );
     }
 }

@@ -61,22 +61,26 @@ pub async fn preview_deploy(
         .await
 }
 
-/// Saves, then writes to the device with read-back (restoring the device on any failure).
+/// Saves, then writes to the device with read-back (restoring the device on any failure); on a
+/// multi-rack site to the chosen `racks` (`None`: every rack).
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn deploy_protections(
     profile: Option<String>,
     protections: ProtectionSet,
+    racks: Option<Vec<i32>>,
 ) -> Result<DeploymentDetail, AppError> {
     let state = crate::ssr::state::app_state()?;
-    services::protections::save_and_deploy(
+    services::protections::save_and_deploy_to_racks(
         &state.db,
         &state.field,
         &state.protections,
         profile.as_deref(),
         &protections,
+        racks.as_deref(),
         &operator(),
     )
     .await
+    .map(|deployed| deployed.detail)
 }
 
 #[server]

@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use model::error::AppError;
 use model::profiles::{
-    AlarmRow, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary, RecallSource,
-    Recalled,
+    AlarmRow, DeployRequest, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary,
+    RecallSource, Recalled,
 };
 use model::protections::{Level, ProtectionSet, ProtectionsPayload, Side};
 use serde::{Deserialize, Serialize};
@@ -130,11 +130,11 @@ async fn save(
     operation_id = "deployProtections",
     tag = "Protections",
     summary = r#"Save protection limits and deploy them to the device"#,
-    description = r#"Saves exactly as POST /api/v1/protections (validated; the profile's `version` goes up by one), then writes the set to the device and records a deployment. Fields no device variable holds are kept in the console only (`console_only`). Every written field's current value is read first (an unreachable, unreadable or unencodable field stops the deploy before anything is written); only values that differ from the device are written (the others are `unchanged`); everything written is read back and compared. On a write failure or read-back mismatch the previous values are written back (retried) and checked, so the device holds what it held before unless the message says `NOT restored`. The saved profile stays saved whatever the outcome; only after a successful deploy does the alarm engine evaluate the new limits. Same body as the save."#,
+    description = r#"Saves exactly as POST /api/v1/protections (validated; the profile's `version` goes up by one), then writes the set to the device and records a deployment. Fields no device variable holds are kept in the console only (`console_only`). Every written field's current value is read first (an unreachable, unreadable or unencodable field stops the deploy before anything is written); only values that differ from the device are written (the others are `unchanged`); everything written is read back and compared. On a write failure or read-back mismatch the previous values are written back (retried) and checked, so the device holds what it held before unless the message says `NOT restored`. The saved profile stays saved whatever the outcome; only after a successful deploy does the alarm engine evaluate the new limits. Same body as the save, plus `racks` on a multi-rack site: the racks whose limits are written (missing or null: every rack the limits' device variables have paths for), each through that rack's best writable path (its own paths and the all-racks paths, highest priority first); a register every rack shares is written once. An empty `racks` answers 422 (`field` = `racks`) and saves nothing."#,
     params(
         WriterHeaders,
     ),
-    request_body(content = ProtectionsPayload, example = json!({"profile": "summer", "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
+    request_body(content = DeployRequest, example = json!({"profile": "summer", "racks": [1, 2], "protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}, "alert": {"threshold": 98, "on_duration": 10, "off_duration": 60, "enabled": true}}, "min": {"hysteresis": 0.5, "warning": {"threshold": 10, "on_duration": 30, "off_duration": 60, "enabled": true}, "fault": {"threshold": 2, "on_duration": 1, "off_duration": 60, "enabled": false}}}}})),
     responses(
         (status = 200, description = r#"Deployed: the deployment (`summary.status` = `succeeded`) with every field's outcome."#, body = DeploymentDetail, content_type = "application/json", example = json!({"summary": {"id": 7, "profile": "summer", "profile_version": 4, "system_version": 1290, "status": "succeeded", "message": "", "started_at": "2025-06-01T08:30:01+00:00", "finished_at": "2025-06-01T08:30:02+00:00", "deployed_by": "alice", "written": 1, "failed": 0}, "fields": [{"path": "soc.max.hysteresis", "device_variable": "soc_max_hyst", "intended": 0.5, "before": 2, "written": 0.5, "read_back": 0.5, "status": "written", "error": null}, {"path": "soc.max.warning.threshold", "device_variable": "soc_max_warning", "intended": 95, "before": 95, "written": null, "read_back": 95, "status": "unchanged", "error": null}, {"path": "soc.max.warning.on_duration", "device_variable": null, "intended": 30, "before": null, "written": null, "read_back": null, "status": "console_only", "error": null}]})),
         MalformedBody,
@@ -151,14 +151,15 @@ async fn deploy_now(
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let payload = json_body::<ProtectionsPayload>(body)?;
+    let request = json_body::<DeployRequest>(body)?;
     let who = actor(&headers);
-    let Deployed { outcome, detail } = service::save_and_deploy_with_outcome(
+    let Deployed { outcome, detail } = service::save_and_deploy_to_racks(
         &state.db,
         &state.field,
         &state.protections,
-        payload.profile.as_deref(),
-        &payload.protections,
+        request.profile.as_deref(),
+        &request.protections,
+        request.racks.as_deref(),
         &who,
     )
     .await?;

@@ -162,8 +162,27 @@ pub async fn save_and_deploy_with_outcome(
     set: &ProtectionSet,
     actor: &Actor,
 ) -> Result<Deployed, AppError> {
+    save_and_deploy_to_racks(db, field_io, protections, profile, set, None, actor).await
+}
+
+/// [`save_and_deploy_with_outcome`] on a multi-rack site: writes the limits of `racks` (`None`:
+/// every rack the limits' paths name), each through that rack's best path. An empty list is
+/// refused before anything is saved.
+pub async fn save_and_deploy_to_racks(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    protections: &Protections,
+    profile: Option<&str>,
+    set: &ProtectionSet,
+    racks: Option<&[i32]>,
+    actor: &Actor,
+) -> Result<Deployed, AppError> {
+    if racks.is_some_and(<[i32]>::is_empty) {
+        return Err(AppError::validation("racks", "choose at least one rack"));
+    }
     let (db, field_io, protections) = (db.clone(), field_io.clone(), protections.clone());
     let (profile, set, actor) = (profile.map(String::from), set.clone(), actor.clone());
+    let racks = racks.map(<[i32]>::to_vec);
     tokio::spawn(async move {
         let _one_at_a_time = protections.deploy_lock().await;
         let saved = save(
@@ -181,6 +200,7 @@ pub async fn save_and_deploy_with_outcome(
             protections.naming(),
             (saved.id, &saved.name, saved.version),
             &set,
+            racks.as_deref(),
             &actor,
         )
         .await?;

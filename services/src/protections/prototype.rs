@@ -125,7 +125,7 @@ pub async fn recall(
 }
 
 /// `POST /api/protections/deploy`: saves as [`save`] does, then writes the posted fields (and
-/// no others) to the device with the `/api/v1` deploy: refused before sending when a register
+/// no others; on a multi-rack site, to every rack) to the device with the `/api/v1` deploy: refused before sending when a register
 /// cannot hold a value exactly, read back, restored on failure, recorded. Answers
 /// `{"ok": true, "profile", "message": "Protections deployed"}`; a deploy that did not succeed
 /// is [`PrototypeError::Deploy`] (the limits stay saved). Deploys run one at a time, on their
@@ -149,6 +149,7 @@ pub async fn deploy(
             protections.naming(),
             (saved.id, &saved.name, saved.version),
             posted.0,
+            None,
             &actor,
         )
         .await?;

@@ -57,10 +57,11 @@ impl EditorActions {
         });
     }
 
-    fn deploy(&self, profile: String, protections: ProtectionSet) {
+    fn deploy(&self, profile: String, protections: ProtectionSet, racks: Option<Vec<i32>>) {
         self.deploy.dispatch(DeployProtections {
             profile: Some(profile),
             protections,
+            racks,
         });
     }
 }
@@ -75,6 +76,8 @@ pub(super) fn Editor(recalled: Recalled) -> AnyView {
     let actions = EditorActions::new();
     let profiles = Resource::new(|| (), |_| list_profiles());
     let show_preview = RwSignal::new(false);
+    // The racks the Deploy dialog chose (`None`: every rack, the default).
+    let racks = RwSignal::new(None::<Vec<i32>>);
     let deployments_changed = RwSignal::new(0u64);
 
     on_recalled(actions.recall, state, profile, console_only, notice);
@@ -91,12 +94,17 @@ pub(super) fn Editor(recalled: Recalled) -> AnyView {
         actions.save(profile.get_untracked(), state.form.get_untracked());
     });
     let on_deploy = Callback::new(move |()| {
+        racks.set(None);
         show_preview.set(true);
         actions.preview(profile.get_untracked(), state.form.get_untracked());
     });
     let on_confirm = move |_| {
         show_preview.set(false);
-        actions.deploy(profile.get_untracked(), state.form.get_untracked());
+        actions.deploy(
+            profile.get_untracked(),
+            state.form.get_untracked(),
+            racks.get_untracked(),
+        );
     };
     let recall_from = move |source: String| {
         actions.recall.dispatch(RecallProtections { source });
@@ -107,7 +115,7 @@ pub(super) fn Editor(recalled: Recalled) -> AnyView {
         <EditorToolbar profile profiles recall_from busy blocked dirty_count on_save on_deploy />
         <NoticeSlot notice />
         <ProblemList problems />
-        <DeployArea preview deploy show_preview on_confirm />
+        <DeployArea preview deploy show_preview racks on_confirm />
         <LimitsGrid state problems console_only />
         <AlarmsPanel />
         <DeploymentsPanel changed=deployments_changed />

@@ -31,7 +31,7 @@ use model::protections::{FieldPath, FieldValue, ProtectionSet};
 pub use self::io::read_device;
 pub use self::plan::preview;
 pub use self::record::{detail, history};
-pub use self::resolve::{ValidationField, console_only_fields, resolve_for_validation};
+pub use self::resolve::{ValidationField, console_only_fields, racks_of, resolve_for_validation};
 
 /// How a deploy ended. The recorded deployment says only `succeeded` or `failed`; this also says
 /// whose fault a failure is, the set's or the device's (a REST client gets 422 or 502).
@@ -66,7 +66,9 @@ pub struct Deployed {
 }
 
 /// Writes `set` (saved by the caller as `profile` version `version`) to the device and records
-/// the deployment. A failure or mismatch restores the device's previous values; the returned
+/// the deployment. On a multi-rack site each of `racks` (`None`: every rack the limits' paths
+/// name) gets its limits through its own best path; a register every rack shares is written
+/// once. A failure or mismatch restores the device's previous values; the returned
 /// deployment then has status `failed` and names the field and the reason, and the outcome
 /// says whether the deploy was refused before anything was sent or failed at the device.
 pub async fn deploy(
@@ -75,9 +77,10 @@ pub async fn deploy(
     naming: &NamingRule,
     profile: (i64, &str, i64),
     set: &ProtectionSet,
+    racks: Option<&[i32]>,
     actor: &Actor,
 ) -> Result<Deployed, AppError> {
-    deploy_fields(db, field_io, naming, profile, set.fields(), actor).await
+    deploy_fields(db, field_io, naming, profile, set.fields(), racks, actor).await
 }
 
 /// [`deploy`] of some fields only (the prototype's deploy writes the fields it posted): the
@@ -88,11 +91,12 @@ pub async fn deploy_fields(
     naming: &NamingRule,
     profile: (i64, &str, i64),
     fields: Vec<(FieldPath, FieldValue)>,
+    racks: Option<&[i32]>,
     actor: &Actor,
 ) -> Result<Deployed, AppError> {
     let started_at = Utc::now();
     let system_version = system_version_of(db).await?;
-    let fields = resolve_fields(db, field_io, naming, fields).await?;
+    let fields = resolve_fields(db, field_io, naming, fields, racks).await?;
     let mut outcomes: Vec<Outcome> = fields
         .iter()
         .map(|f| Outcome {

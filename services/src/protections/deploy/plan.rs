@@ -8,7 +8,7 @@ use devices::{DeviceError, RegisterTable, codec};
 use sea_orm::DatabaseConnection;
 
 use super::io::read_all;
-use super::resolve::resolve;
+use super::resolve::{racks_of, resolve_fields};
 use crate::field::FieldIo;
 use crate::field::config::Target;
 use crate::protections::naming::NamingRule;
@@ -162,7 +162,8 @@ pub(super) fn encode(target: &Target, value: f64) -> Result<Vec<u16>, EncodeErro
     Ok(words)
 }
 
-/// What a deploy of `set` would do, read from the device; nothing is written.
+/// What a deploy of `set` to every rack would do, read from the device; nothing is written.
+/// On a multi-rack site each rack's fields are listed with their rack.
 pub async fn preview(
     db: &DatabaseConnection,
     field_io: &FieldIo,
@@ -170,7 +171,8 @@ pub async fn preview(
     profile: &str,
     set: &ProtectionSet,
 ) -> Result<DeployPreview, AppError> {
-    let fields = resolve(db, field_io, naming, set).await?;
+    let racks = racks_of(db, naming, set).await?;
+    let fields = resolve_fields(db, field_io, naming, set.fields(), None).await?;
     let targets: Vec<(usize, &Target)> = fields
         .iter()
         .enumerate()
@@ -203,6 +205,7 @@ pub async fn preview(
             };
             PlannedField {
                 path: field.path.to_string(),
+                rack: field.rack,
                 device_variable: field.variable.clone(),
                 intended: field.intended,
                 device: current,
@@ -213,6 +216,7 @@ pub async fn preview(
         .collect();
     Ok(DeployPreview {
         profile: profile.to_string(),
+        racks,
         fields: planned,
     })
 }

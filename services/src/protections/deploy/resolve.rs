@@ -19,6 +19,9 @@ use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet, Regis
 #[derive(Debug, Clone)]
 pub(super) struct Field {
     pub(super) path: FieldPath,
+    /// The rack it is written for, when its variable has paths of that rack (`None`: the
+    /// register every rack shares, or a single-rack site).
+    pub(super) rack: Option<i32>,
     pub(super) intended: f64,
     /// The registry variable named by the naming rule, when the registry has it.
     pub(super) variable: Option<String>,
@@ -56,99 +59,189 @@ impl Field {
 }
 
 /// Resolves every field of `set`: registry variable by the naming rule, then its best writable
-/// path mapped onto a register. Three queries whatever the size of the set.
+/// path mapped onto a register. Three queries whatever the size of the set. Every rack's paths
+/// are left out: on a multi-rack site this reads and checks the registers every rack shares.
 pub(super) async fn resolve(
     db: &DatabaseConnection,
     field_io: &FieldIo,
     naming: &NamingRule,
     set: &ProtectionSet,
 ) -> Result<Vec<Field>, AppError> {
-    resolve_fields(db, field_io, naming, set.fields()).await
+    let registry = Registry::load(db, naming, &set.fields()).await?;
+    Ok(registry.resolve(field_io, naming, set.fields(), &[]))
 }
 
-/// [`resolve`] for a list of fields (a deploy of some fields only).
+/// [`resolve`] for a list of fields (a deploy of some fields only) and the racks to write: each
+/// field once per rack, through that rack's best path (its own paths and the all-racks paths,
+/// highest priority first). A field for which several racks choose an all-racks path is kept
+/// once: that register is shared. No racks: one field each, as
+/// [`resolve`] does.
 pub(super) async fn resolve_fields(
     db: &DatabaseConnection,
     field_io: &FieldIo,
     naming: &NamingRule,
     fields: Vec<(FieldPath, FieldValue)>,
+    racks: Option<&[i32]>,
 ) -> Result<Vec<Field>, AppError> {
-    let wanted: Vec<(FieldPath, f64, String)> = fields
-        .into_iter()
-        .map(|(path, value)| {
-            let name = naming.device_variable(&path);
-            (path, value.as_f64(), name)
-        })
-        .collect();
-    let names: Vec<String> = wanted.iter().map(|(_, _, name)| name.clone()).collect();
-    let mut ids: HashMap<i64, String> = HashMap::new();
-    // The register step each variable's units declare (`0.1 °C`: one count is 0.1 °C).
-    let mut steps: HashMap<String, f64> = HashMap::new();
-    // Chunked: SQLite limits the parameters of one statement.
-    for chunk in names.chunks(500) {
-        let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
-            .select_only()
-            .columns([
-                system_variable::Column::Id,
-                system_variable::Column::Name,
-                system_variable::Column::Units,
-            ])
-            .filter(system_variable::Column::Name.is_in(chunk.iter().cloned()))
-            .filter(system_variable::Column::Deleted.eq(false))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, name, units) in rows {
-            steps.insert(name.clone(), RegisterUnits::parse(&units).step);
-            ids.insert(id, name);
-        }
-    }
-    let mut paths: HashMap<String, Vec<model::registry::AccessPath>> = HashMap::new();
-    let id_list: Vec<i64> = ids.keys().copied().collect();
-    for chunk in id_list.chunks(500) {
-        for model in variable_access_path::Entity::find()
-            .filter(variable_access_path::Column::VariableId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?
-        {
-            // Every path found belongs to one of `ids` (that is what the query asked for).
-            if let Some(name) = ids.get(&model.variable_id) {
-                paths.entry(name.clone()).or_default().push(to_path(model)?);
-            }
-        }
-    }
-    let known: std::collections::HashSet<&String> = ids.values().collect();
-    let preference = PathPreference {
-        rack: None,
-        access_type: None,
-        writable: true,
+    let registry = Registry::load(db, naming, &fields).await?;
+    let racks = match racks {
+        Some([]) => return Err(AppError::validation("racks", "choose at least one rack")),
+        Some(racks) => racks.to_vec(),
+        None => registry.racks(),
     };
-    Ok(wanted
-        .into_iter()
-        .map(|(path, intended, name)| {
-            if !known.contains(&name) {
-                return Field {
-                    path,
-                    intended,
-                    variable: None,
-                    target: Err(Unwritable::ConsoleOnly),
-                };
+    Ok(registry.resolve(field_io, naming, fields, &racks))
+}
+
+/// The racks the writable paths of `set`'s device variables name, in order (empty: every
+/// variable is reached through all-racks paths only).
+pub async fn racks_of(
+    db: &DatabaseConnection,
+    naming: &NamingRule,
+    set: &ProtectionSet,
+) -> Result<Vec<i32>, AppError> {
+    Ok(Registry::load(db, naming, &set.fields()).await?.racks())
+}
+
+/// What the registry holds of the device variables some fields name: which exist, the register
+/// step their units declare, and their access paths.
+struct Registry {
+    /// The register step each variable's units declare (`0.1 °C`: one count is 0.1 °C).
+    steps: HashMap<String, f64>,
+    paths: HashMap<String, Vec<model::registry::AccessPath>>,
+}
+
+impl Registry {
+    async fn load(
+        db: &DatabaseConnection,
+        naming: &NamingRule,
+        fields: &[(FieldPath, FieldValue)],
+    ) -> Result<Registry, AppError> {
+        let names: Vec<String> = fields
+            .iter()
+            .map(|(path, _)| naming.device_variable(path))
+            .collect();
+        let mut ids: HashMap<i64, String> = HashMap::new();
+        let mut steps: HashMap<String, f64> = HashMap::new();
+        // Chunked: SQLite limits the parameters of one statement.
+        for chunk in names.chunks(500) {
+            let rows: Vec<(i64, String, String)> = system_variable::Entity::find()
+                .select_only()
+                .columns([
+                    system_variable::Column::Id,
+                    system_variable::Column::Name,
+                    system_variable::Column::Units,
+                ])
+                .filter(system_variable::Column::Name.is_in(chunk.iter().cloned()))
+                .filter(system_variable::Column::Deleted.eq(false))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (id, name, units) in rows {
+                steps.insert(name.clone(), RegisterUnits::parse(&units).step);
+                ids.insert(id, name);
             }
-            let target = choose_path(paths.get(&name).cloned().unwrap_or_default(), &preference)
-                .ok_or_else(|| Unwritable::NoWritablePath {
-                    variable: name.clone(),
-                })
-                .and_then(|access| Ok(field_io.target_of(&access)?))
-                .and_then(|target| check_target(&name, target))
-                .map(|target| in_limit_units(target, steps.get(&name).copied()));
-            Field {
-                path,
+        }
+        let mut paths: HashMap<String, Vec<model::registry::AccessPath>> = HashMap::new();
+        let id_list: Vec<i64> = ids.keys().copied().collect();
+        for chunk in id_list.chunks(500) {
+            for model in variable_access_path::Entity::find()
+                .filter(variable_access_path::Column::VariableId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+            {
+                // Every path found belongs to one of `ids` (that is what the query asked for).
+                if let Some(name) = ids.get(&model.variable_id) {
+                    paths.entry(name.clone()).or_default().push(to_path(model)?);
+                }
+            }
+        }
+        Ok(Registry { steps, paths })
+    }
+
+    /// The racks the active writable paths name, in order.
+    fn racks(&self) -> Vec<i32> {
+        let racks: std::collections::BTreeSet<i32> = self
+            .paths
+            .values()
+            .flatten()
+            .filter(|p| p.active && !p.read_only)
+            .filter_map(|p| p.rack_number)
+            .collect();
+        racks.into_iter().collect()
+    }
+
+    /// Each field for each rack (once when `racks` is empty), resolved to its register.
+    fn resolve(
+        &self,
+        field_io: &FieldIo,
+        naming: &NamingRule,
+        fields: Vec<(FieldPath, FieldValue)>,
+        racks: &[i32],
+    ) -> Vec<Field> {
+        let racks: Vec<Option<i32>> = if racks.is_empty() {
+            vec![None]
+        } else {
+            racks.iter().copied().map(Some).collect()
+        };
+        let mut out: Vec<Field> = Vec::new();
+        for (path, value) in fields {
+            let name = naming.device_variable(&path);
+            let first = out.len();
+            for rack in &racks {
+                let field = self.field(field_io, &path, value.as_f64(), &name, *rack);
+                // An all-racks path serves every rack: its register is written once.
+                let shared = field.rack.is_none() && out[first..].iter().any(|e| e.rack.is_none());
+                if !shared {
+                    out.push(field);
+                }
+            }
+        }
+        out
+    }
+
+    fn field(
+        &self,
+        field_io: &FieldIo,
+        path: &FieldPath,
+        intended: f64,
+        name: &str,
+        rack: Option<i32>,
+    ) -> Field {
+        if !self.steps.contains_key(name) {
+            return Field {
+                path: path.clone(),
+                rack: None,
                 intended,
-                variable: Some(name),
-                target,
-            }
-        })
-        .collect())
+                variable: None,
+                target: Err(Unwritable::ConsoleOnly),
+            };
+        }
+        let preference = PathPreference {
+            rack,
+            access_type: None,
+            writable: true,
+        };
+        let chosen = choose_path(
+            self.paths.get(name).cloned().unwrap_or_default(),
+            &preference,
+        );
+        // The field is the rack's when the path chosen for the rack is the rack's own.
+        let rack = chosen.as_ref().and_then(|p| p.rack_number);
+        let target = chosen
+            .ok_or_else(|| Unwritable::NoWritablePath {
+                variable: name.to_string(),
+            })
+            .and_then(|access| Ok(field_io.target_of(&access)?))
+            .and_then(|target| check_target(name, target))
+            .map(|target| in_limit_units(target, self.steps.get(name).copied()));
+        Field {
+            path: path.clone(),
+            rack,
+            intended,
+            variable: Some(name.to_string()),
+            target,
+        }
+    }
 }
 
 /// What validation needs of one field: does a device variable hold it, and what can its
