@@ -11,7 +11,7 @@ use app::ssr::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -174,6 +174,14 @@ fn query_pairs(
         .map(|Query(pairs)| QueryReader::new(pairs))
         .map_err(|e| PrototypeError::Detail(StatusCode::BAD_REQUEST, e.body_text()))
 }
+
+/// The body's bytes; one over the request limit answers 413 as `{"detail": ...}`.
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> PrototypeResult<Bytes> {
+    body.map_err(|e| PrototypeError::Detail(e.status(), e.body_text()))
+}
+
+/// The 413 of every route that takes a body.
+const TOO_LARGE: &str = "The body is over the 2 MiB request limit.";
 
 const NAME_DESCRIPTION: &str = "The variable's name, e.g. `rack_voltage`.";
 
@@ -376,15 +384,16 @@ async fn list_variables(
     request_body(content = PrototypeBulkRequest, content_type = "application/json", example = json!({"variable_names": ["soc", "online"]})),
     responses(
         (status = 200, description = r#"The variables found and the names not found."#, body = PrototypeBulkAnswer, content_type = "application/json"),
+        (status = 413, description = TOO_LARGE, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 422, description = r#"The body is missing, not JSON, not an object, or `variable_names` is missing, not a list of strings, or longer than 10,000; every problem is listed."#, body = PrototypeValidationBody, content_type = "application/json", example = json!({"detail": [{"loc": ["body", "variable_names"], "msg": "Field required", "type": "missing"}]})),
         (status = 500, description = r#"The database reported an error."#, body = PrototypeErrorBody, content_type = "application/json"),
     )
 )]
 async fn bulk(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> PrototypeResult<Json<PrototypeBulkAnswer>> {
-    let mut body = BodyReader::parse(&body)?;
+    let mut body = BodyReader::parse(&body_bytes(body)?)?;
     let names = body.strings("variable_names", MAX_BULK_NAMES);
     let names = body.require("variable_names", names);
     body.finish()?;
@@ -483,6 +492,7 @@ fn category_choices() -> Vec<(&'static str, Category)> {
         (status = 200, description = r#"The variable's versions after the change."#, body = PrototypeUpdateAnswer, content_type = "application/json", example = json!({"ok": true, "variable": "soc", "variable_version": 3, "system_version": 1288})),
         (status = 404, description = r#"No variable has this name (or it is deleted)."#, body = PrototypeErrorBody, content_type = "application/json", example = json!({"detail": "Variable no_such_variable not found"})),
         (status = 409, description = r#"Other writers kept changing the variable while this write retried."#, body = PrototypeErrorBody, content_type = "application/json"),
+        (status = 413, description = TOO_LARGE, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 422, description = r#"The body is missing, not JSON or not an object, a field has the wrong type, `category` is not `config`, `prot` or `oper`, or a value breaks a rule (`locator` format, blank `display_name`: type `value_error`); every type problem is listed."#, body = PrototypeValidationBody, content_type = "application/json", example = json!({"detail": [{"loc": ["body", "category"], "msg": "Input should be 'config', 'prot' or 'oper'", "type": "enum"}]})),
         (status = 500, description = r#"The database reported an error."#, body = PrototypeErrorBody, content_type = "application/json"),
     )
@@ -490,9 +500,9 @@ fn category_choices() -> Vec<(&'static str, Category)> {
 async fn update_variable(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> PrototypeResult<Json<PrototypeUpdateAnswer>> {
-    let mut body = BodyReader::parse(&body)?;
+    let mut body = BodyReader::parse(&body_bytes(body)?)?;
     let update = PrototypeVariableUpdate {
         display_name: body.string("display_name"),
         units: body.string("units"),
@@ -522,6 +532,7 @@ async fn update_variable(
         (status = 200, description = r#"What was done and the variable's versions after it."#, body = PrototypeAccessPathAnswer, content_type = "application/json", example = json!({"ok": true, "variable": "soc", "version": 4, "variable_version": 4, "system_version": 1290, "access_path_id": 17, "change": "access_path_added"})),
         (status = 404, description = r#"No variable has this name (or it is deleted)."#, body = PrototypeErrorBody, content_type = "application/json", example = json!({"detail": "Variable no_such_variable not found"})),
         (status = 409, description = r#"Other writers kept changing the variable while this write retried."#, body = PrototypeErrorBody, content_type = "application/json"),
+        (status = 413, description = TOO_LARGE, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 422, description = r#"The body is missing, not JSON or not an object, `access_type` or `reference` is missing, a field has the wrong type, or the reference breaks its access type's rules (type `value_error`, `loc` names the field, e.g. `["body", "reference", "can_id"]`)."#, body = PrototypeValidationBody, content_type = "application/json", example = json!({"detail": [{"loc": ["body", "access_type"], "msg": "Field required", "type": "missing"}]})),
         (status = 500, description = r#"The database reported an error."#, body = PrototypeErrorBody, content_type = "application/json"),
     )
@@ -529,9 +540,9 @@ async fn update_variable(
 async fn add_access_path(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> PrototypeResult<Json<PrototypeAccessPathAnswer>> {
-    let mut body = BodyReader::parse(&body)?;
+    let mut body = BodyReader::parse(&body_bytes(body)?)?;
     let access_types: Vec<(&str, AccessType)> =
         AccessType::ALL.iter().map(|t| (t.as_str(), *t)).collect();
     let access_type = body.choice("access_type", &access_types);

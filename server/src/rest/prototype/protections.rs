@@ -6,7 +6,7 @@
 use app::ssr::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use model::protections::prototype::{
@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{BodyReader, PrototypeError, PrototypeResult, TAG, query_pairs};
+use super::{BodyReader, PrototypeError, PrototypeResult, TAG, TOO_LARGE, body_bytes, query_pairs};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -154,6 +154,7 @@ async fn recall(
         (status = 200, description = r#"Saved."#, body = ProtectionsOk, content_type = "application/json", example = json!({"ok": true, "profile": "default", "message": "Protections saved"})),
         (status = 404, description = r#"The named profile does not exist."#, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 409, description = r#"Other saves kept changing the profile while this one retried."#, body = PrototypeErrorBody, content_type = "application/json"),
+        (status = 413, description = TOO_LARGE, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 422, description = r#"The body is missing, not JSON or not an object, `protections` is missing or not an object, or the limits break a rule or name unknown quantities, sides, levels or keys: every problem, with its path (`["body", "protections", "soc", "max", "warning", "threshold"]`). Nothing was saved."#, body = PrototypeValidationBody, content_type = "application/json"),
         (status = 500, description = r#"The database reported an error."#, body = PrototypeErrorBody, content_type = "application/json"),
     )
@@ -161,9 +162,9 @@ async fn recall(
 async fn save(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> PrototypeResult<Json<ProtectionsOk>> {
-    let config = payload(&body)?;
+    let config = payload(&body_bytes(body)?)?;
     protections::save(
         &state.db,
         &state.field,
@@ -188,6 +189,7 @@ async fn save(
         (status = 200, description = r#"Saved and deployed."#, body = ProtectionsOk, content_type = "application/json", example = json!({"ok": true, "profile": "default", "message": "Protections deployed"})),
         (status = 404, description = r#"The named profile does not exist."#, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 409, description = r#"Other saves kept changing the profile while this one retried, or a posted field has no data source in the field configuration."#, body = PrototypeErrorBody, content_type = "application/json"),
+        (status = 413, description = TOO_LARGE, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 422, description = r#"The payload is invalid (a list of problems, as for a save; nothing was saved), or the deploy was refused before anything was sent (`{"detail": "..."}`, the detail `/api/v1` answers as `Deploy refused`; the limits are saved)."#, body = ProtectionsUnprocessable, content_type = "application/json"),
         (status = 502, description = r#"The device failed during the deploy: `detail` says which field and whether the previous values were restored (the detail `/api/v1` answers as `Deploy failed`); the limits are saved."#, body = PrototypeErrorBody, content_type = "application/json"),
         (status = 500, description = r#"The database reported an error."#, body = PrototypeErrorBody, content_type = "application/json"),
@@ -196,9 +198,9 @@ async fn save(
 async fn deploy(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> PrototypeResult<Json<ProtectionsOk>> {
-    let config = payload(&body)?;
+    let config = payload(&body_bytes(body)?)?;
     protections::deploy(
         &state.db,
         &state.field,
