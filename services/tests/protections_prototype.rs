@@ -333,6 +333,14 @@ async fn the_seed_script_saves_what_it_names_recalls_it_and_deploys_only_the_pos
                 .threshold,
             96.0
         );
+        // After a restart the alarm engine evaluates the whole profile, not the posted fields only.
+        assert_eq!(
+            services::protections::alarms::deployed_limits(db)
+                .await
+                .unwrap(),
+            saved_set,
+            "{backend}"
+        );
 
         // A named profile that does not exist is not found, as in the prototype.
         let missing = prototype::save(

@@ -389,7 +389,9 @@ impl Protections {
 }
 
 /// The limits the device holds as far as the console knows: the intended values of the latest
-/// successful deployment, or (never deployed) the active profile.
+/// successful deployment, or (never deployed) the active profile. A deployment that wrote some
+/// fields only (the prototype's deploy) is laid over its profile as saved for it, when the
+/// profile is still at that version; otherwise the deployment's fields alone count.
 pub async fn deployed_limits(db: &DatabaseConnection) -> Result<ProtectionSet, AppError> {
     let latest = protection_deployment::Entity::find()
         .filter(
@@ -409,7 +411,17 @@ pub async fn deployed_limits(db: &DatabaseConnection) -> Result<ProtectionSet, A
         .filter(protection_deployment_field::Column::DeploymentId.eq(latest.id))
         .all(db)
         .await?;
-    let mut set = ProtectionSet::new();
+    let saved_with_it = match latest.profile_id {
+        Some(id) => entity::protection_profile::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .filter(|profile| profile.version == latest.profile_version),
+        None => None,
+    };
+    let mut set = match saved_with_it {
+        Some(profile) => profiles::limits_of(db, profile.id).await?,
+        None => ProtectionSet::new(),
+    };
     // Thresholds and hysteresis first: they create the levels the other fields fill in.
     let mut parsed: Vec<(FieldPath, f64)> = fields
         .into_iter()

@@ -174,10 +174,12 @@ pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> AnyView {
                                         .into_iter()
                                         .map(|f| {
                                             let class = format!("result-{}", f.status.as_str());
+                                            let rack = f.rack.map(|rack| format!(" (rack {rack})"));
                                             view! {
                                                 <tr class=class>
                                                     <td>
                                                         <code>{f.path}</code>
+                                                        {rack}
                                                     </td>
                                                     <td class="num">{number(f.before)}</td>
                                                     <td class="num">{format_number(f.intended)}</td>
