@@ -139,7 +139,9 @@ async fn the_lean_constraints_migration_keeps_every_row_and_every_rule() {
         // And back to migration 4 (undoing the later ones first): the original constraints
         // return, the rows stay.
         let after_four = u32::try_from(migration::Migrator::migrations().len() - 4).unwrap();
-        migration::Migrator::down(db, Some(after_four)).await.unwrap();
+        migration::Migrator::down(db, Some(after_four))
+            .await
+            .unwrap();
         assert_eq!(
             foreign_keys_of(db, "variable_change_log").await,
             1,
