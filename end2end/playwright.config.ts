@@ -8,7 +8,8 @@ export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
   fullyParallel: false,
-  workers: 1,
+  // One worker unless told otherwise (scripts/test.sh says how many this machine runs).
+  workers: Number(process.env.PLAYWRIGHT_WORKERS ?? 1),
   retries: 0,
   forbidOnly: true,
   reporter: [['list']],

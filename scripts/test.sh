@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of Powerdeck, failing fast, in this order:
-#   formatting -> clippy (server build, WASM build, devices with SocketCAN) -> Rust tests (unit,
-#   database suite on a SQLite file and on a PostgreSQL server started on loopback for the run) ->
-#   the size-optimised browser bundle (release WASM, precompressed) -> Playwright in headless
-#   Chromium (hydrated and JavaScript-off projects) against the test build's server binary, which
-#   shares every compiled dependency with the Rust tests instead of a second, release build.
+# Runs every test of Powerdeck, failing fast:
+#   formatting -> clippy (server build, WASM build, devices with SocketCAN) -> the test build ->
+#   then side by side: the Rust tests (unit, database suite on a SQLite file and on a PostgreSQL
+#   server started on loopback for the run) and, once the size-optimised browser bundle is built
+#   (it builds in the background from the start), the first page's figures, Playwright in headless
+#   Chromium (hydrated and JavaScript-off projects) and the contract run (schemathesis), each
+#   against its own demo server: the test build's server binary, which shares every compiled
+#   dependency with the Rust tests instead of a second, release build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -64,19 +66,25 @@ stop_postgres() {
 # in brotli, page, styles).
 FIRST_PAGE_BUDGET_KB=400
 
-E2E_DIR=""
-SERVER_PID=""
-stop_server() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+# Demo servers started for the browser tests and the contract run (one each, on their own
+# databases, so that the contract run's writes never meet a spec's).
+SERVER_PIDS=()
+SERVER_DIRS=()
+stop_servers() {
+  local pid dir
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for dir in "${SERVER_DIRS[@]}"; do rm -rf "$dir"; done
+  SERVER_PIDS=()
+  SERVER_DIRS=()
 }
 cleanup() {
-  stop_server
+  # Browser tests still running in the background (a failed Rust test stops the run).
+  if [ -n "${BROWSER_PID:-}" ]; then pkill -TERM -P "$BROWSER_PID" 2>/dev/null; kill "$BROWSER_PID" 2>/dev/null; fi
+  stop_servers
   stop_postgres
-  [ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"
   # A failed step before the bundle finished: stop its build too.
   if [ -n "${BUNDLE_PID:-}" ]; then pkill -TERM -P "$BUNDLE_PID" 2>/dev/null; kill "$BUNDLE_PID" 2>/dev/null; fi
-  [ -n "${BUNDLE_LOG:-}" ] && rm -f "$BUNDLE_LOG"
+  rm -f "${BUNDLE_LOG:-}" "${BUNDLE_STATUS:-}" "${BROWSER_LOG:-}"
   return 0
 }
 trap cleanup EXIT
@@ -87,30 +95,73 @@ rust_tests() {
   stop_postgres
 }
 
-e2e() {
-  local port base i
-  [ -x "$CARGO_TARGET_DIR/debug/powerdeck" ] || { echo "no $CARGO_TARGET_DIR/debug/powerdeck: the Rust tests build it" >&2; return 1; }
-  E2E_DIR=$(mktemp -d /tmp/powerdeck-e2e.XXXXXX)
+# Starts a demo server (the debug binary the Rust tests built) on a free port with a database of
+# its own; sets SERVER_BASE and SERVER_LOG.
+start_server() {
+  local dir port pid i
+  [ -x "$CARGO_TARGET_DIR/debug/powerdeck" ] || { echo "no $CARGO_TARGET_DIR/debug/powerdeck: the test build makes it" >&2; return 1; }
+  dir=$(mktemp -d /tmp/powerdeck-e2e.XXXXXX)
   port=$(free_port)
-  base="http://127.0.0.1:$port"
-  DATABASE_URL="sqlite://$E2E_DIR/data/powerdeck.db?mode=rwc" POWERDECK_LOG=info \
+  SERVER_BASE="http://127.0.0.1:$port"
+  SERVER_LOG="$dir/server.log"
+  DATABASE_URL="sqlite://$dir/data/powerdeck.db?mode=rwc" POWERDECK_LOG=info \
     "$CARGO_TARGET_DIR/debug/powerdeck" serve --addr "127.0.0.1:$port" --site-root target/site --demo --examples-dir examples \
-    >"$E2E_DIR/server.log" 2>&1 &
-  SERVER_PID=$!
-  for i in $(seq 1 100); do
-    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/server.log"; echo "the server died at start-up" >&2; return 1; }
+    >"$SERVER_LOG" 2>&1 &
+  pid=$!
+  SERVER_PIDS+=("$pid")
+  SERVER_DIRS+=("$dir")
+  for i in $(seq 1 150); do
+    curl -fsS "$SERVER_BASE/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$SERVER_LOG"; echo "the server died at start-up" >&2; return 1; }
     sleep 0.2
   done
-  curl -fsS "$base/readyz" >/dev/null || { cat "$E2E_DIR/server.log"; return 1; }
-  POWERDECK_BASE_URL="$base" npx playwright test --config end2end/playwright.config.ts \
-    || { echo "--- server log"; tail -50 "$E2E_DIR/server.log"; return 1; }
-  # The first page over throttled links (figures, and a guard on the bytes a first visit moves).
+  cat "$SERVER_LOG"
+  echo "the server was not ready after 30 s" >&2
+  return 1
+}
+
+# The browser tests, the first page's figures and the contract run. They need the bundle, so
+# they start when it is built; they run beside the Rust tests (much of both is waiting).
+browser_tests() {
+  local e2e_base e2e_log api_base api_log contract_pid status=0
+  wait_for_bundle
+  start_server
+  e2e_base=$SERVER_BASE
+  e2e_log=$SERVER_LOG
+  # The first page over throttled links (figures, and a guard on the bytes a first visit moves),
+  # measured before anything else loads this machine.
   printf '\n==> first-page (at +%ss)\n' "$((SECONDS - run_started))"
-  node end2end/perf/first-page.mjs --base "$base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
-  # The API against its generated OpenAPI document (schemathesis, every check, a short run).
-  printf '\n==> contract (at +%ss)\n' "$((SECONDS - run_started))"
-  bash scripts/contract.sh "$base" || { echo "--- server log"; tail -50 "$E2E_DIR/server.log"; return 1; }
+  node end2end/perf/first-page.mjs --base "$e2e_base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
+  # The API against its generated OpenAPI document (schemathesis, every check, a short run), on a
+  # server of its own beside Playwright: its writes never meet a spec's.
+  start_server
+  api_base=$SERVER_BASE
+  api_log=$SERVER_LOG
+  bash scripts/contract.sh "$api_base" >"$api_log.contract" 2>&1 &
+  contract_pid=$!
+  printf '\n==> playwright (at +%ss)\n' "$((SECONDS - run_started))"
+  POWERDECK_BASE_URL="$e2e_base" npx playwright test --config end2end/playwright.config.ts \
+    || { status=$?; echo "--- server log"; tail -50 "$e2e_log"; }
+  printf '\n==> contract (finished at +%ss)\n' "$((SECONDS - run_started))"
+  wait "$contract_pid" || { status=$?; cat "$api_log.contract"; echo "--- server log"; tail -50 "$api_log"; return "$status"; }
+  cat "$api_log.contract"
+  return "$status"
+}
+BROWSER_PID=""
+BROWSER_LOG=""
+start_browser_tests() {
+  BROWSER_LOG=$(mktemp /tmp/powerdeck-browser.XXXXXX)
+  # Its own servers are stopped when it ends, however it ends.
+  ( trap stop_servers EXIT; trap 'exit 143' TERM; browser_tests ) >"$BROWSER_LOG" 2>&1 &
+  BROWSER_PID=$!
+  echo "running in the background; the output follows the Rust tests"
+}
+finish_browser_tests() {
+  local status=0
+  wait "$BROWSER_PID" || status=$?
+  BROWSER_PID=""
+  cat "$BROWSER_LOG"
+  return "$status"
 }
 
 # The browser bundle exactly as `scripts/run.sh` serves it (wasm-release profile, wasm-opt,
@@ -141,20 +192,24 @@ build_bundle() {
 # wasm-bindgen and binaryen's wasm-opt over every split chunk, keeps one core busy for minutes.
 BUNDLE_PID=""
 BUNDLE_LOG=""
+BUNDLE_STATUS=""
 start_bundle() {
   BUNDLE_LOG=$(mktemp /tmp/powerdeck-bundle.XXXXXX)
-  build_bundle >"$BUNDLE_LOG" 2>&1 &
+  BUNDLE_STATUS=$(mktemp /tmp/powerdeck-bundle-status.XXXXXX)
+  ( status=0; build_bundle || status=$?; echo "$status" >"$BUNDLE_STATUS" ) >"$BUNDLE_LOG" 2>&1 &
   BUNDLE_PID=$!
-  echo "building in the background; its output follows the Rust tests"
+  echo "building in the background; its output comes with the browser tests'"
 }
-finish_bundle() {
-  local status=0
-  wait "$BUNDLE_PID" || status=$?
-  BUNDLE_PID=""
+# Waits for the bundle (from the browser tests' background job, which cannot `wait` for a sibling)
+# and prints its output.
+wait_for_bundle() {
+  local status
+  while [ ! -s "$BUNDLE_STATUS" ]; do sleep 0.5; done
+  printf '\n==> build-bundle (done at +%ss)\n' "$((SECONDS - run_started))"
   cat "$BUNDLE_LOG"
+  status=$(cat "$BUNDLE_STATUS")
   return "$status"
 }
-
 step fmt cargo fmt --all --check
 # The view! macros, which rustfmt leaves alone (leptosfmt, then cargo fmt, formats them).
 step leptosfmt leptosfmt --check --quiet app/src
@@ -163,6 +218,8 @@ step clippy-server cargo clippy "${RUST_PACKAGES[@]}" --all-targets -- -D warnin
 step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings
 # SocketCAN cannot run on this kernel, but it must keep compiling.
 step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets -- -D warnings
+# Builds every test binary and the server binary the browser tests run.
+step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run
+step browser-tests-start start_browser_tests
 step rust-tests rust_tests
-step build-bundle finish_bundle
-step e2e e2e
+step browser-tests finish_browser_tests
