@@ -131,6 +131,10 @@ struct Inner {
     pending: Mutex<Vec<AlarmEvent>>,
     /// Held for the whole of a deploy.
     deploying: tokio::sync::Mutex<()>,
+    /// Held from an evaluation pass until its events are in the journal, and by an
+    /// acknowledgement while it checks and journals: an operator who sees an alarm raised and
+    /// acknowledges it at once must not get the acknowledgement journaled before the raise.
+    journal_order: tokio::sync::Mutex<()>,
 }
 
 fn key(variable: &str, side: Side, level: Level) -> (String, Side, Level) {
@@ -215,6 +219,7 @@ impl Protections {
                 _ = cancel.cancelled() => return,
                 _ = ticks.tick() => {}
             }
+            let _in_order = self.inner.journal_order.lock().await;
             let events = self.evaluate_once(&field);
             if let Err(error) = self.journal(&db, &events).await {
                 tracing::warn!(%error, "alarm journal: write failed");
@@ -353,6 +358,7 @@ impl Protections {
         level: Level,
         actor: &str,
     ) -> Result<(), AppError> {
+        let _in_order = self.inner.journal_order.lock().await;
         let row = self
             .states()
             .into_iter()
