@@ -336,6 +336,9 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Timed from before the request: the stream's clock starts when the server answers, so a
+    // test thread that gets the response late must not make the events look early.
+    let started = std::time::Instant::now();
     let response = router
         .oneshot(
             Request::get("/api/v1/live/stream?names=bms_soc,no_such_variable&interval_ms=250")
@@ -350,7 +353,6 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
         "text/event-stream"
     );
     let mut stream = response.into_body().into_data_stream();
-    let started = std::time::Instant::now();
     let events = live_events(&mut stream, 3).await;
     // Three events 250 ms apart: the first at once, the third after about 500 ms.
     assert!(started.elapsed() >= Duration::from_millis(400));
