@@ -124,7 +124,10 @@ fn DiffTable(changes: Vec<FieldChange>, version: i64, today: i64) -> AnyView {
     let shown = |value: Option<String>| value.unwrap_or_else(|| "(none)".to_string());
     view! {
         <div class="table-wrap">
-            <table class="version-diff" aria-label=format!("Version {version} against today")>
+            <table
+                class="data-table version-diff"
+                aria-label=format!("Version {version} against today")
+            >
                 <thead>
                     <tr>
                         <th scope="col">"Field"</th>
@@ -138,9 +141,7 @@ fn DiffTable(changes: Vec<FieldChange>, version: i64, today: i64) -> AnyView {
                         .map(|change| {
                             view! {
                                 <tr>
-                                    <th scope="row" class="mono">
-                                        {change.field}
-                                    </th>
+                                    <td class="mono">{change.field}</td>
                                     <td class="mono">{shown(change.old)}</td>
                                     <td class="mono">{shown(change.new)}</td>
                                 </tr>
