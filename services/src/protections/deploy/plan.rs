@@ -8,7 +8,7 @@ use devices::{DeviceError, RegisterTable, codec};
 use sea_orm::DatabaseConnection;
 
 use super::io::read_all;
-use super::resolve::{racks_of, resolve_fields};
+use super::resolve::resolve_every_rack;
 use crate::field::FieldIo;
 use crate::field::config::Target;
 use crate::protections::naming::NamingRule;
@@ -171,8 +171,7 @@ pub async fn preview(
     profile: &str,
     set: &ProtectionSet,
 ) -> Result<DeployPreview, AppError> {
-    let racks = racks_of(db, naming, set).await?;
-    let fields = resolve_fields(db, field_io, naming, set.fields(), None).await?;
+    let (racks, fields) = resolve_every_rack(db, field_io, naming, set).await?;
     let targets: Vec<(usize, &Target)> = fields
         .iter()
         .enumerate()

@@ -92,6 +92,21 @@ pub(super) async fn resolve_fields(
     Ok(registry.resolve(field_io, naming, fields, &racks))
 }
 
+/// Every field of `set` for every rack its paths name, as [`resolve_fields`] with no racks
+/// chosen, and those racks (one registry read for both: a preview lists them).
+pub(super) async fn resolve_every_rack(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    naming: &NamingRule,
+    set: &ProtectionSet,
+) -> Result<(Vec<i32>, Vec<Field>), AppError> {
+    let fields = set.fields();
+    let registry = Registry::load(db, naming, &fields).await?;
+    let racks = registry.racks();
+    let resolved = registry.resolve(field_io, naming, fields, &racks);
+    Ok((racks, resolved))
+}
+
 /// The racks the writable paths of `set`'s device variables name, in order (empty: every
 /// variable is reached through all-racks paths only).
 pub async fn racks_of(
