@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::alarms::Protections;
 use super::deploy::{self, DeployOutcome};
-use super::{check, profiles};
+use super::{check, first_error, profiles};
 use crate::actor::Actor;
 use crate::field::FieldIo;
 use model::error::AppError;
@@ -59,17 +59,9 @@ impl PrototypeError {
 impl From<PrototypeError> for AppError {
     fn from(error: PrototypeError) -> Self {
         match error {
-            PrototypeError::Invalid(errors) => {
-                let count = errors.len();
-                match errors.into_iter().next() {
-                    None => AppError::validation("protections", "invalid"),
-                    Some(first) if count == 1 => first.into(),
-                    Some(first) => AppError::validation(
-                        first.field,
-                        format!("{} (and {} more problems)", first.message, count - 1),
-                    ),
-                }
-            }
+            PrototypeError::Invalid(errors) => first_error(errors)
+                .err()
+                .unwrap_or_else(|| AppError::validation("protections", "invalid")),
             PrototypeError::Deploy {
                 outcome: DeployOutcome::Refused,
                 deployment,
