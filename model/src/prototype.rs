@@ -265,18 +265,6 @@ pub struct PrototypeChanges {
     pub changes: Vec<PrototypeVariable>,
 }
 
-/// `POST /api/protections` and `POST /api/protections/deploy`: what was saved or deployed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PrototypeProtectionsAnswer {
-    /// Always `true`.
-    pub ok: bool,
-    /// The profile saved (or deployed).
-    pub profile: String,
-    /// `Protections saved` or `Protections deployed`.
-    pub message: String,
-}
-
 // ------------------------------------------------------------------ FastAPI's errors
 
 /// FastAPI's error body for every status but 422: `{"detail": "..."}`.
