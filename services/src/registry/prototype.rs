@@ -326,8 +326,10 @@ pub async fn get_current<C: ConnectionTrait>(
     db: &C,
     name: &str,
 ) -> Result<PrototypeVariableAnswer, AppError> {
-    live_model(db, name).await?;
     let variable = super::query::get_variable(db, name).await?;
+    if variable.deleted {
+        return Err(AppError::NotFound(format!("variable {name:?}")));
+    }
     Ok(PrototypeVariableAnswer {
         ok: true,
         variable: at_version(variable),
