@@ -213,6 +213,18 @@ pub async fn save_and_deploy_to_racks(
     .map_err(|e| AppError::Internal(format!("the deploy task failed: {e}")))?
 }
 
+/// The factory defaults, laid into the active profile's form; without them, the default
+/// profile.
+async fn factory_defaults(
+    db: &DatabaseConnection,
+    protections: &Protections,
+) -> Result<(ProfileSummary, ProtectionSet), AppError> {
+    Ok(match protections.defaults() {
+        Some(defaults) => (profiles::load(db, None).await?.0, defaults.clone()),
+        None => profiles::load_default(db).await?,
+    })
+}
+
 /// A set of limits from the active profile, the default one, a named one, or the device.
 pub async fn recall(
     db: &DatabaseConnection,
@@ -222,12 +234,7 @@ pub async fn recall(
 ) -> Result<Recalled, AppError> {
     let (profile, set) = match source {
         RecallSource::Current | RecallSource::Device => profiles::load(db, None).await?,
-        // The factory defaults, laid into the active profile's form; without them, the
-        // default profile.
-        RecallSource::Default => match protections.defaults() {
-            Some(defaults) => (profiles::load(db, None).await?.0, defaults.clone()),
-            None => profiles::load_default(db).await?,
-        },
+        RecallSource::Default => factory_defaults(db, protections).await?,
         RecallSource::Profile(name) => profiles::load(db, Some(name)).await?,
     };
     let (set, console_only, read_errors) = match source {

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::alarms::Protections;
 use super::deploy::{self, DeployOutcome};
-use super::{check, first_error, profiles};
+use super::{check, factory_defaults, first_error, profiles};
 use crate::actor::Actor;
 use crate::field::FieldIo;
 use model::error::AppError;
@@ -104,10 +104,7 @@ pub async fn recall(
 ) -> Result<PrototypeRecall, AppError> {
     let (profile, set) = match source {
         PrototypeSource::Current => profiles::load(db, None).await?,
-        PrototypeSource::Default => match protections.defaults() {
-            Some(defaults) => (profiles::load(db, None).await?.0, defaults.clone()),
-            None => profiles::load_default(db).await?,
-        },
+        PrototypeSource::Default => factory_defaults(db, protections).await?,
     };
     Ok(PrototypeRecall {
         source,
