@@ -25,7 +25,8 @@ use model::prototype::{
     locator_filter_matches, name_pattern_matches,
 };
 use model::registry::{
-    AccessPathPatch, AccessReference, NewAccessPath, Variable, VariablePatch, validate_new_path,
+    AccessPathPatch, AccessReference, Category, NewAccessPath, Variable, VariablePatch,
+    validate_new_path,
 };
 use model::system::{DatabaseBackend, DatabaseInfo};
 
@@ -398,14 +399,15 @@ pub async fn categories<C: ConnectionTrait>(
     db: &C,
     index: &RegistryIndex,
 ) -> Result<PrototypeCategories, AppError> {
-    let snapshot = index.current(db).await?;
-    let mut categories: Vec<String> = snapshot
-        .entries()
-        .filter(|e| !e.deleted)
-        .map(|e| e.category.as_str().to_string())
+    let mut categories: Vec<String> = index
+        .current(db)
+        .await?
+        .categories()
+        .into_iter()
+        .filter(|facet| facet.count > 0)
+        .map(|facet| facet.value)
         .collect();
     categories.sort();
-    categories.dedup();
     Ok(PrototypeCategories { categories })
 }
 
@@ -416,18 +418,24 @@ pub async fn locators<C: ConnectionTrait>(
     index: &RegistryIndex,
     category: Option<&str>,
 ) -> Result<PrototypeLocators, AppError> {
-    let snapshot = index.current(db).await?;
-    let filter = PrototypeFilter {
-        category: category.map(str::to_string),
-        ..Default::default()
+    // The prototype tested `if category:`: an empty value is no filter, and a text that is no
+    // category matches nothing.
+    let category = match category.filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => match Category::parse(text) {
+            Some(category) => Some(category),
+            None => return Ok(PrototypeLocators { locators: vec![] }),
+        },
     };
-    let mut locators: Vec<String> = snapshot
-        .entries()
-        .filter(|e| passes(&filter, e) && !e.locator.is_empty())
-        .map(|e| e.locator.to_string())
+    // In locator order already.
+    let locators = index
+        .current(db)
+        .await?
+        .locators(category)
+        .into_iter()
+        .filter(|facet| !facet.value.is_empty())
+        .map(|facet| facet.value)
         .collect();
-    locators.sort();
-    locators.dedup();
     Ok(PrototypeLocators { locators })
 }
 
