@@ -45,12 +45,9 @@ pub enum PrototypeError {
 
 impl PrototypeError {
     /// The one-line detail a client shows: the deployment's message for a failed deploy.
+    /// (Its `Display`: the deploy's message, the `AppError`'s, or the count and first problem.)
     pub fn detail(&self) -> String {
-        match self {
-            PrototypeError::Deploy { deployment, .. } => deployment.summary.message.clone(),
-            PrototypeError::App(error) => error.to_string(),
-            PrototypeError::Invalid(_) => self.to_string(),
-        }
+        self.to_string()
     }
 }
 
