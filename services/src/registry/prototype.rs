@@ -200,7 +200,6 @@ async fn variables_by_id<C: ConnectionTrait>(
     include_paths: bool,
 ) -> Result<Vec<PrototypeVariable>, AppError> {
     let mut models: HashMap<i64, system_variable::Model> = HashMap::with_capacity(ids.len());
-    let mut paths: HashMap<i64, Vec<PrototypeAccessPath>> = HashMap::new();
     for chunk in ids.chunks(READ_CHUNK) {
         for model in system_variable::Entity::find()
             .filter(system_variable::Column::Id.is_in(chunk.iter().copied()))
@@ -209,22 +208,39 @@ async fn variables_by_id<C: ConnectionTrait>(
         {
             models.insert(model.id, model);
         }
-        if include_paths {
-            for (id, own) in active_paths_of(db, chunk).await? {
-                paths.insert(id, own);
-            }
-        }
     }
-    ids.iter()
+    let models = ids
+        .iter()
         .map(|id| {
             // A variable is never hard-deleted, so every id the index holds has its row.
-            let model = models
+            models
                 .remove(id)
-                .ok_or_else(|| AppError::Internal(format!("variable id {id} vanished")))?;
-            let own = include_paths.then(|| paths.remove(id).unwrap_or_default());
-            Ok(to_prototype_variable(model, own))
+                .ok_or_else(|| AppError::Internal(format!("variable id {id} vanished")))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    with_paths(db, models, include_paths).await
+}
+
+/// These variables, in this order, with their active paths when asked.
+async fn with_paths<C: ConnectionTrait>(
+    db: &C,
+    models: Vec<system_variable::Model>,
+    include_paths: bool,
+) -> Result<Vec<PrototypeVariable>, AppError> {
+    let mut paths: HashMap<i64, Vec<PrototypeAccessPath>> = HashMap::new();
+    if include_paths {
+        let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+        for chunk in ids.chunks(READ_CHUNK) {
+            paths.extend(active_paths_of(db, chunk).await?);
+        }
+    }
+    Ok(models
+        .into_iter()
+        .map(|model| {
+            let own = include_paths.then(|| paths.remove(&model.id).unwrap_or_default());
+            to_prototype_variable(model, own)
+        })
+        .collect())
 }
 
 /// Active paths of these variables, highest priority first.
@@ -343,7 +359,7 @@ pub async fn bulk<C: ConnectionTrait>(
     db: &C,
     names: &[String],
 ) -> Result<PrototypeBulkAnswer, AppError> {
-    let mut found: HashMap<String, i64> = HashMap::new();
+    let mut found: HashMap<String, system_variable::Model> = HashMap::new();
     for chunk in names.chunks(READ_CHUNK) {
         for model in system_variable::Entity::find()
             .filter(system_variable::Column::Name.is_in(chunk.iter().cloned()))
@@ -351,24 +367,24 @@ pub async fn bulk<C: ConnectionTrait>(
             .all(db)
             .await?
         {
-            found.insert(model.name, model.id);
+            found.insert(model.name.clone(), model);
         }
     }
     // Each name is answered once, in the order first asked.
     let mut answered: HashSet<&str> = HashSet::new();
-    let mut ids = Vec::new();
+    let mut models = Vec::new();
     let mut not_found = Vec::new();
     for name in names {
         if !answered.insert(name.as_str()) {
             continue;
         }
-        match found.get(name) {
-            Some(&id) => ids.push(id),
+        match found.remove(name) {
+            Some(model) => models.push(model),
             None => not_found.push(name.clone()),
         }
     }
     Ok(PrototypeBulkAnswer {
-        variables: variables_by_id(db, &ids, true).await?,
+        variables: with_paths(db, models, true).await?,
         not_found,
     })
 }
