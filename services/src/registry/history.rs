@@ -87,15 +87,27 @@ pub async fn state_at_version(
     version: i64,
 ) -> Result<VariableState, AppError> {
     let txn = begin_read(db).await?;
-    let (current, rows) = load_one(&txn, name).await?;
+    let (_, past) = states_now_and_at(&txn, name, version).await?;
     txn.commit().await?;
+    Ok(past)
+}
+
+/// The rows of a variable and its paths now (deleted or not) and as they were at its own
+/// version `version`, both read through `db`: a restore reads them in its write transaction.
+pub(crate) async fn states_now_and_at<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    version: i64,
+) -> Result<(VariableState, VariableState), AppError> {
+    let (current, rows) = load_one(db, name).await?;
     let latest = current.variable.variable_version;
     if !(1..=latest).contains(&version) {
         return Err(AppError::NotFound(format!(
             "version {version} of variable {name:?}: it has versions 1 to {latest}"
         )));
     }
-    rebuild(current, &rows, version)
+    let past = rebuild(current.clone(), &rows, version)?;
+    Ok((current, past))
 }
 
 /// A variable as it was when the registry was at system version `at`.

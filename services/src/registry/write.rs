@@ -5,7 +5,7 @@
 use entity::{system_variable, variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 
 use super::query::get_variable;
@@ -76,13 +76,19 @@ async fn load_for_write(
     if model.deleted {
         return Err(AppError::NotFound(format!("variable {name:?} (deleted)")));
     }
+    check_version(&model, if_match)?;
+    Ok(model)
+}
+
+/// A conflict unless the variable is still at `if_match`, the version the caller read.
+fn check_version(model: &system_variable::Model, if_match: i64) -> Result<(), AppError> {
     if model.variable_version != if_match {
         return Err(AppError::Conflict(format!(
-            "variable {name:?} is at version {}, not {if_match}: it changed since you read it",
-            model.variable_version
+            "variable {:?} is at version {}, not {if_match}: it changed since you read it",
+            model.name, model.variable_version
         )));
     }
-    Ok(model)
+    Ok(())
 }
 
 /// Bumps the variable's own versions (every write to it or its paths does).
@@ -592,26 +598,15 @@ pub async fn restore_version(
     if_match: i64,
     actor: &Actor,
 ) -> Result<Variable, AppError> {
-    let past = history::state_at_version(db, name, version).await?;
     let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
-    let model = system_variable::Entity::find()
-        .filter(system_variable::Column::Name.eq(name))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("variable {name:?}")))?;
-    if model.variable_version != if_match {
-        return Err(AppError::Conflict(format!(
-            "variable {name:?} is at version {}, not {if_match}: it changed since you read it",
-            model.variable_version
-        )));
-    }
+    // Now and then from one read, under the version lock the restore writes with.
+    let (current, past) = history::states_now_and_at(&txn, name, version).await?;
+    let model = current.variable;
+    check_version(&model, if_match)?;
     let fields = restored_fields(&model, &past.variable);
-    let current_paths = variable_access_path::Entity::find()
-        .filter(variable_access_path::Column::VariableId.eq(model.id))
-        .order_by_asc(variable_access_path::Column::Id)
-        .all(&txn)
-        .await?;
+    let mut current_paths = current.paths;
+    current_paths.sort_by_key(|p| p.id);
     let paths: Vec<(variable_access_path::Model, Vec<Change>)> = current_paths
         .into_iter()
         .filter_map(|now| {
