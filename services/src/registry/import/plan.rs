@@ -256,18 +256,12 @@ fn orphan_changes<'a>(
     changes
 }
 
-trait PushDiff {
-    fn push_diff(&mut self, diff: VariableDiff);
-}
-
-impl PushDiff for ImportReport {
-    /// Lists the diff while fewer than `MAX_REPORTED_DIFFS` are listed, else says it cut.
-    fn push_diff(&mut self, diff: VariableDiff) {
-        if self.diffs.len() < MAX_REPORTED_DIFFS {
-            self.diffs.push(diff);
-        } else {
-            self.diffs_truncated = true;
-        }
+/// Lists the diff while fewer than `MAX_REPORTED_DIFFS` are listed, else says it cut.
+fn push_diff(report: &mut ImportReport, diff: VariableDiff) {
+    if report.diffs.len() < MAX_REPORTED_DIFFS {
+        report.diffs.push(diff);
+    } else {
+        report.diffs_truncated = true;
     }
 }
 
@@ -357,16 +351,19 @@ impl<'a> Plan<'a> {
                     }
                 }
             };
-            report.push_diff(diff);
+            push_diff(&mut report, diff);
         }
         for (name, kept) in &self.kept_only {
             report.kept += kept.len() as u64;
-            report.push_diff(VariableDiff {
-                name: (*name).to_string(),
-                kind: DiffKind::Kept,
-                changes: Vec::new(),
-                kept: kept.clone(),
-            });
+            push_diff(
+                &mut report,
+                VariableDiff {
+                    name: (*name).to_string(),
+                    kind: DiffKind::Kept,
+                    changes: Vec::new(),
+                    kept: kept.clone(),
+                },
+            );
         }
         report
     }
