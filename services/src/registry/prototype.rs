@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::index::{ListEntry, RegistryIndex};
 use super::write;
 use crate::actor::Actor;
+use crate::convert::to_path;
 use model::error::AppError;
 use model::prototype::{
     PrototypeAccessPath, PrototypeAccessPathAnswer, PrototypeAccessPathCreate, PrototypeBulkAnswer,
@@ -25,7 +26,7 @@ use model::prototype::{
     locator_filter_matches, name_pattern_matches,
 };
 use model::registry::{
-    AccessPathPatch, AccessReference, Category, NewAccessPath, Variable, VariablePatch,
+    AccessPath, AccessPathPatch, AccessReference, Category, NewAccessPath, Variable, VariablePatch,
     validate_new_path,
 };
 use model::system::{DatabaseBackend, DatabaseInfo};
@@ -63,26 +64,26 @@ fn locator_of(locator: String) -> Option<String> {
 }
 
 fn to_prototype_path(model: variable_access_path::Model) -> Result<PrototypeAccessPath, AppError> {
-    let reference = serde_json::from_str(&model.reference).map_err(|e| {
-        AppError::Internal(format!(
-            "path {} has a reference that is not JSON: {e}",
-            model.id
-        ))
-    })?;
-    Ok(PrototypeAccessPath {
-        id: model.id,
-        access_type: model.access_type,
-        reference,
-        priority: model.priority,
-        read_only: model.read_only,
-        rack_number: model.rack_number,
-        device_id: model.device_id,
-        path_version: model.path_version,
-        version: model.path_version,
-        system_version: model.system_version,
-        last_updated: python_isoformat(model.last_updated),
-        active: model.active,
-    })
+    let last_updated = python_isoformat(model.last_updated);
+    Ok(prototype_path(to_path(model)?, last_updated))
+}
+
+/// A path of the registry's DTOs in the prototype's shape, with `last_updated` as Python spells it.
+fn prototype_path(path: AccessPath, last_updated: String) -> PrototypeAccessPath {
+    PrototypeAccessPath {
+        id: path.id,
+        access_type: path.access_type,
+        reference: path.reference,
+        priority: path.priority,
+        read_only: path.read_only,
+        rack_number: path.rack_number,
+        device_id: path.device_id,
+        path_version: path.path_version,
+        version: path.path_version,
+        system_version: path.system_version,
+        last_updated,
+        active: path.active,
+    }
 }
 
 fn to_prototype_variable(
@@ -114,19 +115,9 @@ pub fn at_version(variable: Variable) -> PrototypeVariableAtVersion {
         .unwrap_or_default()
         .into_iter()
         .filter(|path| path.active)
-        .map(|path| PrototypeAccessPath {
-            id: path.id,
-            access_type: path.access_type,
-            reference: path.reference,
-            priority: path.priority,
-            read_only: path.read_only,
-            rack_number: path.rack_number,
-            device_id: path.device_id,
-            path_version: path.path_version,
-            version: path.path_version,
-            system_version: path.system_version,
-            last_updated: reformat(&path.last_updated),
-            active: path.active,
+        .map(|path| {
+            let last_updated = reformat(&path.last_updated);
+            prototype_path(path, last_updated)
         })
         .collect();
     PrototypeVariableAtVersion {
