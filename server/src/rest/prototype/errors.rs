@@ -45,11 +45,7 @@ impl From<AppError> for PrototypeError {
     fn from(error: AppError) -> Self {
         let status = match &error {
             AppError::Validation { field, message } => {
-                return PrototypeError::Invalid(vec![PrototypeValidationIssue::new(
-                    location_of("body", field),
-                    "value_error",
-                    format!("Value error, {message}"),
-                )]);
+                return PrototypeError::Invalid(vec![value_error(field, message)]);
             }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::NotConfigured(_) => StatusCode::CONFLICT,
@@ -74,6 +70,16 @@ impl IntoResponse for PrototypeError {
                 .into_response(),
         }
     }
+}
+
+/// A broken rule of the body's field at the dotted path `field`, as pydantic reports a
+/// validator's `ValueError`.
+pub(crate) fn value_error(field: &str, message: &str) -> PrototypeValidationIssue {
+    PrototypeValidationIssue::new(
+        location_of("body", field),
+        "value_error",
+        format!("Value error, {message}"),
+    )
 }
 
 fn issue(loc: Vec<LocationPart>, kind: &str, msg: impl Into<String>) -> PrototypeValidationIssue {

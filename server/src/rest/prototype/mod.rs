@@ -30,7 +30,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(crate) use errors::{BodyReader, PrototypeError, PrototypeResult, QueryReader};
+pub(crate) use errors::{BodyReader, PrototypeError, PrototypeResult, QueryReader, value_error};
 
 /// The tag of every prototype route in the OpenAPI document.
 pub(crate) const TAG: &str = "Prototype API";

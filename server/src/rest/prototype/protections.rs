@@ -14,7 +14,6 @@ use model::protections::prototype::{
 };
 use model::prototype::{
     LocationPart, PrototypeErrorBody, PrototypeValidationBody, PrototypeValidationIssue,
-    location_of,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -24,7 +23,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{BodyReader, PrototypeError, PrototypeResult, TAG, TOO_LARGE, body_bytes, query_pairs};
+use super::{
+    BodyReader, PrototypeError, PrototypeResult, TAG, TOO_LARGE, body_bytes, query_pairs,
+    value_error,
+};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,14 +49,8 @@ fn answer(error: ServiceError) -> PrototypeError {
     match error {
         ServiceError::Invalid(problems) => PrototypeError::Invalid(
             problems
-                .into_iter()
-                .map(|problem| {
-                    PrototypeValidationIssue::new(
-                        location_of("body", &problem.field),
-                        "value_error",
-                        format!("Value error, {}", problem.message),
-                    )
-                })
+                .iter()
+                .map(|problem| value_error(&problem.field, &problem.message))
                 .collect(),
         ),
         ServiceError::Deploy {
