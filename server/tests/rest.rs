@@ -72,15 +72,17 @@ async fn send(
     }
 }
 
+/// A GET without headers.
+async fn get(state: &AppState, path: &str) -> Answer {
+    send(state, Method::GET, path, &[], None).await
+}
+
 #[tokio::test]
 async fn lists_filter_and_page() {
     let (state, _db) = state_with_examples().await;
-    let answer = send(
+    let answer = get(
         &state,
-        Method::GET,
         "/api/v1/variables?category=prot&per_page=5&include_paths=true",
-        &[],
-        None,
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
@@ -95,14 +97,7 @@ async fn lists_filter_and_page() {
             .all(|v| v["category"] == "prot" && v["paths"].is_array())
     );
 
-    let bad = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables?category=bogus",
-        &[],
-        None,
-    )
-    .await;
+    let bad = get(&state, "/api/v1/variables?category=bogus").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.content_type(), "application/problem+json");
     assert!(
@@ -115,14 +110,7 @@ async fn lists_filter_and_page() {
 #[tokio::test]
 async fn writes_need_the_current_if_match_and_a_stale_one_answers_409_with_the_current_state() {
     let (state, _db) = state_with_examples().await;
-    let read = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables/rack_voltage",
-        &[],
-        None,
-    )
-    .await;
+    let read = get(&state, "/api/v1/variables/rack_voltage").await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.headers.get(header::ETAG).unwrap(), "\"1\"");
 
@@ -177,14 +165,7 @@ async fn writes_need_the_current_if_match_and_a_stale_one_answers_409_with_the_c
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(invalid.json()["field"], "locator");
 
-    let history = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables/rack_voltage/history",
-        &[],
-        None,
-    )
-    .await;
+    let history = get(&state, "/api/v1/variables/rack_voltage/history").await;
     let entries = history.json();
     assert_eq!(entries[0]["changed_by"], "alice");
     assert_eq!(entries[0]["field_name"], "description");
@@ -232,15 +213,9 @@ async fn create_add_path_and_delete_through_the_api() {
     .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
     assert_eq!(deleted.json()["deleted"], true);
-    let feed = send(
-        &state,
-        Method::GET,
-        "/api/v1/changes?since=0&limit=100000",
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let feed = get(&state, "/api/v1/changes?since=0&limit=100000")
+        .await
+        .json();
     let last = feed["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["kind"], "variable");
     assert_eq!(last["deleted"], true);
@@ -250,19 +225,9 @@ async fn create_add_path_and_delete_through_the_api() {
 #[tokio::test]
 async fn facets_bulk_preferred_path_and_version() {
     let (state, _db) = state_with_examples().await;
-    let categories = send(&state, Method::GET, "/api/v1/categories", &[], None)
-        .await
-        .json();
+    let categories = get(&state, "/api/v1/categories").await.json();
     assert_eq!(categories["items"].as_array().unwrap().len(), 3);
-    let locators = send(
-        &state,
-        Method::GET,
-        "/api/v1/locators?category=prot",
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let locators = get(&state, "/api/v1/locators?category=prot").await.json();
     assert!(!locators["items"].as_array().unwrap().is_empty());
 
     let bulk = send(
@@ -277,12 +242,9 @@ async fn facets_bulk_preferred_path_and_version() {
     assert_eq!(bulk["items"].as_array().unwrap().len(), 1);
     assert_eq!(bulk["missing"], json!(["nope"]));
 
-    let read_only = send(
+    let read_only = get(
         &state,
-        Method::GET,
         "/api/v1/variables/rack_voltage/preferred-path?writable=true",
-        &[],
-        None,
     )
     .await;
     assert_eq!(
@@ -291,20 +253,15 @@ async fn facets_bulk_preferred_path_and_version() {
         "{}",
         read_only.text
     );
-    let writable = send(
+    let writable = get(
         &state,
-        Method::GET,
         "/api/v1/variables/cell_voltage_max_warn/preferred-path?writable=true&rack=2",
-        &[],
-        None,
     )
     .await;
     assert_eq!(writable.status, StatusCode::OK, "{}", writable.text);
     assert_eq!(writable.json()["reference"]["table"], "prot:sbmu:hold");
 
-    let version = send(&state, Method::GET, "/api/v1/system/version", &[], None)
-        .await
-        .json();
+    let version = get(&state, "/api/v1/system/version").await.json();
     assert!(version["system_version"].as_i64().unwrap() > 0);
 }
 
@@ -335,19 +292,12 @@ async fn a_wrong_method_answers_405_with_allow() {
 #[tokio::test]
 async fn registry_pages_render_on_the_server() {
     let (state, _db) = state_with_examples().await;
-    let list = send(
-        &state,
-        Method::GET,
-        "/registry?q=cell_voltage_max&category=prot",
-        &[],
-        None,
-    )
-    .await;
+    let list = get(&state, "/registry?q=cell_voltage_max&category=prot").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.text.contains("cell_voltage_max_warn"), "{}", list.text);
     assert!(!list.text.contains(">rack_voltage<"), "filtered out");
 
-    let detail = send(&state, Method::GET, "/registry/max_cell_voltage", &[], None).await;
+    let detail = get(&state, "/registry/max_cell_voltage").await;
     assert_eq!(detail.status, StatusCode::OK);
     for expected in [
         "Access paths",
@@ -358,14 +308,14 @@ async fn registry_pages_render_on_the_server() {
     ] {
         assert!(detail.text.contains(expected), "missing {expected}");
     }
-    let missing = send(&state, Method::GET, "/registry/no_such_variable", &[], None).await;
+    let missing = get(&state, "/registry/no_such_variable").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn the_openapi_document_covers_every_route_and_the_docs_page_renders_it() {
     let (state, _db) = state_with_examples().await;
-    let answer = send(&state, Method::GET, "/api/v1/openapi.json", &[], None).await;
+    let answer = get(&state, "/api/v1/openapi.json").await;
     assert_eq!(answer.status, StatusCode::OK);
     let doc = answer.json();
     assert_eq!(doc["openapi"], "3.1.0");
@@ -479,7 +429,7 @@ async fn the_openapi_document_covers_every_route_and_the_docs_page_renders_it() 
         let name = reference.split('"').next().unwrap();
         assert!(schemas.contains_key(name), "no component schema {name}");
     }
-    let page = send(&state, Method::GET, "/api/v1/docs", &[], None).await;
+    let page = get(&state, "/api/v1/docs").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.text.contains("/api/v1/changes"),
@@ -512,34 +462,17 @@ async fn past_versions_snapshots_and_restores_through_the_api() {
     assert_eq!(v2["variable_version"], 2);
 
     // A past version and a past system version answer what the writes answered then.
-    let past = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables/grid_frequency?version=1",
-        &[],
-        None,
-    )
-    .await;
+    let past = get(&state, "/api/v1/variables/grid_frequency?version=1").await;
     assert_eq!(past.status, StatusCode::OK, "{}", past.text);
     assert_eq!(past.json(), v1);
     assert!(past.headers.get(header::ETAG).is_none());
-    let by_system = send(
+    let by_system = get(
         &state,
-        Method::GET,
         &format!("/api/v1/variables/grid_frequency?at_system_version={at_v1}"),
-        &[],
-        None,
     )
     .await;
     assert_eq!(by_system.json(), v1);
-    let missing = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables/grid_frequency?version=7",
-        &[],
-        None,
-    )
-    .await;
+    let missing = get(&state, "/api/v1/variables/grid_frequency?version=7").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(
         missing.json()["detail"]
@@ -547,35 +480,26 @@ async fn past_versions_snapshots_and_restores_through_the_api() {
             .unwrap()
             .contains("versions 1 to 2")
     );
-    let before = send(
+    let before = get(
         &state,
-        Method::GET,
         &format!(
             "/api/v1/variables/grid_frequency?at_system_version={}",
             at_v1 - 1
         ),
-        &[],
-        None,
     )
     .await;
     assert_eq!(before.status, StatusCode::NOT_FOUND, "{}", before.text);
-    let both = send(
+    let both = get(
         &state,
-        Method::GET,
         "/api/v1/variables/grid_frequency?version=1&at_system_version=1",
-        &[],
-        None,
     )
     .await;
     assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The snapshot at the creation holds the variable as created, and nothing created later.
-    let snapshot = send(
+    let snapshot = get(
         &state,
-        Method::GET,
         &format!("/api/v1/registry/snapshot?at_system_version={at_v1}"),
-        &[],
-        None,
     )
     .await;
     assert_eq!(snapshot.status, StatusCode::OK, "{}", snapshot.text);
@@ -586,12 +510,9 @@ async fn past_versions_snapshots_and_restores_through_the_api() {
         .filter(|v| v["name"] == "grid_frequency")
         .collect();
     assert_eq!(found, [&v1]);
-    let earlier = send(
+    let earlier = get(
         &state,
-        Method::GET,
         &format!("/api/v1/registry/snapshot?at_system_version={}", at_v1 - 1),
-        &[],
-        None,
     )
     .await
     .json();
@@ -623,15 +544,9 @@ async fn past_versions_snapshots_and_restores_through_the_api() {
     assert_eq!(restored["variable_version"], 3);
     assert_eq!(restored["units"], "Hz");
     assert_eq!(restored["description"], v1["description"]);
-    let history = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables/grid_frequency/history",
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let history = get(&state, "/api/v1/variables/grid_frequency/history")
+        .await
+        .json();
     let newest: Vec<&Value> = history
         .as_array()
         .unwrap()
@@ -654,28 +569,14 @@ async fn past_versions_snapshots_and_restores_through_the_api() {
 #[tokio::test]
 async fn an_unknown_query_parameter_is_a_400_naming_it_and_the_known_ones() {
     let (state, _db) = state_with_examples().await;
-    let offset_paging = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables?limit=10&offset=20",
-        &[],
-        None,
-    )
-    .await;
+    let offset_paging = get(&state, "/api/v1/variables?limit=10&offset=20").await;
     assert_eq!(offset_paging.status, StatusCode::BAD_REQUEST);
     assert_eq!(offset_paging.content_type(), "application/problem+json");
     let detail = offset_paging.json()["detail"].as_str().unwrap().to_string();
     for named in ["`limit`", "`offset`", "`page`", "`per_page`", "`category`"] {
         assert!(detail.contains(named), "{detail}");
     }
-    let page = send(
-        &state,
-        Method::GET,
-        "/api/v1/variables?page=2&per_page=5",
-        &[],
-        None,
-    )
-    .await;
+    let page = get(&state, "/api/v1/variables?page=2&per_page=5").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     for route in [
         "/api/v1/changes?since=0&offset=5",
@@ -684,7 +585,7 @@ async fn an_unknown_query_parameter_is_a_400_naming_it_and_the_known_ones() {
         "/api/v1/registry/snapshot?at_system_version=0&limit=1",
         "/api/v1/live?names=soc&x=1",
     ] {
-        let answer = send(&state, Method::GET, route, &[], None).await;
+        let answer = get(&state, route).await;
         assert_eq!(
             answer.status,
             StatusCode::BAD_REQUEST,
@@ -701,7 +602,7 @@ async fn an_unknown_query_parameter_is_a_400_naming_it_and_the_known_ones() {
         );
     }
     // The prototype's API keeps FastAPI's habit of ignoring what it does not know.
-    let prototype = send(&state, Method::GET, "/api/system/version?x=1", &[], None).await;
+    let prototype = get(&state, "/api/system/version?x=1").await;
     assert_ne!(
         prototype.status,
         StatusCode::BAD_REQUEST,
@@ -723,7 +624,7 @@ async fn the_variable_page_opens_a_past_version_and_its_restore_confirmation() {
         Some(json!({"units": "mHz"})),
     )
     .await;
-    let page = send(&state, Method::GET, "/registry/grid_frequency", &[], None).await;
+    let page = get(&state, "/registry/grid_frequency").await;
     assert!(
         page.text
             .contains("/registry/grid_frequency?version=1#past-version"),
@@ -731,14 +632,7 @@ async fn the_variable_page_opens_a_past_version_and_its_restore_confirmation() {
     );
     assert!(!page.text.contains("past-version-title"));
 
-    let opened = send(
-        &state,
-        Method::GET,
-        "/registry/grid_frequency?version=1",
-        &[],
-        None,
-    )
-    .await;
+    let opened = get(&state, "/registry/grid_frequency?version=1").await;
     assert_eq!(opened.status, StatusCode::OK);
     let text = &opened.text;
     for expected in [
@@ -754,14 +648,7 @@ async fn the_variable_page_opens_a_past_version_and_its_restore_confirmation() {
     }
     assert!(!text.contains("Confirm the restore"));
 
-    let confirming = send(
-        &state,
-        Method::GET,
-        "/registry/grid_frequency?version=1&confirm=2",
-        &[],
-        None,
-    )
-    .await;
+    let confirming = get(&state, "/registry/grid_frequency?version=1&confirm=2").await;
     assert!(confirming.text.contains("Confirm the restore"));
     assert!(
         confirming
@@ -769,13 +656,6 @@ async fn the_variable_page_opens_a_past_version_and_its_restore_confirmation() {
             .contains("Restoring makes version 3 with the values of version 1")
     );
     // A confirmation opened against an older version is not shown.
-    let stale = send(
-        &state,
-        Method::GET,
-        "/registry/grid_frequency?version=1&confirm=1",
-        &[],
-        None,
-    )
-    .await;
+    let stale = get(&state, "/registry/grid_frequency?version=1&confirm=1").await;
     assert!(!stale.text.contains("Confirm the restore"));
 }
