@@ -525,9 +525,8 @@ pub async fn add_or_update_path(
         rack_number: create.rack_number,
         device_id: create.device_id.clone(),
     };
-    let reference = validate_new_path(&new)
-        .map_err(|e| AppError::validation(e.field, e.message))?
-        .to_json();
+    // A broken rule is the `Validation` error naming its field (`From<FieldError>`).
+    let reference = validate_new_path(&new)?.to_json();
     let mut attempt = 0;
     loop {
         attempt += 1;
