@@ -187,7 +187,8 @@ pub struct FieldChange {
     pub new: Option<FieldValue>,
 }
 
-fn level_field(limit: &LevelLimit, field: LimitField) -> Option<FieldValue> {
+/// A level's value of `field` (`None` for the hysteresis, which is the side's).
+pub(super) fn level_field(limit: &LevelLimit, field: LimitField) -> Option<FieldValue> {
     Some(match field {
         LimitField::Threshold => FieldValue::Number(limit.threshold),
         LimitField::OnDuration => FieldValue::Number(limit.on_duration),

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::level_field;
 use super::{FieldPath, FieldValue, LevelLimit, LimitField, ProtectionSet, Side};
 use crate::registry::FieldError;
 
@@ -232,14 +233,10 @@ fn side_fields(
             ));
         }
         let limit = posted.limit();
-        let values = [
-            FieldValue::Number(limit.threshold),
-            FieldValue::Number(limit.on_duration),
-            FieldValue::Number(limit.off_duration),
-            FieldValue::Bool(limit.enabled),
-        ];
-        for (field, value) in LimitField::LEVEL_FIELDS.into_iter().zip(values) {
-            fields.push((FieldPath::level(quantity, side, level, field), value));
+        for field in LimitField::LEVEL_FIELDS {
+            if let Some(value) = level_field(&limit, field) {
+                fields.push((FieldPath::level(quantity, side, level, field), value));
+            }
         }
     }
 }
