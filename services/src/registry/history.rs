@@ -25,6 +25,7 @@ use sea_orm::{
     EntityName, EntityTrait, IsolationLevel, QueryFilter, QueryOrder, TransactionTrait,
 };
 
+use super::query::find_model;
 use crate::convert::{to_path, to_variable};
 use crate::system::system_version_of;
 use model::error::AppError;
@@ -212,11 +213,7 @@ async fn load_one<C: ConnectionTrait>(
     db: &C,
     name: &str,
 ) -> Result<(VariableState, Vec<LogRow>), AppError> {
-    let variable = system_variable::Entity::find()
-        .filter(system_variable::Column::Name.eq(name))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("variable {name:?}")))?;
+    let variable = find_model(db, name).await?;
     let paths = variable_access_path::Entity::find()
         .filter(variable_access_path::Column::VariableId.eq(variable.id))
         .all(db)

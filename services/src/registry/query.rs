@@ -87,7 +87,8 @@ async fn page_of<C: ConnectionTrait>(
     })
 }
 
-async fn find_model<C: ConnectionTrait>(
+/// A variable's row (deleted or not) by name.
+pub(crate) async fn find_model<C: ConnectionTrait>(
     db: &C,
     name: &str,
 ) -> Result<system_variable::Model, AppError> {
