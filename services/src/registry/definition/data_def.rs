@@ -4,8 +4,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::metadata::Problems;
-use super::{Checker, DefinitionError, FastMap, parse_json};
+use super::{Checker, DefinitionError, FastMap, Problems, parse_json};
 use model::registry::{Category, validate_name};
 
 /// Element width when an item gives none.

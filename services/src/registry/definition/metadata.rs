@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::{Checker, DefinitionError, parse_json};
+use super::{Checker, DefinitionError, Problems, parse_json};
 use model::registry::{Category, validate_locator, validate_name};
 
 /// One field of one metadata level: `None` when the key is absent (the next level decides),
@@ -137,34 +137,6 @@ const META_KEYS: [&str; 5] = [
     "units",
     "description",
 ];
-
-/// Collects every problem of one file instead of stopping at the first.
-#[derive(Default)]
-pub(super) struct Problems {
-    pub(super) found: Vec<DefinitionError>,
-}
-
-impl Problems {
-    /// The value, or `None` after recording its error.
-    pub(super) fn keep<T>(&mut self, result: Result<T, DefinitionError>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.found.push(error);
-                None
-            }
-        }
-    }
-
-    pub(super) fn finish<T>(self, value: T) -> Result<T, DefinitionError> {
-        let mut found = self.found;
-        match found.len() {
-            0 => Ok(value),
-            1 => Err(found.remove(0)),
-            _ => Err(DefinitionError::Many(found)),
-        }
-    }
-}
 
 /// A text field of a metadata entry: absent, `null`, or a string.
 fn text_field(

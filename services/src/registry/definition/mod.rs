@@ -58,6 +58,34 @@ fn lines(errors: &[DefinitionError]) -> String {
         .join("\n")
 }
 
+/// Collects every problem of one file instead of stopping at the first.
+#[derive(Default)]
+pub(super) struct Problems {
+    pub(super) found: Vec<DefinitionError>,
+}
+
+impl Problems {
+    /// The value, or `None` after recording its error.
+    pub(super) fn keep<T>(&mut self, result: Result<T, DefinitionError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.found.push(error);
+                None
+            }
+        }
+    }
+
+    pub(super) fn finish<T>(self, value: T) -> Result<T, DefinitionError> {
+        let mut found = self.found;
+        match found.len() {
+            0 => Ok(value),
+            1 => Err(found.remove(0)),
+            _ => Err(DefinitionError::Many(found)),
+        }
+    }
+}
+
 pub(super) fn parse_json(file: &str, text: &str) -> Result<Value, DefinitionError> {
     serde_json::from_str(text).map_err(|err| DefinitionError::Syntax {
         file: file.to_string(),
