@@ -98,11 +98,11 @@ pub(super) enum EncodeError {
     },
 }
 
-/// The one value held in `words` by a one-element target, in the limit's units. An integer
-/// register holds a whole number of steps, so the value is rounded to the step's decimals:
-/// 3 counts of 0.1 read as 0.3, not as the 0.30000000000000004 that `3 × 0.1` makes.
+/// The one value held in `words` by a one-element target, in the limit's units. The codec
+/// rounds it to the decimals of the step (`codec::engineering_value`): 3 counts of 0.1 read as
+/// 0.3, not as the 0.30000000000000004 that `3 × 0.1` makes.
 pub(super) fn decode_one(words: &[u16], target: &Target) -> Result<f64, DeviceError> {
-    let value = codec::decode_array(
+    codec::decode_array(
         words,
         target.data_type,
         target.word_order,
@@ -112,28 +112,7 @@ pub(super) fn decode_one(words: &[u16], target: &Target) -> Result<f64, DeviceEr
     )?
     .first()
     .copied()
-    .ok_or_else(|| DeviceError::Decode("no value in the answer".into()))?;
-    Ok(if target.data_type == devices::DataType::F32 {
-        value
-    } else {
-        to_step_decimals(value, target.scale)
-    })
-}
-
-/// `value` rounded to as many decimals as `step` has (at most 9); whole steps stay whole.
-pub(super) fn to_step_decimals(value: f64, step: f64) -> f64 {
-    let step = step.abs();
-    if !(step.is_finite() && step > 0.0 && step < 1.0) {
-        return value;
-    }
-    let mut decimals = 0;
-    let mut scaled = step;
-    while decimals < 9 && (scaled - scaled.round()).abs() > 1e-9 * scaled.max(1.0) {
-        scaled *= 10.0;
-        decimals += 1;
-    }
-    let factor = 10f64.powi(decimals);
-    (value * factor).round() / factor
+    .ok_or_else(|| DeviceError::Decode("no value in the answer".into()))
 }
 
 /// The register words for a limit. A value the register cannot hold exactly (0.5 in an
@@ -278,12 +257,20 @@ mod tests {
 
     #[test]
     fn values_in_steps_read_without_float_noise() {
-        assert_eq!(to_step_decimals(3.0 * 0.1, 0.1), 0.3);
-        assert_eq!(to_step_decimals(5.0 * 0.1, 0.1), 0.5);
-        assert_eq!(to_step_decimals(4321.0 * 0.01, 0.01), 43.21);
-        assert_eq!(to_step_decimals(17.0 * 0.25, 0.25), 4.25);
-        assert_eq!(to_step_decimals(7.0, 1.0), 7.0);
-        assert_eq!(to_step_decimals(70.0, 10.0), 70.0);
+        // `counts` register counts of `step`, as a deploy reads them.
+        let read = |counts: u16, step: f64| {
+            let mut register = target(2, 0);
+            register.scale = step;
+            decode_one(&[counts], &register).unwrap()
+        };
+        assert_eq!(read(3, 0.1), 0.3);
+        assert_eq!(read(5, 0.1), 0.5);
+        assert_eq!(read(4321, 0.01), 43.21);
+        assert_eq!(read(17, 0.25), 4.25);
+        assert_eq!(read(7, 1.0), 7.0);
+        assert_eq!(read(7, 10.0), 70.0);
+        // A path's scale times the units' step (0.1 × 0.1) reads as cleanly.
+        assert_eq!(read(3, 0.1 * 0.1), 0.03);
         // An encoded limit decodes to exactly the value set.
         let mut tenth = target(2, 0);
         tenth.scale = 0.1;
