@@ -79,18 +79,23 @@ impl Problem {
     }
 }
 
+/// The HTTP status an error answers with, on `/api/v1` and on the prototype's routes alike.
+pub(crate) fn status_of(err: &AppError) -> StatusCode {
+    match err {
+        AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Device(_) => StatusCode::BAD_GATEWAY,
+        // The request conflicts with how this server is set up, not with a device.
+        AppError::NotConfigured(_) => StatusCode::CONFLICT,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Transport(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
 impl From<AppError> for Problem {
     fn from(err: AppError) -> Self {
-        let status = match &err {
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Device(_) => StatusCode::BAD_GATEWAY,
-            // The request conflicts with how this server is set up, not with a device.
-            AppError::NotConfigured(_) => StatusCode::CONFLICT,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Transport(_) => StatusCode::BAD_REQUEST,
-        };
+        let status = status_of(&err);
         let (detail, field) = match &err {
             AppError::Validation { field, message } => (message.clone(), Some(field.clone())),
             other => (other.to_string(), None),

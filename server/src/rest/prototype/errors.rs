@@ -43,17 +43,10 @@ impl PrototypeError {
 
 impl From<AppError> for PrototypeError {
     fn from(error: AppError) -> Self {
-        let status = match &error {
-            AppError::Validation { field, message } => {
-                return PrototypeError::Invalid(vec![value_error(field, message)]);
-            }
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) | AppError::NotConfigured(_) => StatusCode::CONFLICT,
-            AppError::Device(_) => StatusCode::BAD_GATEWAY,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Transport(_) => StatusCode::BAD_REQUEST,
-        };
-        PrototypeError::Detail(status, error.to_string())
+        if let AppError::Validation { field, message } = &error {
+            return PrototypeError::Invalid(vec![value_error(field, message)]);
+        }
+        PrototypeError::Detail(crate::rest::status_of(&error), error.to_string())
     }
 }
 
