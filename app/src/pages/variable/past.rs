@@ -141,7 +141,9 @@ fn DiffTable(changes: Vec<FieldChange>, version: i64, today: i64) -> AnyView {
                         .map(|change| {
                             view! {
                                 <tr>
-                                    <td class="mono">{change.field}</td>
+                                    <th scope="row" class="row-head mono">
+                                        {change.field}
+                                    </th>
                                     <td class="mono">{shown(change.old)}</td>
                                     <td class="mono">{shown(change.new)}</td>
                                 </tr>
