@@ -26,4 +26,5 @@ pub mod profiles;
 pub mod protections;
 pub mod prototype;
 pub mod registry;
+pub mod site;
 pub mod system;

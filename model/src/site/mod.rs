@@ -1,0 +1,8 @@
+//! The site's structure (seed 002): systems > inverter arrays > inverters, battery arrays > packs >
+//! batteries > cells, meters, and the adapters that connect devices to field I/O.
+//!
+//! `spec` is the whole description of one system as `config.yaml` and `site export` carry it: the
+//! contract between the YAML file format and the database services.
+
+pub mod ids;
+pub mod spec;
