@@ -40,6 +40,10 @@ fn routes(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(fallback)
+        // A wrong method on a known API path answers a body in that API's error dialect.
+        .layer(axum::middleware::from_fn(
+            crate::rest::method_not_allowed::explain,
+        ))
         // `GET /` with `Accept: application/json` is the prototype's service info.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -500,6 +500,16 @@ async fn reads(client: &Client) {
 }
 
 async fn errors(client: &Client) {
+    // A wrong method answers FastAPI's 405, with the methods the path does answer.
+    let body = client
+        .json(
+            Method::DELETE,
+            "/api/vars",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+        )
+        .await;
+    assert_eq!(body, json!({"detail": "Method Not Allowed"}));
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let body = client
         .json(

@@ -287,6 +287,19 @@ async fn a_wrong_method_answers_405_with_allow() {
     for method in ["GET", "PATCH", "DELETE"] {
         assert!(allow.contains(method), "{allow}");
     }
+    assert_eq!(
+        answer.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
+    let problem = answer.json();
+    assert_eq!(problem["status"], 405);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not answer PUT"),
+        "{problem}"
+    );
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 pub(crate) mod docs;
 mod field;
+pub(crate) mod method_not_allowed;
 mod protections;
 pub mod prototype;
 mod query_check;

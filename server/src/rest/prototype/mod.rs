@@ -4,7 +4,7 @@
 //! under `/vars_api/` (the path the prototype's dashboard proxies through); `GET /` answers the
 //! service info to a client that asks for JSON; CORS lets the dashboards' origins call it.
 
-mod errors;
+pub(crate) mod errors;
 mod protections;
 
 use app::ssr::state::AppState;
