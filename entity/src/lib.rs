@@ -5,6 +5,7 @@ pub mod protection_deployment;
 pub mod protection_deployment_field;
 pub mod protection_limit;
 pub mod protection_profile;
+pub mod site;
 pub mod system_variable;
 pub mod system_version;
 pub mod variable_access_path;

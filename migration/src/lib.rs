@@ -14,6 +14,7 @@ mod m20261130_000005_lean_registry_constraints;
 mod m20261202_000006_access_type_memory_id;
 mod m20261202_000007_limits_in_engineering_units;
 mod m20261202_000008_deployment_field_racks;
+mod m20261202_000009_create_site;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_access_type_memory_id::Migration),
             Box::new(m20261202_000007_limits_in_engineering_units::Migration),
             Box::new(m20261202_000008_deployment_field_racks::Migration),
+            Box::new(m20261202_000009_create_site::Migration),
         ]
     }
 }

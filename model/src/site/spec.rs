@@ -134,10 +134,24 @@ pub struct AdapterSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum PhaseType {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "single"))]
     Single,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "three"))]
     Three,
     /// The adapter finds out from the device.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "auto"))]
     Auto,
 }
 
@@ -157,12 +171,26 @@ impl PhaseType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum MeterType {
     /// The connection to the grid (import and export).
+    #[cfg_attr(feature = "server", sea_orm(string_value = "grid"))]
     Grid,
     /// The site's (or an array's) load.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "consumption"))]
     Consumption,
     /// A generator or PV production meter.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "production"))]
     Production,
 }
 
@@ -186,9 +214,23 @@ impl MeterType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "server",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum DeviceCategory {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "inverter"))]
     Inverter,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "battery"))]
     Battery,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "meter"))]
     Meter,
 }
 

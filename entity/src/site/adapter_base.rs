@@ -1,0 +1,34 @@
+//! `adapter_base`: the adapter types Powerdeck supports, with each type's JSON Schema of its
+//! configuration, transports and defaults.
+
+use model::site::spec::DeviceCategory;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "adapter_base")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub adapter_type: String,
+    pub device_category: DeviceCategory,
+    pub name: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub description: Option<String>,
+    /// JSON Schema (text) of an instance's configuration.
+    #[sea_orm(column_type = "Text")]
+    pub config_schema: String,
+    /// JSON array (text) of transports, e.g. `["rtu", "tcp"]`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub supported_transports: Option<String>,
+    /// JSON object (text) of default configuration values.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub default_config: Option<String>,
+    /// The system version of the row's last change.
+    pub version: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! `arrays`: an inverter array, a group of inverters of one system.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "arrays")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub array_id: String,
+    pub system_id: String,
+    pub name: String,
+    pub version: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,4 +1,0 @@
-//! The site's structure (seed 002): systems, arrays, devices and their adapters, and
-//! `config.yaml`, the file that describes one system.
-
-pub mod yaml;
