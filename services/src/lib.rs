@@ -11,6 +11,7 @@ pub mod database;
 pub mod field;
 pub mod protections;
 pub mod registry;
+pub mod site;
 pub mod system;
 #[cfg(feature = "testing")]
 pub mod testing;
