@@ -5,5 +5,6 @@
 //! contract between the YAML file format and the database services.
 
 pub mod ids;
+pub mod quantity;
 pub mod spec;
 pub mod tree;
