@@ -4,6 +4,7 @@
 //! `spec` is the whole description of one system as `config.yaml` and `site export` carry it: the
 //! contract between the YAML file format and the database services.
 
+pub mod adapters;
 pub mod ids;
 pub mod quantity;
 pub mod spec;
