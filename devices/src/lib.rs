@@ -10,6 +10,7 @@ pub mod error;
 pub mod modbus;
 pub mod planner;
 pub mod simulator;
+pub mod sunspec;
 pub mod testing;
 pub mod types;
 
