@@ -218,8 +218,8 @@ fn write_adapter(
     }
 }
 
-/// A configuration value: scalars inline, objects as nested blocks, lists of scalars as `- `
-/// items, anything deeper as a JSON flow value (which is YAML too).
+/// A configuration value: scalars inline, objects as nested blocks, lists as `- ` items (an item
+/// that is a list, or an empty list or object, as a JSON flow value, which is YAML too).
 fn write_value(out: &mut Out, indent: usize, key: &str, value: &Value) {
     let key = scalar(key);
     match value {
@@ -229,18 +229,38 @@ fn write_value(out: &mut Out, indent: usize, key: &str, value: &Value) {
                 write_value(out, indent + 2, child_key, child);
             }
         }
-        Value::Array(items) if !items.is_empty() && items.iter().all(is_scalar) => {
+        Value::Array(items) if !items.is_empty() => {
             out.field(indent, &key, "");
             for item in items {
-                out.raw(&format!(
-                    "{}- {}\n",
-                    " ".repeat(indent + 2),
-                    json_scalar(item)
-                ));
+                write_item(out, indent + 2, item);
             }
         }
-        Value::Array(_) | Value::Object(_) => out.field(indent, &key, &value.to_string()),
-        _ => out.field(indent, &key, &json_scalar(value)),
+        _ => out.field(indent, &key, &flow(value)),
+    }
+}
+
+/// One item of a configuration list, its `- ` at `indent`: an object of scalars (a register map
+/// entry) on one line as `{key: value, ...}`.
+fn write_item(out: &mut Out, indent: usize, item: &Value) {
+    match item {
+        Value::Object(entries) if entries.values().all(is_scalar) => {
+            let fields: Vec<String> = entries
+                .iter()
+                .map(|(key, value)| format!("{}: {}", scalar(key), flow(value)))
+                .collect();
+            out.raw(&format!(
+                "{}- {{{}}}\n",
+                " ".repeat(indent),
+                fields.join(", ")
+            ));
+        }
+        Value::Object(entries) if !entries.is_empty() => {
+            out.item();
+            for (key, value) in entries {
+                write_value(out, indent + 2, key, value);
+            }
+        }
+        _ => out.raw(&format!("{}- {}\n", " ".repeat(indent), flow(item))),
     }
 }
 
@@ -248,9 +268,9 @@ fn is_scalar(value: &Value) -> bool {
     !matches!(value, Value::Array(_) | Value::Object(_))
 }
 
-fn json_scalar(value: &Value) -> String {
+/// A value on one line: text as a scalar, anything else as JSON.
+fn flow(value: &Value) -> String {
     match value {
-        Value::Null => "null".into(),
         Value::String(text) => scalar(text),
         other => other.to_string(),
     }
