@@ -365,6 +365,46 @@ mod tests {
         );
     }
 
+    /// The SunSpec `units` a quantity may be read from, and the extra factor that takes the
+    /// point to the quantity's unit.
+    fn sunspec_units(quantity: Quantity) -> (&'static [&'static str], f64) {
+        use model::site::quantity::Unit;
+        match quantity.unit() {
+            Unit::Watt => (&["W"], 1.0),
+            Unit::WattHour => (&["Wh"], 1.0),
+            Unit::Volt => (&["V"], 1.0),
+            Unit::Ampere => (&["A"], 1.0),
+            Unit::Hertz => (&["Hz"], 1.0),
+            Unit::Percent => (&["%", "%WHRtg"], 1.0),
+            Unit::DegreeCelsius => (&["C"], 1.0),
+            // Power factor: SunSpec gives it in percent.
+            Unit::Dimensionless if quantity == Quantity::PowerFactor => (&["Pct"], 0.01),
+            Unit::Dimensionless => (&[""], 1.0),
+        }
+    }
+
+    #[test]
+    fn every_sunspec_point_is_one_the_walker_reads_in_a_fitting_unit() {
+        for adapter in catalog().list() {
+            for entry in &adapter.register_map {
+                let RegisterMapEntry::Sunspec(entry) = entry else {
+                    continue;
+                };
+                let what = format!("{} {} {}", adapter.adapter_type, entry.model, entry.point);
+                let point = devices::sunspec::point_definition(entry.model, &entry.point)
+                    .unwrap_or_else(|| panic!("{what}: no such point"));
+                let (units, scale) = sunspec_units(entry.quantity);
+                assert!(
+                    units.contains(&point.units),
+                    "{what}: {} for {}",
+                    point.units,
+                    entry.quantity
+                );
+                assert_eq!(entry.scale, scale, "{what}");
+            }
+        }
+    }
+
     /// The register point of `quantity` in a type's map.
     fn point(adapter: &AdapterType, quantity: Quantity) -> RegisterPoint {
         adapter
