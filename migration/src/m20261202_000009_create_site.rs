@@ -359,7 +359,8 @@ async fn create_adapters(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let mut base = Table::create();
     base.table(AdapterBase::Table)
         .col(slug_key(AdapterBase::AdapterType))
-        .col(text(AdapterBase::DeviceCategory))
+        // NULL: a generic type that serves any category (the instance's device decides).
+        .col(optional_text(AdapterBase::DeviceCategory))
         .col(text(AdapterBase::Name))
         .col(ColumnDef::new(AdapterBase::Description).text().null())
         // JSON texts: the type's JSON Schema, its transports, its default configuration.
@@ -524,8 +525,10 @@ async fn create_packs(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             ),
         ],
     )
-    .await?;
+    .await
+}
 
+async fn create_pack_links(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let mut links = Table::create();
     links
         .table(BatteryPackAdapters::Table)
@@ -612,8 +615,10 @@ async fn create_batteries(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             ),
         ],
     )
-    .await?;
+    .await
+}
 
+async fn create_cells(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let mut cells = Table::create();
     cells
         .table(BatteryCells::Table)
@@ -818,7 +823,9 @@ impl MigrationTrait for Migration {
         create_adapters(manager).await?;
         create_inverters(manager).await?;
         create_packs(manager).await?;
+        create_pack_links(manager).await?;
         create_batteries(manager).await?;
+        create_cells(manager).await?;
         create_attachments(manager).await?;
         create_meters(manager).await?;
         create_change_log(manager).await

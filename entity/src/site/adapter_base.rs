@@ -9,7 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub adapter_type: String,
-    pub device_category: DeviceCategory,
+    /// None: a generic type that serves devices of any category.
+    pub device_category: Option<DeviceCategory>,
     pub name: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
