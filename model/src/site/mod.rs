@@ -6,6 +6,7 @@
 
 pub mod adapters;
 pub mod ids;
+pub mod plan;
 pub mod quantity;
 pub mod spec;
 pub mod tree;
