@@ -51,6 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::registry_cli::RegistryAction,
     },
+    /// Import or export the site's config.yaml (a system, its arrays, devices and adapters).
+    Site {
+        #[command(subcommand)]
+        action: crate::site_cli::SiteAction,
+    },
     /// Measure performance figures and print them.
     Bench {
         #[command(subcommand)]
@@ -89,6 +94,11 @@ pub struct ServeArgs {
     /// the README). Demo mode without it reads `protections_config.json` from `--examples-dir`.
     #[arg(long, env = "POWERDECK_PROTECTIONS_CONFIG")]
     pub protections_config: Option<PathBuf>,
+
+    /// The site's config.yaml (seed 002 §7.1), imported on first start when the database holds
+    /// no system; later starts do not read it (the database is the source of truth).
+    #[arg(long, env = "POWERDECK_SITE_CONFIG")]
+    pub site_config: Option<PathBuf>,
 
     /// Browser origins allowed to call the API from other pages (CORS), comma-separated, e.g.
     /// the prototype's dashboard; `*` allows every origin, an empty value none.

@@ -21,3 +21,4 @@ pub mod rest;
 pub mod serve;
 pub mod simulate;
 pub mod site;
+pub mod site_cli;

@@ -51,6 +51,12 @@ fn main() -> ExitCode {
                 db.close().await?;
                 result
             }
+            Some(Command::Site { action }) => {
+                let db = server::serve::open_migrated(&cli).await?;
+                let result = server::site_cli::run(&db, action).await;
+                db.close().await?;
+                result
+            }
             Some(Command::Bench { target }) => server::bench::run(target).await,
             Some(Command::Simulate(args)) => server::simulate::run(&args).await,
         }

@@ -40,6 +40,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         location = %target.info.location,
         "database ready"
     );
+    crate::site_cli::first_start(&db, args.site_config.as_deref()).await?;
     if args.demo {
         import_examples(&db, &args.examples_dir).await?;
     }

@@ -1,0 +1,296 @@
+//! `powerdeck site import|export` and `serve --site-config` end to end, running the binary on a
+//! fresh SQLite file: the example imports, imports again with nothing to change, exports and
+//! imports back with nothing to change; a file with problems lists them all and writes nothing.
+
+// A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use entity::site::adapter_base;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use services::site::adapter_types::AdapterCatalog;
+
+mod common;
+use common::eventually;
+
+const NOTHING_TO_CHANGE: &str = "Nothing to change";
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/site/config.yaml")
+}
+
+/// A site root holding the files `serve` checks for (their content does not matter here).
+fn fake_site_root(dir: &Path) -> PathBuf {
+    let site = dir.join("site-root");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    for file in server::site::REQUIRED_FILES {
+        std::fs::write(site.join(file), "").unwrap();
+    }
+    site
+}
+
+/// A fresh SQLite database in its own directory.
+struct Fresh {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Fresh {
+    /// Migrated, with the built-in adapter types in `adapter_base`.
+    async fn new() -> Fresh {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
+        let fresh = Fresh { dir, url };
+        fresh.ok(&["migrate", "up"]);
+        seed_adapter_types(&fresh.url).await;
+        fresh
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_powerdeck"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env("POWERDECK_LOG", "warn")
+            .env("POWERDECK_SITE_ROOT", fake_site_root(self.dir.path()))
+            .env_remove("POWERDECK_SITE_CONFIG")
+            .env_remove("POWERDECK_ADDR");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run powerdeck")
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "powerdeck {args:?}: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Writes the built-in adapter types into `adapter_base`, where `apply_spec` looks them up (rows
+/// already there are kept).
+async fn seed_adapter_types(url: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    let now = chrono::Utc::now();
+    let catalog = AdapterCatalog::builtin().unwrap();
+    let rows = catalog
+        .list()
+        .into_iter()
+        .map(|adapter| adapter_base::ActiveModel {
+            adapter_type: Set(adapter.adapter_type.clone()),
+            device_category: Set(adapter.device_category),
+            name: Set(adapter.name.clone()),
+            description: Set(Some(adapter.description.clone())),
+            config_schema: Set(adapter.config_schema.to_string()),
+            supported_transports: Set(Some(
+                serde_json::to_string(&adapter.supported_transports).unwrap(),
+            )),
+            default_config: Set(Some(adapter.default_config.to_string())),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    adapter_base::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(adapter_base::Column::AdapterType)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[tokio::test]
+async fn the_example_imports_then_has_nothing_to_change_and_exports_back() {
+    let db = Fresh::new().await;
+    let example = example();
+
+    let dry = db.ok(&["site", "import", arg(&example), "--dry-run"]);
+    assert!(!dry.contains(NOTHING_TO_CHANGE), "{dry}");
+    assert!(dry.contains("dry run"), "{dry}");
+    let first = db.ok(&["site", "import", arg(&example)]);
+    assert!(!first.contains(NOTHING_TO_CHANGE), "{first}");
+
+    let again = db.ok(&["site", "import", arg(&example), "--dry-run"]);
+    assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
+    let again = db.ok(&["site", "import", arg(&example)]);
+    assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
+
+    // Export on stdout and to a file: the same text, which imports back with nothing to change.
+    let stdout = db.ok(&["site", "export"]);
+    let exported = db.path("exported.yaml");
+    db.ok(&[
+        "site",
+        "export",
+        "--system",
+        "system",
+        "--out",
+        arg(&exported),
+    ]);
+    assert_eq!(std::fs::read_to_string(&exported).unwrap(), stdout);
+    assert!(stdout.contains("grid_meter_1"), "{stdout}");
+    let back = db.ok(&["site", "import", arg(&exported), "--dry-run"]);
+    assert!(back.contains(NOTHING_TO_CHANGE), "{back}");
+    let back = db.ok(&["site", "import", arg(&exported), "--prune", "--dry-run"]);
+    assert!(back.contains(NOTHING_TO_CHANGE), "{back}");
+}
+
+#[tokio::test]
+async fn export_names_what_is_missing() {
+    let db = Fresh::new().await;
+    db.ok(&["site", "import", arg(&example())]);
+    let output = db.run(&["site", "export", "--system", "nope"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"nope\""), "{stderr}");
+}
+
+/// The example with four mistakes, each on its own line.
+fn bad_file(db: &Fresh) -> PathBuf {
+    let text = std::fs::read_to_string(example())
+        .unwrap()
+        .replace(
+            "name: \"Clifton Rooftop\"",
+            "name: \"Renamed\"\n  colour: blue",
+        )
+        .replace("    array_id: array2\n", "    array_id: array9\n")
+        .replace("    batteries: 3\n", "    batteries: 0\n")
+        .replace("    type: grid\n", "    type: gas\n");
+    let path = db.path("bad.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn a_file_with_problems_lists_them_all_and_writes_nothing() {
+    let db = Fresh::new().await;
+    db.ok(&["site", "import", arg(&example())]);
+    let before = db.ok(&["site", "export"]);
+
+    let bad = bad_file(&db);
+    let output = db.run(&["site", "import", arg(&bad)]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = bad.display().to_string();
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {name} has 4 problems; nothing was written\n"
+        )),
+        "{stderr}"
+    );
+    for expected in [
+        format!("{name}:12:3: home.colour: unknown key"),
+        format!("{name}:64:15: inverters[2].array_id: no inverter array \"array9\""),
+        format!("{name}:129:16: battery_banks[1].batteries: must be from 1 to 1000, not 0"),
+        format!("{name}:150:11: meters[0].type: \"gas\" is not one of"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    }
+    assert!(output.stdout.is_empty());
+    assert_eq!(db.ok(&["site", "export"]), before, "the database changed");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+/// Starts `serve` with `POWERDECK_SITE_CONFIG=config`, waits until it is ready and stops it.
+async fn serve_once(db: &Fresh, config: &Path) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = db
+        .command(&["serve", "--addr", &addr])
+        .env("POWERDECK_SITE_CONFIG", config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = eventually(Duration::from_secs(30), async || {
+        assert!(child.try_wait().unwrap().is_none(), "serve exited early");
+        http_get(&addr, "/readyz").is_some_and(|answer| answer.starts_with("HTTP/1.0 200"))
+    })
+    .await;
+    assert!(started, "serve did not start");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let stopped = eventually(Duration::from_secs(10), async || {
+        child.try_wait().unwrap().is_some()
+    })
+    .await;
+    assert!(stopped, "serve ignored SIGTERM");
+}
+
+#[tokio::test]
+async fn serve_imports_the_site_config_on_first_start_only() {
+    let db = Fresh::new().await;
+    serve_once(&db, &example()).await;
+    let exported = db.path("exported.yaml");
+    db.ok(&["site", "export", "--out", arg(&exported)]);
+    let again = db.ok(&["site", "import", arg(&example()), "--dry-run"]);
+    assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
+
+    // A restart with another (even a broken) file neither reads it nor changes the site.
+    let bad = bad_file(&db);
+    serve_once(&db, &bad).await;
+    let after = db.ok(&["site", "export"]);
+    assert_eq!(std::fs::read_to_string(&exported).unwrap(), after);
+}
+
+#[tokio::test]
+async fn serve_with_a_broken_site_config_on_an_empty_database_stops_and_lists_the_problems() {
+    let db = Fresh::new().await;
+    let bad = bad_file(&db);
+    let output = db
+        .command(&["serve", "--addr", "127.0.0.1:0"])
+        .env("POWERDECK_SITE_CONFIG", &bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has 4 problems"), "{stderr}");
+    assert!(stderr.contains(":64:15: inverters[2].array_id"), "{stderr}");
+    let listed = db.run(&["site", "export"]);
+    assert_eq!(
+        listed.status.code(),
+        Some(1),
+        "a system was created: {listed:?}"
+    );
+}
