@@ -1090,3 +1090,37 @@ async fn the_example_config_imports_exports_and_imports_back_with_nothing_to_cha
         );
     }
 }
+
+#[tokio::test]
+async fn an_adapter_moved_to_another_device_serves_only_that_one() {
+    for test_db in databases().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        let mut spec = demo();
+        let mut second = spec.battery_packs[0].clone();
+        second.id = "battery2".into();
+        second.adapters.clear();
+        spec.battery_packs.push(second);
+        apply(db, &spec, false).await;
+
+        let moved = spec.battery_packs[0].adapters.pop().unwrap();
+        spec.battery_packs[1].adapters.push(moved);
+        let plan = apply(db, &spec, false).await;
+        assert_eq!(
+            lines(&plan),
+            ["update adapter battery1_adapter_2: device 'battery1' → 'battery2'"],
+            "{backend}"
+        );
+        let stored = site::load_spec(db, "home").await.unwrap().unwrap();
+        let ids = |i: usize| -> Vec<String> {
+            stored.battery_packs[i]
+                .adapters
+                .iter()
+                .map(|a| a.id.clone())
+                .collect()
+        };
+        assert_eq!(ids(0), ["battery1_adapter"], "{backend}");
+        assert_eq!(ids(1), ["battery1_adapter_2"], "{backend}");
+        assert!(apply(db, &spec, true).await.is_empty(), "{backend}");
+    }
+}

@@ -517,7 +517,11 @@ pub(crate) async fn apply_plan(
         upsert(w, &old, &new, change).await?;
     }
     for change in upserts.iter().filter(|c| c.kind == EntityKind::Adapter) {
-        w.link_adapter(named(&new.adapters, change)?).await?;
+        let d = named(&new.adapters, change)?;
+        if moves_device(change) {
+            w.unlink_elsewhere(d).await?;
+        }
+        w.link_adapter(d).await?;
     }
     for change in attachments
         .iter()
@@ -620,6 +624,14 @@ async fn upsert(
         _ => return Err(missing(change)),
     }
     Ok(())
+}
+
+/// Whether an adapter's update gives it to another device.
+fn moves_device(change: &PlannedChange) -> bool {
+    match &change.action {
+        PlannedAction::Update { fields } => fields.iter().any(|f| f.field == "device"),
+        PlannedAction::Create | PlannedAction::Remove => false,
+    }
 }
 
 fn log(w: &mut Writer<'_>, change: &PlannedChange, row: &impl Serialize) {

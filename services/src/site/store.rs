@@ -260,15 +260,6 @@ impl<'a> Writer<'a> {
         match d.device_kind {
             EntityKind::Inverter => {
                 inverter::Entity::update_many()
-                    .col_expr(
-                        inverter::Column::AdapterId,
-                        Expr::value(Option::<String>::None),
-                    )
-                    .filter(inverter::Column::AdapterId.eq(id.clone()))
-                    .filter(inverter::Column::InverterId.ne(d.device_id))
-                    .exec(self.txn)
-                    .await?;
-                inverter::Entity::update_many()
                     .col_expr(inverter::Column::AdapterId, Expr::value(id))
                     .filter(inverter::Column::InverterId.eq(d.device_id))
                     .exec(self.txn)
@@ -276,30 +267,42 @@ impl<'a> Writer<'a> {
             }
             EntityKind::Meter => {
                 meter::Entity::update_many()
-                    .col_expr(
-                        meter::Column::AdapterId,
-                        Expr::value(Option::<String>::None),
-                    )
-                    .filter(meter::Column::AdapterId.eq(id.clone()))
-                    .filter(meter::Column::MeterId.ne(d.device_id))
-                    .exec(self.txn)
-                    .await?;
-                meter::Entity::update_many()
                     .col_expr(meter::Column::AdapterId, Expr::value(id))
                     .filter(meter::Column::MeterId.eq(d.device_id))
                     .exec(self.txn)
                     .await?;
             }
             _ => {
-                self.put_pack_link(
-                    d.device_id,
-                    &d.adapter.id,
-                    d.adapter.priority,
-                    d.adapter.enabled,
-                )
-                .await?
+                let a = d.adapter;
+                self.put_pack_link(d.device_id, &a.id, a.priority, a.enabled)
+                    .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Detaches an adapter that moves to `d`'s device from every other device: inverters and
+    /// meters that point at it, links of other packs.
+    pub(crate) async fn unlink_elsewhere(&self, d: &DeviceAdapter<'_>) -> Result<(), AppError> {
+        let id = d.adapter.id.as_str();
+        let none = Expr::value(Option::<String>::None);
+        inverter::Entity::update_many()
+            .col_expr(inverter::Column::AdapterId, none.clone())
+            .filter(inverter::Column::AdapterId.eq(id))
+            .filter(inverter::Column::InverterId.ne(d.device_id))
+            .exec(self.txn)
+            .await?;
+        meter::Entity::update_many()
+            .col_expr(meter::Column::AdapterId, none)
+            .filter(meter::Column::AdapterId.eq(id))
+            .filter(meter::Column::MeterId.ne(d.device_id))
+            .exec(self.txn)
+            .await?;
+        battery_pack_adapter::Entity::delete_many()
+            .filter(battery_pack_adapter::Column::AdapterId.eq(id))
+            .filter(battery_pack_adapter::Column::PackId.ne(d.device_id))
+            .exec(self.txn)
+            .await?;
         Ok(())
     }
 
