@@ -205,7 +205,7 @@ async fn a_file_with_problems_lists_them_all_and_writes_nothing() {
     for expected in [
         format!("{name}:12:3: home.colour: unknown key"),
         format!("{name}:64:15: inverters[2].array_id: no inverter array \"array9\""),
-        format!("{name}:129:16: battery_banks[1].batteries: must be from 1 to 1000, not 0"),
+        format!("{name}:129:16: battery_banks[1].batteries: must be from 1 to 256, not 0"),
         format!("{name}:150:11: meters[0].type: \"gas\" is not one of"),
     ] {
         assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");

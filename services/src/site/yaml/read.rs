@@ -6,6 +6,7 @@ use model::site::spec::{
     SystemSpec,
 };
 
+use super::super::{MAX_BATTERIES_PER_PACK, MAX_CELLS_PER_BATTERY};
 use super::AdapterConfigCheck;
 use super::adapter::{AdapterPlace, ReadAdapter, read_adapter};
 use super::keys::{
@@ -15,10 +16,6 @@ use super::keys::{
 use super::links;
 use super::node::{self, Checker, Fields, Named, Node, Spot};
 use super::problems::SiteFileProblems;
-
-/// The most battery units a pack, and the most cells a battery, may have: each generates rows.
-pub(super) const MAX_BATTERIES: i64 = 1_000;
-pub(super) const MAX_CELLS_PER_BATTERY: i64 = 1_000;
 
 /// Reads and checks a whole `config.yaml`. `file_name` is what problems are reported against;
 /// `adapters` knows the adapter types and checks their configurations.
@@ -237,8 +234,9 @@ impl Reader<'_, '_> {
             let value = self.check.whole(fields, key, 1, max).unwrap_or(1);
             u32::try_from(value).unwrap_or(1)
         };
-        let batteries = count("batteries", MAX_BATTERIES);
-        let cells_per_battery = count("cells_per_battery", MAX_CELLS_PER_BATTERY);
+        // The services' bounds: each battery and cell becomes a row.
+        let batteries = count("batteries", i64::from(MAX_BATTERIES_PER_PACK));
+        let cells_per_battery = count("cells_per_battery", i64::from(MAX_CELLS_PER_BATTERY));
         let spec = BatteryPackSpec {
             id: device_id,
             battery_array_id: String::new(),

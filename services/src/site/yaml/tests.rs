@@ -176,7 +176,7 @@ fn awkward_spec() -> SiteSpec {
             max_charge_kw: Some(0.1),
             max_discharge_kw: None,
             batteries: 1,
-            cells_per_battery: 1000,
+            cells_per_battery: 512,
             cell_nominal_voltage: None,
             adapters: vec![
                 adapter("p_adapter", 5, false),
@@ -327,7 +327,7 @@ fn every_problem_of_a_file_is_reported_at_its_position() {
             "31:20: inverters[3].serial_number: expected text, found a number (put it in \
              quotes to make it text)",
             "36:5: battery_banks[0].cells_per_battery: required, but missing",
-            "39:16: battery_banks[0].batteries: must be from 1 to 1000, not 0",
+            "39:16: battery_banks[0].batteries: must be from 1 to 256, not 0",
             "40:18: battery_banks[0].nominal_kwh: must be a number of at least 0",
             "44:19: battery_banks[0].adapters[1].priority: priority 1 is already used by \
              battery_banks[0].adapters[0] (line 42); each of a pack's adapters needs its own \
