@@ -9,6 +9,7 @@ pub mod prototype;
 mod query_check;
 mod registry;
 mod responses;
+mod site;
 
 use app::ssr::state::AppState;
 use axum::Router;
@@ -38,6 +39,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(registry::routes())
         .merge(field::routes())
         .merge(protections::routes())
+        .merge(site::routes())
         .merge(prototype::routes())
         .routes(routes!(docs::openapi))
         .routes(routes!(docs::page))
