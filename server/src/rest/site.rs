@@ -576,7 +576,7 @@ async fn system_changes(
         ("system_id" = String, Path, description = r#"The system's id."#, example = json!("system")),
     ),
     responses(
-        (status = 200, description = r#"config.yaml as an attachment."#, body = String, content_type = "text/yaml"),
+        (status = 200, description = r#"config.yaml as an attachment: one YAML mapping (`home`, `arrays`, `inverters`, ...)."#, body = Object, content_type = "text/yaml"),
         (status = 404, description = r#"Not found: no system has this id."#, body = SiteProblemBody, content_type = "application/problem+json"),
         DatabaseFailed,
     )
