@@ -149,6 +149,11 @@ enum AdapterBase {
     ConfigSchema,
     SupportedTransports,
     DefaultConfig,
+    TypeVersion,
+    Drivable,
+    NotDrivableReason,
+    RegisterMap,
+    Sources,
 }
 
 #[derive(DeriveIden)]
@@ -370,7 +375,35 @@ async fn create_adapters(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .text()
                 .null(),
         )
-        .col(ColumnDef::new(AdapterBase::DefaultConfig).text().null());
+        .col(ColumnDef::new(AdapterBase::DefaultConfig).text().null())
+        // The type file's own version: a stored row is replaced only by a newer file.
+        .col(
+            ColumnDef::new(AdapterBase::TypeVersion)
+                .integer()
+                .not_null()
+                .default(1),
+        )
+        // False when this build cannot drive the type (e.g. Bluetooth), with the reason.
+        .col(
+            ColumnDef::new(AdapterBase::Drivable)
+                .boolean()
+                .not_null()
+                .default(true),
+        )
+        .col(ColumnDef::new(AdapterBase::NotDrivableReason).text().null())
+        // JSON texts: where the standard quantities sit, and the documents they come from.
+        .col(
+            ColumnDef::new(AdapterBase::RegisterMap)
+                .text()
+                .not_null()
+                .default("[]"),
+        )
+        .col(
+            ColumnDef::new(AdapterBase::Sources)
+                .text()
+                .not_null()
+                .default("[]"),
+        );
     stamps(&mut base, true);
     manager.create_table(base.to_owned()).await?;
 

@@ -40,7 +40,12 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         location = %target.info.location,
         "database ready"
     );
-    crate::site_cli::first_start(&db, args.site_config.as_deref()).await?;
+    crate::site_cli::upsert_adapter_types(&db).await?;
+    // Demo mode with no site file: the example site, all on the built-in simulator.
+    let demo_site = (args.demo && args.site_config.is_none())
+        .then(|| args.examples_dir.join("site").join("config.yaml"));
+    let site_config = args.site_config.as_deref().or(demo_site.as_deref());
+    crate::site_cli::first_start(&db, site_config).await?;
     if args.demo {
         import_examples(&db, &args.examples_dir).await?;
     }
@@ -190,13 +195,15 @@ async fn start_field_io(
         return Ok(FieldIo::default());
     }
     let simulator = Simulator::new();
-    let addr = simulator
-        .serve_tcp(
-            "127.0.0.1:0".parse().expect("literal address"),
-            shutdown.clone(),
-        )
-        .await
-        .context("demo mode: starting the device simulator")?;
+    // Where examples/site/config.yaml's simulator adapters point; a free port when it is taken.
+    let at = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let addr = match simulator.serve_tcp(at(5020), shutdown.clone()).await {
+        Ok(addr) => addr,
+        Err(_) => simulator
+            .serve_tcp(at(0), shutdown.clone())
+            .await
+            .context("demo mode: starting the device simulator")?,
+    };
     tokio::spawn(simulator.clone().run(shutdown.clone()));
     // The simulated BMS also broadcasts on an in-memory CAN bus that field I/O listens to.
     let can_bus = MemoryCanBus::new();

@@ -9,8 +9,8 @@ use clap::Subcommand;
 use model::site::spec::SiteSpec;
 use sea_orm::DatabaseConnection;
 use services::actor::Actor;
-use services::site::adapter_types::AdapterCatalog;
-use services::site::yaml::{self, AdapterConfigCheck};
+use services::site::adapter_types::{AdapterCatalog, upsert_builtin_types};
+use services::site::yaml;
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum SiteAction {
@@ -46,42 +46,31 @@ pub async fn run(db: &DatabaseConnection, action: SiteAction) -> anyhow::Result<
             prune,
         } => {
             let actor = Actor::new(cli_user(), "cli");
+            upsert_adapter_types(db).await?;
             import_file(db, &file, prune, dry_run, &actor).await
         }
         SiteAction::Export { system, out } => export(db, system, out.as_deref()).await,
     }
 }
 
-/// The built-in adapter types as the file reader's check: an unknown type and every schema
-/// problem of a configuration are reported at their line in the file.
-struct Catalog(AdapterCatalog);
-
-impl AdapterConfigCheck for Catalog {
-    fn knows(&self, adapter_type: &str) -> bool {
-        self.0.get(adapter_type).is_some()
-    }
-
-    fn check(&self, adapter_type: &str, config: &serde_json::Value) -> Vec<(String, String)> {
-        self.0
-            .validate(adapter_type, config)
-            .into_iter()
-            .map(|problem| (problem.pointer, problem.message))
-            .collect()
-    }
-
-    fn known_types(&self) -> Vec<String> {
-        self.0
-            .list()
-            .into_iter()
-            .map(|adapter| adapter.adapter_type.clone())
-            .collect()
-    }
+fn adapter_catalog() -> anyhow::Result<AdapterCatalog> {
+    AdapterCatalog::builtin().context("loading the built-in adapter types")
 }
 
-fn adapter_catalog() -> anyhow::Result<Catalog> {
-    AdapterCatalog::builtin()
-        .map(Catalog)
-        .context("loading the built-in adapter types")
+/// Writes the built-in adapter types into `adapter_base` (missing ones inserted, older ones
+/// updated), where imports and the console's writes look them up.
+pub async fn upsert_adapter_types(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let report = upsert_builtin_types(db, &adapter_catalog()?)
+        .await
+        .map_err(|err| anyhow::anyhow!("writing the built-in adapter types: {err}"))?;
+    if report.changed() {
+        tracing::info!(
+            inserted = ?report.inserted,
+            updated = ?report.updated,
+            "built-in adapter types written"
+        );
+    }
+    Ok(())
 }
 
 fn cli_user() -> String {

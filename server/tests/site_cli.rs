@@ -11,11 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use entity::site::adapter_base;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, EntityTrait};
-use services::site::adapter_types::AdapterCatalog;
-
 mod common;
 use common::eventually;
 
@@ -42,13 +37,12 @@ struct Fresh {
 }
 
 impl Fresh {
-    /// Migrated, with the built-in adapter types in `adapter_base`.
+    /// Migrated and empty: `site import` and `serve` write the built-in adapter types themselves.
     async fn new() -> Fresh {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
         let fresh = Fresh { dir, url };
         fresh.ok(&["migrate", "up"]);
-        seed_adapter_types(&fresh.url).await;
         fresh
     }
 
@@ -83,41 +77,6 @@ impl Fresh {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
-}
-
-/// Writes the built-in adapter types into `adapter_base`, where `apply_spec` looks them up (rows
-/// already there are kept).
-async fn seed_adapter_types(url: &str) {
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    let now = chrono::Utc::now();
-    let catalog = AdapterCatalog::builtin().unwrap();
-    let rows = catalog
-        .list()
-        .into_iter()
-        .map(|adapter| adapter_base::ActiveModel {
-            adapter_type: Set(adapter.adapter_type.clone()),
-            device_category: Set(adapter.device_category),
-            name: Set(adapter.name.clone()),
-            description: Set(Some(adapter.description.clone())),
-            config_schema: Set(adapter.config_schema.to_string()),
-            supported_transports: Set(Some(
-                serde_json::to_string(&adapter.supported_transports).unwrap(),
-            )),
-            default_config: Set(Some(adapter.default_config.to_string())),
-            version: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-    adapter_base::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(adapter_base::Column::AdapterType)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&db)
-        .await
-        .unwrap();
-    db.close().await.unwrap();
 }
 
 fn arg(path: &Path) -> &str {
@@ -203,10 +162,10 @@ async fn a_file_with_problems_lists_them_all_and_writes_nothing() {
         "{stderr}"
     );
     for expected in [
-        format!("{name}:12:3: home.colour: unknown key"),
-        format!("{name}:64:15: inverters[2].array_id: no inverter array \"array9\""),
-        format!("{name}:129:16: battery_banks[1].batteries: must be from 1 to 256, not 0"),
-        format!("{name}:150:11: meters[0].type: \"gas\" is not one of"),
+        format!("{name}:14:3: home.colour: unknown key"),
+        format!("{name}:61:15: inverters[2].array_id: no inverter array \"array9\""),
+        format!("{name}:121:16: battery_banks[1].batteries: must be from 1 to 256, not 0"),
+        format!("{name}:142:11: meters[0].type: \"gas\" is not one of"),
     ] {
         assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
     }
@@ -286,11 +245,70 @@ async fn serve_with_a_broken_site_config_on_an_empty_database_stops_and_lists_th
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("has 4 problems"), "{stderr}");
-    assert!(stderr.contains(":64:15: inverters[2].array_id"), "{stderr}");
+    assert!(stderr.contains(":61:15: inverters[2].array_id"), "{stderr}");
     let listed = db.run(&["site", "export"]);
     assert_eq!(
         listed.status.code(),
         Some(1),
         "a system was created: {listed:?}"
     );
+}
+
+#[tokio::test]
+async fn serve_demo_shows_the_example_site_on_the_simulator() {
+    let db = Fresh::new().await;
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = db
+        .command(&["serve", "--demo", "--addr", &addr])
+        .env("POWERDECK_EXAMPLES_DIR", &examples)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut systems = String::new();
+    let answered = eventually(Duration::from_secs(60), async || {
+        assert!(child.try_wait().unwrap().is_none(), "serve exited early");
+        match http_get(&addr, "/api/v1/site/systems") {
+            Some(answer) if answer.starts_with("HTTP/1.0 200") => {
+                systems = answer;
+                true
+            }
+            _ => false,
+        }
+    })
+    .await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let stopped = eventually(Duration::from_secs(10), async || {
+        child.try_wait().unwrap().is_some()
+    })
+    .await;
+    assert!(answered, "serve --demo did not answer /api/v1/site/systems");
+    assert!(stopped, "serve ignored SIGTERM");
+    assert!(systems.contains("Clifton Rooftop"), "{systems}");
+
+    // The demo site is the example, exactly: importing it again changes nothing.
+    let again = db.ok(&["site", "import", arg(&example()), "--dry-run"]);
+    assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
+    let exported = db.ok(&["site", "export"]);
+    for id in [
+        "array1",
+        "array2",
+        "inverter1",
+        "inverter2",
+        "inverter3",
+        "battery_array1",
+        "pack1",
+        "pack2",
+        "grid_meter_1",
+    ] {
+        assert!(
+            exported.contains(&format!("id: {id}\n")),
+            "{id} in\n{exported}"
+        );
+    }
+    assert!(!exported.contains("192.168."), "{exported}");
 }

@@ -60,6 +60,11 @@ async fn seed_adapter_types(db: &DatabaseConnection) {
             config_schema: Set("{}".into()),
             supported_transports: Set(None),
             default_config: Set(None),
+            type_version: Set(1),
+            drivable: Set(true),
+            not_drivable_reason: Set(None),
+            register_map: Set("[]".into()),
+            sources: Set("[]".into()),
             version: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -1122,5 +1127,98 @@ async fn an_adapter_moved_to_another_device_serves_only_that_one() {
         assert_eq!(ids(0), ["battery1_adapter"], "{backend}");
         assert_eq!(ids(1), ["battery1_adapter_2"], "{backend}");
         assert!(apply(db, &spec, true).await.is_empty(), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_builtin_adapter_types_are_inserted_once_and_never_replaced_by_an_older_file() {
+    use services::site::adapter_types::{AdapterCatalog, builtin_types, upsert_builtin_types};
+
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        let catalog = AdapterCatalog::builtin().unwrap();
+        let names: Vec<String> = catalog
+            .list()
+            .into_iter()
+            .map(|t| t.adapter_type.clone())
+            .collect();
+
+        // Fresh: every type inserted, with what the catalog knows.
+        let report = upsert_builtin_types(db, &catalog).await.unwrap();
+        assert_eq!(report.inserted, names, "{backend}");
+        assert!(report.updated.is_empty(), "{backend}");
+        let jk = adapter_base::Entity::find_by_id("jkbms_ble")
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let file = catalog.get("jkbms_ble").unwrap();
+        assert_eq!(jk.type_version, file.version as i32, "{backend}");
+        assert!(!jk.drivable, "{backend}");
+        assert_eq!(
+            jk.not_drivable_reason, file.not_drivable_reason,
+            "{backend}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&jk.register_map).unwrap(),
+            serde_json::to_value(&file.register_map).unwrap(),
+            "{backend}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&jk.sources).unwrap(),
+            serde_json::to_value(&file.sources).unwrap(),
+            "{backend}"
+        );
+        let meter = adapter_base::Entity::find_by_id("simulator_meter")
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            meter.device_category,
+            Some(DeviceCategory::Meter),
+            "{backend}"
+        );
+        assert!(meter.drivable, "{backend}");
+
+        // Again: nothing changes.
+        let again = upsert_builtin_types(db, &catalog).await.unwrap();
+        assert!(!again.changed(), "{backend}: {again:?}");
+        assert_eq!(again.unchanged, names, "{backend}");
+
+        // A newer file replaces the row; an older one never does; nothing is deleted.
+        let mut types = builtin_types().unwrap();
+        let bms = types
+            .iter_mut()
+            .find(|t| t.adapter_type == "simulator_bms")
+            .unwrap();
+        bms.version += 1;
+        bms.name = "Simulated BMS, newer".into();
+        let newer_version = bms.version;
+        types.retain(|t| t.adapter_type != "sunspec_meter");
+        let newer = AdapterCatalog::new(types.clone()).unwrap();
+        let report = upsert_builtin_types(db, &newer).await.unwrap();
+        assert_eq!(report.updated, ["simulator_bms"], "{backend}");
+        assert!(report.inserted.is_empty(), "{backend}");
+
+        let older_bms = types
+            .iter_mut()
+            .find(|t| t.adapter_type == "simulator_bms")
+            .unwrap();
+        older_bms.version = newer_version - 1;
+        older_bms.name = "Simulated BMS, older".into();
+        let older = AdapterCatalog::new(types).unwrap();
+        let report = upsert_builtin_types(db, &older).await.unwrap();
+        assert!(!report.changed(), "{backend}: {report:?}");
+        let stored = adapter_base::Entity::find_by_id("simulator_bms")
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.name, "Simulated BMS, newer", "{backend}");
+        assert_eq!(stored.type_version, newer_version as i32, "{backend}");
+        let count = adapter_base::Entity::find().all(db).await.unwrap().len();
+        assert_eq!(count, names.len(), "{backend}: a dropped type stays");
     }
 }

@@ -23,6 +23,19 @@ pub struct Model {
     /// JSON object (text) of default configuration values.
     #[sea_orm(column_type = "Text", nullable)]
     pub default_config: Option<String>,
+    /// The type file's own version; the row is replaced only by a newer file.
+    pub type_version: i32,
+    /// False when this build cannot drive the type (e.g. Bluetooth).
+    pub drivable: bool,
+    /// Why the type is not drivable; present exactly when `drivable` is false.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub not_drivable_reason: Option<String>,
+    /// JSON array (text) of where the standard quantities sit on the device.
+    #[sea_orm(column_type = "Text")]
+    pub register_map: String,
+    /// JSON array (text) of the public documents the map and defaults come from.
+    #[sea_orm(column_type = "Text")]
+    pub sources: String,
     /// The system version of the row's last change.
     pub version: i64,
     pub created_at: DateTimeUtc,

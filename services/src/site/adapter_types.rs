@@ -5,10 +5,17 @@
 
 use std::collections::BTreeMap;
 
+use entity::site::adapter_base;
+use model::error::AppError;
 use model::site::adapters::{
     AdapterType, ConfigProblem, ConfigValidator, check_adapter_type, schema_default_problems,
 };
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QuerySelect};
 use serde_json::Value;
+
+use crate::database::begin_write;
+use crate::site::yaml::AdapterConfigCheck;
 
 /// Every built-in type file: its name and its text. The name is the type's `adapter_type`.
 const FILES: [(&str, &str); 8] = [
@@ -168,6 +175,111 @@ impl AdapterCatalog {
             }],
         }
     }
+}
+
+/// The built-in types as the `config.yaml` reader's check: an unknown type and every schema
+/// problem of a configuration are reported at their line in the file.
+impl AdapterConfigCheck for AdapterCatalog {
+    fn knows(&self, adapter_type: &str) -> bool {
+        self.get(adapter_type).is_some()
+    }
+
+    fn check(&self, adapter_type: &str, config: &Value) -> Vec<(String, String)> {
+        self.validate(adapter_type, config)
+            .into_iter()
+            .map(|problem| (problem.pointer, problem.message))
+            .collect()
+    }
+
+    fn known_types(&self) -> Vec<String> {
+        self.types.keys().cloned().collect()
+    }
+}
+
+/// What `upsert_builtin_types` did, each list by `adapter_type`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpsertReport {
+    /// Types the table did not have.
+    pub inserted: Vec<String>,
+    /// Rows replaced by a newer file version.
+    pub updated: Vec<String>,
+    /// Rows kept: the stored version is the file's or newer.
+    pub unchanged: Vec<String>,
+}
+
+impl UpsertReport {
+    /// Whether anything was written.
+    pub fn changed(&self) -> bool {
+        !self.inserted.is_empty() || !self.updated.is_empty()
+    }
+}
+
+/// Writes the catalog's types into `adapter_base` in one write transaction: a missing type is
+/// inserted; a stored one is replaced only when the file's `type_version` is newer; nothing is
+/// deleted (an adapter instance may reference a type a newer build dropped).
+pub async fn upsert_builtin_types(
+    db: &DatabaseConnection,
+    catalog: &AdapterCatalog,
+) -> Result<UpsertReport, AppError> {
+    let txn = begin_write(db).await?;
+    let stored: BTreeMap<String, i32> = adapter_base::Entity::find()
+        .select_only()
+        .column(adapter_base::Column::AdapterType)
+        .column(adapter_base::Column::TypeVersion)
+        .into_tuple::<(String, i32)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let now = chrono::Utc::now();
+    let mut report = UpsertReport::default();
+    for adapter in catalog.list() {
+        let name = adapter.adapter_type.clone();
+        let file_version = i32::try_from(adapter.version).map_err(|_| {
+            AppError::Internal(format!(
+                "adapter type {name}: version {} is too large",
+                adapter.version
+            ))
+        })?;
+        let row = adapter_base::ActiveModel {
+            adapter_type: Set(name.clone()),
+            device_category: Set(adapter.device_category),
+            name: Set(adapter.name.clone()),
+            description: Set(Some(adapter.description.clone())),
+            config_schema: Set(adapter.config_schema.to_string()),
+            supported_transports: Set(Some(to_json(&adapter.supported_transports)?)),
+            default_config: Set(Some(adapter.default_config.to_string())),
+            type_version: Set(file_version),
+            drivable: Set(adapter.drivable),
+            not_drivable_reason: Set(adapter.not_drivable_reason.clone()),
+            register_map: Set(to_json(&adapter.register_map)?),
+            sources: Set(to_json(&adapter.sources)?),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match stored.get(&name) {
+            None => {
+                adapter_base::Entity::insert(row)
+                    .exec_without_returning(&txn)
+                    .await?;
+                report.inserted.push(name);
+            }
+            Some(&old) if old < file_version => {
+                let mut row = row;
+                row.created_at = NotSet;
+                row.update(&txn).await?;
+                report.updated.push(name);
+            }
+            Some(_) => report.unchanged.push(name),
+        }
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String, AppError> {
+    serde_json::to_string(value).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 #[cfg(test)]
