@@ -25,7 +25,7 @@ use crate::components::layout::Layout;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
     BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads, ProtectionsRoute,
-    RegistryRoute, VariableRoute,
+    RegistryRoute, SiteRoute, VariableRoute,
 };
 
 /// The HTML document around the application, rendered on the server only. The stylesheet, the
@@ -82,6 +82,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("protections")
                         view={Lazy::<ProtectionsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("site")
+                        view={Lazy::<SiteRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -12,7 +12,7 @@ use leptos_router::{LazyRoute, lazy_route};
 
 use crate::pages::{
     buses::BusesPage, import::ImportPage, new_variable::NewVariablePage, overview::OverviewPage,
-    protections::ProtectionsPage, registry::RegistryPage, variable::VariablePage,
+    protections::ProtectionsPage, registry::RegistryPage, site::SitePage, variable::VariablePage,
 };
 
 /// Declares a lazy route that renders one page component (the page loads its own data).
@@ -51,6 +51,10 @@ lazy_page!(
     ProtectionsRoute => ProtectionsPage
 );
 lazy_page!(
+    /// `/site`
+    SiteRoute => SitePage
+);
+lazy_page!(
     /// `/registry/new`
     NewVariableRoute => NewVariablePage
 );
@@ -72,6 +76,7 @@ fn lazy_route_at(path: &str) -> Option<&'static str> {
         ["registry"] => "registry_route",
         ["buses"] => "buses_route",
         ["protections"] => "protections_route",
+        ["site"] => "site_route",
         ["registry", "new"] => "new_variable_route",
         ["registry", "import"] => "import_route",
         ["registry", _] => "variable_route",
@@ -88,6 +93,7 @@ pub async fn preload_page(path: &str) {
         Some("registry_route") => RegistryRoute::preload().await,
         Some("buses_route") => BusesRoute::preload().await,
         Some("protections_route") => ProtectionsRoute::preload().await,
+        Some("site_route") => SiteRoute::preload().await,
         Some("new_variable_route") => NewVariableRoute::preload().await,
         Some("import_route") => ImportRoute::preload().await,
         Some("variable_route") => VariableRoute::preload().await,

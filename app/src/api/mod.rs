@@ -3,4 +3,5 @@
 pub mod field;
 pub mod protections;
 pub mod registry;
+pub mod site;
 pub mod system;

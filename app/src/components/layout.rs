@@ -26,6 +26,10 @@ const NAV_ITEMS: &[NavItem] = &[
         href: "/buses",
         label: "Buses",
     },
+    NavItem {
+        href: "/site",
+        label: "Site",
+    },
 ];
 
 #[component]

@@ -7,4 +7,5 @@ pub mod not_found;
 pub mod overview;
 pub mod protections;
 pub mod registry;
+pub mod site;
 pub mod variable;

@@ -1,0 +1,333 @@
+//! Server functions of the Site page: the systems and the tree of one, what a delete would take
+//! with it, and the page's writes (create, change, delete, attach) of arrays, inverters, packs
+//! and meters. Changes and deletes carry the row version the form was opened at. The forms post
+//! their inputs as typed text, so they also work before the page is hydrated: a blank optional
+//! field is none, a number that is not one is refused with the field's name.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use model::error::AppError;
+use model::site::tree::{DeletePreview, EntityKind, SiteTree, SystemSummary};
+
+/// What the Site page shows: every system, and the tree of the one selected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteOverview {
+    pub systems: Vec<SystemSummary>,
+    /// The selected system's tree (the first system's when none is asked for); none when the
+    /// site has no system.
+    pub tree: Option<SiteTree>,
+}
+
+/// Parsing the forms' text inputs into the DTOs the services take.
+#[cfg(feature = "ssr")]
+mod form {
+    use model::error::AppError;
+    use model::site::spec::{MeterType, PhaseType};
+
+    /// A blank input is none; otherwise the text, trimmed.
+    pub(super) fn optional(text: &str) -> Option<String> {
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_string())
+    }
+
+    pub(super) fn number(field: &str, text: &str) -> Result<Option<f64>, AppError> {
+        optional(text)
+            .map(|t| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| AppError::validation(field, format!("{t:?} is not a number")))
+            })
+            .transpose()
+    }
+
+    pub(super) fn count(field: &str, text: &str) -> Result<u32, AppError> {
+        let text = text.trim();
+        text.parse::<u32>()
+            .map_err(|_| AppError::validation(field, "enter a whole number"))
+    }
+
+    pub(super) fn phase(text: &str) -> Result<Option<PhaseType>, AppError> {
+        optional(text)
+            .map(|t| {
+                PhaseType::ALL
+                    .into_iter()
+                    .find(|p| p.as_str() == t)
+                    .ok_or_else(|| AppError::validation("phase_type", "single, three or auto"))
+            })
+            .transpose()
+    }
+
+    pub(super) fn meter_type(text: &str) -> Result<Option<MeterType>, AppError> {
+        optional(text)
+            .map(|t| {
+                MeterType::ALL
+                    .into_iter()
+                    .find(|m| m.as_str() == t)
+                    .ok_or_else(|| {
+                        AppError::validation("meter_type", "grid, consumption or production")
+                    })
+            })
+            .transpose()
+    }
+}
+
+/// The console's one operator until operators and roles arrive.
+#[cfg(feature = "ssr")]
+fn operator() -> services::actor::Actor {
+    services::actor::Actor::console_operator()
+}
+
+#[cfg(feature = "ssr")]
+fn db() -> Result<sea_orm::DatabaseConnection, AppError> {
+    Ok(crate::ssr::state::app_state()?.db)
+}
+
+/// Every system, and the tree of `system` (or of the first system when none is given).
+#[server]
+pub async fn get_site(system: Option<String>) -> Result<SiteOverview, AppError> {
+    let db = db()?;
+    let systems = services::site::systems(&db).await?;
+    let selected = system
+        .filter(|s| !s.is_empty())
+        .or_else(|| systems.first().map(|s| s.id.clone()));
+    let tree = match selected {
+        Some(id) => Some(services::site::tree(&db, &id).await?),
+        None => None,
+    };
+    Ok(SiteOverview { systems, tree })
+}
+
+/// What deleting the row would take with it, and its version to delete at.
+#[server]
+pub async fn preview_site_delete(kind: EntityKind, id: String) -> Result<DeletePreview, AppError> {
+    services::site::delete_preview(&db()?, kind, &id).await
+}
+
+/// Deletes a row of `kind` if it is still at `expected_version` (the preview's).
+#[server]
+pub async fn delete_site_row(
+    kind: EntityKind,
+    id: String,
+    expected_version: i64,
+) -> Result<(), AppError> {
+    use services::site as s;
+    let (db, who) = (db()?, operator());
+    match kind {
+        EntityKind::InverterArray => {
+            s::delete_inverter_array(&db, &id, expected_version, &who).await
+        }
+        EntityKind::BatteryArray => s::delete_battery_array(&db, &id, expected_version, &who).await,
+        EntityKind::Inverter | EntityKind::BatteryPack | EntityKind::Meter => {
+            s::delete_device(&db, kind, &id, expected_version, &who).await
+        }
+        other => Err(AppError::validation(
+            "kind",
+            format!("the Site page does not delete a {other}"),
+        )),
+    }
+}
+
+/// A new inverter array or battery array (`kind`) of a system.
+#[server]
+pub async fn create_site_array(
+    kind: EntityKind,
+    system_id: String,
+    id: String,
+    name: String,
+) -> Result<i64, AppError> {
+    use model::site::spec::{BatteryArraySpec, InverterArraySpec};
+    let (db, who, id) = (db()?, operator(), id.trim().to_string());
+    match kind {
+        EntityKind::InverterArray => {
+            let spec = InverterArraySpec { id, name };
+            services::site::create_inverter_array(&db, &system_id, &spec, &who).await
+        }
+        EntityKind::BatteryArray => {
+            let spec = BatteryArraySpec { id, name };
+            services::site::create_battery_array(&db, &system_id, &spec, &who).await
+        }
+        other => Err(AppError::validation(
+            "kind",
+            format!("{other} is not an array"),
+        )),
+    }
+}
+
+/// Renames an inverter array or battery array (`kind`) if it is still at `expected_version`.
+#[server]
+pub async fn rename_site_array(
+    kind: EntityKind,
+    id: String,
+    expected_version: i64,
+    name: String,
+) -> Result<i64, AppError> {
+    use services::site as s;
+    let (db, who) = (db()?, operator());
+    let patch = model::site::tree::ArrayPatch { name: Some(name) };
+    match kind {
+        EntityKind::InverterArray => {
+            s::update_inverter_array(&db, &id, &patch, expected_version, &who).await
+        }
+        EntityKind::BatteryArray => {
+            s::update_battery_array(&db, &id, &patch, expected_version, &who).await
+        }
+        other => Err(AppError::validation(
+            "kind",
+            format!("{other} is not an array"),
+        )),
+    }
+}
+
+/// Attaches a battery array to an inverter array from now on (its open attachment is closed
+/// and kept as history).
+#[server]
+pub async fn attach_battery_array(
+    battery_array_id: String,
+    inverter_array_id: String,
+) -> Result<i64, AppError> {
+    let db = db()?;
+    services::site::attach(&db, &battery_array_id, &inverter_array_id, &operator()).await
+}
+
+/// Ends the battery array's open attachment now (kept as history).
+#[server]
+pub async fn detach_battery_array(battery_array_id: String) -> Result<i64, AppError> {
+    services::site::detach(&db()?, &battery_array_id, &operator()).await
+}
+
+/// The inputs of the inverter form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InverterForm {
+    pub array_id: String,
+    pub name: String,
+    pub model: String,
+    pub serial_number: String,
+    pub vendor: String,
+    pub phase_type: String,
+}
+
+#[server]
+pub async fn create_inverter(id: String, form: InverterForm) -> Result<i64, AppError> {
+    let spec = model::site::spec::InverterSpec {
+        id: id.trim().to_string(),
+        array_id: form.array_id,
+        name: form.name,
+        model: form::optional(&form.model),
+        serial_number: form::optional(&form.serial_number),
+        vendor: form::optional(&form.vendor),
+        phase_type: form::phase(&form.phase_type)?,
+        adapter: None,
+    };
+    services::site::create_inverter(&db()?, &spec, &operator()).await
+}
+
+#[server]
+pub async fn update_inverter(
+    id: String,
+    expected_version: i64,
+    form: InverterForm,
+) -> Result<i64, AppError> {
+    let patch = model::site::tree::InverterPatch {
+        array_id: Some(form.array_id),
+        name: Some(form.name),
+        model: Some(form::optional(&form.model)),
+        serial_number: Some(form::optional(&form.serial_number)),
+        vendor: Some(form::optional(&form.vendor)),
+        phase_type: Some(form::phase(&form.phase_type)?),
+    };
+    services::site::update_inverter(&db()?, &id, &patch, expected_version, &operator()).await
+}
+
+/// The inputs of the battery pack form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PackForm {
+    pub battery_array_id: String,
+    pub name: String,
+    pub chemistry: String,
+    pub nominal_kwh: String,
+    pub max_charge_kw: String,
+    pub max_discharge_kw: String,
+    pub batteries: String,
+    pub cells_per_battery: String,
+    pub cell_nominal_voltage: String,
+}
+
+#[server]
+pub async fn create_battery_pack(id: String, form: PackForm) -> Result<i64, AppError> {
+    let spec = model::site::spec::BatteryPackSpec {
+        id: id.trim().to_string(),
+        battery_array_id: form.battery_array_id,
+        name: form.name,
+        chemistry: form::optional(&form.chemistry),
+        nominal_kwh: form::number("nominal_kwh", &form.nominal_kwh)?,
+        max_charge_kw: form::number("max_charge_kw", &form.max_charge_kw)?,
+        max_discharge_kw: form::number("max_discharge_kw", &form.max_discharge_kw)?,
+        batteries: form::count("batteries", &form.batteries)?,
+        cells_per_battery: form::count("cells_per_battery", &form.cells_per_battery)?,
+        cell_nominal_voltage: form::number("cell_nominal_voltage", &form.cell_nominal_voltage)?,
+        adapters: Vec::new(),
+    };
+    services::site::create_battery_pack(&db()?, &spec, &operator()).await
+}
+
+#[server]
+pub async fn update_battery_pack(
+    id: String,
+    expected_version: i64,
+    form: PackForm,
+) -> Result<i64, AppError> {
+    let patch = model::site::tree::BatteryPackPatch {
+        battery_array_id: Some(form.battery_array_id),
+        name: Some(form.name),
+        chemistry: Some(form::optional(&form.chemistry)),
+        nominal_kwh: Some(form::number("nominal_kwh", &form.nominal_kwh)?),
+        max_charge_kw: Some(form::number("max_charge_kw", &form.max_charge_kw)?),
+        max_discharge_kw: Some(form::number("max_discharge_kw", &form.max_discharge_kw)?),
+        batteries: Some(form::count("batteries", &form.batteries)?),
+        cells_per_battery: Some(form::count("cells_per_battery", &form.cells_per_battery)?),
+        cell_nominal_voltage: Some(form::number(
+            "cell_nominal_voltage",
+            &form.cell_nominal_voltage,
+        )?),
+    };
+    services::site::update_battery_pack(&db()?, &id, &patch, expected_version, &operator()).await
+}
+
+/// The inputs of the meter form, as typed; a blank `array_id` is a system-level meter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeterForm {
+    pub array_id: String,
+    pub name: String,
+    pub model: String,
+    pub meter_type: String,
+}
+
+#[server]
+pub async fn create_meter(system_id: String, id: String, form: MeterForm) -> Result<i64, AppError> {
+    let spec = model::site::spec::MeterSpec {
+        id: id.trim().to_string(),
+        name: form.name,
+        array_id: form::optional(&form.array_id),
+        model: form::optional(&form.model),
+        meter_type: form::meter_type(&form.meter_type)?,
+        adapter: None,
+    };
+    services::site::create_meter(&db()?, &system_id, &spec, &operator()).await
+}
+
+#[server]
+pub async fn update_meter(
+    id: String,
+    expected_version: i64,
+    form: MeterForm,
+) -> Result<i64, AppError> {
+    let patch = model::site::tree::MeterPatch {
+        name: Some(form.name),
+        array_id: Some(form::optional(&form.array_id)),
+        model: Some(form::optional(&form.model)),
+        meter_type: Some(form::meter_type(&form.meter_type)?),
+    };
+    services::site::update_meter(&db()?, &id, &patch, expected_version, &operator()).await
+}
