@@ -474,6 +474,29 @@ async fn a_system_exports_as_yaml_and_imports_back_with_nothing_to_change() {
     )
     .await;
     assert_eq!(syntax.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Adapters are checked against the built-in types, at their line.
+    let unknown_adapter = "home:\n  id: system\n  name: Home\narrays:\n  - id: array1\n    name: A\ninverters:\n  - id: inv1\n    name: I\n    array_id: array1\n    adapter:\n      type: no_such_adapter\n";
+    let refused = post(
+        &state,
+        "/api/v1/site/import?dry_run=true",
+        Value::String(unknown_adapter.into()),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let problems = refused.json()["problems"].clone();
+    assert!(
+        problems
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["line"] == 12 && p["message"].as_str().unwrap().contains("no_such_adapter")),
+        "{problems}"
+    );
     let as_json = send(
         &state,
         Method::POST,

@@ -4,6 +4,8 @@
 //! attachments; the change log; and a system as `config.yaml` (export, and import as a plan that
 //! is applied unless it is a dry run).
 
+use std::sync::LazyLock;
+
 use app::ssr::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -25,6 +27,7 @@ use model::site::tree::{
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use services::site::adapter_types::AdapterCatalog;
 use services::site::{self as site, yaml};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -608,6 +611,10 @@ struct ImportParams {
 /// The name problems of an imported file are reported against.
 const IMPORTED_FILE: &str = "config.yaml";
 
+/// The built-in adapter types, their schemas compiled once.
+static BUILTIN_ADAPTERS: LazyLock<Result<AdapterCatalog, String>> =
+    LazyLock::new(|| AdapterCatalog::builtin().map_err(|err| err.to_string()));
+
 /// The media types an imported file may be sent as; a body without a `Content-Type` is read as
 /// YAML too.
 const YAML_TYPES: [&str; 5] = [
@@ -644,7 +651,7 @@ fn check_yaml_type(headers: &HeaderMap) -> Result<(), Problem> {
     operation_id = "importSiteFile",
     tag = "Site",
     summary = r#"Import a system from config.yaml"#,
-    description = r#"Reads the body as a `config.yaml` (UTF-8), checks every rule of the file (a bad file answers 422 listing every problem with its line, column and field path; nothing is written), plans what must change so that the file's system is as the file describes it, and applies the plan in one transaction at one system version unless `dry_run=true`. Rows are matched by id. Without `prune`, rows of the system the file does not describe are kept; with `prune=true` they are removed (attachments are history: open ones are closed, none is removed). The answer is the plan: every row created, updated (field by field) or removed; an empty `changes` when the database already matches the file."#,
+    description = r#"Reads the body as a `config.yaml` (UTF-8), checks every rule of the file, adapters included (each adapter's type must be a built-in adapter type and its configuration must follow that type's JSON Schema; a bad file answers 422 listing every problem with its line, column and field path; nothing is written), plans what must change so that the file's system is as the file describes it, and applies the plan in one transaction at one system version unless `dry_run=true`. Rows are matched by id. Without `prune`, rows of the system the file does not describe are kept; with `prune=true` they are removed (attachments are history: open ones are closed, none is removed). The answer is the plan: every row created, updated (field by field) or removed; an empty `changes` when the database already matches the file."#,
     params(
         ("dry_run" = Option<bool>, Query, nullable = false, description = r#"Plan only, write nothing. Default: `false`."#),
         ("prune" = Option<bool>, Query, nullable = false, description = r#"Remove the system's rows the file does not describe. Default: `false`."#),
@@ -671,9 +678,13 @@ async fn import_site(
     let body = body.map_err(|e| Problem::new(e.status(), "Invalid request body", e.body_text()))?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| Problem::bad_request(format!("the body must be UTF-8 text: {e}")))?;
-    // Every adapter type and configuration is accepted until the adapter catalog checks them
-    // (as `powerdeck site import` does).
-    let spec = yaml::read_site_yaml(text, IMPORTED_FILE, &yaml::AnyAdapter).map_err(|found| {
+    // Adapter types and configurations are checked against the built-in catalog, at their line
+    // in the file (as `powerdeck site import` does).
+    let catalog = BUILTIN_ADAPTERS.as_ref().map_err(|err| {
+        tracing::error!(error = %err, "the built-in adapter types do not load");
+        AppError::Internal("the built-in adapter types do not load; see the server log".into())
+    })?;
+    let spec = yaml::read_site_yaml(text, IMPORTED_FILE, catalog).map_err(|found| {
         let count = found.len();
         let noun = if count == 1 { "problem" } else { "problems" };
         let problems: Vec<SiteFileProblemBody> = found
