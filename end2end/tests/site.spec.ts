@@ -1,7 +1,8 @@
 // The Site page. Both projects: the tree of a system reads from the server, cells on demand
 // included. Hydrated: inverter arrays, inverters and battery arrays are created through the
 // page's forms (a broken rule shows beside its field), a battery array is attached and
-// re-attached and its history shows both, and a delete shows what goes with the row first.
+// re-attached and its history shows both, a delete shows what goes with the row first, and a
+// save that lost to someone else's says so.
 // Every spec creates rows of its own with unique ids (the demo's structure may be the default
 // one or a config.yaml), so no other spec's data or order matters.
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
@@ -151,5 +152,31 @@ test.describe('with JavaScript', () => {
     await page.screenshot({ path: 'end2end/screenshots/site-delete.png', fullPage: false });
     await confirm.getByRole('button', { name: 'Delete inverter array' }).click();
     await expect(arrayCard).toHaveCount(0);
+  });
+
+  test('a rename over someone else\'s change says so plainly and shows the current values', async ({ page, request }) => {
+    const system = await firstSystem(request);
+    const array = uniqueName('e2e_ia');
+    await post(request, '/api/v1/site/inverter-arrays', { system_id: system, id: array, name: `Array ${array}` });
+    await page.goto(`/site?system=${system}`);
+    await ready(page);
+    await card(page, `Array ${array}`).getByRole('link', { name: 'Rename' }).click();
+    const form = page.getByRole('form', { name: `Edit inverter array ${array}` });
+    await form.getByLabel('Name').fill(`Mine ${array}`);
+
+    // Someone else renames it first, through the API.
+    const preview = await (await request.get(`/api/v1/site/inverter-arrays/${array}/delete-preview`)).json();
+    const theirs = await request.patch(`/api/v1/site/inverter-arrays/${array}`, {
+      headers: { 'If-Match': `"${preview.version}"`, 'X-Powerdeck-User': 'bob' },
+      data: { name: `Theirs ${array}` },
+    });
+    expect(theirs.status()).toBe(200);
+
+    await form.getByRole('button', { name: 'Save' }).click();
+    const conflict = page.getByRole('alert').filter({ hasText: 'Someone else changed this inverter array' });
+    await expect(conflict).toBeVisible();
+    await conflict.getByRole('button', { name: 'Show the current values' }).click();
+    await expect(page.getByRole('form', { name: `Edit inverter array ${array}` }).getByLabel('Name')).toHaveValue(`Theirs ${array}`);
+    await expect(card(page, `Theirs ${array}`)).toBeVisible();
   });
 });
