@@ -36,6 +36,28 @@ pub enum BenchTarget {
     },
     /// Deploy of 20 quantities × 2 sides × 3 levels with read-back, and alarm engine speed.
     Protections,
+    /// Import of ten generated config.yaml files (about 29,500 rows) and the site tree's response.
+    Site {
+        /// Also run on this PostgreSQL server (an empty database is created on it).
+        #[arg(long, env = "POWERDECK_BENCH_PG_URL")]
+        postgres_url: Option<String>,
+    },
+}
+
+/// The server's state over a bench database, with no field I/O and no protections.
+pub(crate) fn bench_state(
+    db: DatabaseConnection,
+    database_info: model::system::DatabaseInfo,
+) -> AppState {
+    AppState {
+        leptos_options: LeptosOptions::builder().output_name("powerdeck").build(),
+        db,
+        database_info,
+        started_at: Instant::now(),
+        registry_index: RegistryIndex::new(),
+        field: Default::default(),
+        protections: Default::default(),
+    }
 }
 
 /// Generated definition files: realistic table names and variable families, `_gap` entries, and
@@ -119,11 +141,13 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn ms(d: Duration) -> String {
+/// A duration in milliseconds, as every bench prints it.
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn median<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
+/// The median time of `runs` runs of `f`.
+pub(crate) async fn median<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -205,6 +229,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         } => (variables, postgres_url),
         BenchTarget::Io { seconds } => return crate::bench_io::run(seconds).await,
         BenchTarget::Protections => return crate::bench_protections::run().await,
+        BenchTarget::Site { postgres_url } => return crate::bench_site::run(postgres_url).await,
     };
     let (data_def, metadata) = generate(variables);
     println!(
@@ -283,14 +308,10 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
     .await?;
     println!("SQLite: changes?since 1,000   {:>10}", ms(changes_p50));
 
+    // The index loaded above, so the page figure does not include its first load.
     let state = AppState {
-        leptos_options: LeptosOptions::builder().output_name("powerdeck").build(),
-        db: db.clone(),
-        database_info: target.info.clone(),
-        started_at: Instant::now(),
         registry_index: index.clone(),
-        field: Default::default(),
-        protections: Default::default(),
+        ..bench_state(db.clone(), target.info.clone())
     };
     let router = crate::http::router(state);
     let page_p50 = median(20, || {

@@ -10,14 +10,12 @@ use sea_orm::DatabaseConnection;
 use services::actor::Actor;
 use services::registry::{history, query, write};
 
+use crate::bench::ms;
+
 /// Changes made to one variable before its old version is rebuilt.
 const CHANGES: i64 = 50;
 const REBUILD_RUNS: usize = 50;
 const SNAPSHOT_RUNS: usize = 3;
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
 
 fn p50(mut times: Vec<Duration>) -> Duration {
     times.sort();

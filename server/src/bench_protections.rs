@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use services::database::{self, DatabaseTarget};
 
+use crate::bench::ms;
+
 const QUANTITIES: usize = 20;
 const BANK_UNIT: u8 = 10;
 const DEPLOYS: usize = 20;
@@ -70,10 +72,6 @@ fn limits(shift: u32) -> ProtectionSet {
             )
         })
         .collect()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 pub async fn run() -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ pub mod bench_history;
 pub mod bench_io;
 pub mod bench_protections;
 pub mod bench_prototype;
+pub mod bench_site;
 pub mod config;
 pub mod http;
 pub mod registry_cli;
