@@ -11,6 +11,8 @@ use serde_json::Value;
 
 use super::ids;
 use super::quantity::Quantity;
+
+pub mod form;
 use super::spec::DeviceCategory;
 
 /// How an adapter reaches its device.
