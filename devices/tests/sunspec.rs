@@ -10,70 +10,14 @@ use std::time::Duration;
 use devices::modbus;
 use devices::simulator::Simulator;
 use devices::sunspec::{self, SunspecError};
-use tokio_modbus::Request;
 use tokio_util::sync::CancellationToken;
 
 const UNIT: u8 = 20;
-const BASE: u16 = 50_000;
+const BASE: u16 = devices::testing::SUNSPEC_TEST_BASE;
 
-/// Two characters a register, padded with NULs to `registers`.
-fn text(value: &str, registers: usize) -> Vec<u16> {
-    let mut bytes = value.as_bytes().to_vec();
-    bytes.resize(registers * 2, 0);
-    bytes
-        .chunks(2)
-        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
-        .collect()
-}
-
-/// The device's registers from `BASE`: marker, model 1, model 120 (26 registers of filler),
-/// model 103 and the end model.
-fn image() -> Vec<u16> {
-    let mut words = vec![0x5375, 0x6e53];
-    // Model 1: Mn, Md, Opt, Vr, SN, DA, Pad.
-    words.extend([1, 66]);
-    words.extend(text("Powerdeck", 16));
-    words.extend(text("Test inverter", 16));
-    words.extend(text("", 8));
-    words.extend(text("1.0", 8));
-    words.extend(text("SN-0042", 16));
-    words.extend([UNIT.into(), 0x8000]);
-    // A model this build has no table for: walked over, never read.
-    words.extend([120, 26]);
-    words.extend([7; 26]);
-    // Model 103.
-    let mut inverter = vec![0u16; 50];
-    let mut set = |offset: usize, word: u16| inverter[offset - 2] = word;
-    set(3, 1234); // AphA
-    set(6, (-2i16).cast_unsigned()); // A_SF
-    set(10, 2301); // PhVphA
-    set(11, 0xFFFF); // PhVphB: not implemented
-    set(13, (-1i16).cast_unsigned()); // V_SF
-    set(14, 4500); // W
-    set(16, 5002); // Hz
-    set(17, (-2i16).cast_unsigned()); // Hz_SF
-    set(24, 1); // WH, high word
-    set(25, 57_920); // WH, low word: 123,456
-    set(26, 1); // WH_SF
-    set(33, 415); // TmpCab
-    set(37, (-1i16).cast_unsigned()); // Tmp_SF
-    set(38, 4); // St: MPPT
-    words.extend([103, 50]);
-    words.extend(inverter);
-    words.extend([0xFFFF, 0]);
-    words
-}
-
-/// A register bank at `UNIT` whose holding registers from `BASE` hold `image()`.
+/// A register bank at `UNIT` whose holding registers from `BASE` hold the SunSpec image.
 fn device() -> Simulator {
-    let simulator = Simulator::new().with_bank(UNIT, 65_536);
-    let words = image();
-    for (index, chunk) in words.chunks(100).enumerate() {
-        let start = BASE + u16::try_from(index * 100).unwrap();
-        let write = Request::WriteMultipleRegisters(start, chunk.to_vec().into());
-        assert!(matches!(simulator.handle(UNIT, &write), Some(Ok(_))));
-    }
-    simulator
+    devices::testing::sunspec_device(UNIT)
 }
 
 fn close(value: Option<f64>, expected: f64) {

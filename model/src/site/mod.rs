@@ -6,6 +6,7 @@
 
 pub mod adapters;
 pub mod ids;
+pub mod live;
 pub mod plan;
 pub mod quantity;
 pub mod spec;

@@ -21,6 +21,7 @@ mod tree;
 mod write;
 
 pub mod adapter_types;
+pub mod drive;
 pub mod yaml;
 
 pub use self::changes::changes;
@@ -30,6 +31,7 @@ pub use self::devices::{
     delete_battery_pack, delete_device, delete_inverter, delete_meter, update_adapter,
     update_battery_pack, update_inverter, update_meter, update_pack_adapter,
 };
+pub use self::drive::probe;
 pub use self::packs::{MAX_BATTERIES_PER_PACK, MAX_CELLS_PER_BATTERY};
 pub use self::preview::delete_preview;
 pub use self::spec::{apply_spec, load_spec};

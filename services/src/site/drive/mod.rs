@@ -1,0 +1,176 @@
+//! Adapter instances drive field I/O (seed 002 §5): an adapter's type and configuration become a
+//! Modbus endpoint, a unit and a register map (`setup`), read once with read-only requests
+//! (`read`). [`probe`] is the console's "Test connection".
+
+mod read;
+mod setup;
+
+use std::time::Duration;
+
+use devices::DeviceError;
+use devices::modbus::{self, RegisterTransport};
+use devices::planner::PlanError;
+use devices::sunspec::SunspecError;
+use devices::types::RegisterTable;
+use model::error::AppError;
+use model::site::adapters::{AdapterType, validate_config};
+use model::site::live::Reading;
+use serde_json::Value;
+
+pub use self::read::AdapterReader;
+pub use self::setup::DriveSetup;
+
+/// Why an adapter could not be read, in plain words.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DriveError {
+    /// A setting of the configuration cannot be used.
+    #[error("{setting}: {message}")]
+    Config { setting: String, message: String },
+    /// This build has no driver for the adapter (Bluetooth).
+    #[error("{0}")]
+    NotDrivable(String),
+    /// The register map cannot be read as planned.
+    #[error("register map: {0}")]
+    Plan(PlanError),
+    /// A request failed.
+    #[error("{}", describe_device_error(.endpoint, *.unit_id, .registers, .error))]
+    Device {
+        endpoint: String,
+        unit_id: u8,
+        /// What was being read, e.g. "input 0..=25".
+        registers: String,
+        error: DeviceError,
+    },
+    /// The device answered, but not as a SunSpec device with the models the map names.
+    #[error("{endpoint}, unit {unit_id}: {error}")]
+    Sunspec {
+        endpoint: String,
+        unit_id: u8,
+        error: SunspecError,
+    },
+    /// The whole read took longer than allowed.
+    #[error("{endpoint}, unit {unit_id}: no complete answer within {} ms", .timeout.as_millis())]
+    TimedOut {
+        endpoint: String,
+        unit_id: u8,
+        timeout: Duration,
+    },
+}
+
+fn describe_device_error(
+    endpoint: &str,
+    unit_id: u8,
+    registers: &str,
+    error: &DeviceError,
+) -> String {
+    match error {
+        DeviceError::Io(message) => format!("cannot reach {endpoint}: {message}"),
+        DeviceError::Disconnected(_) => format!("cannot reach {endpoint}: {error}"),
+        DeviceError::Timeout(after) => format!(
+            "{endpoint}: unit {unit_id} did not answer within {} ms (reading {registers})",
+            after.as_millis()
+        ),
+        DeviceError::Exception { .. } => {
+            format!("{endpoint}: unit {unit_id} refused to read {registers}: {error}")
+        }
+        _ => format!("{endpoint}, unit {unit_id}, {registers}: {error}"),
+    }
+}
+
+/// A `BusHandle` as a transport that reads and never writes: the site's adapters only read.
+pub struct ReadOnlyBus<'a> {
+    pub bus: &'a devices::bus::BusHandle,
+}
+
+impl RegisterTransport for ReadOnlyBus<'_> {
+    async fn read(
+        &mut self,
+        unit_id: u8,
+        table: RegisterTable,
+        start: u16,
+        count: u16,
+    ) -> Result<Vec<u16>, DeviceError> {
+        self.bus.read(unit_id, table, start, count).await
+    }
+
+    async fn write_registers(
+        &mut self,
+        _unit_id: u8,
+        _start: u16,
+        _words: &[u16],
+    ) -> Result<(), DeviceError> {
+        Err(DeviceError::Refused("site adapters never write".into()))
+    }
+
+    async fn write_coils(
+        &mut self,
+        _unit_id: u8,
+        _start: u16,
+        _bits: &[bool],
+    ) -> Result<(), DeviceError> {
+        Err(DeviceError::Refused("site adapters never write".into()))
+    }
+}
+
+/// Reads every quantity of an adapter once, as the console's "Test connection" does before
+/// the adapter is saved: the configuration is checked against the type's JSON Schema, the
+/// endpoint opened, the register map read (SunSpec models found by walking the chain) and the
+/// connection closed. `timeout` bounds the whole probe (connecting included). A broken
+/// setting is `AppError::Validation` (its field is the setting's JSON pointer); a device that
+/// cannot be reached or does not answer is `AppError::Device`, in plain words.
+pub async fn probe(
+    adapter_type: &AdapterType,
+    config: &Value,
+    timeout: Duration,
+) -> Result<Vec<Reading>, AppError> {
+    let problems = validate_config(&adapter_type.config_schema, config);
+    if let Some(first) = problems.first() {
+        let message = problems
+            .iter()
+            .map(|p| p.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let field = if first.pointer.is_empty() {
+            "config".to_string()
+        } else {
+            first.pointer.clone()
+        };
+        return Err(AppError::validation(field, message));
+    }
+    let setup = DriveSetup::new(adapter_type, config).map_err(app_error)?;
+    let endpoint = setup.endpoint.clone();
+    let unit_id = setup.unit_id;
+    let mut reader = AdapterReader::new(setup).map_err(app_error)?;
+    let read = async {
+        let mut client =
+            modbus::connect(&endpoint, timeout)
+                .await
+                .map_err(|error| DriveError::Device {
+                    endpoint: endpoint.describe(),
+                    unit_id,
+                    registers: "nothing yet".into(),
+                    error,
+                })?;
+        reader.read(&mut client).await
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(result) => result.map_err(app_error),
+        Err(_) => Err(app_error(DriveError::TimedOut {
+            endpoint: endpoint.describe(),
+            unit_id,
+            timeout,
+        })),
+    }
+}
+
+/// A drive error on the wire: settings are validation errors, the rest device errors.
+pub fn app_error(error: DriveError) -> AppError {
+    match error {
+        DriveError::Config { setting, message } => {
+            AppError::validation(format!("/{setting}"), message)
+        }
+        DriveError::NotDrivable(message) => AppError::validation("adapter_type", message),
+        DriveError::Plan(error) => AppError::validation("register_map", error.to_string()),
+        error => AppError::Device(error.to_string()),
+    }
+}
