@@ -25,7 +25,7 @@ use crate::components::layout::Layout;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
     BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads, ProtectionsRoute,
-    RegistryRoute, SiteRoute, VariableRoute,
+    RegistryRoute, SiteImportRoute, SiteRoute, VariableRoute,
 };
 
 /// The HTML document around the application, rendered on the server only. The stylesheet, the
@@ -87,6 +87,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("site")
                         view={Lazy::<SiteRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("site"), StaticSegment("import"))
+                        view={Lazy::<SiteImportRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -12,7 +12,8 @@ use leptos_router::{LazyRoute, lazy_route};
 
 use crate::pages::{
     buses::BusesPage, import::ImportPage, new_variable::NewVariablePage, overview::OverviewPage,
-    protections::ProtectionsPage, registry::RegistryPage, site::SitePage, variable::VariablePage,
+    protections::ProtectionsPage, registry::RegistryPage, site::SitePage,
+    site_import::SiteImportPage, variable::VariablePage,
 };
 
 /// Declares a lazy route that renders one page component (the page loads its own data).
@@ -55,6 +56,10 @@ lazy_page!(
     SiteRoute => SitePage
 );
 lazy_page!(
+    /// `/site/import`
+    SiteImportRoute => SiteImportPage
+);
+lazy_page!(
     /// `/registry/new`
     NewVariableRoute => NewVariablePage
 );
@@ -77,6 +82,7 @@ fn lazy_route_at(path: &str) -> Option<&'static str> {
         ["buses"] => "buses_route",
         ["protections"] => "protections_route",
         ["site"] => "site_route",
+        ["site", "import"] => "site_import_route",
         ["registry", "new"] => "new_variable_route",
         ["registry", "import"] => "import_route",
         ["registry", _] => "variable_route",
@@ -94,6 +100,7 @@ pub async fn preload_page(path: &str) {
         Some("buses_route") => BusesRoute::preload().await,
         Some("protections_route") => ProtectionsRoute::preload().await,
         Some("site_route") => SiteRoute::preload().await,
+        Some("site_import_route") => SiteImportRoute::preload().await,
         Some("new_variable_route") => NewVariableRoute::preload().await,
         Some("import_route") => ImportRoute::preload().await,
         Some("variable_route") => VariableRoute::preload().await,

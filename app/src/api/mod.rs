@@ -4,4 +4,5 @@ pub mod field;
 pub mod protections;
 pub mod registry;
 pub mod site;
+pub mod site_file;
 pub mod system;

@@ -9,10 +9,10 @@ use crate::components::error_view::ErrorPanel;
 use model::registry::{DiffKind, ImportReport, KeptEdit, VariableDiff};
 
 /// A chosen file: its name and text.
-type Picked = Option<(String, String)>;
+pub(crate) type Picked = Option<(String, String)>;
 
 /// Reads the file chosen in an `<input type="file">` into `target` (browser only).
-fn read_chosen_file(ev: leptos::ev::Event, target: RwSignal<Picked>) {
+pub(crate) fn read_chosen_file(ev: leptos::ev::Event, target: RwSignal<Picked>) {
     #[cfg(feature = "hydrate")]
     {
         use web_sys::wasm_bindgen::JsCast;

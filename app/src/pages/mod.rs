@@ -8,4 +8,5 @@ pub mod overview;
 pub mod protections;
 pub mod registry;
 pub mod site;
+pub mod site_import;
 pub mod variable;

@@ -594,6 +594,28 @@ fn action_fields(change: PlannedChange) -> Vec<FieldChange> {
     }
 }
 
+/// One broken rule of an imported `config.yaml`, at its line and column (1-based); `path` is the
+/// field it concerns (`inverters[2].adapter.baudrate`), empty for the file as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileProblem {
+    pub line: usize,
+    pub column: usize,
+    pub path: String,
+    pub message: String,
+}
+
+/// What importing a `config.yaml` came to: every problem of the file (then nothing was
+/// written and there is no plan), or the plan, applied unless it was a preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteImportOutcome {
+    /// The name the file was read as, which problems refer to.
+    pub file_name: String,
+    pub problems: Vec<FileProblem>,
+    pub plan: Option<SitePlan>,
+    /// Whether the plan was written (false for a preview, a bad file, or nothing to change).
+    pub applied: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

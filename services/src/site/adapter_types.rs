@@ -73,6 +73,17 @@ pub fn builtin_types() -> Result<Vec<AdapterType>, AdapterTypeError> {
         .collect()
 }
 
+/// The built-in catalog, loaded and checked once per process (the console's and the API's
+/// imports and checks share it).
+pub fn builtin_catalog() -> Result<&'static AdapterCatalog, AppError> {
+    static CATALOG: std::sync::LazyLock<Result<AdapterCatalog, String>> =
+        std::sync::LazyLock::new(|| AdapterCatalog::builtin().map_err(|err| err.to_string()));
+    CATALOG.as_ref().map_err(|err| {
+        tracing::error!(error = %err, "the built-in adapter types do not load");
+        AppError::Internal("the built-in adapter types do not load; see the server log".into())
+    })
+}
+
 /// Parses one type file and checks it as `check_type` does; the type must be named as its file.
 pub fn parse_type_file(file: &str, text: &str) -> Result<AdapterType, AdapterTypeError> {
     let failed = |problems: Vec<String>| AdapterTypeError {

@@ -127,3 +127,47 @@ mod keys {
     /// A meter's `array_id` for a system-level meter (besides null and the system's own id).
     pub(super) const SYSTEM_LEVEL: &str = "home";
 }
+
+/// Reads `text` as a `config.yaml` named `file_name` and, when the file is sound, applies it as
+/// `apply_spec` does (a preview when `dry_run`): the one import behind `powerdeck site import`,
+/// the REST import and the Site page. A bad file is an outcome with its problems, not an error;
+/// the error is for the database's rules (an id another system holds) and failures.
+pub async fn import_text(
+    db: &sea_orm::DatabaseConnection,
+    catalog: &(dyn AdapterConfigCheck + Sync),
+    text: &str,
+    file_name: &str,
+    prune: bool,
+    dry_run: bool,
+    actor: &crate::actor::Actor,
+) -> Result<model::site::plan::SiteImportOutcome, model::error::AppError> {
+    use model::site::plan::{FileProblem, SiteImportOutcome};
+    let spec = match read_site_yaml(text, file_name, catalog) {
+        Ok(spec) => spec,
+        Err(found) => {
+            let problems = found
+                .problems
+                .into_iter()
+                .map(|p| FileProblem {
+                    line: p.line,
+                    column: p.column,
+                    path: p.path,
+                    message: p.message,
+                })
+                .collect();
+            return Ok(SiteImportOutcome {
+                file_name: file_name.to_string(),
+                problems,
+                plan: None,
+                applied: false,
+            });
+        }
+    };
+    let plan = super::apply_spec(db, &spec, prune, dry_run, actor).await?;
+    Ok(SiteImportOutcome {
+        file_name: file_name.to_string(),
+        problems: Vec::new(),
+        applied: !dry_run && !plan.is_empty(),
+        plan: Some(plan),
+    })
+}
