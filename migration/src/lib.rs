@@ -15,6 +15,7 @@ mod m20261202_000006_access_type_memory_id;
 mod m20261202_000007_limits_in_engineering_units;
 mod m20261202_000008_deployment_field_racks;
 mod m20261202_000009_create_site;
+mod m20261202_000010_site_adapter_switches;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_limits_in_engineering_units::Migration),
             Box::new(m20261202_000008_deployment_field_racks::Migration),
             Box::new(m20261202_000009_create_site::Migration),
+            Box::new(m20261202_000010_site_adapter_switches::Migration),
         ]
     }
 }

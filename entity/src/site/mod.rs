@@ -4,6 +4,7 @@
 
 pub mod adapter;
 pub mod adapter_base;
+pub mod adapter_switch;
 pub mod battery;
 pub mod battery_array;
 pub mod battery_array_attachment;

@@ -1,8 +1,13 @@
 //! Adapter instances drive field I/O (seed 002 §5): an adapter's type and configuration become a
 //! Modbus endpoint, a unit and a register map (`setup`), read once with read-only requests
-//! (`read`). [`probe`] is the console's "Test connection".
+//! (`read`). [`probe`] is the console's "Test connection". [`SiteIo`] (`runtime`) polls every
+//! device's adapters each cycle, with pack failover (`failover`, a pure state machine) journalled
+//! in `site_adapter_switches` ([`adapter_switches`]).
 
+pub mod failover;
+mod load;
 mod read;
+mod runtime;
 mod setup;
 
 use std::time::Duration;
@@ -12,12 +17,19 @@ use devices::modbus::{self, RegisterTransport};
 use devices::planner::PlanError;
 use devices::sunspec::SunspecError;
 use devices::types::RegisterTable;
+use entity::site::{adapter_switch, battery_pack};
 use model::error::AppError;
 use model::site::adapters::{AdapterType, validate_config};
-use model::site::live::Reading;
+use model::site::live::{AdapterSwitch, AdapterTest, AdapterTestResult, Reading, SiteLive};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
+use crate::site::adapter_types::AdapterCatalog;
+
+pub use self::failover::{Failover, FailoverRules, Outcome, Switch};
+pub use self::load::{AdapterEntry, DeviceEntry, SiteDevices, load_devices};
 pub use self::read::AdapterReader;
+pub use self::runtime::{SiteIo, SiteIoConfig};
 pub use self::setup::DriveSetup;
 
 /// Why an adapter could not be read, in plain words.
@@ -173,4 +185,89 @@ pub fn app_error(error: DriveError) -> AppError {
         DriveError::Plan(error) => AppError::validation("register_map", error.to_string()),
         error => AppError::Device(error.to_string()),
     }
+}
+
+/// The default and the largest time `test_adapter` allows.
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(5);
+pub const MAX_TEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// "Test connection" by type name: `probe` with the catalog's type, answering the endpoint too.
+pub async fn test_adapter(
+    catalog: &AdapterCatalog,
+    test: &AdapterTest,
+) -> Result<AdapterTestResult, AppError> {
+    let adapter_type = catalog.get(&test.adapter_type).ok_or_else(|| {
+        AppError::validation(
+            "adapter_type",
+            format!(
+                "{:?} is not an adapter type (known: {})",
+                test.adapter_type,
+                catalog
+                    .list()
+                    .iter()
+                    .map(|t| t.adapter_type.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let timeout = match test.timeout_ms {
+        None => TEST_TIMEOUT,
+        Some(0) => return Err(AppError::validation("timeout_ms", "must be above 0")),
+        Some(ms) => Duration::from_millis(ms).min(MAX_TEST_TIMEOUT),
+    };
+    let readings = probe(adapter_type, &test.config, timeout).await?;
+    let endpoint = DriveSetup::new(adapter_type, &test.config)
+        .map(|setup| setup.endpoint.describe())
+        .unwrap_or_default();
+    Ok(AdapterTestResult {
+        adapter_type: test.adapter_type.clone(),
+        endpoint,
+        readings,
+    })
+}
+
+/// Every device of `system_id`, live, from the running site I/O.
+pub fn live(io: &SiteIo, system_id: &str) -> Result<SiteLive, AppError> {
+    io.live(system_id)
+        .ok_or_else(|| AppError::NotFound(format!("system {system_id}")))
+}
+
+/// The most rows `adapter_switches` answers.
+pub const MAX_SWITCHES: u64 = 1_000;
+
+/// A pack's failover journal, newest first (at most `MAX_SWITCHES` rows). The journal outlives
+/// the pack: a deleted pack's switches are still answered; a pack that never existed is
+/// `NotFound`.
+pub async fn adapter_switches(
+    db: &DatabaseConnection,
+    pack_id: &str,
+) -> Result<Vec<AdapterSwitch>, AppError> {
+    let rows = adapter_switch::Entity::find()
+        .filter(adapter_switch::Column::PackId.eq(pack_id))
+        .order_by_desc(adapter_switch::Column::Id)
+        .limit(MAX_SWITCHES)
+        .all(db)
+        .await?;
+    if rows.is_empty()
+        && battery_pack::Entity::find_by_id(pack_id)
+            .one(db)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::NotFound(format!("battery pack {pack_id}")));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| AdapterSwitch {
+            id: row.id,
+            system_id: row.system_id,
+            pack_id: row.pack_id,
+            from_adapter_id: row.from_adapter_id,
+            to_adapter_id: row.to_adapter_id,
+            reason: row.reason,
+            detail: row.detail,
+            at: row.at.to_rfc3339(),
+        })
+        .collect())
 }
