@@ -122,6 +122,7 @@ pub async fn delete_site_row(
         EntityKind::Inverter | EntityKind::BatteryPack | EntityKind::Meter => {
             s::delete_device(&db, kind, &id, expected_version, &who).await
         }
+        EntityKind::Adapter => s::delete_adapter(&db, &id, expected_version, &who).await,
         other => Err(AppError::validation(
             "kind",
             format!("the Site page does not delete a {other}"),
@@ -330,4 +331,162 @@ pub async fn update_meter(
         meter_type: Some(form::meter_type(&form.meter_type)?),
     };
     services::site::update_meter(&db()?, &id, &patch, expected_version, &operator()).await
+}
+
+/// The inputs of an adapter form, as typed: the type, a name, for a pack's adapter its
+/// priority and whether it is enabled (a checkbox: absent when not ticked), and the
+/// configuration's inputs by property name (`form[config][host]`), read with the form the
+/// type's schema generates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdapterForm {
+    pub adapter_type: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub enabled: Option<String>,
+    #[serde(default)]
+    pub config: std::collections::BTreeMap<String, String>,
+}
+
+/// The built-in catalog, its schemas compiled once.
+#[cfg(feature = "ssr")]
+fn catalog() -> Result<&'static services::site::adapter_types::AdapterCatalog, AppError> {
+    use services::site::adapter_types::AdapterCatalog;
+    static CATALOG: std::sync::OnceLock<Result<AdapterCatalog, String>> =
+        std::sync::OnceLock::new();
+    CATALOG
+        .get_or_init(|| AdapterCatalog::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| AppError::Internal(e.clone()))
+}
+
+/// The configuration of an adapter form, checked by the type's schema: the first problem (the
+/// form shows all of them as you type) is the error of the field its pointer names
+/// (`config/host`). A type this build cannot drive is refused.
+#[cfg(feature = "ssr")]
+fn checked_config(form: &AdapterForm) -> Result<serde_json::Value, AppError> {
+    use model::site::adapters::form::ConfigForm;
+    let catalog = catalog()?;
+    let adapter = catalog.get(&form.adapter_type).ok_or_else(|| {
+        AppError::validation(
+            "adapter_type",
+            format!("{:?} is not an adapter type", form.adapter_type),
+        )
+    })?;
+    if !adapter.drivable {
+        let reason = adapter.not_drivable_reason.clone().unwrap_or_default();
+        return Err(AppError::validation(
+            "adapter_type",
+            format!("not drivable in this build: {reason}"),
+        ));
+    }
+    let (config, mut problems) =
+        ConfigForm::from_schema(&adapter.config_schema).config(&form.config);
+    problems.extend(catalog.validate(&form.adapter_type, &config));
+    match problems.into_iter().next() {
+        Some(p) => Err(AppError::validation(
+            format!("config{}", p.pointer),
+            format!(
+                "{} ({} at {})",
+                p.message,
+                p.rule,
+                if p.pointer.is_empty() {
+                    "/"
+                } else {
+                    &p.pointer
+                }
+            ),
+        )),
+        None => Ok(config),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn adapter_priority(text: &str) -> Result<i32, AppError> {
+    form::optional(text).map_or(Ok(1), |t| {
+        t.parse::<i32>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| AppError::validation("priority", "a whole number from 1 (1 = 1st)"))
+    })
+}
+
+/// Every adapter type this server knows, for the adapter forms (their schemas generate them).
+#[server]
+pub async fn get_adapter_types() -> Result<Vec<model::site::adapters::AdapterType>, AppError> {
+    Ok(catalog()?.list().into_iter().cloned().collect())
+}
+
+/// Gives a device (an inverter, a meter: its one adapter; a pack: one more) an adapter.
+#[server]
+pub async fn create_site_adapter(
+    device_kind: EntityKind,
+    device_id: String,
+    id: String,
+    form: AdapterForm,
+) -> Result<i64, AppError> {
+    let config = checked_config(&form)?;
+    let pack = device_kind == EntityKind::BatteryPack;
+    let spec = model::site::spec::AdapterSpec {
+        id: id.trim().to_string(),
+        adapter_type: form.adapter_type,
+        name: form::optional(&form.name),
+        config,
+        priority: if pack {
+            adapter_priority(&form.priority)?
+        } else {
+            1
+        },
+        enabled: !pack || form.enabled.is_some(),
+    };
+    services::site::create_adapter(&db()?, &device_id, &spec, &operator()).await
+}
+
+/// Changes an adapter (type, name, configuration; for a pack's, its priority and whether it is
+/// enabled) if it is still at `expected_version`.
+#[server]
+pub async fn update_site_adapter(
+    id: String,
+    expected_version: i64,
+    device_kind: EntityKind,
+    form: AdapterForm,
+) -> Result<i64, AppError> {
+    let config = checked_config(&form)?;
+    let pack = device_kind == EntityKind::BatteryPack;
+    let patch = model::site::tree::AdapterPatch {
+        adapter_type: Some(form.adapter_type),
+        name: Some(form::optional(&form.name)),
+        config: Some(config),
+        priority: if pack {
+            Some(adapter_priority(&form.priority)?)
+        } else {
+            None
+        },
+        enabled: pack.then_some(form.enabled.is_some()),
+    };
+    services::site::update_adapter(&db()?, &id, &patch, expected_version, &operator()).await
+}
+
+/// How long Test connection waits for the device.
+#[cfg(feature = "ssr")]
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Builds the adapter from a form's type and configuration (`config`: JSON text) and reads each
+/// of its quantities once, read-only, writing nothing (`services::site::probe`).
+#[server]
+pub async fn test_adapter_connection(
+    adapter_type: String,
+    config: String,
+) -> Result<Vec<model::site::live::Reading>, AppError> {
+    let config: serde_json::Value = serde_json::from_str(&config)
+        .map_err(|e| AppError::validation("config", format!("not JSON: {e}")))?;
+    let adapter = catalog()?.get(&adapter_type).ok_or_else(|| {
+        AppError::validation(
+            "adapter_type",
+            format!("{adapter_type:?} is not an adapter type"),
+        )
+    })?;
+    services::site::probe(adapter, &config, TEST_TIMEOUT).await
 }

@@ -5,12 +5,12 @@
 
 use leptos::prelude::*;
 
+use super::adapters::{AdapterCell, AdapterPanel, Device};
 use super::attachments::{AttachPanel, AttachmentHistory};
 use super::delete::DeletePanel;
 use super::device_forms::{EditPackForm, NewPackForm, Parents};
 use super::forms::{NewArrayForm, RenameArrayForm};
-use super::inverters::adapter_label;
-use super::{Panel, SiteCtx, counted, ordinal, quantity, text};
+use super::{Panel, SiteCtx, counted, quantity, text};
 use model::field::format_number;
 use model::site::ids::cell_id;
 use model::site::tree::{AttachmentNode, BatteryArrayNode, BatteryPackNode, EntityKind};
@@ -191,6 +191,7 @@ fn BatteryArrayCard(
             {attach_panel}
             <AttachmentHistory history inverter_arrays />
             <PackTable packs=array.packs.clone() ctx />
+            <AdapterPanel devices=array.packs.iter().map(pack_device).collect() ctx />
             <PackPanel packs=array.packs parents ctx />
             {add_form}
         </article>
@@ -244,17 +245,14 @@ fn PackTable(packs: Vec<BatteryPackNode>, ctx: SiteCtx) -> AnyView {
     .into_any()
 }
 
-/// A pack's adapters in failover order: `1st pytes · 2nd jkbms_ble`.
-fn failover(pack: &BatteryPackNode) -> String {
-    if pack.adapters.is_empty() {
-        return "none".into();
+/// A pack as a device with its adapters in failover order (1st, 2nd).
+fn pack_device(pack: &BatteryPackNode) -> Device {
+    Device {
+        kind: EntityKind::BatteryPack,
+        id: pack.id.clone(),
+        name: pack.name.clone(),
+        adapters: pack.adapters.clone(),
     }
-    pack.adapters
-        .iter()
-        .enumerate()
-        .map(|(i, a)| format!("{} {}", ordinal(i + 1), adapter_label(a)))
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 /// Below the packs' table: the batteries and cells of the pack the URL names, and its edit
@@ -341,7 +339,9 @@ fn PackRow(pack: BatteryPackNode, ctx: SiteCtx) -> AnyView {
                 {pack.cell_count}
             </td>
             <td class="num">{quantity(pack.cell_nominal_voltage, "V")}</td>
-            <td class="wrap">{failover(&pack)}</td>
+            <td class="wrap">
+                <AdapterCell device=pack_device(&pack) ctx />
+            </td>
             <td class="row-actions">
                 <a
                     href=cells_href

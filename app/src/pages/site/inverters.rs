@@ -4,11 +4,12 @@
 
 use leptos::prelude::*;
 
+use super::adapters::{AdapterCell, AdapterPanel, Device};
 use super::delete::DeletePanel;
 use super::device_forms::{EditInverterForm, NewInverterForm, Parents};
 use super::forms::{NewArrayForm, RenameArrayForm};
 use super::{Panel, SiteCtx, counted, text};
-use model::site::tree::{AdapterNode, EntityKind, InverterArrayNode, InverterNode, MeterNode};
+use model::site::tree::{EntityKind, InverterArrayNode, InverterNode, MeterNode};
 
 #[component]
 pub(super) fn InverterArrays(
@@ -145,6 +146,7 @@ fn InverterArrayCard(
             {rename_form}
             {delete_panel}
             <InverterTable inverters=array.inverters.clone() ctx />
+            <AdapterPanel devices=array.inverters.iter().map(inverter_device).collect() ctx />
             <InverterPanel inverters=array.inverters parents ctx />
             {add_form}
         </article>
@@ -188,15 +190,6 @@ fn InverterTable(inverters: Vec<InverterNode>, ctx: SiteCtx) -> AnyView {
     .into_any()
 }
 
-/// An adapter in a few words: its type, and `off` when it is disabled.
-pub(super) fn adapter_label(adapter: &AdapterNode) -> String {
-    if adapter.enabled {
-        adapter.adapter_type.clone()
-    } else {
-        format!("{} (off)", adapter.adapter_type)
-    }
-}
-
 /// The edit form or delete panel of the inverter the URL names, below its table.
 #[component]
 fn InverterPanel(inverters: Vec<InverterNode>, parents: Parents, ctx: SiteCtx) -> impl IntoView {
@@ -222,10 +215,7 @@ fn InverterRow(inverter: InverterNode, ctx: SiteCtx) -> AnyView {
         Panel::Edit(kind, id.clone()),
         Panel::Delete(kind, id.clone()),
     );
-    let adapter = inverter
-        .adapter
-        .as_ref()
-        .map(|a| (adapter_label(a), a.id.clone()));
+    let device = inverter_device(&inverter);
     view! {
         <tr class:selected=move || ctx.is(&edit) || ctx.is(&delete)>
             <th scope="row" class="row-head">
@@ -237,11 +227,7 @@ fn InverterRow(inverter: InverterNode, ctx: SiteCtx) -> AnyView {
             <td class="mono">{text(inverter.serial_number.as_deref())}</td>
             <td>{text(inverter.phase_type.map(|p| p.as_str()))}</td>
             <td>
-                {adapter
-                    .map_or_else(
-                        || view! { <span class="muted">"none"</span> }.into_any(),
-                        |(label, id)| view! { <span title=id>{label}</span> }.into_any(),
-                    )}
+                <AdapterCell device ctx />
             </td>
             <td class="row-actions">
                 <a
@@ -260,4 +246,14 @@ fn InverterRow(inverter: InverterNode, ctx: SiteCtx) -> AnyView {
         </tr>
     }
     .into_any()
+}
+
+/// An inverter as a device with its one adapter.
+fn inverter_device(inverter: &InverterNode) -> Device {
+    Device {
+        kind: EntityKind::Inverter,
+        id: inverter.id.clone(),
+        name: inverter.name.clone(),
+        adapters: inverter.adapter.iter().cloned().collect(),
+    }
 }

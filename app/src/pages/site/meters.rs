@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::adapters::{AdapterCell, AdapterPanel, Device};
 use super::delete::DeletePanel;
 use super::device_forms::{EditMeterForm, NewMeterForm, Parents};
-use super::inverters::adapter_label;
 use super::{Panel, SiteCtx, text};
 use model::site::tree::{EntityKind, MeterNode};
 
@@ -19,7 +19,19 @@ pub(super) fn Meters(meters: Vec<MeterNode>, arrays: Parents, ctx: SiteCtx) -> A
                 .then(|| view! { <NewMeterForm arrays=arrays.clone() ctx /> })
         }
     };
-    let panel = view! { <MeterPanel meters=meters.clone() arrays=arrays.clone() ctx /> };
+    let devices: Vec<Device> = meters
+        .iter()
+        .map(|m| Device {
+            kind: EntityKind::Meter,
+            id: m.id.clone(),
+            name: m.name.clone(),
+            adapters: m.adapter.iter().cloned().collect(),
+        })
+        .collect();
+    let panel = view! {
+        <AdapterPanel devices ctx />
+        <MeterPanel meters=meters.clone() arrays=arrays.clone() ctx />
+    };
     let table = if meters.is_empty() {
         view! { <p class="muted">"No meters."</p> }.into_any()
     } else {
@@ -108,10 +120,12 @@ fn MeterRow(meter: MeterNode, arrays: Parents, ctx: SiteCtx) -> AnyView {
             .into_any()
         }
     };
-    let adapter = meter
-        .adapter
-        .as_ref()
-        .map_or_else(|| "none".to_string(), adapter_label);
+    let device = Device {
+        kind,
+        id: id.clone(),
+        name: meter.name.clone(),
+        adapters: meter.adapter.iter().cloned().collect(),
+    };
     view! {
         <tr class:selected=move || ctx.is(&edit) || ctx.is(&delete)>
             <th scope="row" class="row-head">
@@ -121,7 +135,9 @@ fn MeterRow(meter: MeterNode, arrays: Parents, ctx: SiteCtx) -> AnyView {
             <td>{level}</td>
             <td>{text(meter.meter_type.map(|t| t.as_str()))}</td>
             <td>{text(meter.model.as_deref())}</td>
-            <td>{adapter}</td>
+            <td>
+                <AdapterCell device ctx />
+            </td>
             <td class="row-actions">
                 <a href=ctx.row_href("edit", kind, &id) aria-label=format!("Edit {}", meter.name)>
                     "Edit"

@@ -9,6 +9,7 @@
 //! forms open without JavaScript, and a view can be shared. This module owns the page, its URL
 //! state and the formatting its parts share; each part has its own file.
 
+mod adapters;
 mod attachments;
 mod batteries;
 mod delete;
