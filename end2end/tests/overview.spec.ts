@@ -87,3 +87,25 @@ test('a tablet-width window keeps everything readable', async ({ page }) => {
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: `end2end/screenshots/overview-tablet-${test.info().project.name}.png`, fullPage: true });
 });
+
+test('the overview shows the demo site at a glance: key values with their quality, devices, alarms and buses', async ({ page }) => {
+  // The demo's system (other specs add systems of their own, which may sort first).
+  await page.goto('/?system=system');
+  await ready(page);
+  await expect(page.getByRole('heading', { level: 2, name: 'Clifton Rooftop' })).toBeVisible();
+  const keyValues = page.getByTestId('key-values');
+  for (const label of ['PV power', 'Load', 'Grid', 'Battery', 'State of charge']) {
+    await expect(keyValues.getByText(label, { exact: true })).toBeVisible();
+  }
+  // The simulator answers: PV power is a number in W or kW, read from all three inverters.
+  const pv = keyValues.locator('[data-figure="PvPower"]');
+  await expect(pv.locator('.fact-value')).toHaveText(/^-?\d+(\.\d+)? k?W good$/, { timeout: 15_000 });
+  await expect(pv).toContainText('3 inverters (3 of 3 reporting)');
+  await expect(keyValues.locator('[data-figure="GridPower"]')).toContainText('grid meter grid_meter_1');
+  await expect(keyValues.locator('[data-figure="StateOfCharge"] .fact-value')).toHaveText(/^\d+(\.\d)? %/);
+  await expect(page.getByTestId('device-health')).toBeVisible();
+  await expect(page.getByTestId('glance-structure')).toContainText('Inverters');
+  await expect(page.getByTestId('glance-alarms')).toBeVisible();
+  await expect(page.getByTestId('glance-buses')).toContainText('simulator');
+  await page.screenshot({ path: `end2end/screenshots/overview-site-${test.info().project.name}.png`, fullPage: true });
+});

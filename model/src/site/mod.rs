@@ -5,6 +5,7 @@
 //! contract between the YAML file format and the database services.
 
 pub mod adapters;
+pub mod glance;
 pub mod ids;
 pub mod live;
 pub mod plan;

@@ -12,6 +12,7 @@ mod changes;
 mod check;
 mod defaults;
 mod devices;
+mod glance;
 mod packs;
 mod preview;
 mod rows;
@@ -32,6 +33,7 @@ pub use self::devices::{
     update_battery_pack, update_inverter, update_meter, update_pack_adapter,
 };
 pub use self::drive::probe;
+pub use self::glance::glance;
 pub use self::packs::{MAX_BATTERIES_PER_PACK, MAX_CELLS_PER_BATTERY};
 pub use self::preview::delete_preview;
 pub use self::spec::{apply_spec, load_spec};

@@ -107,7 +107,7 @@ fn RaisedTable(rows: Vec<AlarmRow>, acknowledge: ServerAction<AcknowledgeAlarm>)
 }
 
 /// "1 fault · 0 alert · 2 warning": raised levels per severity, pending ones not counted.
-fn raised_summary(raised: &[AlarmRow]) -> String {
+pub(crate) fn raised_summary(raised: &[AlarmRow]) -> String {
     let count = |level: &str| {
         raised
             .iter()

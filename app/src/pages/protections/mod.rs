@@ -6,7 +6,7 @@
 //! deployment history sit below. This module owns the page frame and the formatting its parts
 //! share; each part has its own file.
 
-mod alarms;
+pub(crate) mod alarms;
 mod cells;
 mod deploy;
 mod editor;
