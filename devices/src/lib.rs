@@ -9,6 +9,7 @@ pub mod codec;
 pub mod error;
 pub mod modbus;
 pub mod planner;
+pub mod pty;
 pub mod simulator;
 pub mod sunspec;
 pub mod testing;
