@@ -10,6 +10,7 @@ mod query_check;
 mod registry;
 mod responses;
 mod site;
+mod site_live;
 
 use app::ssr::state::AppState;
 use axum::Router;
@@ -40,6 +41,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(field::routes())
         .merge(protections::routes())
         .merge(site::routes())
+        .merge(site_live::routes())
         .merge(prototype::routes())
         .routes(routes!(docs::openapi))
         .routes(routes!(docs::page))

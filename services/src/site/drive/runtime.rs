@@ -57,6 +57,20 @@ pub struct SiteIo {
     shared: Arc<Shared>,
 }
 
+impl Default for SiteIo {
+    /// Site I/O that polls nothing: every `live` is none (for states built without field I/O).
+    fn default() -> Self {
+        let (cycles, _) = watch::channel(0);
+        SiteIo {
+            shared: Arc::new(Shared {
+                config: SiteIoConfig::default(),
+                snapshot: Mutex::new(Snapshot::default()),
+                cycles,
+            }),
+        }
+    }
+}
+
 impl std::fmt::Debug for SiteIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SiteIo")
