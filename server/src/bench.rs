@@ -42,6 +42,18 @@ pub enum BenchTarget {
         #[arg(long, env = "POWERDECK_BENCH_PG_URL")]
         postgres_url: Option<String>,
     },
+    /// Pack failover in poll cycles: a real TCP primary stopped and restarted, an RTU secondary
+    /// on a pseudo-terminal.
+    SiteFailover {
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// Milliseconds between two poll cycles.
+        #[arg(long, default_value_t = 1000)]
+        period_ms: u64,
+        /// Cycles the primary must answer before it serves again.
+        #[arg(long, default_value_t = 5)]
+        hold_cycles: u32,
+    },
 }
 
 /// The server's state over a bench database, with no field I/O and no protections.
@@ -230,6 +242,11 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Io { seconds } => return crate::bench_io::run(seconds).await,
         BenchTarget::Protections => return crate::bench_protections::run().await,
         BenchTarget::Site { postgres_url } => return crate::bench_site::run(postgres_url).await,
+        BenchTarget::SiteFailover {
+            rounds,
+            period_ms,
+            hold_cycles,
+        } => return crate::bench_failover::run(rounds, period_ms, hold_cycles).await,
     };
     let (data_def, metadata) = generate(variables);
     println!(

@@ -100,6 +100,18 @@ pub struct ServeArgs {
     #[arg(long, env = "POWERDECK_SITE_CONFIG")]
     pub site_config: Option<PathBuf>,
 
+    /// The site's field I/O: milliseconds between two poll cycles (every device's adapters are
+    /// read once a cycle).
+    #[arg(long, env = "POWERDECK_SITE_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(50..=3_600_000))]
+    pub site_poll_ms: u64,
+
+    /// Pack failover: consecutive poll cycles a preferred adapter (lower priority number) must
+    /// answer before it serves its pack again.
+    #[arg(long, env = "POWERDECK_FAILOVER_HOLD_CYCLES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub failover_hold_cycles: u32,
+
     /// Browser origins allowed to call the API from other pages (CORS), comma-separated, e.g.
     /// the prototype's dashboard; `*` allows every origin, an empty value none.
     #[arg(

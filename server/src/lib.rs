@@ -10,12 +10,14 @@
 )]
 
 pub mod bench;
+pub mod bench_failover;
 pub mod bench_history;
 pub mod bench_io;
 pub mod bench_protections;
 pub mod bench_prototype;
 pub mod bench_site;
 pub mod config;
+pub mod demo_site;
 pub mod http;
 pub mod registry_cli;
 pub mod rest;

@@ -21,7 +21,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Cli, MigrateAction, ServeArgs};
+use crate::demo_site::{self, DemoFailover};
 use services::database::{self, DatabaseTarget};
+use services::site::adapter_types::AdapterCatalog;
+use services::site::drive::{FailoverRules, SiteIo, SiteIoConfig};
 
 /// Checks the configuration, binds the port, opens and migrates the database, then serves until
 /// SIGINT or SIGTERM.
@@ -50,7 +53,21 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         import_examples(&db, &args.examples_dir).await?;
     }
     let shutdown = CancellationToken::new();
-    let field = start_field_io(&db, args, shutdown.clone()).await?;
+    let (field, demo_simulator) = start_field_io(&db, args, shutdown.clone()).await?;
+    let demo = match demo_simulator {
+        Some((simulator, addr)) => {
+            let demo = DemoFailover::start(&simulator, shutdown.clone()).await?;
+            demo_site::point_site_at_demo(&db, addr, &demo).await?;
+            tracing::info!(
+                primary = %demo.primary_addr(),
+                secondary = %demo.serial_port(),
+                "demo mode: pack1's primary on TCP, its secondary on a pseudo-terminal"
+            );
+            Some(std::sync::Arc::new(demo))
+        }
+        None => None,
+    };
+    let site_io = start_site_io(&db, args, shutdown.clone())?;
     let protections = start_protections(&db, args, &field, shutdown.clone()).await?;
 
     let mut leptos_options = LeptosOptions::builder()
@@ -80,7 +97,11 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         field,
         protections,
     };
-    let router = crate::http::router(state).layer(cors);
+    let mut router = crate::http::router(state);
+    if let Some(demo) = demo {
+        router = router.merge(demo_site::router(demo));
+    }
+    let router = router.layer(axum::Extension(site_io)).layer(cors);
 
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tracing::info!("Powerdeck listening on http://{}", args.addr);
@@ -177,22 +198,47 @@ async fn start_protections(
     Ok(protections)
 }
 
+/// The site's adapters as field I/O (`--site-poll-ms`, `--failover-hold-cycles`).
+fn start_site_io(
+    db: &sea_orm::DatabaseConnection,
+    args: &ServeArgs,
+    shutdown: CancellationToken,
+) -> anyhow::Result<SiteIo> {
+    let catalog = AdapterCatalog::builtin()
+        .map_err(|e| anyhow::anyhow!("the built-in adapter types do not load: {e}"))?;
+    let config = SiteIoConfig {
+        period: std::time::Duration::from_millis(args.site_poll_ms),
+        rules: FailoverRules {
+            hold_cycles: args.failover_hold_cycles,
+            ..FailoverRules::default()
+        },
+        ..SiteIoConfig::default()
+    };
+    Ok(SiteIo::start(
+        db.clone(),
+        std::sync::Arc::new(catalog),
+        config,
+        shutdown,
+    ))
+}
+
 /// Field I/O from `--field-config`; in demo mode without one, the built-in simulator on a free
-/// loopback port with the demo variables of `examples/demo_site.json`.
+/// loopback port with the demo variables of `examples/demo_site.json` (the simulator and its
+/// address are answered too: the demo site's adapters read it).
 async fn start_field_io(
     db: &sea_orm::DatabaseConnection,
     args: &ServeArgs,
     shutdown: CancellationToken,
-) -> anyhow::Result<FieldIo> {
+) -> anyhow::Result<(FieldIo, Option<(Simulator, std::net::SocketAddr)>)> {
     if let Some(path) = &args.field_config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the field configuration {}", path.display()))?;
         let config = FieldConfig::parse(&path.display().to_string(), &text)
             .map_err(|e| anyhow::anyhow!("field configuration: {e}"))?;
-        return Ok(FieldIo::start(db.clone(), config, shutdown));
+        return Ok((FieldIo::start(db.clone(), config, shutdown), None));
     }
     if !args.demo {
-        return Ok(FieldIo::default());
+        return Ok((FieldIo::default(), None));
     }
     let simulator = Simulator::new();
     // Where examples/site/config.yaml's simulator adapters point; a free port when it is taken.
@@ -207,16 +253,22 @@ async fn start_field_io(
     tokio::spawn(simulator.clone().run(shutdown.clone()));
     // The simulated BMS also broadcasts on an in-memory CAN bus that field I/O listens to.
     let can_bus = MemoryCanBus::new();
-    spawn_can_broadcast(simulator, can_bus.node(), CAN_PERIOD, shutdown.clone());
+    spawn_can_broadcast(
+        simulator.clone(),
+        can_bus.node(),
+        CAN_PERIOD,
+        shutdown.clone(),
+    );
     let monitor = CanMonitor::spawn(DEMO_CAN_BUS.into(), can_bus.node(), shutdown.clone());
     seed_demo_site(db, &args.examples_dir.join("demo_site.json")).await?;
     tracing::info!(%addr, "demo mode: device simulator serving Modbus TCP and CAN");
-    Ok(FieldIo::start_with_builtin_can(
+    let field = FieldIo::start_with_builtin_can(
         db.clone(),
         demo_field_config(addr),
         vec![monitor],
         shutdown,
-    ))
+    );
+    Ok((field, Some((simulator, addr))))
 }
 
 /// Demo mode's CAN bus (its variables in `demo_site.json` name it as their device).
