@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table of the Powerdeck database.
 
 pub mod alarm_journal;
+pub mod field_configuration;
 pub mod protection_deployment;
 pub mod protection_deployment_field;
 pub mod protection_limit;
@@ -14,6 +15,7 @@ pub mod variable_change_log;
 pub mod prelude {
     //! The entity types under short names, for `use entity::prelude::*`.
     pub use crate::alarm_journal::Entity as AlarmJournal;
+    pub use crate::field_configuration::Entity as FieldConfiguration;
     pub use crate::protection_deployment::Entity as ProtectionDeployment;
     pub use crate::protection_deployment_field::Entity as ProtectionDeploymentField;
     pub use crate::protection_limit::Entity as ProtectionLimit;

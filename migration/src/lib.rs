@@ -16,6 +16,7 @@ mod m20261202_000007_limits_in_engineering_units;
 mod m20261202_000008_deployment_field_racks;
 mod m20261202_000009_create_site;
 mod m20261202_000010_site_adapter_switches;
+mod m20261202_000011_field_configurations;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_deployment_field_racks::Migration),
             Box::new(m20261202_000009_create_site::Migration),
             Box::new(m20261202_000010_site_adapter_switches::Migration),
+            Box::new(m20261202_000011_field_configurations::Migration),
         ]
     }
 }

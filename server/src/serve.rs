@@ -222,9 +222,10 @@ fn start_site_io(
     ))
 }
 
-/// Field I/O from `--field-config`; in demo mode without one, the built-in simulator on a free
-/// loopback port with the demo variables of `examples/demo_site.json` (the simulator and its
-/// address are answered too: the demo site's adapters read it).
+/// Field I/O from `--field-config`, else from the database (`site import-field-config`); in demo
+/// mode without a file, the built-in simulator on a free loopback port with the demo variables of
+/// `examples/demo_site.json` (the simulator and its address are answered too: the demo site's
+/// adapters read it).
 async fn start_field_io(
     db: &sea_orm::DatabaseConnection,
     args: &ServeArgs,
@@ -238,7 +239,21 @@ async fn start_field_io(
         return Ok((FieldIo::start(db.clone(), config, shutdown), None));
     }
     if !args.demo {
-        return Ok((FieldIo::default(), None));
+        // No file: the field configuration `site import-field-config` stored, if there is one.
+        let stored = services::field::stored::stored_field_config(db)
+            .await
+            .map_err(|e| anyhow::anyhow!("field configuration: {e}"))?;
+        return Ok(match stored {
+            Some(stored) => {
+                tracing::info!(
+                    source = %stored.source_file,
+                    system_version = stored.system_version,
+                    "field I/O from the field configuration in the database"
+                );
+                (FieldIo::start(db.clone(), stored.config, shutdown), None)
+            }
+            None => (FieldIo::default(), None),
+        });
     }
     let simulator = Simulator::new();
     // Where examples/site/config.yaml's simulator adapters point; a free port when it is taken.

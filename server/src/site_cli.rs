@@ -1,4 +1,5 @@
-//! `powerdeck site import|export`: the site's `config.yaml` from the command line, and the first
+//! `powerdeck site import|export|import-field-config`: the site's `config.yaml` (and the field
+//! configuration, into the database) from the command line, and the first
 //! start of `serve` (`--site-config`): import the file into an empty database, else make sure the
 //! default structure is there (seed 002 §6.2, §6.5).
 
@@ -36,6 +37,15 @@ pub enum SiteAction {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Keep a `--field-config` file in the database: checked as `serve --field-config` reads it,
+    /// stored at a new system version; `serve` then runs it when it is given no file.
+    ImportFieldConfig {
+        /// The field configuration (JSON: buses, devices, memory, poll, can).
+        file: PathBuf,
+        /// Check the file and show what it holds; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn run(db: &DatabaseConnection, action: SiteAction) -> anyhow::Result<()> {
@@ -50,7 +60,42 @@ pub async fn run(db: &DatabaseConnection, action: SiteAction) -> anyhow::Result<
             import_file(db, &file, prune, dry_run, &actor).await
         }
         SiteAction::Export { system, out } => export(db, system, out.as_deref()).await,
+        SiteAction::ImportFieldConfig { file, dry_run } => {
+            import_field_config(db, &file, dry_run, &Actor::new(cli_user(), "cli")).await
+        }
     }
+}
+
+/// Checks the field configuration `file` and stores it unless `dry_run` (or it is stored
+/// already); prints what it holds and what was done.
+async fn import_field_config(
+    db: &DatabaseConnection,
+    file: &Path,
+    dry_run: bool,
+    actor: &Actor,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.display().to_string();
+    let (config, stored) =
+        services::field::stored::import_field_config(db, &name, &text, dry_run, actor)
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}; nothing was stored"))?;
+    println!(
+        "{name}: {} Modbus bus(es), {} device(s), {} memory table(s), {} CAN bus(es)",
+        config.buses.len(),
+        config.devices.len(),
+        config.memory.len(),
+        config.can.len()
+    );
+    if dry_run {
+        println!("(dry run: nothing stored)");
+    } else if stored {
+        println!("Stored: `serve` runs it when it is given no --field-config.");
+    } else {
+        println!("Nothing to change: the database already holds this field configuration.");
+    }
+    Ok(())
 }
 
 fn adapter_catalog() -> anyhow::Result<AdapterCatalog> {

@@ -326,3 +326,56 @@ async fn serve_demo_shows_the_example_site_on_the_simulator() {
     }
     assert!(!exported.contains("192.168."), "{exported}");
 }
+
+/// A field configuration of one TCP bus (nothing listens there: the test reads the bus list,
+/// not values).
+const FIELD_CONFIG: &str = r#"{
+  "buses": [{"name": "plant", "endpoint": {"tcp": {"addr": "127.0.0.1:9"}}}],
+  "devices": {"inverter": "plant", "bms": {"bus": "plant", "unit_id": 2}}
+}"#;
+
+#[tokio::test]
+async fn import_field_config_keeps_the_file_in_the_database_and_serve_runs_it() {
+    let db = Fresh::new().await;
+    let file = db.path("field.json");
+    std::fs::write(&file, FIELD_CONFIG).unwrap();
+
+    let dry = db.ok(&["site", "import-field-config", arg(&file), "--dry-run"]);
+    assert!(dry.contains("1 Modbus bus(es), 2 device(s)"), "{dry}");
+    assert!(dry.contains("nothing stored"), "{dry}");
+    let stored = db.ok(&["site", "import-field-config", arg(&file)]);
+    assert!(stored.contains("Stored"), "{stored}");
+    let again = db.ok(&["site", "import-field-config", arg(&file)]);
+    assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
+
+    // A broken file is refused with its line and column; the stored one stays.
+    let broken = db.path("broken.json");
+    std::fs::write(&broken, "{\n  \"buses\": [\n    {\"name\": 5}\n  ]\n}\n").unwrap();
+    let refused = db.run(&["site", "import-field-config", arg(&broken)]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("broken.json:3:"), "{stderr}");
+    assert!(stderr.contains("nothing was stored"), "{stderr}");
+
+    // `serve` without --field-config polls the stored configuration's bus.
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = db
+        .command(&["serve", "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let listed = eventually(Duration::from_secs(30), async || {
+        assert!(child.try_wait().unwrap().is_none(), "serve exited early");
+        http_get(&addr, "/api/v1/buses").is_some_and(|answer| {
+            answer.starts_with("HTTP/1.0 200") && answer.contains("\"plant\"")
+        })
+    })
+    .await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+    assert!(listed, "serve did not run the stored field configuration");
+}

@@ -10,6 +10,7 @@ pub mod config;
 mod io;
 mod live;
 mod plan;
+pub mod stored;
 mod views;
 
 use std::collections::HashMap;
