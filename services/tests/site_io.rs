@@ -248,6 +248,19 @@ async fn pack_failover_with_a_stopped_tcp_primary_and_an_rtu_secondary() {
             Err(model::error::AppError::NotFound(_))
         ));
 
+        // "Test connection" on the serial line the site I/O holds open reads through its bus
+        // (the line cannot be opened a second time).
+        let rtu = serde_json::json!({"transport": "rtu", "serial_port": pty.b().to_str().unwrap(),
+                                     "baudrate": 115200, "unit_id": 2});
+        let readings = site::probe(
+            catalog.get("simulator_bms").unwrap(),
+            &rtu,
+            Duration::from_secs(3),
+        )
+        .await
+        .unwrap();
+        assert_eq!(readings.len(), 26, "{backend}");
+
         // An edit in the catalog takes effect without a restart: the meter's adapter is
         // disabled.
         let tree = site::tree(db, "plant").await.unwrap();

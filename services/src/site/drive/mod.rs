@@ -127,7 +127,9 @@ impl RegisterTransport for ReadOnlyBus<'_> {
 /// Reads every quantity of an adapter once, as the console's "Test connection" does before
 /// the adapter is saved: the configuration is checked against the type's JSON Schema, the
 /// endpoint opened, the register map read (SunSpec models found by walking the chain) and the
-/// connection closed. `timeout` bounds the whole probe (connecting included). A broken
+/// connection closed; an endpoint the running site I/O holds open (a serial line can be opened
+/// once) is read through its bus instead. `timeout` bounds the whole probe (connecting
+/// included). A broken
 /// setting is `AppError::Validation` (its field is the setting's JSON pointer); a device that
 /// cannot be reached or does not answer is `AppError::Device`, in plain words.
 pub async fn probe(
@@ -154,6 +156,10 @@ pub async fn probe(
     let unit_id = setup.unit_id;
     let mut reader = AdapterReader::new(setup).map_err(app_error)?;
     let read = async {
+        // An endpoint the site's field I/O holds open is read through its bus.
+        if let Some(bus) = runtime::open_bus(&endpoint) {
+            return reader.read(&mut ReadOnlyBus { bus: &bus }).await;
+        }
         let mut client =
             modbus::connect(&endpoint, timeout)
                 .await

@@ -119,6 +119,7 @@ impl SiteIo {
             devices: BTreeMap::new(),
             buses: HashMap::new(),
             systems: Vec::new(),
+            owner: NEXT_OWNER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         tokio::spawn(runner.run());
         SiteIo { shared }
@@ -196,6 +197,33 @@ fn millis(duration: Duration) -> u64 {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The buses every running `SiteIo` of this process holds open, by `bus_key`, with the owner's
+/// id: "Test connection" (`probe`) reads through one of them rather than opening the endpoint a
+/// second time (a serial line can be opened once; many TCP gateways take one connection).
+static OPEN_BUSES: Mutex<BTreeMap<String, (u64, Endpoint, BusHandle)>> =
+    Mutex::new(BTreeMap::new());
+
+/// Tells the `SiteIo`s of one process apart in `OPEN_BUSES`.
+static NEXT_OWNER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The bus a running `SiteIo` holds open on exactly `endpoint`, if any.
+pub(crate) fn open_bus(endpoint: &Endpoint) -> Option<BusHandle> {
+    lock(&OPEN_BUSES)
+        .get(&bus_key(endpoint))
+        .filter(|(_, open, _)| open == endpoint)
+        .map(|(_, _, handle)| handle.clone())
+}
+
+/// Publishes `owner`'s buses in `OPEN_BUSES` (replacing what it published before).
+fn publish_buses(owner: u64, buses: &HashMap<String, BusEntry>) {
+    let mut open = lock(&OPEN_BUSES);
+    open.retain(|_, (by, _, _)| *by != owner);
+    for (key, entry) in buses {
+        open.entry(key.clone())
+            .or_insert_with(|| (owner, entry.endpoint.clone(), entry.handle.clone()));
+    }
 }
 
 /// Where a bus is: a TCP address or a serial line (opened once, whatever its settings).
@@ -567,6 +595,8 @@ struct Runner {
     devices: BTreeMap<DeviceKey, DevicePoll>,
     buses: HashMap<String, BusEntry>,
     systems: Vec<String>,
+    /// This runner's id in `OPEN_BUSES`.
+    owner: u64,
 }
 
 impl Runner {
@@ -594,6 +624,7 @@ impl Runner {
         for bus in self.buses.values() {
             bus.cancel.cancel();
         }
+        publish_buses(self.owner, &HashMap::new());
     }
 
     /// Reloads the catalog when the system version moved: devices whose adapters are unchanged
@@ -686,6 +717,7 @@ impl Runner {
             unused.cancel.cancel();
         }
         self.buses = buses;
+        publish_buses(self.owner, &self.buses);
     }
 
     /// Polls every device once, devices in parallel (one bus still serialises its requests).
