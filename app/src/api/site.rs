@@ -413,6 +413,19 @@ fn adapter_priority(text: &str) -> Result<i32, AppError> {
     })
 }
 
+/// Every problem of `config` (JSON text) against the schema of `adapter_type`, as the server's
+/// `ConfigValidator` finds them: the adapter forms ask as you type, so the browser shows exactly
+/// what a save would refuse.
+#[server]
+pub async fn check_adapter_config(
+    adapter_type: String,
+    config: String,
+) -> Result<Vec<model::site::adapters::ConfigProblem>, AppError> {
+    let config: serde_json::Value = serde_json::from_str(&config)
+        .map_err(|e| AppError::validation("config", format!("not JSON: {e}")))?;
+    Ok(catalog()?.validate(&adapter_type, &config))
+}
+
 /// Every adapter type this server knows, for the adapter forms (their schemas generate them).
 #[server]
 pub async fn get_adapter_types() -> Result<Vec<model::site::adapters::AdapterType>, AppError> {

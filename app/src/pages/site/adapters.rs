@@ -2,9 +2,10 @@
 //! order (1st, 2nd) with their links, and the forms that add, change and delete them. An
 //! adapter's configuration is edited through the form its type's JSON Schema generates
 //! (`model::site::adapters::form`), checked as you type by the validator the server runs
-//! (`ConfigValidator`, the jsonschema crate: this module is why the Site route's chunk carries
-//! it), each problem beside its field with its JSON pointer and rule; Save waits until there is
-//! none. Test connection reads the adapter's quantities once, before anything is saved.
+//! (`ConfigValidator`, the jsonschema crate, asked through `check_adapter_config`: compiled into
+//! the browser, its static data would sit in the main bundle, which `--split` cannot divide),
+//! each problem beside its field with its JSON pointer and rule; Save waits until there is none.
+//! Test connection reads the adapter's quantities once, before anything is saved.
 //!
 //! The type is in the URL (`type=`), like the form itself (`new=adapter&in=inverter:inv1`,
 //! `edit=adapter:<id>`): choosing it is a plain GET form, so it works without JavaScript too.
@@ -18,7 +19,8 @@ use super::delete::DeletePanel;
 use super::forms::{FormErrors, Input, LastError, close_on_success};
 use super::{Panel, SiteCtx, ordinal};
 use crate::api::site::{
-    CreateSiteAdapter, TestAdapterConnection, UpdateSiteAdapter, get_adapter_types,
+    CreateSiteAdapter, TestAdapterConnection, UpdateSiteAdapter, check_adapter_config,
+    get_adapter_types,
 };
 use crate::components::error_view::ErrorPanel;
 use model::error::AppError;
@@ -26,7 +28,7 @@ use model::field::format_number;
 use model::site::adapters::form::{
     ConfigForm, FieldKind, FormField, Inputs, option_text, problem_field,
 };
-use model::site::adapters::{AdapterType, ConfigProblem, ConfigValidator};
+use model::site::adapters::{AdapterType, ConfigProblem};
 use model::site::ids::adapter_id;
 use model::site::live::Reading;
 use model::site::spec::DeviceCategory;
@@ -432,20 +434,31 @@ fn AdapterFormBody(
         .filter(|a| a.adapter_type == adapter_type.adapter_type)
         .map_or(&adapter_type.default_config, |a| &a.config);
     let inputs = RwSignal::new(form.inputs(start));
-    let validator = StoredValue::new(Arc::new(ConfigValidator::new(&adapter_type.config_schema)));
-    let problems = {
+    // The inputs as a configuration (and what cannot be read as one), then the server's
+    // validator on it, asked again whenever it changes (in the browser only: the server renders
+    // the form before any answer, as the browser's first paint does).
+    let read = {
         let form = form.clone();
-        Memo::new(move |_| {
-            inputs.with(|i| {
-                let (config, mut found) = form.config(i);
-                validator.with_value(|v| match v.as_ref() {
-                    Ok(v) => found.extend(v.problems(&config)),
-                    Err(problem) => found.push(problem.clone()),
-                });
-                found
-            })
-        })
+        Memo::new(move |_| inputs.with(|i| form.config(i)))
     };
+    let type_name = adapter_type.adapter_type.clone();
+    let checked = LocalResource::new(move || {
+        let config = read.with(|(config, _)| config.to_string());
+        check_adapter_config(type_name.clone(), config)
+    });
+    let problems = Memo::new(move |_| {
+        let mut found = read.with(|(_, unreadable)| unreadable.clone());
+        match checked.get() {
+            Some(Ok(server)) => found.extend(server),
+            Some(Err(error)) => found.push(ConfigProblem {
+                pointer: String::new(),
+                rule: "server".into(),
+                message: plain(&error),
+            }),
+            None => {}
+        }
+        found
+    });
     let general = {
         let form = form.clone();
         Memo::new(move |_| {
