@@ -54,6 +54,7 @@ struct LiveParams {
         MalformedQuery,
         (status = 404, description = r#"Not found: no system has this id."#, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = r#"Not configured: this server does not run the site's field I/O."#, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 500, description = r#"Server error (the details are in the server log, never in the answer)."#, body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 async fn site_live(
