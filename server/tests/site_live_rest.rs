@@ -1,6 +1,6 @@
 //! The adapters' REST routes through the real router, against the real simulator:
 //! `GET /api/v1/site/live`, `GET /api/v1/site/battery-packs/{id}/switches` and
-//! `POST /api/v1/site/adapters/test`, with their problem+json answers.
+//! `POST /api/v1/site/adapter-tests`, with their problem+json answers.
 
 // A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
@@ -185,7 +185,7 @@ async fn live_state_journal_and_adapter_test() {
     let tested = send(
         &router,
         Method::POST,
-        "/api/v1/site/adapters/test",
+        "/api/v1/site/adapter-tests",
         Some(test(
             json!({"transport": "tcp", "host": "127.0.0.1", "port": addr.port(), "unit_id": 2}),
         )),
@@ -202,7 +202,7 @@ async fn live_state_journal_and_adapter_test() {
     let refused = send(
         &router,
         Method::POST,
-        "/api/v1/site/adapters/test",
+        "/api/v1/site/adapter-tests",
         Some(test(
             json!({"transport": "tcp", "host": "127.0.0.1", "port": 1, "unit_id": 2}),
         )),
@@ -222,7 +222,7 @@ async fn live_state_journal_and_adapter_test() {
     let invalid = send(
         &router,
         Method::POST,
-        "/api/v1/site/adapters/test",
+        "/api/v1/site/adapter-tests",
         Some(test(
             json!({"transport": "tcp", "host": "127.0.0.1", "unit_id": 0}),
         )),
@@ -234,7 +234,7 @@ async fn live_state_journal_and_adapter_test() {
     let unknown_type = send(
         &router,
         Method::POST,
-        "/api/v1/site/adapters/test",
+        "/api/v1/site/adapter-tests",
         Some(json!({"adapter_type": "nope", "config": {}})),
     )
     .await;

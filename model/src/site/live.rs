@@ -189,7 +189,7 @@ pub struct AdapterSwitch {
     pub at: String,
 }
 
-/// The body of `POST /api/v1/site/adapters/test`: an adapter as a form holds it before it is
+/// The body of `POST /api/v1/site/adapter-tests`: an adapter as a form holds it before it is
 /// saved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -204,7 +204,7 @@ pub struct AdapterTest {
     pub timeout_ms: Option<u64>,
 }
 
-/// What `POST /api/v1/site/adapters/test` answers: every reading.
+/// What `POST /api/v1/site/adapter-tests` answers: every reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdapterTestResult {

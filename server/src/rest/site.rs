@@ -4,8 +4,6 @@
 //! attachments; the change log; and a system as `config.yaml` (export, and import as a plan that
 //! is applied unless it is a dry run).
 
-use std::sync::LazyLock;
-
 use app::ssr::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -27,7 +25,6 @@ use model::site::tree::{
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use services::site::adapter_types::AdapterCatalog;
 use services::site::{self as site, yaml};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -611,10 +608,6 @@ struct ImportParams {
 /// The name problems of an imported file are reported against.
 const IMPORTED_FILE: &str = "config.yaml";
 
-/// The built-in adapter types, their schemas compiled once.
-static BUILTIN_ADAPTERS: LazyLock<Result<AdapterCatalog, String>> =
-    LazyLock::new(|| AdapterCatalog::builtin().map_err(|err| err.to_string()));
-
 /// The media types an imported file may be sent as; a body without a `Content-Type` is read as
 /// YAML too.
 const YAML_TYPES: [&str; 5] = [
@@ -680,10 +673,7 @@ async fn import_site(
         .map_err(|e| Problem::bad_request(format!("the body must be UTF-8 text: {e}")))?;
     // Adapter types and configurations are checked against the built-in catalog, at their line
     // in the file (as `powerdeck site import` does).
-    let catalog = BUILTIN_ADAPTERS.as_ref().map_err(|err| {
-        tracing::error!(error = %err, "the built-in adapter types do not load");
-        AppError::Internal("the built-in adapter types do not load; see the server log".into())
-    })?;
+    let catalog = services::site::adapter_types::builtin_catalog()?;
     let spec = yaml::read_site_yaml(text, IMPORTED_FILE, catalog).map_err(|found| {
         let count = found.len();
         let noun = if count == 1 { "problem" } else { "problems" };

@@ -2,8 +2,6 @@
 //! that serves it (and, for a pack, why), a pack's failover journal, and "Test connection" (an
 //! adapter read once before it is saved). Thin: each calls `services::site::drive`.
 
-use std::sync::LazyLock;
-
 use app::ssr::state::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -11,7 +9,6 @@ use axum::{Extension, Json};
 use model::error::AppError;
 use model::site::live::{AdapterSwitch, AdapterTest, AdapterTestResult, SiteLive};
 use serde::Deserialize;
-use services::site::adapter_types::AdapterCatalog;
 use services::site::drive::{self, SiteIo};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,10 +24,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pack_switches))
         .routes(routes!(test_adapter))
 }
-
-/// The built-in adapter types, their schemas compiled once.
-static CATALOG: LazyLock<Result<AdapterCatalog, String>> =
-    LazyLock::new(|| AdapterCatalog::builtin().map_err(|err| err.to_string()));
 
 /// Which system's live state.
 #[derive(Deserialize, IntoParams)]
@@ -96,7 +89,7 @@ async fn pack_switches(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/site/adapters/test",
+    path = "/api/v1/site/adapter-tests",
     operation_id = "testAdapter",
     tag = "Site",
     summary = r#"Test an adapter before saving it"#,
@@ -116,9 +109,6 @@ async fn test_adapter(
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Json<AdapterTestResult>> {
     let test: AdapterTest = json_body(body)?;
-    let catalog = CATALOG.as_ref().map_err(|err| {
-        tracing::error!(error = %err, "the built-in adapter types do not load");
-        AppError::Internal("the built-in adapter types do not load; see the server log".into())
-    })?;
+    let catalog = services::site::adapter_types::builtin_catalog()?;
     Ok(Json(drive::test_adapter(catalog, &test).await?))
 }
