@@ -176,8 +176,9 @@ fn SiteView(
                 <h1 id="site-title">"Site"</h1>
             </header>
             <p class="empty-state">
-                "The site has no system yet. Import a config.yaml with "
-                <code>"powerdeck site import"</code> " or POST /api/v1/site/import."
+                "The site has no system yet. " <a href="/site/import">"Import a config.yaml"</a>
+                " here, with " <code>"powerdeck site import"</code>
+                " or with POST /api/v1/site/import."
             </p>
         }
         .into_any();

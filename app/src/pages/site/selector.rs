@@ -14,6 +14,7 @@ pub(super) fn SystemBar(systems: Vec<SystemSummary>, system: SystemNode) -> AnyV
         "/api/v1/site/systems/{}/export",
         encode_component(&system.id)
     );
+    let import = format!("/site/import?system={}", encode_component(&system.id));
     view! {
         <header class="page-header">
             <div>
@@ -26,6 +27,9 @@ pub(super) fn SystemBar(systems: Vec<SystemSummary>, system: SystemNode) -> AnyV
                 </p>
             </div>
             <div class="page-actions">
+                <a class="button button-secondary" href=import>
+                    "Import config.yaml…"
+                </a>
                 <a class="button button-secondary" href=export download="config.yaml">
                     "Export config.yaml"
                 </a>
