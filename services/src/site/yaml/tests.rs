@@ -102,8 +102,8 @@ fn the_example_is_one_full_system() {
     assert_eq!(
         adapters,
         [
-            ("pack1_adapter", 1, "simulator_bms"),
-            ("pack1_adapter_2", 2, "modbus_generic")
+            ("pack1_tcp", 1, "simulator_bms"),
+            ("pack1_rtu", 2, "modbus_generic")
         ]
     );
     assert_eq!(
