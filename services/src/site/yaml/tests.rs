@@ -108,7 +108,7 @@ fn the_example_is_one_full_system() {
     );
     assert_eq!(
         pack.adapters[0].config,
-        json!({"transport": "tcp", "host": "127.0.0.1", "port": 5020, "unit_id": 10})
+        json!({"transport": "tcp", "host": "127.0.0.1", "port": 5021, "unit_id": 2})
     );
     assert_eq!(spec.battery_packs[1].adapters[0].id, "pack2_adapter");
     assert_eq!(spec.meters[0].array_id, None);
