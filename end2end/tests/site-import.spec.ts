@@ -45,7 +45,7 @@ test('a broken file lists every problem at its line and column and writes nothin
   // Two problems: an inverter the array lists but nothing defines, and an unknown key.
   const text = siteFile(id).replace(`      - ${id}_inverter\n`, `      - ${id}_inverter\n      - ${id}_ghost\n`)
     .replace('    name: "Roof inverter"', '    name: "Roof inverter"\n    colour: blue');
-  await page.getByLabel('config.yaml').setInputFiles({ name: 'broken.yaml', mimeType: 'text/yaml', buffer: Buffer.from(text) });
+  await page.getByLabel('config.yaml', { exact: true }).setInputFiles({ name: 'broken.yaml', mimeType: 'text/yaml', buffer: Buffer.from(text) });
   await page.getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByRole('alert')).toContainText('broken.yaml has 2 problems; nothing was written.');
   const problems = page.getByTestId('site-file-problems');
@@ -63,7 +63,7 @@ test('a sound file previews its rows, applies, and the new system reads back and
   const id = uniqueName('imported');
   await page.goto('/site/import');
   await ready(page);
-  await page.getByLabel('config.yaml').setInputFiles({ name: 'config.yaml', mimeType: 'text/yaml', buffer: Buffer.from(siteFile(id)) });
+  await page.getByLabel('config.yaml', { exact: true }).setInputFiles({ name: 'config.yaml', mimeType: 'text/yaml', buffer: Buffer.from(siteFile(id)) });
   await page.getByRole('button', { name: 'Preview' }).click();
   const plan = page.getByTestId('site-plan');
   await expect(plan).toBeVisible();
@@ -80,7 +80,7 @@ test('a sound file previews its rows, applies, and the new system reads back and
   expect(tree.battery_arrays[0].packs[0].cell_count).toBe(8);
 
   // The same file again: nothing to change.
-  await page.getByLabel('config.yaml').setInputFiles({ name: 'again.yaml', mimeType: 'text/yaml', buffer: Buffer.from(siteFile(id)) });
+  await page.getByLabel('config.yaml', { exact: true }).setInputFiles({ name: 'again.yaml', mimeType: 'text/yaml', buffer: Buffer.from(siteFile(id)) });
   await page.getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByRole('status')).toContainText('Nothing to change.');
   await expect(page.getByRole('button', { name: 'Apply' })).toBeDisabled();

@@ -22,6 +22,7 @@ pub struct Reading {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", schema(as = SiteValueQuality))]
 pub enum Quality {
     /// Read in the device's last poll cycle.
     Good,
@@ -32,6 +33,7 @@ pub enum Quality {
 /// One live value of a device: a reading with its quality and age.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SiteLiveValue))]
 pub struct LiveValue {
     pub quantity: Quantity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
