@@ -409,7 +409,8 @@ async fn a_system_exports_as_yaml_and_imports_back_with_nothing_to_change() {
     let (state, _db) = site_state().await;
     let export = get(&state, "/api/v1/site/systems/system/export").await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.text);
-    assert_eq!(export.content_type(), "text/yaml");
+    // text/* defaults to ISO-8859-1 without a charset (RFC 2046): the file has "§" and "→".
+    assert_eq!(export.content_type(), "text/yaml; charset=utf-8");
     assert!(export.text.contains("array1"), "{}", export.text);
 
     let back = post(

@@ -591,7 +591,10 @@ async fn export_system(
         .ok_or_else(|| AppError::NotFound(format!("system {id:?}")))?;
     let mut response = yaml::write_site_yaml(&spec).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/yaml"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/yaml; charset=utf-8"),
+    );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{id}.yaml\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
