@@ -57,6 +57,14 @@ pub fn SiteImportPage() -> AnyView {
                     </div>
                 </Show>
             </header>
+            // The file is read in the browser; without JavaScript, say where else it imports.
+            <noscript>
+                <p class="muted" data-testid="import-needs-js">
+                    "Reading a file here needs JavaScript. Without it, import with "
+                    <code>"powerdeck site import FILE"</code>
+                    " or POST /api/v1/site/import."
+                </p>
+            </noscript>
             <Controls file prune preview apply />
             <Outcome preview apply />
         </section>
