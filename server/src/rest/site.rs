@@ -675,37 +675,31 @@ async fn import_site(
     let text = std::str::from_utf8(&body)
         .map_err(|e| Problem::bad_request(format!("the body must be UTF-8 text: {e}")))?;
     // Adapter types and configurations are checked against the built-in catalog, at their line
-    // in the file (as `powerdeck site import` does).
+    // in the file (as `powerdeck site import` and the Site page do: one service for all three).
     let catalog = services::site::adapter_types::builtin_catalog()?;
-    let spec = yaml::read_site_yaml(text, IMPORTED_FILE, catalog).map_err(|found| {
-        let count = found.len();
-        let noun = if count == 1 { "problem" } else { "problems" };
-        let problems: Vec<SiteFileProblemBody> = found
-            .problems
-            .into_iter()
-            .map(|p| SiteFileProblemBody {
-                line: p.line,
-                column: p.column,
-                path: p.path,
-                message: p.message,
-            })
-            .collect();
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid site file",
-            format!("{IMPORTED_FILE} has {count} {noun}; nothing was written"),
-        )
-        .with("problems", json!(problems))
-    })?;
-    let plan = site::apply_spec(
+    let outcome = yaml::import_text(
         &state.db,
-        &spec,
+        catalog,
+        text,
+        IMPORTED_FILE,
         params.prune.unwrap_or(false),
         params.dry_run.unwrap_or(false),
         &actor(&headers),
     )
     .await?;
-    Ok(Json(plan))
+    match outcome.plan {
+        Some(plan) => Ok(Json(plan)),
+        None => {
+            let count = outcome.problems.len();
+            let noun = if count == 1 { "problem" } else { "problems" };
+            Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid site file",
+                format!("{IMPORTED_FILE} has {count} {noun}; nothing was written"),
+            )
+            .with("problems", json!(outcome.problems)))
+        }
+    }
 }
 
 // ---------- deletes and their previews: the same shape for every kind
