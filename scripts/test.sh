@@ -79,11 +79,13 @@ stop_servers() {
 }
 cleanup() {
   # Browser tests still running in the background (a failed Rust test stops the run).
-  if [ -n "${BROWSER_PID:-}" ]; then pkill -TERM -P "$BROWSER_PID" 2>/dev/null; kill "$BROWSER_PID" 2>/dev/null; fi
+  # (`|| true` throughout: errexit holds in this trap too, and pkill answers 1 when nothing is left
+  # to stop, which would turn a green run into exit status 1.)
+  if [ -n "${BROWSER_PID:-}" ]; then pkill -TERM -P "$BROWSER_PID" 2>/dev/null || true; kill "$BROWSER_PID" 2>/dev/null || true; fi
   stop_servers
   stop_postgres
   # A failed step before the bundle finished: stop its build too.
-  if [ -n "${BUNDLE_PID:-}" ]; then pkill -TERM -P "$BUNDLE_PID" 2>/dev/null; kill "$BUNDLE_PID" 2>/dev/null; fi
+  if [ -n "${BUNDLE_PID:-}" ]; then pkill -TERM -P "$BUNDLE_PID" 2>/dev/null || true; kill "$BUNDLE_PID" 2>/dev/null || true; fi
   rm -f "${BUNDLE_LOG:-}" "${BUNDLE_STATUS:-}" "${BROWSER_LOG:-}"
   return 0
 }
