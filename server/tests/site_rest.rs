@@ -343,6 +343,112 @@ async fn packs_meters_and_adapters_are_written_with_their_units_and_failover_ord
     assert_eq!(adapters[1]["id"], "pack1_second");
 }
 
+/// An adapter's configuration keeps its type's JSON Schema whichever route writes it: a new
+/// pack's adapters, one more adapter, and a change of an adapter; each refusal names every
+/// problem at its path and writes nothing.
+#[tokio::test]
+async fn adapter_configurations_are_checked_against_their_types_schema() {
+    let (state, _db) = site_state().await;
+    let catalog = services::site::adapter_types::AdapterCatalog::builtin().unwrap();
+    services::site::adapter_types::upsert_builtin_types(&state.db, &catalog)
+        .await
+        .unwrap();
+    let pack = |adapters: Value| {
+        json!({"id": "pack1", "battery_array_id": "battery_array1", "name": "Pack 1",
+               "batteries": 1, "cells_per_battery": 4, "adapters": adapters})
+    };
+    let adapter = |id: &str, config: Value| {
+        json!({"id": id, "adapter_type": "simulator_bms", "name": null, "config": config,
+               "priority": 1, "enabled": true})
+    };
+    let broken = json!({"transport": "tcp", "unit_id": 0, "colour": "red"});
+
+    let refused = post(
+        &state,
+        "/api/v1/site/battery-packs",
+        pack(json!([adapter("pack1_bms", broken.clone())])),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let body = refused.json();
+    let detail = body["detail"].as_str().unwrap();
+    // Every problem, each at its path: the bad unit, the unknown member and the missing host.
+    for path in [
+        "adapters[0].config.unit_id",
+        "adapters[0].config.colour",
+        "adapters[0].config.host",
+    ] {
+        assert!(
+            body["field"] == path || detail.contains(path),
+            "{path} in {body}"
+        );
+    }
+    let packs = |tree: &Answer| tree.json()["battery_arrays"][0]["packs"].clone();
+    let tree = get(&state, "/api/v1/site/systems/system").await;
+    assert_eq!(packs(&tree), json!([]), "{}", tree.text);
+
+    let sound = json!({"transport": "tcp", "host": "127.0.0.1", "unit_id": 2});
+    let created = post(
+        &state,
+        "/api/v1/site/battery-packs",
+        pack(json!([adapter("pack1_bms", sound.clone())])),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+
+    let another = post(
+        &state,
+        "/api/v1/site/adapters",
+        json!({"device_id": "pack1", "id": "pack1_rtu", "adapter_type": "simulator_bms",
+               "name": null, "config": {"transport": "rtu", "unit_id": 2, "baudrate": 1234},
+               "priority": 2, "enabled": true}),
+    )
+    .await;
+    assert_eq!(
+        another.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        another.text
+    );
+    assert!(another.text.contains("config.baudrate"), "{}", another.text);
+    assert!(
+        another.text.contains("config.serial_port"),
+        "{}",
+        another.text
+    );
+    let tree = get(&state, "/api/v1/site/systems/system").await;
+    let adapters = packs(&tree)[0]["adapters"].clone();
+    assert_eq!(adapters.as_array().unwrap().len(), 1, "{}", tree.text);
+    let etag = format!("\"{}\"", adapters[0]["version"].as_i64().unwrap());
+    let changed = send(
+        &state,
+        Method::PATCH,
+        "/api/v1/site/adapters/pack1_bms",
+        &[("x-powerdeck-user", "alice"), ("if-match", &etag)],
+        Some(json!({"config": {"transport": "tcp", "host": "127.0.0.1", "port": 70000, "unit_id": 2}})),
+    )
+    .await;
+    assert_eq!(
+        changed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        changed.text
+    );
+    assert_eq!(changed.json()["field"], "config.port", "{}", changed.text);
+    let tree = get(&state, "/api/v1/site/systems/system").await;
+    assert_eq!(
+        packs(&tree)[0]["adapters"][0]["config"],
+        sound,
+        "{}",
+        tree.text
+    );
+}
+
 #[tokio::test]
 async fn attaching_keeps_the_history() {
     let (state, _db) = site_state().await;

@@ -11,8 +11,9 @@ use entity::site::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use model::error::AppError;
+use model::site::adapters::{ConfigProblem, ConfigValidator, SCHEMA_RULE};
 use model::site::ids;
-use model::site::spec::{BatteryPackSpec, DeviceCategory, SiteSpec};
+use model::site::spec::{AdapterSpec, BatteryPackSpec, DeviceCategory, SiteSpec};
 use model::site::tree::EntityKind;
 
 use super::packs::{MAX_BATTERIES_PER_PACK, MAX_CELLS_PER_BATTERY};
@@ -133,24 +134,112 @@ pub(crate) async fn check_new_id(
     Ok(())
 }
 
-/// The device category each existing type of `types` serves (none: any category).
-pub(crate) async fn adapter_categories(
+/// What a catalog write needs to know of an adapter type: the category of device it drives and
+/// its configuration schema, compiled once per write (None: generic, serves any category).
+pub(crate) struct AdapterTypeFacts {
+    category: Option<DeviceCategory>,
+    validator: Result<ConfigValidator, ConfigProblem>,
+}
+
+/// The facts of each of `types` that the database knows (an unknown type is simply absent).
+pub(crate) async fn adapter_types(
     db: &impl ConnectionTrait,
     types: Vec<String>,
-) -> Result<HashMap<String, Option<DeviceCategory>>, AppError> {
+) -> Result<HashMap<String, AdapterTypeFacts>, AppError> {
     if types.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(adapter_base::Entity::find()
+    let rows = adapter_base::Entity::find()
         .select_only()
         .column(adapter_base::Column::AdapterType)
         .column(adapter_base::Column::DeviceCategory)
+        .column(adapter_base::Column::ConfigSchema)
         .filter(adapter_base::Column::AdapterType.is_in(types))
-        .into_tuple::<(String, Option<DeviceCategory>)>()
+        .into_tuple::<(String, Option<DeviceCategory>, String)>()
         .all(db)
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
+        .map(|(adapter_type, category, schema)| {
+            let validator = serde_json::from_str(&schema)
+                .map_err(|e| ConfigProblem {
+                    pointer: String::new(),
+                    rule: SCHEMA_RULE.into(),
+                    message: format!("the type's stored schema is not JSON: {e}"),
+                })
+                .and_then(|schema| ConfigValidator::new(&schema));
+            (
+                adapter_type,
+                AdapterTypeFacts {
+                    category,
+                    validator,
+                },
+            )
+        })
         .collect())
+}
+
+/// Checks an adapter of a device of `kind` (`prefix`: the adapter's path, empty for an adapter
+/// on its own): its type exists and drives that kind of device, and its configuration keeps the
+/// type's JSON Schema. Every configuration problem is reported at its own path
+/// (`config.register_map[0].address`), as the `config.yaml` reader reports them at their line.
+pub(crate) fn check_adapter(
+    problems: &mut Problems,
+    types: &HashMap<String, AdapterTypeFacts>,
+    prefix: &str,
+    adapter: &AdapterSpec,
+    kind: EntityKind,
+) {
+    let Some(facts) = types.get(&adapter.adapter_type) else {
+        problems.add(
+            field_path(prefix, "adapter_type"),
+            format!("unknown adapter type {:?}", adapter.adapter_type),
+        );
+        return;
+    };
+    let wanted = category_of(kind);
+    if let Some(category) = facts.category.filter(|c| *c != wanted) {
+        problems.add(
+            field_path(prefix, "adapter_type"),
+            format!(
+                "adapter type {:?} drives a {}, not a {}",
+                adapter.adapter_type,
+                category.as_str(),
+                wanted.as_str()
+            ),
+        );
+    }
+    let found = match &facts.validator {
+        Ok(validator) => validator.problems(&adapter.config),
+        Err(problem) => vec![problem.clone()],
+    };
+    for problem in found {
+        problems.add(
+            format!(
+                "{}{}",
+                field_path(prefix, "config"),
+                dotted(&problem.pointer)
+            ),
+            format!("{} ({})", problem.message, problem.rule),
+        );
+    }
+}
+
+/// A JSON Pointer as the dotted path the other problems use: `/register_map/0/address` is
+/// `.register_map[0].address`.
+fn dotted(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|segment| {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                format!("[{segment}]")
+            } else {
+                format!(".{segment}")
+            }
+        })
+        .collect()
 }
 
 /// The category of adapter a device of `kind` takes.
@@ -159,24 +248,6 @@ pub(crate) fn category_of(kind: EntityKind) -> DeviceCategory {
         EntityKind::BatteryPack => DeviceCategory::Battery,
         EntityKind::Meter => DeviceCategory::Meter,
         _ => DeviceCategory::Inverter,
-    }
-}
-
-/// Checks that an adapter type exists and serves a device of `kind`.
-pub(crate) fn check_type_serves(
-    categories: &HashMap<String, Option<DeviceCategory>>,
-    adapter_type: &str,
-    kind: EntityKind,
-) -> Result<(), String> {
-    let wanted = category_of(kind);
-    match categories.get(adapter_type) {
-        None => Err(format!("unknown adapter type {adapter_type:?}")),
-        Some(Some(category)) if *category != wanted => Err(format!(
-            "adapter type {adapter_type:?} drives a {}, not a {}",
-            category.as_str(),
-            wanted.as_str()
-        )),
-        Some(_) => Ok(()),
     }
 }
 

@@ -20,8 +20,8 @@ use model::site::tree::{
 };
 
 use super::check::{
-    Problems, adapter_categories, check_counts, check_name, check_new_id, check_type_serves,
-    field_path, owners,
+    Problems, adapter_types, check_adapter, check_counts, check_name, check_new_id, field_path,
+    owners,
 };
 use super::rows::{adapter_spec, inverter_spec, meter_spec, pack_spec};
 use super::store::{Writer, begin, check_version};
@@ -41,7 +41,7 @@ async fn check_new_adapters(
         .iter()
         .map(|(_, a)| a.adapter_type.clone())
         .collect();
-    let categories = adapter_categories(db, types).await?;
+    let types = adapter_types(db, types).await?;
     let mut problems = Problems::default();
     let mut seen: HashSet<&str> = HashSet::from([device_id]);
     for (prefix, a) in adapters {
@@ -58,9 +58,7 @@ async fn check_new_adapters(
                 format!("{:?} is used twice", a.id),
             );
         }
-        if let Err(message) = check_type_serves(&categories, &a.adapter_type, kind) {
-            problems.add(field_path(prefix, "adapter_type"), message);
-        }
+        check_adapter(&mut problems, &types, prefix, a, kind);
     }
     problems.finish()
 }
@@ -570,10 +568,13 @@ pub async fn update_adapter(
     set(&mut new.config, &patch.config);
     set(&mut new.priority, &patch.priority);
     set(&mut new.enabled, &patch.enabled);
-    if new.adapter_type != old.adapter_type {
-        let categories = adapter_categories(&txn, vec![new.adapter_type.clone()]).await?;
-        check_type_serves(&categories, &new.adapter_type, device_kind)
-            .map_err(|m| AppError::validation("adapter_type", m))?;
+    // The configuration is checked whenever it or the type changes: a stored adapter keeps the
+    // schema of its type, whichever route wrote it.
+    if new.adapter_type != old.adapter_type || new.config != old.config {
+        let types = adapter_types(&txn, vec![new.adapter_type.clone()]).await?;
+        let mut problems = Problems::default();
+        check_adapter(&mut problems, &types, "", &new, device_kind);
+        problems.finish()?;
     }
     let old_row = DeviceAdapter {
         device_kind,

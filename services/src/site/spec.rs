@@ -21,8 +21,8 @@ use model::site::spec::{
 use model::site::tree::EntityKind;
 
 use super::check::{
-    Problems, adapter_categories, check_counts, check_name, check_spec_ids, check_spec_namespace,
-    check_type_serves,
+    Problems, adapter_types, check_adapter, check_counts, check_name, check_spec_ids,
+    check_spec_namespace,
 };
 use super::rows::{
     SystemRows, adapter_spec, attachment_spec, battery_array_spec, inverter_array_spec,
@@ -291,7 +291,8 @@ fn check_references(
     }
 }
 
-/// Adapter types exist and drive the kind of device they are on.
+/// Adapter types exist and drive the kind of device they are on, and every configuration keeps
+/// its type's JSON Schema.
 async fn check_adapters(
     db: &impl ConnectionTrait,
     problems: &mut Problems,
@@ -327,12 +328,9 @@ async fn check_adapters(
         .iter()
         .map(|(_, d)| d.adapter.adapter_type.clone())
         .collect();
-    let categories = adapter_categories(db, types.into_iter().collect()).await?;
+    let types = adapter_types(db, types.into_iter().collect()).await?;
     for (path, d) in &paths {
-        if let Err(message) = check_type_serves(&categories, &d.adapter.adapter_type, d.device_kind)
-        {
-            problems.add(format!("{path}.adapter_type"), message);
-        }
+        check_adapter(problems, &types, path, d.adapter, d.device_kind);
     }
     Ok(())
 }
