@@ -198,6 +198,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 
 /// Locators are dotted paths whose segments may carry an index placeholder or number:
 /// `system.global`, `sbmu.chiller[n]`, `rbms.rack[n].module[m].cell[c]`, `rbms.rack[2]`.
+/// A variable may have no locator at all (`None`); this checks one that is given.
 pub fn validate_locator(locator: &str) -> Result<(), String> {
     if locator.is_empty() {
         return Err("must not be empty".into());
@@ -229,6 +230,19 @@ pub fn validate_locator(locator: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A locator as a form's text field holds it: empty (or only spaces) means no locator.
+pub fn locator_from_form(text: &str) -> Option<String> {
+    (!text.trim().is_empty()).then(|| text.to_string())
+}
+
+/// Checks a form's locator field: empty is fine (no locator), anything else must be a locator.
+pub fn validate_form_locator(text: &str) -> Result<(), String> {
+    match locator_from_form(text) {
+        Some(locator) => validate_locator(&locator),
+        None => Ok(()),
+    }
 }
 
 /// True when `locator` matches `pattern`, where `[*]` in the pattern matches any index
@@ -775,7 +789,8 @@ pub struct Variable {
     pub units: String,
     pub description: String,
     pub category: Category,
-    pub locator: String,
+    /// `null` when the variable has no locator.
+    pub locator: Option<String>,
     pub variable_version: i64,
     pub system_version: i64,
     pub last_updated: String,
@@ -934,12 +949,16 @@ pub struct NewVariable {
     #[serde(default)]
     pub description: String,
     pub category: Category,
-    pub locator: String,
+    /// Absent or `null`: the variable has no locator.
+    #[serde(default)]
+    pub locator: Option<String>,
     #[serde(default)]
     pub paths: Vec<NewAccessPath>,
 }
 
 /// Changes to a variable's metadata (`PATCH /api/v1/variables/{name}`); absent = unchanged.
+/// `locator: null` removes the locator (as `rack_number: null` does in [`AccessPathPatch`]);
+/// `null` for any other field leaves it unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -948,7 +967,14 @@ pub struct VariablePatch {
     pub units: Option<String>,
     pub description: Option<String>,
     pub category: Option<Category>,
-    pub locator: Option<String>,
+    /// Absent: unchanged; `null`: no locator; a text: that locator.
+    // Skipped when absent: serialized as `null`, it would read back as "no locator".
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub locator: Option<Option<String>>,
 }
 
 /// A new access path.
@@ -1009,7 +1035,9 @@ mod double_option {
 /// Checks a new variable before anything is written; errors carry the field path.
 pub fn validate_new_variable(new: &NewVariable) -> Result<(), FieldError> {
     validate_name(&new.name).map_err(|m| FieldError::new("name", m))?;
-    validate_locator(&new.locator).map_err(|m| FieldError::new("locator", m))?;
+    if let Some(locator) = &new.locator {
+        validate_locator(locator).map_err(|m| FieldError::new("locator", m))?;
+    }
     if new
         .display_name
         .as_deref()
@@ -1024,7 +1052,7 @@ pub fn validate_new_variable(new: &NewVariable) -> Result<(), FieldError> {
 }
 
 pub fn validate_patch(patch: &VariablePatch) -> Result<(), FieldError> {
-    if let Some(locator) = &patch.locator {
+    if let Some(Some(locator)) = &patch.locator {
         validate_locator(locator).map_err(|m| FieldError::new("locator", m))?;
     }
     if patch
@@ -1210,6 +1238,57 @@ mod tests {
                 "{pattern} vs {locator}"
             );
         }
+    }
+
+    #[test]
+    fn no_locator_is_absent_or_null_and_a_given_one_is_checked() {
+        let new: NewVariable =
+            serde_json::from_value(json!({"name": "soc", "category": "oper"})).unwrap();
+        assert_eq!(new.locator, None);
+        assert_eq!(validate_new_variable(&new), Ok(()));
+        let null: NewVariable =
+            serde_json::from_value(json!({"name": "soc", "category": "oper", "locator": null}))
+                .unwrap();
+        assert_eq!(null.locator, None);
+        let bad = NewVariable {
+            locator: Some(String::new()),
+            ..new
+        };
+        assert_eq!(validate_new_variable(&bad).unwrap_err().field, "locator");
+    }
+
+    #[test]
+    fn a_patch_tells_an_absent_locator_from_a_null_one() {
+        let absent: VariablePatch = serde_json::from_value(json!({"units": "V"})).unwrap();
+        assert_eq!(absent.locator, None, "absent: unchanged");
+        let null: VariablePatch = serde_json::from_value(json!({"locator": null})).unwrap();
+        assert_eq!(null.locator, Some(None), "null: no locator");
+        let given: VariablePatch =
+            serde_json::from_value(json!({"locator": "rbms.rack[n]"})).unwrap();
+        assert_eq!(given.locator, Some(Some("rbms.rack[n]".to_string())));
+        assert_eq!(validate_patch(&null), Ok(()));
+        let bad: VariablePatch = serde_json::from_value(json!({"locator": "A B"})).unwrap();
+        assert_eq!(validate_patch(&bad).unwrap_err().field, "locator");
+        // Serialized back, null stays null and absent stays absent.
+        assert_eq!(serde_json::to_value(&null).unwrap()["locator"], json!(null));
+        assert!(
+            serde_json::to_value(&absent)
+                .unwrap()
+                .get("locator")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_empty_form_locator_is_no_locator() {
+        assert_eq!(locator_from_form(""), None);
+        assert_eq!(locator_from_form("  "), None);
+        assert_eq!(
+            locator_from_form("sbmu.global"),
+            Some("sbmu.global".to_string())
+        );
+        assert_eq!(validate_form_locator(""), Ok(()));
+        assert!(validate_form_locator("Not A Locator").is_err());
     }
 
     #[test]
@@ -1507,7 +1586,7 @@ pub struct ChangeFeed {
 // ------------------------------------------------------------------ metadata form and merge
 
 /// The metadata fields the variable page's form edits, as the form holds them (the category as
-/// its `as_str` text).
+/// its `as_str` text, no locator as the empty text: see [`locator_from_form`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetadataForm {
@@ -1526,7 +1605,7 @@ impl MetadataForm {
             units: variable.units.clone(),
             description: variable.description.clone(),
             category: variable.category.as_str().to_string(),
-            locator: variable.locator.clone(),
+            locator: variable.locator.clone().unwrap_or_default(),
         }
     }
 
@@ -1734,7 +1813,7 @@ mod merge_tests {
             units: "%".into(),
             description: "Relative humidity".into(),
             category: Category::Oper,
-            locator: "system.global".into(),
+            locator: Some("system.global".into()),
             variable_version: 1,
             system_version: 1,
             last_updated: String::new(),
@@ -1744,6 +1823,19 @@ mod merge_tests {
             path_count: 0,
         };
         assert_eq!(MetadataForm::of(&variable), form("%", "Relative humidity"));
+        let without = Variable {
+            locator: None,
+            ..variable.clone()
+        };
+        assert_eq!(MetadataForm::of(&without).locator, "");
+        assert_eq!(
+            variable_changes(&variable, &without),
+            vec![FieldChange {
+                field: "locator".into(),
+                old: Some("system.global".into()),
+                new: None,
+            }]
+        );
         assert_eq!(
             form("%", "a").changes_to(&form("% RH", "a")),
             vec![("units", "%".to_string(), "% RH".to_string())]
@@ -1784,24 +1876,37 @@ pub const RESTORED_VERSION_FIELD: &str = "restored_version";
 /// history shows for a past version against today, and what a restore would change.
 pub fn variable_changes(old: &Variable, new: &Variable) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    let mut compare = |field: &str, before: &str, after: &str| {
+    // `None` is a value too: no locator.
+    let mut compare = |field: &str, before: Option<&str>, after: Option<&str>| {
         if before != after {
             changes.push(FieldChange {
                 field: field.to_string(),
-                old: Some(before.to_string()),
-                new: Some(after.to_string()),
+                old: before.map(str::to_string),
+                new: after.map(str::to_string),
             });
         }
     };
-    compare("display_name", &old.display_name, &new.display_name);
-    compare("units", &old.units, &new.units);
-    compare("description", &old.description, &new.description);
-    compare("category", old.category.as_str(), new.category.as_str());
-    compare("locator", &old.locator, &new.locator);
+    compare(
+        "display_name",
+        Some(&old.display_name),
+        Some(&new.display_name),
+    );
+    compare("units", Some(&old.units), Some(&new.units));
+    compare(
+        "description",
+        Some(&old.description),
+        Some(&new.description),
+    );
+    compare(
+        "category",
+        Some(old.category.as_str()),
+        Some(new.category.as_str()),
+    );
+    compare("locator", old.locator.as_deref(), new.locator.as_deref());
     compare(
         "deleted",
-        &old.deleted.to_string(),
-        &new.deleted.to_string(),
+        Some(&old.deleted.to_string()),
+        Some(&new.deleted.to_string()),
     );
     let no_paths = Vec::new();
     let old_paths = old.paths.as_ref().unwrap_or(&no_paths);

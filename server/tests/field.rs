@@ -46,7 +46,7 @@ async fn create(db: &DatabaseConnection, name: &str, paths: Vec<NewAccessPath>) 
         units: String::new(),
         description: String::new(),
         category: Category::Oper,
-        locator: "system.global".into(),
+        locator: Some("system.global".into()),
         paths,
     };
     write::create_variable(db, &new, &Actor::new("tester", "test"))

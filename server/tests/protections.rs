@@ -634,7 +634,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
         units: "%".into(),
         description: String::new(),
         category: model::registry::Category::Oper,
-        locator: "bms[1]".into(),
+        locator: Some("bms[1]".into()),
         paths: vec![model::registry::NewAccessPath {
             access_type: model::registry::AccessType::Modbus,
             reference: json!({"device": "bms", "unit_id": BMS_UNIT, "table": "input",

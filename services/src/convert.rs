@@ -1,7 +1,8 @@
 //! Entity → DTO: the registry's sea-orm rows turned into the shared model's types. Every domain
 //! converts here, so pages, server functions and REST handlers only ever see `model` types.
 
-use entity::{system_variable, variable_access_path, variable_change_log};
+use entity::system_variable::{self, locator_of};
+use entity::{variable_access_path, variable_change_log};
 use model::error::AppError;
 use model::registry::{AccessPath, ChangeLogEntry, Variable};
 
@@ -38,7 +39,7 @@ pub fn to_variable(
         units: model.units,
         description: model.description,
         category: model.category,
-        locator: model.locator,
+        locator: locator_of(&model.locator).map(str::to_string),
         variable_version: model.variable_version,
         system_version: model.system_version,
         last_updated: model.last_updated.to_rfc3339(),

@@ -129,7 +129,7 @@ async fn registry_round(
         units: "V".into(),
         description: String::new(),
         category: Category::Oper,
-        locator: "system.global".into(),
+        locator: Some("system.global".into()),
         paths: vec![modbus_path(1_000 + round as u16)],
     };
     let created = write::create_variable(db, &new, actor)

@@ -34,7 +34,7 @@ async fn create_memory_variable(
         units: String::new(),
         description: String::new(),
         category: Category::Config,
-        locator: "system.global".into(),
+        locator: Some("system.global".into()),
         paths: vec![NewAccessPath {
             access_type: AccessType::MemoryOffset,
             reference: json!({"table": "prot:sbmu:hold", "offset": offset, "size": size, "num": num}),

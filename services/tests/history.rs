@@ -54,7 +54,17 @@ const OPERATIONS: usize = 260;
 const IMPORTED: [&str; 5] = ["imp_a", "imp_b", "imp_c", "imp_d", "imp_e"];
 const TABLES: [&str; 2] = ["oper:test:in", "config:test:hold"];
 const UNITS: [&str; 5] = ["", "V", "mV", "%", "°C"];
-const LOCATORS: [&str; 3] = ["system.global", "rbms.rack[n]", "sbmu.chiller[n]"];
+/// `None` is no locator: created, patched and imported as often as each locator.
+const LOCATORS: [Option<&str>; 4] = [
+    Some("system.global"),
+    Some("rbms.rack[n]"),
+    Some("sbmu.chiller[n]"),
+    None,
+];
+
+fn random_locator(rng: &mut Rng) -> Option<String> {
+    rng.pick(&LOCATORS).map(str::to_string)
+}
 
 fn random_reference(rng: &mut Rng, access_type: AccessType) -> Value {
     match access_type {
@@ -105,7 +115,7 @@ fn random_patch(rng: &mut Rng, serial: usize) -> VariablePatch {
         units: rng.chance(40).then(|| rng.pick(&UNITS).to_string()),
         description: rng.chance(40).then(|| format!("Description {serial}")),
         category: rng.chance(30).then(|| *rng.pick(&Category::ALL)),
-        locator: rng.chance(30).then(|| rng.pick(&LOCATORS).to_string()),
+        locator: rng.chance(30).then(|| random_locator(rng)),
     }
 }
 
@@ -146,7 +156,7 @@ fn random_import(rng: &mut Rng, serial: usize) -> (String, String) {
         metadata.insert(
             name.to_string(),
             json!({
-                "locator": *rng.pick(&LOCATORS),
+                "locator": random_locator(rng),
                 "units": *rng.pick(&UNITS),
                 "description": format!("Imported {serial}"),
             }),
@@ -204,7 +214,7 @@ async fn random_write(db: &DatabaseConnection, rng: &mut Rng, serial: usize, see
             units: rng.pick(&UNITS).to_string(),
             description: String::new(),
             category: *rng.pick(&Category::ALL),
-            locator: rng.pick(&LOCATORS).to_string(),
+            locator: random_locator(rng),
             paths: (0..rng.below(3)).map(|_| random_path(rng)).collect(),
         };
         seen.answered(write::create_variable(db, &new, &actor).await.unwrap());
@@ -375,7 +385,7 @@ async fn versions_that_never_existed_are_not_found() {
             units: "%".into(),
             description: String::new(),
             category: Category::Oper,
-            locator: "system.global".into(),
+            locator: Some("system.global".into()),
             paths: Vec::new(),
         };
         write::create_variable(db, &new, &actor).await.unwrap();

@@ -40,7 +40,7 @@ async fn create(
         units: "V".into(),
         description: format!("{name} for the prototype tests"),
         category,
-        locator: locator.into(),
+        locator: Some(locator.into()),
         paths: vec![NewAccessPath {
             access_type: AccessType::MemoryOffset,
             reference: json!({"table": "oper:test:sm16", "offset": offset, "size": 2, "num": 1}),

@@ -123,11 +123,12 @@ async fn the_prototypes_step_1c_sample_imports_as_written() {
         );
         let variables = all_variables(db).await;
         assert_eq!(variables.len(), 8);
-        // No category prefix and no metadata: the prototype's default, and no locator.
+        // No category prefix and no metadata: the prototype's default, and no locator (as the
+        // prototype stored it: NULL, not a made-up `system.global`).
         assert!(
             variables
                 .iter()
-                .all(|v| v.category == Category::Oper && v.locator == "system.global"),
+                .all(|v| v.category == Category::Oper && v.locator.is_none()),
             "{backend}: {variables:?}"
         );
         // `size` 16 without `num` is one 16-byte element, as written; sizes 1 and 20 too.
@@ -213,8 +214,8 @@ async fn the_category_in_table_name_files_import_with_their_metadata() {
         for (name, category, locator) in placed {
             let v = variable(&variables, name);
             assert_eq!(
-                (v.category, v.locator.as_str()),
-                (category, locator),
+                (v.category, v.locator.as_deref()),
+                (category, Some(locator)),
                 "{backend}: {name}"
             );
         }
@@ -245,6 +246,7 @@ async fn the_category_in_table_name_files_import_with_their_metadata() {
         let variables = all_variables(db).await;
         let energy = variable(&variables, "total_energy");
         assert_eq!(energy.category, Category::Oper);
+        assert_eq!(energy.locator, None, "no metadata: no locator");
         assert_eq!(memory_refs(energy), [memory("sbmu:sm32", 500, 4, 1)]);
         assert_eq!(
             memory_refs(variable(&variables, "rs_485_1")),
@@ -346,7 +348,7 @@ async fn a_re_import_keeps_edits_and_overwrites_them_only_when_told() {
             (
                 soc.display_name.as_str(),
                 soc.units.as_str(),
-                soc.locator.as_str()
+                soc.locator.as_deref().unwrap()
             ),
             ("State of Charge", "%", "sbmu.soc"),
             "{backend}"
@@ -477,7 +479,7 @@ fn soc_with(paths: Vec<NewAccessPath>) -> NewVariable {
         units: "%".into(),
         description: "Battery state of charge percentage".into(),
         category: Category::Oper,
-        locator: "sbmu.global".into(),
+        locator: Some("sbmu.global".into()),
         paths,
     }
 }

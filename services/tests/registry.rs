@@ -466,6 +466,97 @@ async fn export_then_import_reproduces_the_registry() {
     }
 }
 
+/// What the files below say: `soc` has no locator (its entry's `null` wins over the defaults'),
+/// `soh` has its own and `pack_voltage` the defaults'.
+const NO_LOCATOR_DATA_DEF: &str = r#"[{"table": "oper:sbmu:input", "items": [
+    {"name": "soc", "offset": 0}, {"name": "soh", "offset": 2}, {"name": "pack_voltage", "offset": 4}
+]}]"#;
+const NO_LOCATOR_METADATA: &str = r#"{"defaults": {"category": "oper", "locator": "system.global"},
+    "variables": {"soc": {"locator": null}, "soh": {"locator": "sbmu.global"}}}"#;
+
+async fn locators_of(db: &DatabaseConnection) -> Vec<(String, Option<String>)> {
+    all_variables(db)
+        .await
+        .into_iter()
+        .map(|v| (v.name, v.locator))
+        .collect()
+}
+
+#[tokio::test]
+async fn no_locator_imports_exports_and_imports_again_as_none() {
+    let expected = vec![
+        (
+            "pack_voltage".to_string(),
+            Some("system.global".to_string()),
+        ),
+        ("soc".to_string(), None),
+        ("soh".to_string(), Some("sbmu.global".to_string())),
+    ];
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        import_texts(db, NO_LOCATOR_DATA_DEF, NO_LOCATOR_METADATA, &options())
+            .await
+            .unwrap();
+        assert_eq!(locators_of(db).await, expected, "{backend}");
+
+        // The export says `null`, and its files bring back no locator.
+        let exported = export(db).await.unwrap();
+        let metadata: serde_json::Value = serde_json::from_str(&exported.metadata).unwrap();
+        assert_eq!(
+            metadata["variables"]["soc"]["locator"],
+            serde_json::Value::Null,
+            "{backend}"
+        );
+        let again = import_texts(db, &exported.data_def, &exported.metadata, &options())
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.changed, again.versions_used),
+            (0, 0),
+            "{backend}: {again:?}"
+        );
+        let fresh = common::sqlite().await;
+        services::database::migrate(&fresh.db).await.unwrap();
+        import_texts(
+            &fresh.db,
+            &exported.data_def,
+            &exported.metadata,
+            &options(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(locators_of(&fresh.db).await, expected, "{backend}");
+
+        // A locator imported before (the defaults' `system.global`) stays until the files say
+        // otherwise; when their defaults say `null`, it goes, logged as a change to none, and
+        // the history still knows the old one.
+        let no_default =
+            NO_LOCATOR_METADATA.replace(r#""locator": "system.global""#, r#""locator": null"#);
+        let report = import_texts(db, NO_LOCATOR_DATA_DEF, &no_default, &options())
+            .await
+            .unwrap();
+        assert_eq!(report.changed, 1, "{backend}: {report:?}");
+        let change = &report.diffs[0].changes[0];
+        assert_eq!(
+            (
+                report.diffs[0].name.as_str(),
+                change.field.as_str(),
+                change.old.as_deref(),
+                change.new.as_deref()
+            ),
+            ("pack_voltage", "locator", Some("system.global"), None),
+            "{backend}"
+        );
+        let now = query::get_variable(db, "pack_voltage").await.unwrap();
+        assert_eq!((now.locator, now.variable_version), (None, 2), "{backend}");
+        let then = services::registry::history::variable_at_version(db, "pack_voltage", 1)
+            .await
+            .unwrap();
+        assert_eq!(then.locator.as_deref(), Some("system.global"), "{backend}");
+    }
+}
+
 async fn seed_one(db: &DatabaseConnection) {
     let new = model::registry::NewVariable {
         name: "soc".into(),
@@ -473,7 +564,7 @@ async fn seed_one(db: &DatabaseConnection) {
         units: "%".into(),
         description: "State of charge".into(),
         category: Category::Oper,
-        locator: "system.global".into(),
+        locator: Some("system.global".into()),
         paths: vec![NewAccessPath {
             access_type: AccessType::Modbus,
             reference: json!({"device": "bms", "unit_id": 1, "table": "holding", "address": 100, "data_type": "u16", "scale": 0.1}),
@@ -689,7 +780,7 @@ async fn list_filters_by_category_locator_wildcard_search_and_access_type() {
             cells
                 .items
                 .iter()
-                .all(|v| v.locator.starts_with("rbms.rack["))
+                .all(|v| v.locator.as_deref().unwrap().starts_with("rbms.rack["))
         );
 
         let search = list(VariableQuery {
@@ -894,7 +985,7 @@ async fn variables_created_after_an_import_get_fresh_ids() {
             units: String::new(),
             description: "Created after an import".into(),
             category: Category::Config,
-            locator: "system.global".into(),
+            locator: Some("system.global".into()),
             paths: Vec::new(),
         };
         let created = write::create_variable(db, &new, &Actor::new("tester", "test")).await;

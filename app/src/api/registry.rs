@@ -78,7 +78,7 @@ pub async fn update_variable_metadata(
     category: String,
     locator: String,
 ) -> Result<Variable, AppError> {
-    use model::registry::{Category, VariablePatch};
+    use model::registry::{Category, VariablePatch, locator_from_form};
     let state = crate::ssr::state::app_state()?;
     let category = Category::parse(&category)
         .ok_or_else(|| AppError::validation("category", "must be config, prot or oper"))?;
@@ -87,7 +87,8 @@ pub async fn update_variable_metadata(
         units: Some(units),
         description: Some(description),
         category: Some(category),
-        locator: Some(locator),
+        // The form's empty locator is no locator.
+        locator: Some(locator_from_form(&locator)),
     };
     let actor = services::actor::Actor::console_operator();
     services::registry::write::update_variable(&state.db, &name, expected_version, &patch, &actor)

@@ -8,7 +8,9 @@ use leptos_router::hooks::use_navigate;
 use crate::api::registry::CreateVariable;
 use crate::components::error_view::ErrorPanel;
 use crate::components::path_form::{PathDraft, PathFields};
-use model::registry::{Category, FieldError, NewVariable, validate_locator, validate_name};
+use model::registry::{
+    Category, FieldError, NewVariable, locator_from_form, validate_form_locator, validate_name,
+};
 
 /// The inputs of the form, as signals.
 #[derive(Clone, Copy)]
@@ -32,7 +34,8 @@ impl NewVariableDraft {
             units: RwSignal::new(String::new()),
             description: RwSignal::new(String::new()),
             category: RwSignal::new(Category::Oper),
-            locator: RwSignal::new("system.global".to_string()),
+            // No locator unless the operator gives one, as the importer does.
+            locator: RwSignal::new(String::new()),
             with_path: RwSignal::new(true),
             path: PathDraft::new(),
         }
@@ -41,7 +44,7 @@ impl NewVariableDraft {
     /// The variable to create, or the first rule the form breaks (tracked).
     fn build(&self) -> Result<NewVariable, FieldError> {
         validate_name(&self.name.get()).map_err(|e| FieldError::new("name", e))?;
-        validate_locator(&self.locator.get()).map_err(|e| FieldError::new("locator", e))?;
+        validate_form_locator(&self.locator.get()).map_err(|e| FieldError::new("locator", e))?;
         let paths = if self.with_path.get() {
             vec![self.path.build()?]
         } else {
@@ -54,7 +57,7 @@ impl NewVariableDraft {
             units: self.units.get(),
             description: self.description.get(),
             category: self.category.get(),
-            locator: self.locator.get(),
+            locator: locator_from_form(&self.locator.get()),
             paths,
         })
     }
@@ -154,7 +157,7 @@ fn NewMetadataFields(draft: NewVariableDraft) -> AnyView {
     // Nothing to complain about before the operator typed a name.
     let name_error =
         move || name.with(|n| (!n.is_empty()).then(|| validate_name(n).err()).flatten());
-    let locator_error = move || locator.with(|l| validate_locator(l).err());
+    let locator_error = move || locator.with(|l| validate_form_locator(l).err());
     view! {
         <div class="field">
             <label class="field-label" for="new-name">
@@ -210,6 +213,7 @@ fn NewMetadataFields(draft: NewVariableDraft) -> AnyView {
             <input
                 id="new-locator"
                 class="mono"
+                placeholder="none, or e.g. rbms.rack[n]"
                 prop:value=locator
                 on:input=move |ev| locator.set(event_target_value(&ev))
                 aria-describedby="new-locator-error"

@@ -445,7 +445,9 @@ fn VariableTable(items: Vec<Variable>, live: RwSignal<HashMap<String, LiveValue>
                                             v.category,
                                         )>{v.category.as_str()}</span>
                                     </td>
-                                    <td class="mono muted">{v.locator.clone()}</td>
+                                    <td class="mono muted">
+                                        {v.locator.clone().unwrap_or_else(|| "—".to_string())}
+                                    </td>
                                     <td class="num">
                                         {
                                             let (name, units) = (v.name.clone(), v.units.clone());

@@ -141,7 +141,7 @@ async fn system_version(State(state): State<AppState>) -> ApiResult<Json<SystemV
     description = r#"A page of variables, ordered by name, with the total across all pages. Filters combine (AND). Deleted variables are left out unless `include_deleted=true`. `path_count` counts active paths; `paths` (active paths only, highest priority first) is present only with `include_paths=true`."#,
     params(
         ("category" = Option<Category>, Query, nullable = false, description = r#"Only this category."#),
-        ("locator" = Option<String>, Query, nullable = false, description = r#"Exact locator (`rbms.rack[n]`), or a pattern where `[*]` matches any index (`rbms.rack[*].module[*]`). Empty = no filter."#, example = json!("rbms.rack[*]")),
+        ("locator" = Option<String>, Query, nullable = false, description = r#"Exact locator (`rbms.rack[n]`), or a pattern where `[*]` matches any index (`rbms.rack[*].module[*]`). Empty = no filter. Variables without a locator match no locator filter."#, example = json!("rbms.rack[*]")),
         ("q" = Option<String>, Query, nullable = false, description = r#"Case-insensitive substring of the name, display name or description (trimmed; empty = no filter)."#, example = json!("voltage")),
         ("access_type" = Option<AccessType>, Query, nullable = false, description = r#"Only variables with at least one active path of this type."#),
         ("since_version" = Option<i64>, Query, nullable = false, description = r#"Only variables whose last change (of themselves or of one of their paths) has a system version greater than this."#),
@@ -406,7 +406,7 @@ async fn bulk(
     operation_id = "createVariable",
     tag = "Variables",
     summary = r#"Create a variable"#,
-    description = r#"Creates a variable (variable_version 1) with its initial access paths, in one transaction. The variable takes the next system version and each path one more, in order. No `If-Match` is needed. A name that exists, even as a deleted variable, answers 409 (without `current`)."#,
+    description = r#"Creates a variable (variable_version 1) with its initial access paths, in one transaction. The variable takes the next system version and each path one more, in order. `locator` may be left out or `null`: the variable then has no locator. No `If-Match` is needed. A name that exists, even as a deleted variable, answers 409 (without `current`)."#,
     params(
         WriterHeaders,
     ),
@@ -437,7 +437,7 @@ async fn create(
     operation_id = "updateVariable",
     tag = "Variables",
     summary = r#"Change a variable's metadata"#,
-    description = r#"Changes the fields present in the body (absent or null = unchanged). If anything actually changes, the variable takes the next system version, its `variable_version` goes up by one and each changed field is logged (`updated`, old and new value). A patch that changes nothing takes no version and answers the variable as it is. Checks run in this order: If-Match (428/400), body (415/400/422), field rules (422), variable (404), version (409)."#,
+    description = r#"Changes the fields present in the body (absent = unchanged; `null` = unchanged too, except `"locator": null`, which removes the locator). If anything actually changes, the variable takes the next system version, its `variable_version` goes up by one and each changed field is logged (`updated`, old and new value). A patch that changes nothing takes no version and answers the variable as it is. Checks run in this order: If-Match (428/400), body (415/400/422), field rules (422), variable (404), version (409)."#,
     params(
         ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `rack_voltage`."#, example = json!("rack_voltage")),
         VersionedWriteHeaders,
@@ -672,7 +672,7 @@ struct LocatorParams {
     operation_id = "listLocators",
     tag = "Facets",
     summary = r#"Variables per locator"#,
-    description = r#"Every locator in use by non-deleted variables, in alphabetical order, with its number of variables; optionally within one category."#,
+    description = r#"Every locator in use by non-deleted variables, in alphabetical order, with its number of variables; optionally within one category. Variables without a locator are counted under none."#,
     params(
         ("category" = Option<Category>, Query, nullable = false, description = r#"Only variables of this category."#),
     ),

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use entity::{system_variable, variable_access_path};
+use entity::system_variable::{self, locator_of};
+use entity::variable_access_path;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -29,7 +30,8 @@ struct TableOut<'a> {
 #[derive(Serialize)]
 struct MetaOut<'a> {
     category: &'a str,
-    locator: &'a str,
+    /// `null` for no locator, written out so that it reads back as none whatever the defaults.
+    locator: Option<&'a str>,
     display_name: &'a str,
     units: &'a str,
     description: &'a str,
@@ -139,7 +141,7 @@ fn export_rows(
                     v.name.as_str(),
                     MetaOut {
                         category: v.category.as_str(),
-                        locator: &v.locator,
+                        locator: locator_of(&v.locator),
                         display_name: &v.display_name,
                         units: &v.units,
                         description: &v.description,

@@ -18,7 +18,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entity::{system_variable, variable_access_path, variable_change_log};
+use entity::system_variable::{self, locator_column};
+use entity::{variable_access_path, variable_change_log};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -347,7 +348,8 @@ fn undo_variable_field(
         "display_name" => variable.display_name = old_value(row)?,
         "units" => variable.units = old_value(row)?,
         "description" => variable.description = old_value(row)?,
-        "locator" => variable.locator = old_value(row)?,
+        // No locator is logged as a missing value; the column holds it as the empty text.
+        "locator" => variable.locator = locator_column(row.old_value.as_deref()),
         "category" => {
             variable.category = Category::parse(&old_value(row)?)
                 .ok_or_else(|| unreadable(row, "has an unknown old category"))?;

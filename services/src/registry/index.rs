@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{system_variable, variable_access_path};
+use entity::system_variable::{self, NO_LOCATOR, locator_of};
+use entity::variable_access_path;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Mutex;
 
@@ -34,7 +35,7 @@ struct Entry {
     /// Lower-cased name, display name and description, one per line, for substring search.
     search_text: String,
     category: Category,
-    /// Index into `Snapshot::locators`.
+    /// Index into `Snapshot::locators` (no locator is interned as the column's empty text).
     locator: u32,
     deleted: bool,
     system_version: i64,
@@ -57,7 +58,8 @@ pub struct ListEntry<'a> {
     pub id: i64,
     pub name: &'a str,
     pub category: Category,
-    pub locator: &'a str,
+    /// `None` when the variable has no locator.
+    pub locator: Option<&'a str>,
     pub deleted: bool,
     pub system_version: i64,
 }
@@ -208,12 +210,14 @@ impl Snapshot {
     }
 
     /// Locator ids that a filter value selects: one exact locator, or all that match a `[*]`
-    /// pattern.
+    /// pattern. Variables without a locator match no filter.
     fn locator_filter(&self, pattern: &str) -> Vec<bool> {
         self.locators
             .iter()
             .map(|l| {
-                if pattern.contains("[*]") {
+                if l == NO_LOCATOR {
+                    false
+                } else if pattern.contains("[*]") {
                     locator_matches(pattern, l)
                 } else {
                     l == pattern
@@ -271,7 +275,7 @@ impl Snapshot {
             id: entry.id,
             name: &entry.name,
             category: entry.category,
-            locator: &self.locators[entry.locator as usize],
+            locator: locator_of(&self.locators[entry.locator as usize]),
             deleted: entry.deleted,
             system_version: entry.system_version,
         })
@@ -293,7 +297,7 @@ impl Snapshot {
     }
 
     /// Locators with their variable counts (not deleted), optionally within one category,
-    /// in locator order.
+    /// in locator order. Variables without a locator are not counted under any.
     pub fn locators(&self, category: Option<Category>) -> Vec<FacetCount> {
         let mut counts = vec![0u64; self.locators.len()];
         for entry in &self.entries {
@@ -304,7 +308,7 @@ impl Snapshot {
         let mut facets: Vec<FacetCount> = counts
             .into_iter()
             .enumerate()
-            .filter(|&(_, count)| count > 0)
+            .filter(|&(id, count)| count > 0 && self.locators[id] != NO_LOCATOR)
             .map(|(id, count)| FacetCount {
                 value: self.locators[id].clone(),
                 count,
@@ -459,5 +463,31 @@ mod tests {
             oper,
             vec!["rbms.rack[1].module[1]", "rbms.rack[2].module[1]"]
         );
+    }
+
+    #[test]
+    fn variables_without_a_locator_are_in_no_locator_facet_and_match_no_locator_filter() {
+        let mut s = snapshot();
+        let none = s.intern(NO_LOCATOR.into());
+        s.entries.push(entry(5, "e_free", Category::Oper, none, 1));
+        let facets: Vec<String> = s.locators(None).into_iter().map(|f| f.value).collect();
+        assert_eq!(
+            facets,
+            vec![
+                "rbms.rack[1].module[1]",
+                "rbms.rack[2].module[1]",
+                "system.global"
+            ]
+        );
+        assert_eq!(ids(&s, VariableQuery::default()), (4, vec![1, 2, 3, 5]));
+        for pattern in ["rbms.rack[*].module[1]", "system.global", "e_free"] {
+            let filtered = VariableQuery {
+                locator: Some(pattern.into()),
+                ..Default::default()
+            };
+            assert!(!ids(&s, filtered).1.contains(&5), "{pattern}");
+        }
+        let listed: Vec<Option<&str>> = s.entries().map(|e| e.locator).collect();
+        assert_eq!(listed[4], None);
     }
 }

@@ -58,11 +58,6 @@ pub fn python_isoformat(time: DateTime<Utc>) -> String {
     }
 }
 
-/// The locator column's text as the prototype shows it (`null` when there is none).
-fn locator_of(locator: String) -> Option<String> {
-    (!locator.is_empty()).then_some(locator)
-}
-
 fn to_prototype_path(model: variable_access_path::Model) -> Result<PrototypeAccessPath, AppError> {
     let last_updated = python_isoformat(model.last_updated);
     Ok(prototype_path(to_path(model)?, last_updated))
@@ -97,7 +92,7 @@ fn to_prototype_variable(
         units: model.units,
         description: model.description,
         category: model.category,
-        locator: locator_of(model.locator),
+        locator: system_variable::locator_of(&model.locator).map(str::to_string),
         variable_version: model.variable_version,
         system_version: model.system_version,
         source_system: model.source_system,
@@ -126,7 +121,7 @@ pub fn at_version(variable: Variable) -> PrototypeVariableAtVersion {
         units: variable.units,
         description: variable.description,
         category: variable.category,
-        locator: locator_of(variable.locator),
+        locator: variable.locator,
         version: variable.variable_version,
         variable_version: variable.variable_version,
         system_version: variable.system_version,
@@ -159,7 +154,12 @@ fn passes(filter: &PrototypeFilter, entry: &ListEntry<'_>) -> bool {
             .locator
             .as_deref()
             .filter(|l| !l.is_empty())
-            .is_none_or(|l| locator_filter_matches(l, entry.locator))
+            // As the prototype's SQL: a NULL locator matches no `=` and no LIKE.
+            .is_none_or(|l| {
+                entry
+                    .locator
+                    .is_some_and(|locator| locator_filter_matches(l, locator))
+            })
         && filter
             .name_pattern
             .as_deref()
@@ -434,13 +434,13 @@ pub async fn locators<C: ConnectionTrait>(
             None => return Ok(PrototypeLocators { locators: vec![] }),
         },
     };
-    // In locator order already.
+    // In locator order already, and without variables that have none (the prototype left out
+    // its NULLs).
     let locators = index
         .current(db)
         .await?
         .locators(category)
         .into_iter()
-        .filter(|facet| !facet.value.is_empty())
         .map(|facet| facet.value)
         .collect();
     Ok(PrototypeLocators { locators })
@@ -472,7 +472,8 @@ pub async fn update_variable(
         units: update.units.clone(),
         description: update.description.clone(),
         category: update.category,
-        locator: update.locator.clone(),
+        // The prototype's `locator: null` leaves the locator as it is (it only set given values).
+        locator: update.locator.clone().map(Some),
     };
     let mut attempt = 0;
     let variable = loop {

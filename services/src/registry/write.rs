@@ -2,7 +2,8 @@
 //! one transaction that takes its system version(s) first, checks the caller's `If-Match`
 //! variable version, and writes the change log with who made the change.
 
-use entity::{system_variable, variable_access_path, variable_change_log};
+use entity::system_variable::{self, locator_column, locator_of};
+use entity::{variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -13,7 +14,7 @@ use super::{history, versions};
 use crate::database::begin_write;
 use model::error::AppError;
 use model::registry::{
-    AccessPathPatch, AccessReference, Category, ChangeType, NewAccessPath, NewVariable,
+    AccessPathPatch, AccessReference, ChangeType, NewAccessPath, NewVariable,
     RESTORED_VERSION_FIELD, Variable, VariablePatch, title_case, validate_new_path,
     validate_new_variable, validate_patch,
 };
@@ -222,7 +223,7 @@ async fn insert_variable(
         units: Set(new.units.clone()),
         description: Set(new.description.clone()),
         category: Set(new.category),
-        locator: Set(new.locator.clone()),
+        locator: Set(locator_column(new.locator.as_deref())),
         variable_version: Set(1),
         system_version: Set(system_version),
         last_updated: Set(now),
@@ -277,29 +278,39 @@ pub async fn update_variable(
     let txn = begin_write(db).await?;
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
-    let mut changes: Vec<(&str, String, String)> = Vec::new();
-    let mut check = |field: &'static str, old: &str, new: Option<&str>| {
-        if let Some(new) = new.filter(|new| *new != old) {
-            changes.push((field, old.to_string(), new.to_string()));
+    // (field, old, new); `None` is no locator, logged as a missing value.
+    let mut changes: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+    // `wanted`: `None` when the patch leaves the field as it is.
+    let mut check = |field: &'static str, old: Option<&str>, wanted: Option<Option<&str>>| {
+        if let Some(new) = wanted.filter(|new| *new != old) {
+            changes.push((field, old.map(str::to_string), new.map(str::to_string)));
         }
     };
     check(
         "display_name",
-        &model.display_name,
-        patch.display_name.as_deref(),
+        Some(&model.display_name),
+        patch.display_name.as_deref().map(Some),
     );
-    check("units", &model.units, patch.units.as_deref());
+    check(
+        "units",
+        Some(&model.units),
+        patch.units.as_deref().map(Some),
+    );
     check(
         "description",
-        &model.description,
-        patch.description.as_deref(),
+        Some(&model.description),
+        patch.description.as_deref().map(Some),
     );
     check(
         "category",
-        model.category.as_str(),
-        patch.category.map(Category::as_str),
+        Some(model.category.as_str()),
+        patch.category.map(|c| Some(c.as_str())),
     );
-    check("locator", &model.locator, patch.locator.as_deref());
+    check(
+        "locator",
+        locator_of(&model.locator),
+        patch.locator.as_ref().map(Option::as_deref),
+    );
     if changes.is_empty() {
         // Nothing to change: no version is taken.
         txn.rollback().await?;
@@ -316,17 +327,19 @@ pub async fn update_variable(
         ..Default::default()
     };
     for (field, _, new) in &changes {
+        // Only the locator can be `None`; the other fields are listed with their new text.
+        let text = new.clone().unwrap_or_default();
         match *field {
-            "display_name" => row.display_name = Set(new.clone()),
-            "units" => row.units = Set(new.clone()),
-            "description" => row.description = Set(new.clone()),
+            "display_name" => row.display_name = Set(text),
+            "units" => row.units = Set(text),
+            "description" => row.description = Set(text),
             // Listed only when the patch names a category.
             "category" => {
                 if let Some(category) = patch.category {
                     row.category = Set(category);
                 }
             }
-            _ => row.locator = Set(new.clone()),
+            _ => row.locator = Set(locator_column(new.as_deref())),
         }
     }
     system_variable::Entity::update(row).exec(&txn).await?;
@@ -338,15 +351,8 @@ pub async fn update_variable(
         now,
     };
     for (field, old, new) in changes {
-        log.write(
-            ChangeType::Updated,
-            None,
-            Some(field),
-            Some(old),
-            Some(new),
-            version,
-        )
-        .await?;
+        log.write(ChangeType::Updated, None, Some(field), old, new, version)
+            .await?;
     }
     txn.commit().await?;
     get_variable(db, name).await
@@ -640,32 +646,38 @@ pub async fn restore_version(
     get_variable(db, name).await
 }
 
-/// The metadata fields (and the deleted flag) that differ between now and then.
+/// The metadata fields (and the deleted flag) that differ between now and then; no locator is
+/// logged as a missing value, as `update_variable` logs it.
 fn restored_fields(now: &system_variable::Model, then: &system_variable::Model) -> Vec<Change> {
-    let pairs: [(&'static str, String, String); 6] = [
+    let text = |value: &str| Some(value.to_string());
+    let locator = |column: &str| locator_of(column).map(str::to_string);
+    let pairs: [Change; 6] = [
         (
             "display_name",
-            now.display_name.clone(),
-            then.display_name.clone(),
+            text(&now.display_name),
+            text(&then.display_name),
         ),
-        ("units", now.units.clone(), then.units.clone()),
+        ("units", text(&now.units), text(&then.units)),
         (
             "description",
-            now.description.clone(),
-            then.description.clone(),
+            text(&now.description),
+            text(&then.description),
         ),
         (
             "category",
-            now.category.as_str().into(),
-            then.category.as_str().into(),
+            text(now.category.as_str()),
+            text(then.category.as_str()),
         ),
-        ("locator", now.locator.clone(), then.locator.clone()),
-        ("deleted", now.deleted.to_string(), then.deleted.to_string()),
+        ("locator", locator(&now.locator), locator(&then.locator)),
+        (
+            "deleted",
+            text(&now.deleted.to_string()),
+            text(&then.deleted.to_string()),
+        ),
     ];
     pairs
         .into_iter()
         .filter(|(_, old, new)| old != new)
-        .map(|(field, old, new)| (field, Some(old), Some(new)))
         .collect()
 }
 

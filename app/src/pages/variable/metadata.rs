@@ -7,7 +7,7 @@ use super::conflict::{
     SaveErrors, overwrite_with_mine, pending_overwrite_of, read_latest_on_conflict,
 };
 use crate::api::registry::{DeleteVariable, UpdateVariableMetadata, get_variable_detail};
-use model::registry::{Category, MetadataForm, Variable, validate_locator};
+use model::registry::{Category, MetadataForm, Variable, validate_form_locator};
 
 /// The five inputs of the metadata form, as signals.
 #[derive(Clone, Copy)]
@@ -56,7 +56,8 @@ impl MetadataSignals {
     }
 
     fn locator_error(&self) -> Option<String> {
-        self.locator.with(|l| validate_locator(l).err())
+        // Empty is no locator.
+        self.locator.with(|l| validate_form_locator(l).err())
     }
 }
 
@@ -198,6 +199,7 @@ fn MetadataInputs(fields: MetadataSignals) -> AnyView {
                 id="edit-locator"
                 name="locator"
                 class="mono"
+                placeholder="none"
                 prop:value=locator
                 on:input=move |ev| locator.set(event_target_value(&ev))
                 aria-describedby="edit-locator-error"

@@ -126,7 +126,7 @@ fn VariableView(
             </div>
             <div>
                 <dt>"Locator"</dt>
-                <dd class="mono">{v.locator.clone()}</dd>
+                <dd class="mono">{v.locator.clone().unwrap_or_else(|| "—".to_string())}</dd>
             </div>
             <div>
                 <dt>"Source"</dt>

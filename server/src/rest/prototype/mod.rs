@@ -313,7 +313,7 @@ async fn categories(State(state): State<AppState>) -> PrototypeResult<Json<Proto
     operation_id = "prototypeLocators",
     tag = TAG,
     summary = r#"Locators in use (prototype)"#,
-    description = r#"The locators that (non-deleted) variables have, alphabetically; optionally of one category (an empty value is no filter)."#,
+    description = r#"The locators that (non-deleted) variables have, alphabetically; optionally of one category (an empty value is no filter). Variables without a locator (`locator: null`) add none, as the prototype left out its NULLs."#,
     params(
         ("category" = Option<String>, Query, nullable = false, description = r#"Only variables of this category."#, example = json!("config")),
     ),

@@ -4,7 +4,7 @@
 //! As in the prototype, a pattern matches like Python's `re.match`: at the start of the name
 //! (not necessarily to its end), and `null` for a field means "none": the level that says so
 //! decides, and the variable gets the derived default (Title Case name, the generated
-//! description, no units, the fallback locator).
+//! description, no units, no locator).
 
 use std::collections::HashMap;
 

@@ -22,8 +22,8 @@ pub use self::metadata::{
     parse_metadata,
 };
 pub use self::resolve::{
-    DEFAULT_CATEGORY, DesiredPath, DesiredVariable, FALLBACK_LOCATOR, IMPORTED_PATH_PRIORITY,
-    resolve, table_is_writable,
+    DEFAULT_CATEGORY, DesiredPath, DesiredVariable, IMPORTED_PATH_PRIORITY, resolve,
+    table_is_writable,
 };
 
 /// Maps keyed by the file's own names, built once per import: foldhash instead of SipHash,
@@ -404,7 +404,16 @@ mod tests {
 
         let no_meta = resolve(&data_def, &Metadata::default());
         assert_eq!(no_meta[0].display_name, "Cell Voltage [96]");
-        assert_eq!(no_meta[0].locator, FALLBACK_LOCATOR);
+        assert_eq!(no_meta[0].locator, None, "no metadata: no locator");
+        assert_eq!(
+            variables[0].locator.as_deref(),
+            Some("rbms.rack[n].module[m].cell[c]")
+        );
+        assert_eq!(
+            rack_soc.locator.as_deref(),
+            Some("system.global"),
+            "the default applies where no entry or pattern says anything"
+        );
     }
 
     #[test]
@@ -474,7 +483,11 @@ mod tests {
             r#"[{"table": "rack:sm16", "items": [{"name": "soc", "offset": 0}]}]"#,
         )
         .unwrap();
-        assert_eq!(resolve(&data_def, &metadata)[0].locator, FALLBACK_LOCATOR);
+        assert_eq!(
+            resolve(&data_def, &metadata)[0].locator,
+            None,
+            "null means no locator, with no fallback"
+        );
     }
 
     #[test]

@@ -6,10 +6,6 @@ use super::data_def::DataDef;
 use super::metadata::Metadata;
 use model::registry::{Category, MemoryOffsetRef, title_case};
 
-/// Locator of variables that neither the metadata nor its defaults place anywhere (also those
-/// whose metadata says `"locator": null`: the registry has no variables without a locator).
-pub const FALLBACK_LOCATOR: &str = "system.global";
-
 /// Category of variables whose table has no category prefix and whose metadata gives none: the
 /// prototype's default.
 pub const DEFAULT_CATEGORY: Category = Category::Oper;
@@ -29,7 +25,9 @@ pub struct DesiredVariable {
     pub units: String,
     pub description: String,
     pub category: Category,
-    pub locator: String,
+    /// `None` when neither the metadata nor its defaults give one (or the level that decides
+    /// says `"locator": null`), as the prototype stored it.
+    pub locator: Option<String>,
     pub paths: Vec<DesiredPath>,
 }
 
@@ -86,7 +84,7 @@ pub fn resolve(data_def: &DataDef, metadata: &Metadata) -> Vec<DesiredVariable> 
                 units: meta.units.unwrap_or_default().to_string(),
                 description,
                 category,
-                locator: meta.locator.unwrap_or(FALLBACK_LOCATOR).to_string(),
+                locator: meta.locator.map(str::to_string),
                 paths: vec![path],
             });
         }

@@ -1,7 +1,8 @@
 //! Applying an import plan inside the import's transaction: bulk inserts of new variables and
 //! their paths, one update per changed variable and path, and the change log of all of it.
 
-use entity::{system_variable, variable_access_path, variable_change_log};
+use entity::system_variable::{self, locator_column};
+use entity::{variable_access_path, variable_change_log};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QuerySelect,
@@ -238,7 +239,7 @@ impl Applier<'_> {
                     "units" => row.units = Set(wanted.units.clone()),
                     "description" => row.description = Set(wanted.description.clone()),
                     "category" => row.category = Set(wanted.category),
-                    "locator" => row.locator = Set(wanted.locator.clone()),
+                    "locator" => row.locator = Set(locator_column(wanted.locator.as_deref())),
                     "deleted" => row.deleted = Set(false),
                     _ => {}
                 }
@@ -382,7 +383,7 @@ async fn insert_new_variables(
                         wanted.units.clone().into(),
                         wanted.description.clone().into(),
                         wanted.category.into(),
-                        wanted.locator.clone().into(),
+                        locator_column(wanted.locator.as_deref()).into(),
                         versions[v].into(),
                     ]);
                 }

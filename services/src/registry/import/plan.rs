@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use super::load::{EDITABLE_FIELDS, Existing, ExistingPath, ExistingVariable};
 use crate::registry::definition::{DesiredPath, DesiredVariable};
+use entity::system_variable::locator_of;
 use model::registry::{
     DiffKind, FieldChange, ImportReport, KeptEdit, MAX_REPORTED_DIFFS, MemoryOffsetRef,
     VariableDiff,
@@ -122,26 +123,39 @@ impl Existing {
 /// The fields of an existing variable that the files give other values (and its undeletion).
 fn field_changes(current: &ExistingVariable, wanted: &DesiredVariable) -> Vec<FieldChange> {
     let mut fields = Vec::new();
-    let mut compare = |field: &str, old: &str, new: &str| {
+    // `None` is a value too: no locator (logged as a missing old or new value).
+    let mut compare = |field: &str, old: Option<&str>, new: Option<&str>| {
         if old != new {
             fields.push(FieldChange {
                 field: field.to_string(),
-                old: Some(old.to_string()),
-                new: Some(new.to_string()),
+                old: old.map(str::to_string),
+                new: new.map(str::to_string),
             });
         }
     };
-    compare("display_name", &current.display_name, &wanted.display_name);
-    compare("units", &current.units, &wanted.units);
-    compare("description", &current.description, &wanted.description);
+    compare(
+        "display_name",
+        Some(&current.display_name),
+        Some(&wanted.display_name),
+    );
+    compare("units", Some(&current.units), Some(&wanted.units));
+    compare(
+        "description",
+        Some(&current.description),
+        Some(&wanted.description),
+    );
     compare(
         "category",
-        current.category.as_str(),
-        wanted.category.as_str(),
+        Some(current.category.as_str()),
+        Some(wanted.category.as_str()),
     );
-    compare("locator", &current.locator, &wanted.locator);
+    compare(
+        "locator",
+        locator_of(&current.locator),
+        wanted.locator.as_deref(),
+    );
     if current.deleted {
-        compare("deleted", "true", "false");
+        compare("deleted", Some("true"), Some("false"));
     }
     fields
 }
@@ -406,7 +420,7 @@ mod tests {
             units: String::new(),
             description: description.into(),
             category: model::registry::Category::Oper,
-            locator: "system.global".into(),
+            locator: Some("system.global".into()),
             paths: tables
                 .iter()
                 .map(|(table, offset)| DesiredPath {
@@ -437,7 +451,7 @@ mod tests {
                     units: wanted.units.clone(),
                     description: wanted.description.clone(),
                     category: wanted.category,
-                    locator: wanted.locator.clone(),
+                    locator: entity::system_variable::locator_column(wanted.locator.as_deref()),
                     variable_version: 1,
                     deleted: deleted.contains(&wanted.name.as_str()),
                 },
