@@ -261,6 +261,122 @@ async fn the_registry_routes_answer_the_prototypes_shapes_under_both_prefixes() 
     }
 }
 
+/// The prototype's registry held variables without a locator (`locator = NULL`): its API answers
+/// `"locator": null` for them, `/api/locators` leaves them out, a locator filter never matches
+/// them, and its `PUT` with `"locator": null` changes nothing (it only set given values).
+#[tokio::test]
+async fn a_variable_without_a_locator_answers_null_and_is_no_locator_in_use() {
+    let test_db = common::sqlite().await;
+    services::database::migrate(&test_db.db).await.unwrap();
+    let files = services::registry::import::ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: r#"[{"table": "oper:sbmu:input", "items": [
+            {"name": "soc", "offset": 0}, {"name": "soh", "offset": 2}]}]"#,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(
+            r#"{"defaults": {"locator": null}, "variables": {"soh": {"locator": "sbmu.global"}}}"#,
+        ),
+    };
+    let options = services::registry::import::ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: "tester".into(),
+    };
+    services::registry::import::import(&test_db.db, &files, &options)
+        .await
+        .unwrap();
+    let client = Client {
+        router: server::http::router(common::app_state(&test_db)),
+        prefix: "",
+    };
+    let ok = StatusCode::OK;
+
+    let page = client.json(Method::GET, "/api/vars", None, ok).await;
+    let listed: Vec<(&str, &Value)> = page["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert_variable("list", v, false);
+            (v["name"].as_str().unwrap(), &v["locator"])
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [("soc", &Value::Null), ("soh", &json!("sbmu.global"))]
+    );
+    let one = client.json(Method::GET, "/api/vars/soc", None, ok).await;
+    assert_variable("detail", &one, true);
+    assert_eq!(one["locator"], Value::Null);
+    let current = client
+        .json(Method::GET, "/api/variables/soc", None, ok)
+        .await;
+    assert_eq!(current["variable"]["locator"], Value::Null, "{current}");
+    let bulk = client
+        .json(
+            Method::POST,
+            "/api/variables/bulk",
+            Some(json!({"variable_names": ["soc"]})),
+            ok,
+        )
+        .await;
+    assert_eq!(bulk["variables"][0]["locator"], Value::Null);
+
+    let locators = client.json(Method::GET, "/api/locators", None, ok).await;
+    assert_eq!(locators, json!({"locators": ["sbmu.global"]}));
+    let oper = client
+        .json(Method::GET, "/api/locators?category=oper", None, ok)
+        .await;
+    assert_eq!(oper, json!({"locators": ["sbmu.global"]}));
+    for filter in ["sbmu.global", "sbmu.*", "soc"] {
+        let filtered = client
+            .json(
+                Method::GET,
+                &format!("/api/vars?locator={filter}"),
+                None,
+                ok,
+            )
+            .await;
+        assert!(
+            filtered["variables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v["name"] != "soc"),
+            "{filter}: {filtered}"
+        );
+    }
+
+    // `locator: null` in a PUT leaves the locator as it is; a value sets it.
+    let unchanged = client
+        .json(
+            Method::PUT,
+            "/api/variables/soc",
+            Some(json!({"locator": null, "units": "%"})),
+            ok,
+        )
+        .await;
+    assert_eq!(unchanged["variable_version"], 2, "the units changed");
+    let still = client.json(Method::GET, "/api/vars/soc", None, ok).await;
+    assert_eq!(
+        (&still["locator"], &still["units"]),
+        (&Value::Null, &json!("%"))
+    );
+    client
+        .json(
+            Method::PUT,
+            "/api/variables/soc",
+            Some(json!({"locator": "sbmu.soc"})),
+            ok,
+        )
+        .await;
+    let placed = client.json(Method::GET, "/api/vars/soc", None, ok).await;
+    assert_eq!(placed["locator"], "sbmu.soc");
+    let locators = client.json(Method::GET, "/api/locators", None, ok).await;
+    assert_eq!(locators, json!({"locators": ["sbmu.global", "sbmu.soc"]}));
+}
+
 async fn reads(client: &Client) {
     let ok = StatusCode::OK;
     let page = client.json(Method::GET, "/api/vars", None, ok).await;

@@ -702,3 +702,172 @@ async fn the_variable_page_opens_a_past_version_and_its_restore_confirmation() {
     let stale = get(&state, "/registry/grid_frequency?version=1&confirm=1").await;
     assert!(!stale.text.contains("Confirm the restore"));
 }
+
+/// A definition without a locator for `soc` (`"locator": null` in its metadata entry, which the
+/// defaults' locator does not override), `soh` with one and `pack_voltage` left to the defaults.
+const NO_LOCATOR_DATA_DEF: &str = r#"[{"table": "oper:sbmu:input", "items": [
+    {"name": "soc", "offset": 0}, {"name": "soh", "offset": 2}, {"name": "pack_voltage", "offset": 4}
+]}]"#;
+const NO_LOCATOR_METADATA: &str = r#"{"defaults": {"category": "oper", "locator": "system.global"},
+    "variables": {"soc": {"locator": null}, "soh": {"locator": "sbmu.global"}}}"#;
+
+async fn import_no_locator_files(db: &sea_orm::DatabaseConnection, data_def: &str, metadata: &str) {
+    let files = services::registry::import::ImportFiles {
+        data_def_name: "data_def.json",
+        data_def,
+        metadata_name: Some("var_metadata.json"),
+        metadata: Some(metadata),
+    };
+    let options = services::registry::import::ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "test".into(),
+        actor: "tester".into(),
+    };
+    services::registry::import::import(db, &files, &options)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_variable_without_a_locator_is_null_in_the_api_the_pages_and_the_export() {
+    let test_db = common::sqlite().await;
+    services::database::migrate(&test_db.db).await.unwrap();
+    import_no_locator_files(&test_db.db, NO_LOCATOR_DATA_DEF, NO_LOCATOR_METADATA).await;
+    let state = common::app_state(&test_db);
+
+    let soc = get(&state, "/api/v1/variables/soc").await;
+    assert_eq!(soc.status, StatusCode::OK, "{}", soc.text);
+    assert_eq!(soc.json()["locator"], Value::Null, "{}", soc.text);
+    let listed = get(&state, "/api/v1/variables?per_page=100").await.json();
+    let locators: Vec<(&str, &Value)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap(), &v["locator"]))
+        .collect();
+    assert_eq!(
+        locators,
+        [
+            ("pack_voltage", &json!("system.global")),
+            ("soc", &Value::Null),
+            ("soh", &json!("sbmu.global")),
+        ]
+    );
+    // The facets and the filters leave it out.
+    let facets = get(&state, "/api/v1/locators").await.json();
+    assert_eq!(
+        facets["items"],
+        json!([{"value": "sbmu.global", "count": 1}, {"value": "system.global", "count": 1}])
+    );
+    let global = get(&state, "/api/v1/variables?locator=system.global")
+        .await
+        .json();
+    assert_eq!(global["total"], 1);
+    assert_eq!(global["items"][0]["name"], "pack_voltage");
+
+    // The pages show "—" where the locator would be.
+    let page = get(&state, "/registry?q=soc").await;
+    assert!(
+        page.text.contains(r#"<td class="mono muted">—</td>"#),
+        "{}",
+        page.text
+    );
+    let detail = get(&state, "/registry/soc").await;
+    assert!(
+        detail
+            .text
+            .contains(r#"<dt>Locator</dt><dd class="mono">—</dd>"#),
+        "{}",
+        detail.text
+    );
+
+    // Created without a locator, or with `null`; PATCH: absent keeps it, `null` removes it.
+    for (name, body) in [
+        (
+            "grid_frequency",
+            json!({"name": "grid_frequency", "category": "oper"}),
+        ),
+        (
+            "grid_voltage",
+            json!({"name": "grid_voltage", "category": "oper", "locator": null}),
+        ),
+    ] {
+        let created = send(&state, Method::POST, "/api/v1/variables", &[], Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        assert_eq!(created.json()["locator"], Value::Null, "{name}");
+    }
+    let patch = async |version: &str, body: Value| {
+        let answer = send(
+            &state,
+            Method::PATCH,
+            "/api/v1/variables/grid_frequency",
+            &[("if-match", version)],
+            Some(body),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.json()
+    };
+    let placed = patch("1", json!({"locator": "system.grid"})).await;
+    assert_eq!(placed["locator"], "system.grid");
+    let kept = patch("2", json!({"units": "Hz"})).await;
+    assert_eq!(kept["locator"], "system.grid", "absent: unchanged");
+    let removed = patch("3", json!({"locator": null})).await;
+    assert_eq!(removed["locator"], Value::Null, "null: no locator");
+    assert_eq!(removed["variable_version"], 4);
+    let empty = send(
+        &state,
+        Method::PATCH,
+        "/api/v1/variables/grid_frequency",
+        &[("if-match", "4")],
+        Some(json!({"locator": ""})),
+    )
+    .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.text
+    );
+    let history = get(&state, "/api/v1/variables/grid_frequency/history")
+        .await
+        .json();
+    let locator_changes: Vec<(&Value, &Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["field_name"] == "locator")
+        .map(|e| (&e["old_value"], &e["new_value"]))
+        .collect();
+    assert!(
+        locator_changes.contains(&(&json!("system.grid"), &Value::Null)),
+        "{history}"
+    );
+    // Version 1 had none, version 3 had one: rebuilt from the change log.
+    let v1 = get(&state, "/api/v1/variables/grid_frequency?version=1")
+        .await
+        .json();
+    assert_eq!(v1["locator"], Value::Null);
+    let v3 = get(&state, "/api/v1/variables/grid_frequency?version=3")
+        .await
+        .json();
+    assert_eq!(v3["locator"], "system.grid");
+
+    // The export writes `null`; its files import without a locator again, and back into the
+    // same registry they change nothing.
+    let metadata = get(&state, "/api/v1/export/var_metadata.json").await;
+    assert_eq!(metadata.status, StatusCode::OK, "{}", metadata.text);
+    assert_eq!(metadata.json()["variables"]["soc"]["locator"], Value::Null);
+    let data_def = get(&state, "/api/v1/export/data_def.json").await.text;
+    let fresh = common::sqlite().await;
+    services::database::migrate(&fresh.db).await.unwrap();
+    import_no_locator_files(&fresh.db, &data_def, &metadata.text).await;
+    let again = services::registry::query::get_variable(&fresh.db, "soc")
+        .await
+        .unwrap();
+    assert_eq!(again.locator, None);
+    let before = get(&state, "/api/v1/system/version").await.json();
+    import_no_locator_files(&test_db.db, &data_def, &metadata.text).await;
+    assert_eq!(get(&state, "/api/v1/system/version").await.json(), before);
+}
