@@ -582,7 +582,10 @@ async fn seed_one(db: &DatabaseConnection) {
 #[tokio::test]
 async fn concurrent_writers_get_unique_gapless_versions_and_lose_no_update() {
     const WRITERS: usize = 8;
-    const UPDATES: usize = 100;
+    // Enough to race: 8 writers updating one variable collide on most attempts (each success
+    // makes the others' versions stale), so 200 updates meet hundreds of conflicts on either
+    // backend; the test asserts that they did (below), so it cannot pass without contention.
+    const UPDATES: usize = 25;
     for test_db in common::each_backend_migrated().await {
         let db = test_db.db.clone();
         seed_one(&db).await;
@@ -617,9 +620,22 @@ async fn concurrent_writers_get_unique_gapless_versions_and_lose_no_update() {
                 conflicts
             }));
         }
+        let mut conflicts = 0;
         for task in tasks {
-            task.await.unwrap();
+            conflicts += task.await.unwrap();
         }
+        eprintln!(
+            "{}: {} updates by {WRITERS} writers met {conflicts} conflicts",
+            test_db.backend(),
+            WRITERS * UPDATES
+        );
+        // The writers did race: some wrote against a version another had just replaced.
+        assert!(
+            conflicts > 0,
+            "{}: no conflict in {} updates, the writers never overlapped",
+            test_db.backend(),
+            WRITERS * UPDATES
+        );
         let variable = query::get_variable(&db, "soc").await.unwrap();
         let total = (WRITERS * UPDATES) as i64;
         assert_eq!(
