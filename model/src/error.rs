@@ -51,6 +51,19 @@ impl AppError {
             AppError::Transport(_) => "Connection problem",
         }
     }
+
+    /// The error in plain words, without its kind's prefix (`port: must be at least 1`).
+    pub fn plain(&self) -> String {
+        match self {
+            AppError::Validation { field, message } => format!("{field}: {message}"),
+            AppError::NotFound(m)
+            | AppError::Conflict(m)
+            | AppError::Device(m)
+            | AppError::NotConfigured(m)
+            | AppError::Internal(m)
+            | AppError::Transport(m) => m.clone(),
+        }
+    }
 }
 
 /// A broken rule of the shared validation becomes the 422 `Invalid input` that names its field.

@@ -99,6 +99,28 @@ pub async fn get_site(system: Option<String>) -> Result<SiteOverview, AppError> 
     Ok(SiteOverview { systems, tree })
 }
 
+/// The live state of `system`'s devices (which adapter serves each, and how it answers); none
+/// when this server does not poll the site (benches, some tests) or the system is not polled yet.
+#[server]
+pub async fn get_site_live(
+    system: Option<String>,
+) -> Result<Option<model::site::live::SiteLive>, AppError> {
+    let Ok(axum::Extension(site_io)) =
+        leptos_axum::extract::<axum::Extension<services::site::drive::SiteIo>>().await
+    else {
+        return Ok(None);
+    };
+    // No system named: the first one, as `get_site` shows it.
+    let system = match system.filter(|s| !s.is_empty()) {
+        Some(id) => id,
+        None => match services::site::systems(&db()?).await?.into_iter().next() {
+            Some(first) => first.id,
+            None => return Ok(None),
+        },
+    };
+    Ok(site_io.live(&system))
+}
+
 /// What deleting the row would take with it, and its version to delete at.
 #[server]
 pub async fn preview_site_delete(kind: EntityKind, id: String) -> Result<DeletePreview, AppError> {

@@ -20,7 +20,6 @@ use super::forms::{FormErrors, Input, LastError, close_on_success};
 use super::{Panel, SiteCtx, ordinal};
 use crate::api::site::{
     CreateSiteAdapter, TestAdapterConnection, UpdateSiteAdapter, check_adapter_config,
-    get_adapter_types,
 };
 use crate::components::error_view::ErrorPanel;
 use model::error::AppError;
@@ -149,10 +148,10 @@ pub(super) fn AdapterPanel(devices: Vec<Device>, ctx: SiteCtx) -> impl IntoView 
     }
 }
 
-/// Reads the adapter types, then shows the form.
+/// Reads the adapter types (the page's resource, so the server renders the form too), then
+/// shows the form.
 #[component]
 fn AdapterEditor(device: Device, adapter: Option<AdapterNode>, ctx: SiteCtx) -> AnyView {
-    let types = Resource::new(|| (), |()| get_adapter_types());
     let query = use_query_map();
     let chosen = Memo::new(move |_| query.with(|q| q.get("type")));
     let title = match &adapter {
@@ -168,9 +167,14 @@ fn AdapterEditor(device: Device, adapter: Option<AdapterNode>, ctx: SiteCtx) -> 
                 {move || {
                     let (device, adapter) = (device.clone(), adapter.clone());
                     Suspend::new(async move {
-                        match types.await {
-                            Ok(types) => {
+                        match ctx.adapter_types.await {
+                            Ok(Some(types)) => {
                                 view! { <AdapterTypeStep types device adapter chosen ctx /> }
+                                    .into_any()
+                            }
+                            Ok(None) => {
+                                // Only for a moment in the browser: the panel has just opened.
+                                view! { <p class="muted">"Reading the adapter types…"</p> }
                                     .into_any()
                             }
                             Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -416,6 +420,32 @@ fn AdapterConfigForm(
     }
 }
 
+/// The server validator's answer for the form's configuration, asked again whenever it changes.
+/// An effect (browser only), not a resource: a resource read inside the panel's Suspense would
+/// hold the server-rendered page at its fallback, and an adapter form opened without JavaScript
+/// showed only "Reading the adapter types…". Only the answer to the latest question is kept.
+fn server_check(
+    adapter_type: String,
+    read: Memo<(serde_json::Value, Vec<ConfigProblem>)>,
+) -> ReadSignal<Option<Result<Vec<ConfigProblem>, AppError>>> {
+    let (answer, set_answer) = signal(None);
+    let asked = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        let config = read.with(|(config, _)| config.to_string());
+        let adapter_type = adapter_type.clone();
+        asked.update_value(|n| *n += 1);
+        let question = asked.get_value();
+        leptos::task::spawn_local(async move {
+            let result = check_adapter_config(adapter_type, config).await;
+            // The form may have closed meanwhile: then there is nobody to tell.
+            if asked.try_get_value() == Some(question) {
+                set_answer.try_set(Some(result));
+            }
+        });
+    });
+    answer
+}
+
 /// The form's own inputs (name; a pack's priority and enabled), the generated configuration
 /// fields checked as you type, Test connection and Save.
 #[component]
@@ -441,11 +471,7 @@ fn AdapterFormBody(
         let form = form.clone();
         Memo::new(move |_| inputs.with(|i| form.config(i)))
     };
-    let type_name = adapter_type.adapter_type.clone();
-    let checked = LocalResource::new(move || {
-        let config = read.with(|(config, _)| config.to_string());
-        check_adapter_config(type_name.clone(), config)
-    });
+    let checked = server_check(adapter_type.adapter_type.clone(), read);
     let problems = Memo::new(move |_| {
         let mut found = read.with(|(_, unreadable)| unreadable.clone());
         match checked.get() {
@@ -453,7 +479,7 @@ fn AdapterFormBody(
             Some(Err(error)) => found.push(ConfigProblem {
                 pointer: String::new(),
                 rule: "server".into(),
-                message: plain(&error),
+                message: error.plain(),
             }),
             None => {}
         }
@@ -742,19 +768,6 @@ fn ConfigField(
     .into_any()
 }
 
-/// An error in plain words, without its kind's prefix.
-fn plain(error: &AppError) -> String {
-    match error {
-        AppError::Validation { field, message } => format!("{field}: {message}"),
-        AppError::NotFound(m)
-        | AppError::Conflict(m)
-        | AppError::Device(m)
-        | AppError::NotConfigured(m)
-        | AppError::Internal(m)
-        | AppError::Transport(m) => m.clone(),
-    }
-}
-
 /// "Test connection": reads each quantity of the adapter the form describes once (nothing is
 /// saved or written to the device) and lists the values with their units, or says what failed.
 #[component]
@@ -796,7 +809,7 @@ fn TestConnection(
                         Err(error) => {
                             view! {
                                 <p class="adapter-test-error" role="alert">
-                                    {plain(&error)}
+                                    {error.plain()}
                                 </p>
                             }
                                 .into_any()

@@ -10,6 +10,7 @@ use super::attachments::{AttachPanel, AttachmentHistory};
 use super::delete::DeletePanel;
 use super::device_forms::{EditPackForm, NewPackForm, Parents};
 use super::forms::{NewArrayForm, RenameArrayForm};
+use super::live::LiveStateCell;
 use super::{Panel, SiteCtx, counted, quantity, text};
 use model::field::format_number;
 use model::site::ids::cell_id;
@@ -210,6 +211,7 @@ fn PackTable(packs: Vec<BatteryPackNode>, ctx: SiteCtx) -> AnyView {
                 <thead>
                     <tr>
                         <th scope="col">"Pack"</th>
+                        <th scope="col">"State"</th>
                         <th scope="col">"Id"</th>
                         <th scope="col">"Chemistry"</th>
                         <th scope="col" class="num">
@@ -329,6 +331,7 @@ fn PackRow(pack: BatteryPackNode, ctx: SiteCtx) -> AnyView {
             <th scope="row" class="row-head">
                 {pack.name.clone()}
             </th>
+            <LiveStateCell device_id=id.clone() ctx />
             <td class="mono">{id.clone()}</td>
             <td>{text(pack.chemistry.as_deref())}</td>
             <td class="num">{quantity(pack.nominal_kwh, "kWh")}</td>

@@ -8,6 +8,7 @@ use super::adapters::{AdapterCell, AdapterPanel, Device};
 use super::delete::DeletePanel;
 use super::device_forms::{EditInverterForm, NewInverterForm, Parents};
 use super::forms::{NewArrayForm, RenameArrayForm};
+use super::live::LiveStateCell;
 use super::{Panel, SiteCtx, counted, text};
 use model::site::tree::{EntityKind, InverterArrayNode, InverterNode, MeterNode};
 
@@ -165,6 +166,7 @@ fn InverterTable(inverters: Vec<InverterNode>, ctx: SiteCtx) -> AnyView {
                 <thead>
                     <tr>
                         <th scope="col">"Inverter"</th>
+                        <th scope="col">"State"</th>
                         <th scope="col">"Id"</th>
                         <th scope="col">"Model"</th>
                         <th scope="col">"Vendor"</th>
@@ -221,6 +223,7 @@ fn InverterRow(inverter: InverterNode, ctx: SiteCtx) -> AnyView {
             <th scope="row" class="row-head">
                 {inverter.name.clone()}
             </th>
+            <LiveStateCell device_id=id.clone() ctx />
             <td class="mono">{id.clone()}</td>
             <td>{text(inverter.model.as_deref())}</td>
             <td>{text(inverter.vendor.as_deref())}</td>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::adapters::{AdapterCell, AdapterPanel, Device};
 use super::delete::DeletePanel;
 use super::device_forms::{EditMeterForm, NewMeterForm, Parents};
+use super::live::LiveStateCell;
 use super::{Panel, SiteCtx, text};
 use model::site::tree::{EntityKind, MeterNode};
 
@@ -41,6 +42,7 @@ pub(super) fn Meters(meters: Vec<MeterNode>, arrays: Parents, ctx: SiteCtx) -> A
                     <thead>
                         <tr>
                             <th scope="col">"Meter"</th>
+                            <th scope="col">"State"</th>
                             <th scope="col">"Id"</th>
                             <th scope="col">"Measures"</th>
                             <th scope="col">"Type"</th>
@@ -131,6 +133,7 @@ fn MeterRow(meter: MeterNode, arrays: Parents, ctx: SiteCtx) -> AnyView {
             <th scope="row" class="row-head">
                 {meter.name.clone()}
             </th>
+            <LiveStateCell device_id=id.clone() ctx />
             <td class="mono">{id.clone()}</td>
             <td>{level}</td>
             <td>{text(meter.meter_type.map(|t| t.as_str()))}</td>

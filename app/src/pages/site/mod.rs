@@ -16,6 +16,7 @@ mod delete;
 mod device_forms;
 mod forms;
 mod inverters;
+mod live;
 mod meters;
 mod selector;
 
@@ -23,11 +24,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::site::{SiteOverview, get_site};
+use crate::api::site::{SiteOverview, get_adapter_types, get_site, get_site_live};
 use crate::components::error_view::ErrorPanel;
+use crate::components::refresh::refresh_every;
 use crate::pages::registry::encode_component;
 use batteries::BatteryArrays;
 use inverters::InverterArrays;
+use live::{LIVE_REFRESH, LiveStates};
+use model::site::adapters::AdapterType;
+
+/// The adapter types as `get_adapter_types` answers them, read only while an adapter form is open.
+type AdapterTypes = Resource<Result<Option<Vec<AdapterType>>, AppError>>;
 use meters::Meters;
 use model::error::AppError;
 use model::field::format_number;
@@ -49,6 +56,14 @@ enum Panel {
 }
 
 impl Panel {
+    /// Whether it is an adapter's form (which needs the adapter types and their schemas).
+    fn shows_adapter_form(&self) -> bool {
+        matches!(
+            self,
+            Panel::New(EntityKind::Adapter, _) | Panel::Edit(EntityKind::Adapter, _)
+        )
+    }
+
     /// The panel of the query whose parameters `get` reads.
     fn from_query(get: impl Fn(&str) -> Option<String>) -> Panel {
         let kind_and_id = |key: &str| {
@@ -80,6 +95,10 @@ struct SiteCtx {
     reload: Callback<()>,
     /// Reads the tree again and closes the form.
     done: Callback<()>,
+    /// The devices' live states (refreshed every `LIVE_REFRESH`).
+    live: LiveStates,
+    /// The adapter types, read while an adapter form is open (none otherwise).
+    adapter_types: AdapterTypes,
 }
 
 impl SiteCtx {
@@ -120,6 +139,22 @@ pub fn SitePage() -> AnyView {
     let panel = Memo::new(move |_| query.with(|q| Panel::from_query(|key| q.get(key))));
     let cells = Memo::new(move |_| query.with(|q| q.get("cells")));
     let site = Resource::new(move || system.get(), get_site);
+    // Made here, beside the tree, so the server waits for it too: a page read without
+    // JavaScript shows every device's state.
+    let live = Resource::new(move || system.get(), get_site_live);
+    refresh_every(LIVE_REFRESH, move || live.refetch());
+    // Here too, for the same reason: a resource first made inside the tree's view is not waited
+    // for, and an adapter form opened from its URL without JavaScript showed only "Reading…".
+    let adapter_types = Resource::new(
+        move || panel.with(Panel::shows_adapter_form),
+        |wanted| async move {
+            if wanted {
+                get_adapter_types().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
     view! {
         <Title text="Site" />
         <section class="page page-wide site-page" aria-labelledby="site-title">
@@ -130,7 +165,8 @@ pub fn SitePage() -> AnyView {
                     match site.await {
                         Ok(overview) => {
                             let reload = Callback::new(move |()| site.refetch());
-                            view! { <SiteView overview panel cells reload /> }.into_any()
+                            view! { <SiteView overview panel cells reload live adapter_types /> }
+                                .into_any()
                         }
                         Err(error) => view! { <SiteError error /> }.into_any(),
                     }
@@ -169,6 +205,8 @@ fn SiteView(
     panel: Memo<Panel>,
     cells: Memo<Option<String>>,
     reload: Callback<()>,
+    live: LiveStates,
+    adapter_types: AdapterTypes,
 ) -> AnyView {
     let Some(tree) = overview.tree else {
         return view! {
@@ -200,6 +238,8 @@ fn SiteView(
         cells,
         reload,
         done,
+        live,
+        adapter_types,
     };
     view! {
         <Title text=format!("Site · {}", tree.system.name) />
