@@ -19,6 +19,7 @@ macro_rules! assert_spelled_as_str {
     };
 }
 
+pub mod auth;
 pub mod error;
 
 pub mod field;
