@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table of the Powerdeck database.
 
 pub mod alarm_journal;
+pub mod auth;
 pub mod field_configuration;
 pub mod protection_deployment;
 pub mod protection_deployment_field;

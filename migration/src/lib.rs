@@ -17,6 +17,7 @@ mod m20261202_000008_deployment_field_racks;
 mod m20261202_000009_create_site;
 mod m20261202_000010_site_adapter_switches;
 mod m20261202_000011_field_configurations;
+mod m20261202_000012_auth;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_create_site::Migration),
             Box::new(m20261202_000010_site_adapter_switches::Migration),
             Box::new(m20261202_000011_field_configurations::Migration),
+            Box::new(m20261202_000012_auth::Migration),
         ]
     }
 }
