@@ -6,6 +6,7 @@
 #![allow(clippy::cast_possible_truncation, clippy::too_many_lines)]
 
 pub mod actor;
+pub mod auth;
 pub mod convert;
 pub mod database;
 pub mod field;
