@@ -56,6 +56,16 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::site_cli::SiteAction,
     },
+    /// Create and list the operators who sign in to the console.
+    User {
+        #[command(subcommand)]
+        action: crate::auth_cli::UserAction,
+    },
+    /// Create, list and revoke API tokens (`Authorization: Bearer`).
+    Token {
+        #[command(subcommand)]
+        action: crate::auth_cli::TokenAction,
+    },
     /// Measure performance figures and print them.
     Bench {
         #[command(subcommand)]

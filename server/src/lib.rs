@@ -9,6 +9,7 @@
     clippy::too_many_lines
 )]
 
+pub mod auth_cli;
 pub mod bench;
 pub mod bench_failover;
 pub mod bench_history;

@@ -57,6 +57,18 @@ fn main() -> ExitCode {
                 db.close().await?;
                 result
             }
+            Some(Command::User { action }) => {
+                let db = server::serve::open_migrated(&cli).await?;
+                let result = server::auth_cli::user(&db, action).await;
+                db.close().await?;
+                result
+            }
+            Some(Command::Token { action }) => {
+                let db = server::serve::open_migrated(&cli).await?;
+                let result = server::auth_cli::token(&db, action).await;
+                db.close().await?;
+                result
+            }
             Some(Command::Bench { target }) => server::bench::run(target).await,
             Some(Command::Simulate(args)) => server::simulate::run(&args).await,
         }
