@@ -42,6 +42,13 @@ pub enum BenchTarget {
         #[arg(long, env = "POWERDECK_BENCH_PG_URL")]
         postgres_url: Option<String>,
     },
+    /// Access control: an argon2id hash, a sign-in, and a session cookie's and a bearer token's
+    /// lookup (what an authenticated request adds).
+    Auth {
+        /// Also run on this PostgreSQL server (an empty database is created on it).
+        #[arg(long, env = "POWERDECK_BENCH_PG_URL")]
+        postgres_url: Option<String>,
+    },
     /// Pack failover in poll cycles: a real TCP primary stopped and restarted, an RTU secondary
     /// on a pseudo-terminal.
     SiteFailover {
@@ -242,6 +249,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Io { seconds } => return crate::bench_io::run(seconds).await,
         BenchTarget::Protections => return crate::bench_protections::run().await,
         BenchTarget::Site { postgres_url } => return crate::bench_site::run(postgres_url).await,
+        BenchTarget::Auth { postgres_url } => return crate::bench_auth::run(postgres_url).await,
         BenchTarget::SiteFailover {
             rounds,
             period_ms,

@@ -253,7 +253,7 @@ pub async fn run(postgres_url: Option<String>) -> anyhow::Result<()> {
 }
 
 /// `admin_url` with its database name replaced by `name`.
-fn database_url_with_name(admin_url: &str, name: &str) -> anyhow::Result<String> {
+pub(crate) fn database_url_with_name(admin_url: &str, name: &str) -> anyhow::Result<String> {
     let (base, _) = admin_url
         .rsplit_once('/')
         .context("the PostgreSQL URL ends with /DATABASE")?;

@@ -11,6 +11,7 @@
 
 pub mod auth_cli;
 pub mod bench;
+pub mod bench_auth;
 pub mod bench_failover;
 pub mod bench_history;
 pub mod bench_io;
