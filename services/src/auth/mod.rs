@@ -78,7 +78,10 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// Also hashes the dummy password unknown names are checked against (tens of
+    /// milliseconds, once per process).
     pub fn new(config: AuthConfig) -> Auth {
+        password::warm_up();
         let limiter = AddressLimiter::new(config.address_max_failures, config.address_window);
         Auth { config, limiter }
     }
