@@ -12,9 +12,9 @@ source scripts/env.sh
 base=${1:?usage: scripts/contract.sh BASE_URL [schemathesis options]}
 shift
 [ -x "${SCHEMATHESIS:-}" ] || { echo "schemathesis is not installed: run scripts/bootstrap.sh" >&2; exit 1; }
-# The live stream never ends by design (it is checked by server/tests/field.rs instead). The adapter
+# The live stream never ends by design (it is checked by server/tests/it/field.rs instead). The adapter
 # test connects to whatever host and port it is given, so generated ones would each wait for their
-# timeout (it is checked against the simulator by server/tests/site_live_rest.rs instead).
+# timeout (it is checked against the simulator by server/tests/it/site_live_rest.rs instead).
 exec "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
   --checks all \
   --workers 2 \

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-mod common;
-use common::eventually;
+use crate::common::eventually;
 
 const NOTHING_TO_CHANGE: &str = "Nothing to change";
 

@@ -5,11 +5,10 @@
 // A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use devices::simulator::Simulator;

@@ -8,8 +8,7 @@
     clippy::cast_possible_truncation
 )]
 
-mod common;
-
+use crate::common;
 use app::ssr::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};

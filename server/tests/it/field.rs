@@ -9,8 +9,6 @@
     clippy::cast_possible_truncation
 )]
 
-mod common;
-
 use std::time::Duration;
 
 use devices::simulator::{self, BMS_UNIT, METER_UNIT, Simulator, bms};
@@ -25,7 +23,8 @@ use services::field::config::FieldConfig;
 use services::registry::write;
 use tokio_util::sync::CancellationToken;
 
-use common::{Site, WAIT, eventually};
+use crate::common;
+use crate::common::{Site, WAIT, eventually};
 
 fn modbus_path(unit_id: u8, address: u16, priority: i32, read_only: bool) -> NewAccessPath {
     NewAccessPath {

@@ -8,8 +8,7 @@
     clippy::cast_possible_truncation
 )]
 
-mod common;
-
+use crate::common;
 use app::ssr::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
@@ -344,7 +343,7 @@ async fn the_openapi_document_covers_every_route_and_the_docs_page_renders_it() 
     assert_eq!(
         paths,
         [
-            // The prototype's API (server/tests/prototype.rs).
+            // The prototype's API (server/tests/it/prototype.rs).
             "/",
             "/api/categories",
             "/api/locators",

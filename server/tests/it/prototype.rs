@@ -10,8 +10,7 @@
     clippy::cast_possible_truncation
 )]
 
-mod common;
-
+use crate::common;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};

@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-mod common;
-use common::eventually;
+use crate::common::eventually;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

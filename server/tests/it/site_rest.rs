@@ -10,8 +10,7 @@
     clippy::cast_possible_truncation
 )]
 
-mod common;
-
+use crate::common;
 use app::ssr::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
@@ -641,7 +640,7 @@ async fn the_site_routes_are_documented() {
     for status in ["200", "400", "404", "409", "422", "428"] {
         assert!(patch.get(status).is_some(), "PATCH inverter lacks {status}");
     }
-    // The rules every /api/v1 operation keeps (as server/tests/rest.rs checks them): named and
+    // The rules every /api/v1 operation keeps (as server/tests/it/rest.rs checks them): named and
     // tagged; what a client can get wrong is documented (a query string, a body), a versioned
     // write documents its missing and stale If-Match.
     let mut operations = 0;

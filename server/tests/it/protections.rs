@@ -11,8 +11,6 @@
     clippy::cast_possible_truncation
 )]
 
-mod common;
-
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use devices::simulator::{BMS_UNIT, Simulator, protection_register};
@@ -27,7 +25,7 @@ use services::protections::{self as service, deploy, profiles};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-use common::{PtyPair, Site, WAIT, eventually};
+use crate::common::{PtyPair, Site, WAIT, eventually};
 
 fn examples() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")

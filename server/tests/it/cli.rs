@@ -16,8 +16,7 @@ use std::time::Duration;
 
 use migration::MigratorTrait;
 
-mod common;
-use common::eventually;
+use crate::common::eventually;
 
 /// A site root holding the files `serve` checks for (their content does not matter here).
 fn fake_site_root() -> &'static std::path::Path {
