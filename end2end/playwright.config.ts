@@ -6,6 +6,8 @@ const baseURL = process.env.POWERDECK_BASE_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   testDir: './tests',
+  // Signs in once; every page of every spec uses that session.
+  globalSetup: './global-setup.ts',
   outputDir: './test-results',
   fullyParallel: false,
   // One worker unless told otherwise (scripts/test.sh says how many this machine runs).
@@ -17,6 +19,7 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   use: {
     baseURL,
+    storageState: `${__dirname}/.auth/engineer.json`,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       // Without the background-networking flags Chromium floods this machine's closed network.

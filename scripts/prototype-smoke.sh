@@ -5,9 +5,12 @@
 # examples of the registry API (/api/vars filters, categories, locators, /api/variables, bulk).
 # Every call must answer 2xx with the prototype's shapes, and the recalled limits must equal the
 # saved ones. It writes (saves and deploys the soc limits): point it at a demo server.
-#   bash scripts/prototype-smoke.sh http://127.0.0.1:3000
+#   POWERDECK_TOKEN=pd_… bash scripts/prototype-smoke.sh http://127.0.0.1:3000
+# (an engineer's or admin's API token that may deploy: `powerdeck token create smoke --role
+# engineer --allow-deploy`; the prototype's scripts sent no credentials, this adds the header).
 set -euo pipefail
 base=${1:?usage: scripts/prototype-smoke.sh BASE_URL}
+auth=(-H "Authorization: Bearer ${POWERDECK_TOKEN:?set POWERDECK_TOKEN to an API token}")
 base=${base%/}
 failures=0
 
@@ -36,9 +39,9 @@ call() {
   local out
   out=$(mktemp)
   if [ -n "$body" ]; then
-    status=$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$url" -H "Content-Type: application/json" -d "$body")
+    status=$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$url" "${auth[@]}" -H "Content-Type: application/json" -d "$body")
   else
-    status=$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$url" -H "Accept: application/json")
+    status=$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$url" "${auth[@]}" -H "Accept: application/json")
   fi
   answer=$(cat "$out")
   rm -f "$out"

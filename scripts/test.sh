@@ -98,7 +98,9 @@ rust_tests() {
 }
 
 # Starts a demo server (the debug binary the Rust tests built) on a free port with a database of
-# its own; sets SERVER_BASE and SERVER_LOG.
+# its own; sets SERVER_BASE, SERVER_LOG and SERVER_TOKEN (an admin API token of that server, with
+# both scopes, named e2e-script: the specs' scripted REST calls and the contract run use it; pages
+# sign in as the demo engineer).
 start_server() {
   local dir port pid i
   [ -x "$CARGO_TARGET_DIR/debug/powerdeck" ] || { echo "no $CARGO_TARGET_DIR/debug/powerdeck: the test build makes it" >&2; return 1; }
@@ -113,7 +115,11 @@ start_server() {
   SERVER_PIDS+=("$pid")
   SERVER_DIRS+=("$dir")
   for i in $(seq 1 150); do
-    curl -fsS "$SERVER_BASE/readyz" >/dev/null 2>&1 && return 0
+    if curl -fsS "$SERVER_BASE/readyz" >/dev/null 2>&1; then
+      SERVER_TOKEN=$(DATABASE_URL="sqlite://$dir/data/powerdeck.db?mode=rwc" \
+        "$CARGO_TARGET_DIR/debug/powerdeck" token create e2e-script --role admin --allow-deploy --allow-device-writes 2>/dev/null)
+      return 0
+    fi
     kill -0 "$pid" 2>/dev/null || { cat "$SERVER_LOG"; echo "the server died at start-up" >&2; return 1; }
     sleep 0.2
   done
@@ -130,6 +136,7 @@ browser_tests() {
   start_server
   e2e_base=$SERVER_BASE
   e2e_log=$SERVER_LOG
+  e2e_token=$SERVER_TOKEN
   # The first page over throttled links (figures, and a guard on the bytes a first visit moves),
   # measured before anything else loads this machine.
   printf '\n==> first-page (at +%ss)\n' "$((SECONDS - run_started))"
@@ -139,10 +146,10 @@ browser_tests() {
   start_server
   api_base=$SERVER_BASE
   api_log=$SERVER_LOG
-  bash scripts/contract.sh "$api_base" >"$api_log.contract" 2>&1 &
+  POWERDECK_TOKEN=$SERVER_TOKEN bash scripts/contract.sh "$api_base" >"$api_log.contract" 2>&1 &
   contract_pid=$!
   printf '\n==> playwright (at +%ss)\n' "$((SECONDS - run_started))"
-  POWERDECK_BASE_URL="$e2e_base" npx playwright test --config end2end/playwright.config.ts \
+  POWERDECK_BASE_URL="$e2e_base" POWERDECK_TOKEN="$e2e_token" npx playwright test --config end2end/playwright.config.ts \
     || { status=$?; echo "--- server log"; tail -50 "$e2e_log"; }
   printf '\n==> contract (finished at +%ss)\n' "$((SECONDS - run_started))"
   wait "$contract_pid" || { status=$?; cat "$api_log.contract"; echo "--- server log"; tail -50 "$api_log"; return "$status"; }
@@ -170,16 +177,23 @@ finish_browser_tests() {
 # precompressed): hydration bugs that only show in the optimised bundle are caught here. The server
 # is the debug binary the Rust tests already built for the CLI tests (with the tests' features: a
 # separate `cargo build -p server` would compile services, app and server a second time).
-# cargo-leptos reruns wasm-bindgen and wasm-opt (about a minute) even when nothing changed, so the
-# bundle is rebuilt only when what goes into it did: the browser crates, styles, assets, lock file
-# and build settings.
+# cargo-leptos reruns wasm-bindgen and wasm-opt (minutes on two cores) even when nothing changed, so
+# a bundle is built once per content of what goes into it: the browser crates, styles, assets, lock
+# files, build settings and tool versions. Built bundles are kept outside the checkout (the last
+# few, by that content hash), so a fresh clone of sources this machine has built before (what CI
+# runs at every stop) copies the bundle instead of building it. Server functions have fixed URLs
+# (app/src/api/mod.rs), so a bundle does not depend on the directory it was built in.
+BUNDLE_CACHE="$HOME/.cache/powerdeck/bundles"
+BUNDLES_KEPT=4
 bundle_inputs() {
-  { find app model frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock .cargo/config.toml rust-toolchain.toml package-lock.json; } | sha256sum | cut -d' ' -f1
+  { find app model fieldbus frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock .cargo/config.toml rust-toolchain.toml package-lock.json
+    rustc --version; cargo leptos --version; wasm-opt --version; } | sha256sum | cut -d' ' -f1
 }
 build_bundle() {
-  local stamp=target/site/.inputs-sha256 inputs
+  local stamp=target/site/.inputs-sha256 inputs cached fresh
   inputs=$(bundle_inputs)
+  cached="$BUNDLE_CACHE/$inputs"
   # Bundle file names carry a content hash (powerdeck.<hash>.wasm).
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && compgen -G 'target/site/pkg/powerdeck.*.wasm.br' >/dev/null; then
     echo "the bundle in target/site is up to date (its inputs have not changed)"
@@ -187,8 +201,24 @@ build_bundle() {
   fi
   # A fresh pkg/: the server picks the bundle by its hashed names, so no older build may linger.
   rm -rf target/site/pkg
+  if [ -f "$cached/.inputs-sha256" ]; then
+    mkdir -p target/site
+    cp -a "$cached/." target/site/
+    touch "$cached"
+    echo "the bundle was built before from these inputs: copied from $cached"
+    return 0
+  fi
   cargo leptos build --release --split --precompress --frontend-only
   echo "$inputs" >"$stamp"
+  # Into the cache under a temporary name, then renamed: a run that stops half-way leaves no
+  # half bundle under a real key.
+  mkdir -p "$BUNDLE_CACHE"
+  fresh=$(mktemp -d "$BUNDLE_CACHE/.incoming.XXXXXX")
+  cp -a target/site/. "$fresh/"
+  mv -T "$fresh" "$cached" 2>/dev/null || rm -rf "$fresh"
+  # Keep the most recently used few.
+  find "$BUNDLE_CACHE" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' -printf '%T@ %p\n' \
+    | sort -rn | tail -n +$((BUNDLES_KEPT + 1)) | cut -d' ' -f2- | xargs -r rm -rf
 }
 # The bundle builds in the background while clippy and the Rust tests run: its longest part,
 # wasm-bindgen and binaryen's wasm-opt over every split chunk, keeps one core busy for minutes.

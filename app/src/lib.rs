@@ -22,6 +22,7 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
+use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
     BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads, ProtectionsRoute,
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                 // SsrMode::Async: pages are sent once their data is read, so they are complete
                 // without JavaScript (no streamed placeholders to swap in).
                 <Routes fallback=NotFound>
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("")
                         view={Lazy::<OverviewRoute>::new()}

@@ -1,6 +1,6 @@
 // The Buses page in demo mode: the simulator's bus with its health, the planned reads, and the
 // paths that cannot be polled. Runs hydrated and with JavaScript off.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { ready } from '../support';
 
 test('the buses page shows the simulator bus, its planned reads and what is not polled', async ({ page }) => {

@@ -1,7 +1,7 @@
 // Hydrated only: read a configuration variable from the simulated device, review the write
 // (old value → new value), write it, and see the read-back. The spec puts the value it found
 // back on the device afterwards, so no other spec sees its write.
-import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Page } from './fixtures';
 import { ready } from '../support';
 
 const limit = '/api/v1/variables/inverter_power_limit/value';

@@ -1,7 +1,7 @@
 // A past version from the variable page's history: open it, see it beside today, restore it
 // after a confirmation that shows what changes. Links and a form: hydrated and without
 // JavaScript alike. The spec makes a variable of its own, so no other spec's data matters.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { ready, uniqueName } from '../support';
 
 test('a past version opens diffed against today and restores as a new version', async ({ page, request }) => {
@@ -11,7 +11,7 @@ test('a past version opens diffed against today and restores as a new version', 
   });
   expect(created.status()).toBe(201);
   const changed = await request.patch(`/api/v1/variables/${name}`, {
-    headers: { 'If-Match': '1', 'X-Powerdeck-User': 'bob' },
+    headers: { 'If-Match': '1' },
     data: { units: 'mV', description: 'Changed by Bob' },
   });
   expect(changed.status()).toBe(200);

@@ -1,6 +1,6 @@
 // The Import page: preview the dry-run diff, apply, see the result; export downloads. What the
 // spec imports are variables of its own, beside the unchanged example registry.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import { ready, uniqueName } from '../support';
 import { readFileSync } from 'node:fs';
 

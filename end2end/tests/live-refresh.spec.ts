@@ -1,6 +1,6 @@
 // Hydrated only: live values on the registry page update in place, without a reload, carried by
 // the server-sent-events stream /api/v1/live/stream.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { ready } from '../support';
 
 test('live values update without reloading the page', async ({ page }) => {

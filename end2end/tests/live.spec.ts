@@ -1,6 +1,6 @@
 // Live values from the built-in simulator (demo mode): the registry shows each polled value with
 // its quality, units and age; hydrated, the values keep moving without a reload.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import { ready } from '../support';
 
 const valueCell = (page: Page, name: string) =>

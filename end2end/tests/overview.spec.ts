@@ -1,5 +1,5 @@
 // The application shell and the Overview page, with and without JavaScript.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { hydrated, ready } from '../support';
 
 test('the overview shows real facts about this installation', async ({ page }) => {

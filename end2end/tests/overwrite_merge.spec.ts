@@ -1,7 +1,7 @@
 // "Overwrite with mine" after a conflict saves only the fields this tab changed: two tabs open the
 // same variable, tab A saves new units, tab B changes only the description and overwrites; tab A's
 // units must survive. Needs JavaScript: the no-js project ignores this file (playwright.config.ts).
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import { ready, uniqueName } from '../support';
 
 async function openEditor(page: Page, name: string) {

@@ -1,6 +1,6 @@
 // Both projects: the Protections page renders the active profile's limits from the server, so
 // an operator can read them with JavaScript off.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { ready } from '../support';
 
 test('the limits grid is rendered with the active profile', async ({ page }) => {

@@ -3,7 +3,7 @@
 // alarm raised by a limit below the simulated value, then cleared after its off-delay.
 // Each test edits a profile of its own, made from the factory defaults and active while it runs;
 // afterwards the default profile is active again and the device holds the defaults.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import { readFileSync } from 'node:fs';
 import { ready, uniqueName } from '../support';
 
@@ -133,7 +133,7 @@ test('an alarm appears when the value crosses a limit and clears after its off-d
   await expect(raised).toHaveCount(0, { timeout: 15_000 });
   const journal = page.locator('.journal');
   await expect(journal.locator('tr.journal-cleared').first()).toContainText('soc.max');
-  await expect(journal.locator('tr.journal-acknowledged').first()).toContainText('operator');
+  await expect(journal.locator('tr.journal-acknowledged').first()).toContainText('engineer');
   await expect(journal.locator('tr.journal-raised').first()).toContainText('soc.max');
   await restoreDefaults(page);
 });

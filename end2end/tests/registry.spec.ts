@@ -1,6 +1,6 @@
 // The Registry screens: listing, filters in the URL, search, locator facets, detail page.
 // Runs hydrated and with JavaScript off (the server imports examples/ in demo mode).
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import { ready } from '../support';
 
 const rows = (page: Page) => page.locator('table.data-table tbody tr');

@@ -4,7 +4,7 @@
 // its test (named after it), and a pack's adapters are added, disabled, ordered and deleted after
 // a preview. Without JavaScript: an adapter is added by a plain POST of the same form.
 // Every test creates rows of its own (unique ids), so no other spec's data matters.
-import { test, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Locator, type Page } from './fixtures';
 import { hydrated, ready, uniqueName } from '../support';
 
 async function firstSystem(request: APIRequestContext): Promise<string> {
@@ -16,7 +16,7 @@ async function firstSystem(request: APIRequestContext): Promise<string> {
 }
 
 async function post(request: APIRequestContext, path: string, data: object) {
-  const answer = await request.post(path, { data, headers: { 'X-Powerdeck-User': 'e2e' } });
+  const answer = await request.post(path, { data });
   expect(answer.status(), await answer.text()).toBeLessThan(300);
   return answer.json();
 }

@@ -1,7 +1,7 @@
 // The Site import page (hydrated: the file is read in the browser). A broken config.yaml lists
 // every problem at its line and column and writes nothing; a sound one previews the rows it
 // creates, applies in one step, and the new system's tree and export read back.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { hydrated, ready, uniqueName } from '../support';
 
 test('without JavaScript the page reads and says where else a file imports', async ({ page }) => {

@@ -2,7 +2,7 @@
 // (answering, failing, failover, not polled) and through which adapter, from the server's own
 // site I/O. Both projects read the states (the server renders them); hydrated, the demo's pack1
 // loses its TCP primary and the page, refreshing itself, says failover and why, then recovers.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import { hydrated, ready } from '../support';
 
 /// The row of the device whose name is `name` (exactly, at the start of the row).
@@ -31,7 +31,7 @@ test.describe('with JavaScript', () => {
 
   test('a pack whose primary stops says failover and why, then serves from its primary again', async ({ page, request }) => {
     const primary = (running: boolean) =>
-      request.post('/api/v1/demo/pack1-primary', { data: { running }, headers: { 'X-Powerdeck-User': 'e2e' } });
+      request.post('/api/v1/demo/pack1-primary', { data: { running } });
     await page.goto('/site?system=system');
     await ready(page);
     const state = row(page, 'Rack A').locator('.live-state');

@@ -5,7 +5,7 @@
 // save that lost to someone else's says so.
 // Every spec creates rows of its own with unique ids (the demo's structure may be the default
 // one or a config.yaml), so no other spec's data or order matters.
-import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Page } from './fixtures';
 import { hydrated, ready, uniqueName } from '../support';
 
 /// The id of the system the page shows first (the first by id).
@@ -18,7 +18,7 @@ async function firstSystem(request: APIRequestContext): Promise<string> {
 }
 
 async function post(request: APIRequestContext, path: string, data: object) {
-  const answer = await request.post(path, { data, headers: { 'X-Powerdeck-User': 'e2e' } });
+  const answer = await request.post(path, { data });
   expect(answer.status(), await answer.text()).toBeLessThan(300);
   return answer.json();
 }
@@ -167,7 +167,7 @@ test.describe('with JavaScript', () => {
     // Someone else renames it first, through the API.
     const preview = await (await request.get(`/api/v1/site/inverter-arrays/${array}/delete-preview`)).json();
     const theirs = await request.patch(`/api/v1/site/inverter-arrays/${array}`, {
-      headers: { 'If-Match': `"${preview.version}"`, 'X-Powerdeck-User': 'bob' },
+      headers: { 'If-Match': `"${preview.version}"` },
       data: { name: `Theirs ${array}` },
     });
     expect(theirs.status()).toBe(200);

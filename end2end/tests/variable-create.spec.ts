@@ -1,5 +1,5 @@
 // Creating a variable with a first path, adding another path, removing one (hydrated only).
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { ready, uniqueName } from '../support';
 
 test('create a variable, add a CAN path, remove the Modbus path', async ({ page }) => {

@@ -1,7 +1,7 @@
 // Editing a variable's metadata: validation as you type, diff preview, save, and a conflict when
 // someone else saved first. Needs JavaScript (the hydrated project only). Each test edits a
 // variable of its own, so no other spec's data (or order) matters.
-import { test, expect, type APIRequestContext } from '@playwright/test';
+import { test, expect, type APIRequestContext } from './fixtures';
 import { ready, uniqueName } from '../support';
 
 /// Creates a variable named after `prefix` (at version 1); its name.
@@ -51,7 +51,7 @@ test('a save over someone else\'s change shows the conflict and can overwrite', 
   const current = await request.get(`/api/v1/variables/${name}`);
   const etag = current.headers()['etag'];
   const other = await request.patch(`/api/v1/variables/${name}`, {
-    headers: { 'If-Match': etag, 'X-Powerdeck-User': 'bob' },
+    headers: { 'If-Match': etag },
     data: { description: 'Changed by Bob' },
   });
   expect(other.status()).toBe(200);
@@ -60,7 +60,7 @@ test('a save over someone else\'s change shows the conflict and can overwrite', 
   const conflict = page.getByRole('alert').filter({ hasText: 'Someone else saved' });
   await expect(conflict).toBeVisible();
   await expect(conflict).toContainText('description');
-  await expect(conflict).toContainText('by bob');
+  await expect(conflict).toContainText('by e2e-script');
   await page.screenshot({ path: 'end2end/screenshots/variable-conflict.png', fullPage: true });
 
   await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();

@@ -240,6 +240,23 @@ stored_enum! {
     }
 }
 
+/// An account demo mode creates, shown on its login page (demo passwords are not secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+/// What the login page shows before anyone signs in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginPageInfo {
+    /// Demo mode's accounts (empty on a real site).
+    pub demo_accounts: Vec<DemoAccount>,
+    /// Whether pages can be read without signing in.
+    pub anonymous_read: bool,
+}
+
 /// A user as the console and the API show it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

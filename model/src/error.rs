@@ -24,6 +24,19 @@ pub enum AppError {
     /// memory table): fixing the configuration helps, retrying the device does not.
     #[error("not configured: {0}")]
     NotConfigured(String),
+    /// No session or token, or one that expired: sign in (401).
+    #[error("sign-in required: {0}")]
+    Unauthenticated(String),
+    /// Signed in, but the role (or the token's scopes) does not allow this (403).
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// A console session must confirm the password before this change (deploying protections,
+    /// writing a device value) because it was last typed too long ago (403).
+    #[error("password needed: {0}")]
+    ReauthenticationRequired(String),
+    /// Too many attempts (failed logins from one address): try again later (429).
+    #[error("too many attempts: {0}")]
+    RateLimited(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// The request never reached the server function or its answer could not be read.
@@ -47,6 +60,10 @@ impl AppError {
             AppError::Conflict(_) => "Changed by someone else",
             AppError::Device(_) => "Device error",
             AppError::NotConfigured(_) => "Not configured",
+            AppError::Unauthenticated(_) => "Sign-in required",
+            AppError::Forbidden(_) => "Not allowed",
+            AppError::ReauthenticationRequired(_) => "Password needed",
+            AppError::RateLimited(_) => "Too many attempts",
             AppError::Internal(_) => "Server error",
             AppError::Transport(_) => "Connection problem",
         }
@@ -60,6 +77,10 @@ impl AppError {
             | AppError::Conflict(m)
             | AppError::Device(m)
             | AppError::NotConfigured(m)
+            | AppError::Unauthenticated(m)
+            | AppError::Forbidden(m)
+            | AppError::ReauthenticationRequired(m)
+            | AppError::RateLimited(m)
             | AppError::Internal(m)
             | AppError::Transport(m) => m.clone(),
         }

@@ -1,8 +1,9 @@
 //! `powerdeck bench auth`: the figures of access control (issue 13) on a throw-away database:
 //! one argon2id hash, a whole sign-in (limit, verification, transaction, session, audit row),
-//! and what an authenticated request adds before its handler runs: looking a session cookie
-//! or a bearer token up by the SHA-256 of its secret. The HTTP middleware comes later, so the
-//! service calls it will make are measured.
+//! the lookups an authenticated request makes (a session cookie or a bearer token, found by the
+//! SHA-256 of its secret), and a whole request through the real router with a session, with a
+//! token, and without either (on a site open for anonymous reads): the difference is what
+//! signing in costs each request.
 
 use std::time::Instant;
 
@@ -136,7 +137,66 @@ async fn measure(label: &str, url: &str) -> anyhow::Result<()> {
         format!("{label}: bearer token lookup p50"),
         us(token_p50)
     );
+    whole_requests(label, url, &db, &secret, &created.secret).await?;
     db.close().await?;
+    Ok(())
+}
+
+/// `GET /api/v1/system/version` through the real router: anonymous (the site allows anonymous
+/// reads), with the session cookie, with the bearer token.
+async fn whole_requests(
+    label: &str,
+    url: &str,
+    db: &DatabaseConnection,
+    session_secret: &str,
+    token_secret: &str,
+) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let info = DatabaseTarget::parse(url)?.info;
+    let router = crate::http::router(crate::bench::bench_state(db.clone(), info));
+    let cookie = format!("{}={session_secret}", crate::access::SESSION_COOKIE);
+    let bearer = format!("Bearer {token_secret}");
+    let variants = [
+        ("anonymous", None),
+        ("session", Some(("cookie", cookie.as_str()))),
+        ("token", Some(("authorization", bearer.as_str()))),
+    ];
+    let mut p50s = Vec::new();
+    for (name, header) in variants {
+        let request = || {
+            let router = router.clone();
+            async move {
+                let mut request = Request::get("/api/v1/system/version");
+                if let Some((key, value)) = header {
+                    request = request.header(key, value);
+                }
+                let response = router.oneshot(request.body(Body::empty())?).await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "{name}: the request answered {}",
+                    response.status()
+                );
+                Ok(())
+            }
+        };
+        for _ in 0..50 {
+            request().await?;
+        }
+        p50s.push((name, median(LOOKUPS, request).await?));
+    }
+    let anonymous = p50s[0].1;
+    for (name, p50) in &p50s {
+        let extra = p50.as_secs_f64() - anonymous.as_secs_f64();
+        println!(
+            "{:<38}{:>10}  ({:+.0} µs over anonymous; issue: <= +0.2 ms)",
+            format!("{label}: request p50, {name}"),
+            us(*p50),
+            extra * 1e6
+        );
+    }
     Ok(())
 }
 

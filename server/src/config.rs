@@ -131,6 +131,22 @@ pub struct ServeArgs {
         default_value = DEFAULT_CORS_ORIGINS
     )]
     pub cors_origins: Vec<String>,
+    /// Pages and API reads answer without signing in (as the viewer "anonymous"); writes always
+    /// need a session or a token. For wall displays and the prototype's read-only dashboard.
+    #[arg(long, env = "POWERDECK_ANONYMOUS_READ")]
+    pub anonymous_read: bool,
+    /// A console session ends after this many minutes without a request.
+    #[arg(long, env = "POWERDECK_SESSION_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=10_080))]
+    pub session_idle_minutes: u32,
+    /// This many failed logins in a row lock the account ...
+    #[arg(long, env = "POWERDECK_MAX_FAILED_LOGINS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_failed_logins: u32,
+    /// ... for this many minutes.
+    #[arg(long, env = "POWERDECK_LOCKOUT_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(1..=1_440))]
+    pub lockout_minutes: u32,
 }
 
 impl Default for ServeArgs {

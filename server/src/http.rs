@@ -19,9 +19,26 @@ use tower_http::compression::CompressionLayer;
 use utoipa::ToSchema;
 
 pub fn router(state: AppState) -> Router {
-    // Compresses what benefits (HTML, JSON, server-function answers) with brotli or gzip as the
-    // client accepts; server-sent events, images and already-encoded static files pass through.
-    routes(state).layer(CompressionLayer::new())
+    router_with(state, Router::new())
+}
+
+/// The router with `extra` routes that only some servers have (demo mode's), behind the same
+/// access layer as every other route.
+pub fn router_with(state: AppState, extra: Router) -> Router {
+    routes(state.clone())
+        .merge(extra)
+        // A server function's expected error (invalid input, a conflict, not allowed) answers
+        // its own status, not Leptos's blanket 500.
+        .layer(axum::middleware::from_fn(server_function_status))
+        // Who is calling and whether they may: before any route, page or file is reached.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::access::guard,
+        ))
+        // Compresses what benefits (HTML, JSON, server-function answers) with brotli or gzip as
+        // the client accepts; server-sent events, images and already-encoded static files pass
+        // through.
+        .layer(CompressionLayer::new())
 }
 
 fn routes(state: AppState) -> Router {
@@ -33,6 +50,9 @@ fn routes(state: AppState) -> Router {
         .merge(crate::rest::router())
         // The prototype's routes again under `/vars_api`, the prefix its dashboard proxies.
         .merge(crate::rest::prototype::proxy_routes())
+        // The login form and the header's sign-out button (the login page is a Leptos page).
+        .route("/login", axum::routing::post(crate::access::login::login))
+        .route("/logout", axum::routing::post(crate::access::login::logout))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -50,6 +70,29 @@ fn routes(state: AppState) -> Router {
             crate::rest::prototype::answer_json_at_root,
         ))
         .with_state(state)
+}
+
+/// Leptos answers every server function error with 500. The body is the `AppError` (JSON):
+/// give the response the status that error has everywhere else (422 invalid input, 409 a
+/// conflict, 403 not allowed, ...), so that only a bug is a 500 (issue 14).
+async fn server_function_status(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_function = crate::access::rules::is_server_function(request.uri().path());
+    let response = next.run(request).await;
+    if !is_function || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Error bodies are a message; anything larger is not one of ours.
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "unreadable error").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<model::error::AppError>(&bytes) {
+        parts.status = crate::rest::status_of(&error);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The liveness answer: always `{"status": "ok"}`.

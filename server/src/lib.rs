@@ -9,6 +9,7 @@
     clippy::too_many_lines
 )]
 
+pub mod access;
 pub mod auth_cli;
 pub mod bench;
 pub mod bench_auth;

@@ -1,16 +1,20 @@
 //! The `serve` and `migrate` commands: start-up in a fixed order, then graceful shutdown.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use app::ssr::state::AppState;
+use app::ssr::state::{Access, AppState};
+use chrono::TimeDelta;
 use devices::can::CanMonitor;
 use devices::can::memory::MemoryCanBus;
 use devices::simulator::{CAN_PERIOD, Simulator, spawn_can_broadcast};
 use leptos::prelude::LeptosOptions;
 use migration::MigratorTrait;
+use model::auth::{DemoAccount, NewUser, Role};
 use model::error::AppError;
 use services::actor::Actor;
+use services::auth::{Auth, AuthConfig, Caller};
 use services::field::FieldIo;
 use services::field::config::FieldConfig;
 use services::protections::alarms::{Protections, ProtectionsConfig};
@@ -30,6 +34,7 @@ use services::site::drive::{FailoverRules, SiteIo, SiteIoConfig};
 /// SIGINT or SIGTERM.
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let target = DatabaseTarget::parse(&cli.database_url)?;
+    crate::access::check_rules()?;
     let bundle = crate::site::check_bundle(&args.site_root)?;
     let cors = crate::rest::prototype::cors_layer(&args.cors_origins)?;
     // Bind first: a busy port is reported before any database work happens.
@@ -49,9 +54,13 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .then(|| args.examples_dir.join("site").join("config.yaml"));
     let site_config = args.site_config.as_deref().or(demo_site.as_deref());
     crate::site_cli::first_start(&db, site_config).await?;
-    if args.demo {
+    let demo_accounts = if args.demo {
         import_examples(&db, &args.examples_dir).await?;
-    }
+        ensure_demo_accounts(&db).await?
+    } else {
+        Vec::new()
+    };
+    refuse_open_console(&db, args).await?;
     let shutdown = CancellationToken::new();
     let (field, demo_simulator) = start_field_io(&db, args, shutdown.clone()).await?;
     let demo = match demo_simulator {
@@ -88,6 +97,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let auth = Arc::new(Auth::new(auth_config(args)));
+    tokio::spawn(purge_sessions(db.clone(), auth.clone(), shutdown.clone()));
     let state = AppState {
         leptos_options,
         db: db.clone(),
@@ -96,15 +107,21 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         registry_index: Default::default(),
         field,
         protections,
+        access: Access {
+            auth,
+            anonymous_read: args.anonymous_read,
+            secure_cookies: false,
+            demo_accounts,
+        },
     };
-    let mut router = crate::http::router(state);
-    if let Some(demo) = demo {
-        router = router.merge(demo_site::router(demo));
-    }
-    let router = router.layer(axum::Extension(site_io)).layer(cors);
+    let extra = demo.map(demo_site::router).unwrap_or_default();
+    let router = crate::http::router_with(state, extra)
+        .layer(axum::Extension(site_io))
+        .layer(cors);
 
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tracing::info!("Powerdeck listening on http://{}", args.addr);
+    let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
@@ -112,6 +129,95 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     db.close().await.context("closing the database")?;
     Ok(())
+}
+
+/// Sign-in as the command line sets it.
+fn auth_config(args: &ServeArgs) -> AuthConfig {
+    AuthConfig {
+        session_idle: TimeDelta::minutes(i64::from(args.session_idle_minutes)),
+        max_failed_logins: args.max_failed_logins,
+        lockout: TimeDelta::minutes(i64::from(args.lockout_minutes)),
+        ..AuthConfig::default()
+    }
+}
+
+/// Demo mode's accounts, one per role, created unless they exist; their passwords are shown on
+/// the login page (a demo is not a site).
+async fn ensure_demo_accounts(
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<Vec<DemoAccount>> {
+    let existing: Vec<String> = services::auth::list_users(db)
+        .await?
+        .into_iter()
+        .map(|user| user.name)
+        .collect();
+    let mut accounts = Vec::new();
+    for role in Role::ALL.iter().copied().rev() {
+        let account = DemoAccount {
+            name: role.as_str().to_string(),
+            role,
+            password: format!("{}-demo-pass", role.as_str()),
+        };
+        if !existing.contains(&account.name) {
+            let new = NewUser {
+                name: account.name.clone(),
+                role,
+                password: account.password.clone(),
+            };
+            let caller = Caller::new(model::auth::Identity::cli("demo"), None);
+            services::auth::create_user(db, &new, &caller, chrono::Utc::now())
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!("demo mode: creating user {}: {error}", new.name)
+                })?;
+        }
+        accounts.push(account);
+    }
+    tracing::info!(
+        "demo mode: sign in as admin, engineer, operator or viewer (password: <name>-demo-pass)"
+    );
+    Ok(accounts)
+}
+
+/// A console reachable from the network with nobody able to sign in would answer nothing but
+/// its login page, or (with `--anonymous-read`) show the site to anyone: refused, with the way
+/// out. Loopback and demo mode are fine.
+async fn refuse_open_console(
+    db: &sea_orm::DatabaseConnection,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
+    if args.demo || args.addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if services::auth::list_users(db).await?.is_empty() {
+        anyhow::bail!(
+            "refusing to listen on {} while no user exists: create one first with `powerdeck user add NAME --role admin` (the password is read from standard input), or listen on 127.0.0.1",
+            args.addr
+        );
+    }
+    Ok(())
+}
+
+/// Deletes idle sessions every ten minutes (a lookup refuses them anyway; this keeps the table
+/// small).
+async fn purge_sessions(
+    db: sea_orm::DatabaseConnection,
+    auth: Arc<Auth>,
+    shutdown: CancellationToken,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let idle = auth.config().session_idle;
+        if let Err(error) =
+            services::auth::purge_expired_sessions(&db, idle, chrono::Utc::now()).await
+        {
+            tracing::warn!(%error, "purging expired sessions failed");
+        }
+    }
 }
 
 /// Demo mode: loads the example registry so a newcomer sees a populated console.

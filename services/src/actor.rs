@@ -16,8 +16,8 @@ impl Actor {
         }
     }
 
-    /// The console's operator. Until accounts exist every console write is recorded as this.
-    pub fn console_operator() -> Self {
-        Actor::new("operator", "console")
+    /// A verified caller (a console session, an API token) writing from `source_system`.
+    pub fn of(caller: &crate::auth::Caller, source_system: impl Into<String>) -> Self {
+        Actor::new(caller.identity.name.clone(), source_system)
     }
 }

@@ -120,3 +120,46 @@ pub async fn import_examples(db: &sea_orm::DatabaseConnection, actor: &str) {
     };
     import(db, &files, &options).await.unwrap();
 }
+
+/// The `Authorization` header of an API token of `role` on `db`, with both scopes (deploy,
+/// device writes): created the first time it is asked for, then the same. Its secret is fixed
+/// (`pd_test-<role>…`): only tests use it.
+pub async fn test_bearer(db: &DatabaseConnection, role: model::auth::Role) -> String {
+    use entity::auth::api_token;
+    use sea_orm::{
+        ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set,
+    };
+
+    let name = format!("test-{role}");
+    let secret = format!(
+        "{}test-{role}-0123456789abcdef0123456789",
+        crate::auth::TOKEN_PREFIX
+    );
+    // An unmigrated database has no token table: the header is still given (public routes,
+    // such as the readiness probe, do not read it).
+    let exists = api_token::Entity::find()
+        .filter(api_token::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await
+        .map_or(true, |found| found.is_some());
+    if !exists {
+        let row = api_token::ActiveModel {
+            id: NotSet,
+            name: Set(name),
+            secret_hash: Set(crate::auth::hash_secret(&secret)),
+            prefix: Set(secret.chars().take(7).collect()),
+            role: Set(role),
+            allow_deploy: Set(true),
+            allow_device_writes: Set(true),
+            created_by: Set("tests".into()),
+            created_at: Set(chrono::Utc::now()),
+            expires_at: Set(None),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+        };
+        // Two tests of one database asking at once: the second insert hits the name's unique
+        // index, and the token is there either way.
+        let _ = row.insert(db).await;
+    }
+    format!("Bearer {secret}")
+}

@@ -10,14 +10,8 @@ use model::profiles::{
 };
 use model::protections::{Level, ProtectionSet, Side};
 
-/// The console's one operator until operators and roles arrive.
-#[cfg(feature = "ssr")]
-fn operator() -> services::actor::Actor {
-    services::actor::Actor::console_operator()
-}
-
 /// Limits from `current`, `default`, `profile:NAME` or `device` (read live).
-#[server]
+#[server(endpoint = "recall_protections")]
 pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
     use model::profiles::RecallSource;
     let state = crate::ssr::state::app_state()?;
@@ -31,7 +25,7 @@ pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
 }
 
 /// Validates and saves to the named profile (or the active one); deploys nothing.
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, endpoint = "save_protections")]
 pub async fn save_protections(
     profile: Option<String>,
     protections: ProtectionSet,
@@ -44,13 +38,13 @@ pub async fn save_protections(
         &state.protections,
         profile.as_deref(),
         &protections,
-        &operator(),
+        &crate::ssr::caller::actor().await?,
     )
     .await
 }
 
 /// What a deploy would write: the device's values beside the form's, nothing written.
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, endpoint = "preview_deploy")]
 pub async fn preview_deploy(
     profile: String,
     protections: ProtectionSet,
@@ -63,7 +57,7 @@ pub async fn preview_deploy(
 
 /// Saves, then writes to the device with read-back (restoring the device on any failure); on a
 /// multi-rack site to the chosen `racks` (`None`: every rack).
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, endpoint = "deploy_protections")]
 pub async fn deploy_protections(
     profile: Option<String>,
     protections: ProtectionSet,
@@ -77,20 +71,20 @@ pub async fn deploy_protections(
         profile.as_deref(),
         &protections,
         racks.as_deref(),
-        &operator(),
+        &crate::ssr::caller::actor().await?,
     )
     .await
     .map(|deployed| deployed.detail)
 }
 
-#[server]
+#[server(endpoint = "list_profiles")]
 pub async fn list_profiles() -> Result<Vec<ProfileSummary>, AppError> {
     let state = crate::ssr::state::app_state()?;
     services::protections::profiles::list(&state.db).await
 }
 
 /// A new profile, empty or cloned from `clone_from`.
-#[server]
+#[server(endpoint = "create_profile")]
 pub async fn create_profile(
     name: String,
     description: String,
@@ -103,52 +97,60 @@ pub async fn create_profile(
         &name,
         &description,
         clone_from.as_deref(),
-        &operator(),
+        &crate::ssr::caller::actor().await?,
     )
     .await
 }
 
-#[server]
+#[server(endpoint = "rename_profile")]
 pub async fn rename_profile(name: String, new_name: String) -> Result<ProfileSummary, AppError> {
     let state = crate::ssr::state::app_state()?;
     let rename = services::protections::profiles::rename;
-    rename(&state.db, &name, Some(&new_name), None, &operator()).await
+    rename(
+        &state.db,
+        &name,
+        Some(&new_name),
+        None,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
-#[server]
+#[server(endpoint = "delete_profile")]
 pub async fn delete_profile(name: String) -> Result<(), AppError> {
     let state = crate::ssr::state::app_state()?;
     services::protections::profiles::delete(&state.db, &name).await
 }
 
-#[server]
+#[server(endpoint = "activate_profile")]
 pub async fn activate_profile(name: String) -> Result<ProfileSummary, AppError> {
     let state = crate::ssr::state::app_state()?;
-    services::protections::profiles::activate(&state.db, &name, &operator()).await
+    services::protections::profiles::activate(&state.db, &name, &crate::ssr::caller::actor().await?)
+        .await
 }
 
 /// The latest deployments, newest first.
-#[server]
+#[server(endpoint = "deployment_history")]
 pub async fn deployment_history() -> Result<Vec<DeploymentSummary>, AppError> {
     let state = crate::ssr::state::app_state()?;
     services::protections::deploy::history(&state.db, 20).await
 }
 
-#[server]
+#[server(endpoint = "get_deployment")]
 pub async fn get_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
     let state = crate::ssr::state::app_state()?;
     services::protections::deploy::detail(&state.db, id).await
 }
 
 /// Every enabled level with its live state (raised first) and the latest journal lines.
-#[server]
+#[server(endpoint = "alarm_overview")]
 pub async fn alarm_overview() -> Result<(Vec<AlarmRow>, Vec<JournalEntry>), AppError> {
     let state = crate::ssr::state::app_state()?;
     let journal = services::protections::alarms::journal(&state.db, 50).await?;
     Ok((state.protections.states(), journal))
 }
 
-#[server]
+#[server(endpoint = "acknowledge_alarm")]
 pub async fn acknowledge_alarm(variable: String, side: Side, level: Level) -> Result<(), AppError> {
     let state = crate::ssr::state::app_state()?;
     let protections = &state.protections;

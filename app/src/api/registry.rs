@@ -17,7 +17,7 @@ pub struct VariableDetail {
     pub live: Option<model::field::LiveValue>,
 }
 
-#[server]
+#[server(endpoint = "list_registry")]
 pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppError> {
     let state = crate::ssr::state::app_state()?;
     let mut listing =
@@ -27,7 +27,7 @@ pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppE
     Ok(listing)
 }
 
-#[server]
+#[server(endpoint = "get_variable_detail")]
 pub async fn get_variable_detail(name: String) -> Result<VariableDetail, AppError> {
     let state = crate::ssr::state::app_state()?;
     let db = &state.db;
@@ -46,7 +46,7 @@ pub async fn get_variable_detail(name: String) -> Result<VariableDetail, AppErro
 }
 
 /// A variable as it was at its own version `version`, rebuilt from the change log.
-#[server]
+#[server(endpoint = "get_variable_version")]
 pub async fn get_variable_version(name: String, version: i64) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
     services::registry::history::variable_at_version(&state.db, &name, version).await
@@ -54,21 +54,21 @@ pub async fn get_variable_version(name: String, version: i64) -> Result<Variable
 
 /// Restores version `version` of a variable as a new version, if the variable is still at
 /// `expected_version` (the version the operator confirmed the change against).
-#[server]
+#[server(endpoint = "restore_variable_version")]
 pub async fn restore_variable_version(
     name: String,
     version: i64,
     expected_version: i64,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::registry::write::restore_version(&state.db, &name, version, expected_version, &actor)
         .await
 }
 
 /// Saves the metadata form of the detail page. `expected_version` is the variable version the
 /// form was opened at: if someone saved in between, the answer is a conflict and nothing changes.
-#[server]
+#[server(endpoint = "update_variable_metadata")]
 pub async fn update_variable_metadata(
     name: String,
     expected_version: i64,
@@ -90,22 +90,22 @@ pub async fn update_variable_metadata(
         // The form's empty locator is no locator.
         locator: Some(locator_from_form(&locator)),
     };
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::registry::write::update_variable(&state.db, &name, expected_version, &patch, &actor)
         .await
 }
 
 /// Soft-deletes a variable (it stays as a tombstone for sync).
-#[server]
+#[server(endpoint = "delete_variable")]
 pub async fn delete_variable(name: String, expected_version: i64) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::registry::write::delete_variable(&state.db, &name, expected_version, &actor).await
 }
 
 /// The Import page's preview (`apply = false`: a dry run) or its apply step. One transaction.
 /// Edited display names, units and descriptions are kept unless `overwrite_edits`.
-#[server]
+#[server(endpoint = "import_registry")]
 pub async fn import_registry(
     data_def_name: String,
     data_def: String,
@@ -138,34 +138,34 @@ pub async fn import_registry(
 }
 
 /// Creates a variable (with its first access paths) from the New variable form.
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, endpoint = "create_variable")]
 pub async fn create_variable(new: model::registry::NewVariable) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::registry::write::create_variable(&state.db, &new, &actor).await
 }
 
 /// Adds an access path to a variable, if it is still at `expected_version`.
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, endpoint = "add_access_path")]
 pub async fn add_access_path(
     name: String,
     expected_version: i64,
     path: model::registry::NewAccessPath,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::registry::write::add_path(&state.db, &name, expected_version, &path, &actor).await
 }
 
 /// Deactivates an access path (kept as a tombstone), if the variable is still at `expected_version`.
-#[server]
+#[server(endpoint = "remove_access_path")]
 pub async fn remove_access_path(
     name: String,
     expected_version: i64,
     path_id: i64,
 ) -> Result<Variable, AppError> {
     let state = crate::ssr::state::app_state()?;
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::registry::write::remove_path(&state.db, &name, path_id, expected_version, &actor)
         .await
 }

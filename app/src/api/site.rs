@@ -73,19 +73,13 @@ mod form {
     }
 }
 
-/// The console's one operator until operators and roles arrive.
-#[cfg(feature = "ssr")]
-fn operator() -> services::actor::Actor {
-    services::actor::Actor::console_operator()
-}
-
 #[cfg(feature = "ssr")]
 fn db() -> Result<sea_orm::DatabaseConnection, AppError> {
     Ok(crate::ssr::state::app_state()?.db)
 }
 
 /// Every system, and the tree of `system` (or of the first system when none is given).
-#[server]
+#[server(endpoint = "get_site")]
 pub async fn get_site(system: Option<String>) -> Result<SiteOverview, AppError> {
     let db = db()?;
     let systems = services::site::systems(&db).await?;
@@ -101,7 +95,7 @@ pub async fn get_site(system: Option<String>) -> Result<SiteOverview, AppError> 
 
 /// The live state of `system`'s devices (which adapter serves each, and how it answers); none
 /// when this server does not poll the site (benches, some tests) or the system is not polled yet.
-#[server]
+#[server(endpoint = "get_site_live")]
 pub async fn get_site_live(
     system: Option<String>,
 ) -> Result<Option<model::site::live::SiteLive>, AppError> {
@@ -122,20 +116,20 @@ pub async fn get_site_live(
 }
 
 /// What deleting the row would take with it, and its version to delete at.
-#[server]
+#[server(endpoint = "preview_site_delete")]
 pub async fn preview_site_delete(kind: EntityKind, id: String) -> Result<DeletePreview, AppError> {
     services::site::delete_preview(&db()?, kind, &id).await
 }
 
 /// Deletes a row of `kind` if it is still at `expected_version` (the preview's).
-#[server]
+#[server(endpoint = "delete_site_row")]
 pub async fn delete_site_row(
     kind: EntityKind,
     id: String,
     expected_version: i64,
 ) -> Result<(), AppError> {
     use services::site as s;
-    let (db, who) = (db()?, operator());
+    let (db, who) = (db()?, crate::ssr::caller::actor().await?);
     match kind {
         EntityKind::InverterArray => {
             s::delete_inverter_array(&db, &id, expected_version, &who).await
@@ -153,7 +147,7 @@ pub async fn delete_site_row(
 }
 
 /// A new inverter array or battery array (`kind`) of a system.
-#[server]
+#[server(endpoint = "create_site_array")]
 pub async fn create_site_array(
     kind: EntityKind,
     system_id: String,
@@ -161,7 +155,11 @@ pub async fn create_site_array(
     name: String,
 ) -> Result<i64, AppError> {
     use model::site::spec::{BatteryArraySpec, InverterArraySpec};
-    let (db, who, id) = (db()?, operator(), id.trim().to_string());
+    let (db, who, id) = (
+        db()?,
+        crate::ssr::caller::actor().await?,
+        id.trim().to_string(),
+    );
     match kind {
         EntityKind::InverterArray => {
             let spec = InverterArraySpec { id, name };
@@ -179,7 +177,7 @@ pub async fn create_site_array(
 }
 
 /// Renames an inverter array or battery array (`kind`) if it is still at `expected_version`.
-#[server]
+#[server(endpoint = "rename_site_array")]
 pub async fn rename_site_array(
     kind: EntityKind,
     id: String,
@@ -187,7 +185,7 @@ pub async fn rename_site_array(
     name: String,
 ) -> Result<i64, AppError> {
     use services::site as s;
-    let (db, who) = (db()?, operator());
+    let (db, who) = (db()?, crate::ssr::caller::actor().await?);
     let patch = model::site::tree::ArrayPatch { name: Some(name) };
     match kind {
         EntityKind::InverterArray => {
@@ -205,19 +203,30 @@ pub async fn rename_site_array(
 
 /// Attaches a battery array to an inverter array from now on (its open attachment is closed
 /// and kept as history).
-#[server]
+#[server(endpoint = "attach_battery_array")]
 pub async fn attach_battery_array(
     battery_array_id: String,
     inverter_array_id: String,
 ) -> Result<i64, AppError> {
     let db = db()?;
-    services::site::attach(&db, &battery_array_id, &inverter_array_id, &operator()).await
+    services::site::attach(
+        &db,
+        &battery_array_id,
+        &inverter_array_id,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// Ends the battery array's open attachment now (kept as history).
-#[server]
+#[server(endpoint = "detach_battery_array")]
 pub async fn detach_battery_array(battery_array_id: String) -> Result<i64, AppError> {
-    services::site::detach(&db()?, &battery_array_id, &operator()).await
+    services::site::detach(
+        &db()?,
+        &battery_array_id,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// The inputs of the inverter form, as typed.
@@ -231,7 +240,7 @@ pub struct InverterForm {
     pub phase_type: String,
 }
 
-#[server]
+#[server(endpoint = "create_inverter")]
 pub async fn create_inverter(id: String, form: InverterForm) -> Result<i64, AppError> {
     let spec = model::site::spec::InverterSpec {
         id: id.trim().to_string(),
@@ -243,10 +252,10 @@ pub async fn create_inverter(id: String, form: InverterForm) -> Result<i64, AppE
         phase_type: form::phase(&form.phase_type)?,
         adapter: None,
     };
-    services::site::create_inverter(&db()?, &spec, &operator()).await
+    services::site::create_inverter(&db()?, &spec, &crate::ssr::caller::actor().await?).await
 }
 
-#[server]
+#[server(endpoint = "update_inverter")]
 pub async fn update_inverter(
     id: String,
     expected_version: i64,
@@ -260,7 +269,14 @@ pub async fn update_inverter(
         vendor: Some(form::optional(&form.vendor)),
         phase_type: Some(form::phase(&form.phase_type)?),
     };
-    services::site::update_inverter(&db()?, &id, &patch, expected_version, &operator()).await
+    services::site::update_inverter(
+        &db()?,
+        &id,
+        &patch,
+        expected_version,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// The inputs of the battery pack form, as typed.
@@ -277,7 +293,7 @@ pub struct PackForm {
     pub cell_nominal_voltage: String,
 }
 
-#[server]
+#[server(endpoint = "create_battery_pack")]
 pub async fn create_battery_pack(id: String, form: PackForm) -> Result<i64, AppError> {
     let spec = model::site::spec::BatteryPackSpec {
         id: id.trim().to_string(),
@@ -292,10 +308,10 @@ pub async fn create_battery_pack(id: String, form: PackForm) -> Result<i64, AppE
         cell_nominal_voltage: form::number("cell_nominal_voltage", &form.cell_nominal_voltage)?,
         adapters: Vec::new(),
     };
-    services::site::create_battery_pack(&db()?, &spec, &operator()).await
+    services::site::create_battery_pack(&db()?, &spec, &crate::ssr::caller::actor().await?).await
 }
 
-#[server]
+#[server(endpoint = "update_battery_pack")]
 pub async fn update_battery_pack(
     id: String,
     expected_version: i64,
@@ -315,7 +331,14 @@ pub async fn update_battery_pack(
             &form.cell_nominal_voltage,
         )?),
     };
-    services::site::update_battery_pack(&db()?, &id, &patch, expected_version, &operator()).await
+    services::site::update_battery_pack(
+        &db()?,
+        &id,
+        &patch,
+        expected_version,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// The inputs of the meter form, as typed; a blank `array_id` is a system-level meter.
@@ -327,7 +350,7 @@ pub struct MeterForm {
     pub meter_type: String,
 }
 
-#[server]
+#[server(endpoint = "create_meter")]
 pub async fn create_meter(system_id: String, id: String, form: MeterForm) -> Result<i64, AppError> {
     let spec = model::site::spec::MeterSpec {
         id: id.trim().to_string(),
@@ -337,10 +360,16 @@ pub async fn create_meter(system_id: String, id: String, form: MeterForm) -> Res
         meter_type: form::meter_type(&form.meter_type)?,
         adapter: None,
     };
-    services::site::create_meter(&db()?, &system_id, &spec, &operator()).await
+    services::site::create_meter(
+        &db()?,
+        &system_id,
+        &spec,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
-#[server]
+#[server(endpoint = "update_meter")]
 pub async fn update_meter(
     id: String,
     expected_version: i64,
@@ -352,7 +381,14 @@ pub async fn update_meter(
         model: Some(form::optional(&form.model)),
         meter_type: Some(form::meter_type(&form.meter_type)?),
     };
-    services::site::update_meter(&db()?, &id, &patch, expected_version, &operator()).await
+    services::site::update_meter(
+        &db()?,
+        &id,
+        &patch,
+        expected_version,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// The inputs of an adapter form, as typed: the type, a name, for a pack's adapter its
@@ -438,7 +474,7 @@ fn adapter_priority(text: &str) -> Result<i32, AppError> {
 /// Every problem of `config` (JSON text) against the schema of `adapter_type`, as the server's
 /// `ConfigValidator` finds them: the adapter forms ask as you type, so the browser shows exactly
 /// what a save would refuse.
-#[server]
+#[server(endpoint = "check_adapter_config")]
 pub async fn check_adapter_config(
     adapter_type: String,
     config: String,
@@ -449,13 +485,13 @@ pub async fn check_adapter_config(
 }
 
 /// Every adapter type this server knows, for the adapter forms (their schemas generate them).
-#[server]
+#[server(endpoint = "get_adapter_types")]
 pub async fn get_adapter_types() -> Result<Vec<model::site::adapters::AdapterType>, AppError> {
     Ok(catalog()?.list().into_iter().cloned().collect())
 }
 
 /// Gives a device (an inverter, a meter: its one adapter; a pack: one more) an adapter.
-#[server]
+#[server(endpoint = "create_site_adapter")]
 pub async fn create_site_adapter(
     device_kind: EntityKind,
     device_id: String,
@@ -476,12 +512,18 @@ pub async fn create_site_adapter(
         },
         enabled: !pack || form.enabled.is_some(),
     };
-    services::site::create_adapter(&db()?, &device_id, &spec, &operator()).await
+    services::site::create_adapter(
+        &db()?,
+        &device_id,
+        &spec,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// Changes an adapter (type, name, configuration; for a pack's, its priority and whether it is
 /// enabled) if it is still at `expected_version`.
-#[server]
+#[server(endpoint = "update_site_adapter")]
 pub async fn update_site_adapter(
     id: String,
     expected_version: i64,
@@ -501,7 +543,14 @@ pub async fn update_site_adapter(
         },
         enabled: pack.then_some(form.enabled.is_some()),
     };
-    services::site::update_adapter(&db()?, &id, &patch, expected_version, &operator()).await
+    services::site::update_adapter(
+        &db()?,
+        &id,
+        &patch,
+        expected_version,
+        &crate::ssr::caller::actor().await?,
+    )
+    .await
 }
 
 /// How long Test connection waits for the device.
@@ -510,7 +559,7 @@ const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Builds the adapter from a form's type and configuration (`config`: JSON text) and reads each
 /// of its quantities once, read-only, writing nothing (`services::site::probe`).
-#[server]
+#[server(endpoint = "test_adapter_connection")]
 pub async fn test_adapter_connection(
     adapter_type: String,
     config: String,

@@ -8,7 +8,7 @@ use model::site::plan::SiteImportOutcome;
 
 /// Reads `text` as the `config.yaml` named `file_name`: its problems, or its plan (applied
 /// unless `apply` is false). Without `prune` the system's rows the file leaves out are kept.
-#[server]
+#[server(endpoint = "import_site_file")]
 pub async fn import_site_file(
     file_name: String,
     text: String,
@@ -21,6 +21,6 @@ pub async fn import_site_file(
         "" => "config.yaml",
         name => name,
     };
-    let actor = services::actor::Actor::console_operator();
+    let actor = crate::ssr::caller::actor().await?;
     services::site::yaml::import_text(&state.db, catalog, &text, name, prune, !apply, &actor).await
 }

@@ -6,7 +6,7 @@ use model::error::AppError;
 use model::system::Overview;
 
 /// Product version, database, schema level, system version and uptime.
-#[server]
+#[server(endpoint = "get_overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     let state = crate::ssr::state::app_state()?;
     services::system::overview(&state.db, &state.database_info, state.started_at).await
@@ -14,7 +14,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 
 /// Every system, and `system` (or the first one) at a glance: its structure in summary, its
 /// key live values and how its devices answer.
-#[server]
+#[server(endpoint = "get_site_glance")]
 pub async fn get_site_glance(
     system: Option<String>,
 ) -> Result<model::site::glance::SiteGlance, AppError> {

@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
+use model::auth::ActorKind;
+
+use crate::api::session::whoami;
 
 /// One entry of the main navigation. Later screens add themselves here.
 struct NavItem {
@@ -33,16 +36,22 @@ const NAV_ITEMS: &[NavItem] = &[
 ];
 
 #[component]
-pub fn Layout(children: Children) -> impl IntoView {
+pub fn Layout(children: Children) -> AnyView {
     // Effects run only in the browser, so this turns true once the WASM bundle has hydrated the
     // page; tests (and curious operators) can see it on the `data-hydrated` attribute.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
+    let location = use_location();
+    let on_login_page = move || location.pathname.with(|path| path == "/login");
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"
         </a>
-        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+        <div
+            class="app"
+            class:app-bare=on_login_page
+            data-hydrated=move || hydrated.get().to_string()
+        >
             <header class="app-header">
                 <a class="brand" href="/">
                     <span class="brand-mark" aria-hidden="true">
@@ -51,20 +60,63 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <span class="brand-name">"Powerdeck"</span>
                 </a>
                 <span class="brand-tagline">"Site operator console"</span>
+                <Show when=move || !on_login_page()>
+                    <SignedIn />
+                </Show>
             </header>
-            <nav class="app-nav" aria-label="Main">
-                <ul>
-                    {NAV_ITEMS
-                        .iter()
-                        .map(|item| view! { <NavLink href=item.href label=item.label /> })
-                        .collect_view()}
-                </ul>
-            </nav>
+            <Show when=move || !on_login_page()>
+                <nav class="app-nav" aria-label="Main">
+                    <ul>
+                        {NAV_ITEMS
+                            .iter()
+                            .map(|item| view! { <NavLink href=item.href label=item.label /> })
+                            .collect_view()}
+                    </ul>
+                </nav>
+            </Show>
             <main id="main" class="app-main" tabindex="-1">
                 {children()}
             </main>
         </div>
     }
+    .into_any()
+}
+
+/// Who is signed in, with the sign-out button (a form: it works without JavaScript); "Sign in"
+/// for the anonymous reader of a site open for reading.
+#[component]
+fn SignedIn() -> AnyView {
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                me.get()
+                    .and_then(Result::ok)
+                    .map(|me| {
+                        if me.kind == ActorKind::Anonymous {
+                            view! {
+                                <a class="signed-in button button-secondary" href="/login">
+                                    "Sign in"
+                                </a>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <form class="signed-in" method="post" action="/logout">
+                                    <span class="signed-in-name">{me.name}</span>
+                                    <span class="signed-in-role">{me.role.label()}</span>
+                                    <button type="submit" class="button button-secondary">
+                                        "Sign out"
+                                    </button>
+                                </form>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+    .into_any()
 }
 
 /// A navigation link that marks itself as the current page.

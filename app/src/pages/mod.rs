@@ -2,6 +2,7 @@
 
 pub mod buses;
 pub mod import;
+pub mod login;
 pub mod new_variable;
 pub mod not_found;
 pub mod overview;

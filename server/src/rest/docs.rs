@@ -17,7 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
     info(
         title = "Powerdeck API",
         version = "1",
-        description = "The stable REST API of Powerdeck's variable registry, under /api/v1 (JSON). Versioning: one global, monotonic, gapless system version orders all changes; every change of a variable or of an access path takes the next system version, in commit order (a path change also touches its variable, so it takes two: one for the variable, then one for the path). Each variable also has its own variable_version (1 when created, +1 per change of it or of its paths): it is the ETag of every single-variable response, and every write must send it back in If-Match (missing: 428; stale: 409 with the variable as it is now in `current`, so no update is lost). Writers name themselves with X-Powerdeck-User and X-Powerdeck-Source (defaults `api` and `rest`), recorded in the change log. Protection limits (profiles, save, deploy with read-back and rollback) live under /api/v1/protections and the live alarm states under /api/v1/alarms; their writes name the writer with the same headers but take no If-Match. Sync: poll GET /api/v1/changes?since=X (start with 0) and continue with since=next_since while has_more is true; keep next_since for the next poll. Errors are RFC 9457 application/problem+json bodies (type, title, status, detail; `field` on invalid input; `current` on a 409 after a stale If-Match). Exceptions: a wrong method on a known path answers 405 with an Allow header (and a problem+json body); an unknown path under /api/ answers 404 with {\"error\": \"not_found\", \"message\": ...} as application/json."
+        description = "The stable REST API of Powerdeck's variable registry, under /api/v1 (JSON). Versioning: one global, monotonic, gapless system version orders all changes; every change of a variable or of an access path takes the next system version, in commit order (a path change also touches its variable, so it takes two: one for the variable, then one for the path). Each variable also has its own variable_version (1 when created, +1 per change of it or of its paths): it is the ETag of every single-variable response, and every write must send it back in If-Match (missing: 428; stale: 409 with the variable as it is now in `current`, so no update is lost). Authentication: every operation but the probes and this document needs an API token, sent as `Authorization: Bearer pd_…` (create one with `powerdeck token create NAME --role ROLE`, or in the console), or a console session's cookie; without one it answers 401, and 403 when the token's role (or its scopes, for deploying and device writes) does not allow the operation. The writer recorded in the change log and the audit log is the token's (or the session's) name; X-Powerdeck-Source names the system it writes from (default `rest`). Protection limits (profiles, save, deploy with read-back and rollback) live under /api/v1/protections and the live alarm states under /api/v1/alarms; their writes take no If-Match. Sync: poll GET /api/v1/changes?since=X (start with 0) and continue with since=next_since while has_more is true; keep next_since for the next poll. Errors are RFC 9457 application/problem+json bodies (type, title, status, detail; `field` on invalid input; `current` on a 409 after a stale If-Match). Exceptions: a wrong method on a known path answers 405 with an Allow header (and a problem+json body); an unknown path under /api/ answers 404 with {\"error\": \"not_found\", \"message\": ...} as application/json."
     ),
     servers((url = "/")),
     tags(
@@ -71,14 +71,11 @@ pub(crate) struct ProblemBody {
     deployment: Option<model::profiles::DeploymentDetail>,
 }
 
-/// The headers of a write that names its writer (see [`super::actor`]).
+/// The header of a write that names the system it comes from (see [`super::actor`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // Read from the `HeaderMap`; this type documents them.
 pub(crate) struct WriterHeaders {
-    /// Who makes the change, recorded as `changed_by` in the change log. Missing or blank: `api`.
-    #[param(rename = "X-Powerdeck-User", nullable = false, example = "alice")]
-    user: Option<String>,
     /// From which system the change comes, recorded as `source_system` in the change log (and on
     /// the variable for create, update and delete). Missing or blank: `rest`.
     #[param(
@@ -89,7 +86,7 @@ pub(crate) struct WriterHeaders {
     source: Option<String>,
 }
 
-/// The headers of a versioned registry write: the version the writer last saw, and who writes.
+/// The headers of a versioned registry write: the version the writer last saw, and from where.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // Read from the `HeaderMap` by [`super::if_match`]; this type documents them.
@@ -103,9 +100,6 @@ pub(crate) struct VersionedWriteHeaders {
         example = "\"3\""
     )]
     if_match: String,
-    /// Who makes the change, recorded as `changed_by` in the change log. Missing or blank: `api`.
-    #[param(rename = "X-Powerdeck-User", nullable = false, example = "alice")]
-    user: Option<String>,
     /// From which system the change comes, recorded as `source_system` in the change log (and on
     /// the variable for create, update and delete). Missing or blank: `rest`.
     #[param(
@@ -116,9 +110,87 @@ pub(crate) struct VersionedWriteHeaders {
     source: Option<String>,
 }
 
+/// How callers authenticate, on every operation but the public ones (the probes and this
+/// document): a bearer token or the console's session cookie, and the 401 and 403 answers.
+fn document_access(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            crate::access::SESSION_COOKIE,
+        ))),
+    );
+    // The prototype's routes answer in FastAPI's shape, the others in problem+json.
+    let problem = |description: &str, prototype: bool| {
+        let (content_type, schema) = if prototype {
+            ("application/json", "PrototypeErrorBody")
+        } else {
+            ("application/problem+json", "Problem")
+        };
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                content_type,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(schema)))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in &mut document.paths.paths {
+        let public = crate::access::rules::rule_for(&axum::http::Method::GET, path)
+            == crate::access::rules::Rule::Public;
+        if public {
+            continue;
+        }
+        let prototype = crate::access::rules::is_prototype(path);
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation.security = Some(vec![
+                SecurityRequirement::new("bearer", Vec::<String>::new()),
+                SecurityRequirement::new("session", Vec::<String>::new()),
+            ]);
+            let responses = &mut operation.responses.responses;
+            responses.entry("401".into()).or_insert_with(|| {
+                problem(
+                    "No token or session, or one that is unknown, expired or revoked.",
+                    prototype,
+                )
+                .into()
+            });
+            responses.entry("403".into()).or_insert_with(|| {
+                problem(
+                    "The caller's role, or the token's scopes, do not allow this operation; or a console session's write came from another site.",
+                    prototype,
+                )
+                .into()
+            });
+        }
+    }
+}
+
 /// The OpenAPI document of every route of [`super::documented_routes`], built once.
 pub(crate) static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
-    let (_router, document) = super::documented_routes().split_for_parts();
+    let (_router, mut document) = super::documented_routes().split_for_parts();
+    document_access(&mut document);
     document.to_pretty_json().unwrap_or_else(|err| {
         format!("{{\"error\": \"the OpenAPI document failed to render: {err}\"}}")
     })

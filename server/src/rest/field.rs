@@ -2,6 +2,8 @@
 //! many variables (once, or as a server-sent-events stream), and the buses' health with the poll
 //! plan.
 
+use axum::Extension;
+use services::auth::Caller;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -93,7 +95,7 @@ pub(super) struct LiveValues {
     operation_id = "writeValue",
     tag = "Field I/O",
     summary = r#"Write a variable to the device, then read it back"#,
-    description = r#"Writes through the highest-priority writable path, then reads back and compares. Refused with 422 before anything is sent when no path is writable, the table is read-only, or a value does not fit the path's data type after scaling. Headers `X-Powerdeck-User` / `X-Powerdeck-Source` say who writes."#,
+    description = r#"Writes through the highest-priority writable path, then reads back and compares. Refused with 422 before anything is sent when no path is writable, the table is read-only, or a value does not fit the path's data type after scaling. The writer is the token's (or session's) name; `X-Powerdeck-Source` names the system it writes from."#,
     params(
         ("name" = String, Path, description = r#"The variable's name, a snake_case identifier such as `soc`."#, example = json!("soc")),
         WriterHeaders,
@@ -110,6 +112,7 @@ pub(super) struct LiveValues {
     )
 )]
 async fn write_value(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
@@ -127,7 +130,7 @@ async fn write_value(
             .into());
         }
     };
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     let outcome = state
         .field
         .write(&state.db, &name, &values, request.rack, &who.user)

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use model::error::AppError;
 use serde_json::{Value, json};
 use services::actor::Actor;
+use services::auth::Caller;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -93,6 +94,9 @@ pub(crate) fn status_of(err: &AppError) -> StatusCode {
         AppError::Device(_) => StatusCode::BAD_GATEWAY,
         // The request conflicts with how this server is set up, not with a device.
         AppError::NotConfigured(_) => StatusCode::CONFLICT,
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) | AppError::ReauthenticationRequired(_) => StatusCode::FORBIDDEN,
+        AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         AppError::Transport(_) => StatusCode::BAD_REQUEST,
     }
@@ -162,19 +166,14 @@ pub fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::bad_request("If-Match must be a variable version such as \"3\""))
 }
 
-/// Who is writing: `X-Powerdeck-User` and `X-Powerdeck-Source` until operators sign in.
-pub fn actor(headers: &HeaderMap) -> Actor {
-    let text = |name: &str, default: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(default)
-            .to_string()
-    };
-    Actor::new(
-        text("x-powerdeck-user", "api"),
-        text("x-powerdeck-source", "rest"),
-    )
+/// Who is writing: the verified caller (token or session; an `X-Powerdeck-User` header is not
+/// trusted), from the system named by `X-Powerdeck-Source` (default `rest`).
+pub fn actor(caller: &Caller, headers: &HeaderMap) -> Actor {
+    let source = headers
+        .get("x-powerdeck-source")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or("rest");
+    Actor::of(caller, source)
 }

@@ -2,6 +2,7 @@
 //! payload is accepted unchanged), profiles, deployment history, alarm states and journal.
 
 use app::ssr::state::AppState;
+use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,7 @@ use model::profiles::{
 use model::protections::{Level, ProtectionSet, ProtectionsPayload, Side};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use services::auth::Caller;
 use services::protections::deploy::{DeployOutcome, Deployed};
 use services::protections::{self as service, alarms, deploy, profiles};
 use utoipa::ToSchema;
@@ -102,12 +104,13 @@ async fn recall(
     )
 )]
 async fn save(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Json<ProfileSummary>> {
     let payload = json_body::<ProtectionsPayload>(body)?;
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     let saved = service::save(
         &state.db,
         &state.field,
@@ -147,12 +150,13 @@ async fn save(
     )
 )]
 async fn deploy_now(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let request = json_body::<DeployRequest>(body)?;
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     let Deployed { outcome, detail } = service::save_and_deploy_to_racks(
         &state.db,
         &state.field,
@@ -223,12 +227,13 @@ pub(super) struct NewProfile {
     )
 )]
 async fn create_profile(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let new = json_body::<NewProfile>(body)?;
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     let created = profiles::create(
         &state.db,
         &new.name,
@@ -300,13 +305,14 @@ pub(super) struct ProfileChange {
     )
 )]
 async fn update_profile(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Json<ProfileSummary>> {
     let change = json_body::<ProfileChange>(body)?;
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     let renamed = profiles::rename(
         &state.db,
         &name,
@@ -361,11 +367,12 @@ async fn delete_profile(
     )
 )]
 async fn activate_profile(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<ProfileSummary>> {
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     Ok(Json(profiles::activate(&state.db, &name, &who).await?))
 }
 
@@ -480,12 +487,13 @@ pub(super) struct ProfileWithLimits {
     )
 )]
 async fn acknowledge(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let request = json_body::<AlarmAcknowledgement>(body)?;
-    let who = actor(&headers);
+    let who = actor(&caller, &headers);
     state
         .protections
         .acknowledge(

@@ -2,6 +2,7 @@
 //! preferred path and the change feed.
 
 use app::ssr::state::AppState;
+use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -16,6 +17,7 @@ use model::registry::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use services::auth::Caller;
 use services::registry::{history, query, write};
 use services::system::system_version_of;
 use utoipa::ToSchema;
@@ -252,6 +254,7 @@ async fn read(
     )
 )]
 async fn restore(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
@@ -264,7 +267,7 @@ async fn restore(
         &name,
         request.version,
         expected,
-        &actor(&headers),
+        &actor(&caller, &headers),
     )
     .await
     {
@@ -422,12 +425,13 @@ async fn bulk(
     )
 )]
 async fn create(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let new = json_body::<NewVariable>(body)?;
-    let variable = write::create_variable(&state.db, &new, &actor(&headers)).await?;
+    let variable = write::create_variable(&state.db, &new, &actor(&caller, &headers)).await?;
     Ok(variable_response(StatusCode::CREATED, variable))
 }
 
@@ -456,6 +460,7 @@ async fn create(
     )
 )]
 async fn update(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
@@ -463,7 +468,15 @@ async fn update(
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
     let patch = json_body::<VariablePatch>(body)?;
-    match write::update_variable(&state.db, &name, expected, &patch, &actor(&headers)).await {
+    match write::update_variable(
+        &state.db,
+        &name,
+        expected,
+        &patch,
+        &actor(&caller, &headers),
+    )
+    .await
+    {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
@@ -490,12 +503,13 @@ async fn update(
     )
 )]
 async fn delete(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    match write::delete_variable(&state.db, &name, expected, &actor(&headers)).await {
+    match write::delete_variable(&state.db, &name, expected, &actor(&caller, &headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
@@ -526,6 +540,7 @@ async fn delete(
     )
 )]
 async fn add_path(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
@@ -533,7 +548,7 @@ async fn add_path(
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
     let path = json_body::<NewAccessPath>(body)?;
-    match write::add_path(&state.db, &name, expected, &path, &actor(&headers)).await {
+    match write::add_path(&state.db, &name, expected, &path, &actor(&caller, &headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::CREATED, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
@@ -565,6 +580,7 @@ async fn add_path(
     )
 )]
 async fn update_path(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<(String, i64)>, PathRejection>,
     headers: HeaderMap,
@@ -573,7 +589,16 @@ async fn update_path(
     let (name, id) = path_params(path)?;
     let expected = if_match(&headers)?;
     let patch = json_body::<AccessPathPatch>(body)?;
-    match write::update_path(&state.db, &name, id, expected, &patch, &actor(&headers)).await {
+    match write::update_path(
+        &state.db,
+        &name,
+        id,
+        expected,
+        &patch,
+        &actor(&caller, &headers),
+    )
+    .await
+    {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }
@@ -601,13 +626,14 @@ async fn update_path(
     )
 )]
 async fn remove_path(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<(String, i64)>, PathRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (name, id) = path_params(path)?;
     let expected = if_match(&headers)?;
-    match write::remove_path(&state.db, &name, id, expected, &actor(&headers)).await {
+    match write::remove_path(&state.db, &name, id, expected, &actor(&caller, &headers)).await {
         Ok(variable) => Ok(variable_response(StatusCode::OK, variable)),
         Err(err) => Err(with_current(&state, &name, err).await),
     }

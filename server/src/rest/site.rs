@@ -5,6 +5,7 @@
 //! is applied unless it is a dry run).
 
 use app::ssr::state::AppState;
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
@@ -25,6 +26,7 @@ use model::site::tree::{
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use services::auth::Caller;
 use services::site::{self as site, yaml};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -314,10 +316,6 @@ pub(super) struct SiteWriteHeaders {
         example = "\"3\""
     )]
     if_match: String,
-    /// Who makes the change, recorded as `changed_by` in the site's change log. Missing or
-    /// blank: `api`.
-    #[param(rename = "X-Powerdeck-User", nullable = false, example = "alice")]
-    user: Option<String>,
     /// From which system the change comes, recorded as `source_system` in the change log.
     /// Missing or blank: `rest`.
     #[param(
@@ -415,12 +413,13 @@ async fn list_systems(State(state): State<AppState>) -> ApiResult<Json<Vec<Syste
     )
 )]
 async fn create_system(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let new = json_body::<SystemSpec>(body)?;
-    let result = site::create_system(&state.db, &new, &actor(&headers)).await;
+    let result = site::create_system(&state.db, &new, &actor(&caller, &headers)).await;
     written::<SystemNode>(&state.db, StatusCode::CREATED, &new.id, result).await
 }
 
@@ -479,6 +478,7 @@ async fn get_system(
     )
 )]
 async fn update_system(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -487,7 +487,8 @@ async fn update_system(
     let id = id_param(path)?;
     let expected = row_version(&headers)?;
     let patch = json_body::<SystemPatch>(body)?;
-    let result = site::update_system(&state.db, &id, &patch, expected, &actor(&headers)).await;
+    let result =
+        site::update_system(&state.db, &id, &patch, expected, &actor(&caller, &headers)).await;
     written::<SystemNode>(&state.db, StatusCode::OK, &id, result).await
 }
 
@@ -512,13 +513,14 @@ async fn update_system(
     )
 )]
 async fn delete_system(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let id = id_param(path)?;
     let expected = row_version(&headers)?;
-    let result = site::delete_system(&state.db, &id, expected, &actor(&headers)).await;
+    let result = site::delete_system(&state.db, &id, expected, &actor(&caller, &headers)).await;
     deleted::<SystemNode>(&state.db, &id, result).await
 }
 
@@ -664,6 +666,7 @@ fn check_yaml_type(headers: &HeaderMap) -> Result<(), Problem> {
     )
 )]
 async fn import_site(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     params: Result<Query<ImportParams>, QueryRejection>,
     headers: HeaderMap,
@@ -684,7 +687,7 @@ async fn import_site(
         IMPORTED_FILE,
         params.prune.unwrap_or(false),
         params.dry_run.unwrap_or(false),
-        &actor(&headers),
+        &actor(&caller, &headers),
     )
     .await?;
     match outcome.plan {
@@ -733,13 +736,14 @@ macro_rules! delete_routes {
             )
         )]
         async fn $delete(
+    Extension(caller): Extension<Caller>,
             State(state): State<AppState>,
             path: Result<Path<String>, PathRejection>,
             headers: HeaderMap,
         ) -> ApiResult<StatusCode> {
             let id = id_param(path)?;
             let expected = row_version(&headers)?;
-            let result = $service(&state.db, &id, expected, &actor(&headers)).await;
+            let result = $service(&state.db, &id, expected, &actor(&caller, &headers)).await;
             deleted::<$node>(&state.db, &id, result).await
         }
 
@@ -830,6 +834,7 @@ pub(super) struct NewArray {
     )
 )]
 async fn create_inverter_array(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
@@ -840,7 +845,8 @@ async fn create_inverter_array(
         name,
     } = json_body::<NewArray>(body)?;
     let spec = InverterArraySpec { id, name };
-    let result = site::create_inverter_array(&state.db, &system_id, &spec, &actor(&headers)).await;
+    let result =
+        site::create_inverter_array(&state.db, &system_id, &spec, &actor(&caller, &headers)).await;
     written::<InverterArrayNode>(&state.db, StatusCode::CREATED, &spec.id, result).await
 }
 
@@ -869,6 +875,7 @@ async fn create_inverter_array(
     )
 )]
 async fn update_inverter_array(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -878,7 +885,8 @@ async fn update_inverter_array(
     let expected = row_version(&headers)?;
     let patch = json_body::<ArrayPatch>(body)?;
     let result =
-        site::update_inverter_array(&state.db, &id, &patch, expected, &actor(&headers)).await;
+        site::update_inverter_array(&state.db, &id, &patch, expected, &actor(&caller, &headers))
+            .await;
     written::<InverterArrayNode>(&state.db, StatusCode::OK, &id, result).await
 }
 
@@ -911,12 +919,13 @@ delete_routes!(
     )
 )]
 async fn create_inverter(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let new = json_body::<InverterSpec>(body)?;
-    let result = site::create_inverter(&state.db, &new, &actor(&headers)).await;
+    let result = site::create_inverter(&state.db, &new, &actor(&caller, &headers)).await;
     written::<InverterNode>(&state.db, StatusCode::CREATED, &new.id, result).await
 }
 
@@ -945,6 +954,7 @@ async fn create_inverter(
     )
 )]
 async fn update_inverter(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -953,7 +963,8 @@ async fn update_inverter(
     let id = id_param(path)?;
     let expected = row_version(&headers)?;
     let patch = json_body::<InverterPatch>(body)?;
-    let result = site::update_inverter(&state.db, &id, &patch, expected, &actor(&headers)).await;
+    let result =
+        site::update_inverter(&state.db, &id, &patch, expected, &actor(&caller, &headers)).await;
     written::<InverterNode>(&state.db, StatusCode::OK, &id, result).await
 }
 
@@ -987,6 +998,7 @@ delete_routes!(
     )
 )]
 async fn create_battery_array(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
@@ -997,7 +1009,8 @@ async fn create_battery_array(
         name,
     } = json_body::<NewArray>(body)?;
     let spec = BatteryArraySpec { id, name };
-    let result = site::create_battery_array(&state.db, &system_id, &spec, &actor(&headers)).await;
+    let result =
+        site::create_battery_array(&state.db, &system_id, &spec, &actor(&caller, &headers)).await;
     written::<BatteryArrayNode>(&state.db, StatusCode::CREATED, &spec.id, result).await
 }
 
@@ -1026,6 +1039,7 @@ async fn create_battery_array(
     )
 )]
 async fn update_battery_array(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -1035,7 +1049,8 @@ async fn update_battery_array(
     let expected = row_version(&headers)?;
     let patch = json_body::<ArrayPatch>(body)?;
     let result =
-        site::update_battery_array(&state.db, &id, &patch, expected, &actor(&headers)).await;
+        site::update_battery_array(&state.db, &id, &patch, expected, &actor(&caller, &headers))
+            .await;
     written::<BatteryArrayNode>(&state.db, StatusCode::OK, &id, result).await
 }
 
@@ -1097,6 +1112,7 @@ async fn attachments_of(
     )
 )]
 async fn attach(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -1104,7 +1120,13 @@ async fn attach(
 ) -> ApiResult<Json<Vec<AttachmentNode>>> {
     let id = id_param(path)?;
     let request = json_body::<AttachRequest>(body)?;
-    site::attach(&state.db, &id, &request.inverter_array_id, &actor(&headers)).await?;
+    site::attach(
+        &state.db,
+        &id,
+        &request.inverter_array_id,
+        &actor(&caller, &headers),
+    )
+    .await?;
     attachments_of(&state.db, &id).await
 }
 
@@ -1126,12 +1148,13 @@ async fn attach(
     )
 )]
 async fn detach(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Vec<AttachmentNode>>> {
     let id = id_param(path)?;
-    site::detach(&state.db, &id, &actor(&headers)).await?;
+    site::detach(&state.db, &id, &actor(&caller, &headers)).await?;
     attachments_of(&state.db, &id).await
 }
 
@@ -1156,12 +1179,13 @@ async fn detach(
     )
 )]
 async fn create_battery_pack(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let new = json_body::<BatteryPackSpec>(body)?;
-    let result = site::create_battery_pack(&state.db, &new, &actor(&headers)).await;
+    let result = site::create_battery_pack(&state.db, &new, &actor(&caller, &headers)).await;
     written::<BatteryPackNode>(&state.db, StatusCode::CREATED, &new.id, result).await
 }
 
@@ -1190,6 +1214,7 @@ async fn create_battery_pack(
     )
 )]
 async fn update_battery_pack(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -1199,7 +1224,8 @@ async fn update_battery_pack(
     let expected = row_version(&headers)?;
     let patch = json_body::<BatteryPackPatch>(body)?;
     let result =
-        site::update_battery_pack(&state.db, &id, &patch, expected, &actor(&headers)).await;
+        site::update_battery_pack(&state.db, &id, &patch, expected, &actor(&caller, &headers))
+            .await;
     written::<BatteryPackNode>(&state.db, StatusCode::OK, &id, result).await
 }
 
@@ -1242,12 +1268,13 @@ pub(super) struct NewMeter {
     )
 )]
 async fn create_meter(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let NewMeter { system_id, meter } = json_body::<NewMeter>(body)?;
-    let result = site::create_meter(&state.db, &system_id, &meter, &actor(&headers)).await;
+    let result = site::create_meter(&state.db, &system_id, &meter, &actor(&caller, &headers)).await;
     written::<MeterNode>(&state.db, StatusCode::CREATED, &meter.id, result).await
 }
 
@@ -1276,6 +1303,7 @@ async fn create_meter(
     )
 )]
 async fn update_meter(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -1284,7 +1312,8 @@ async fn update_meter(
     let id = id_param(path)?;
     let expected = row_version(&headers)?;
     let patch = json_body::<MeterPatch>(body)?;
-    let result = site::update_meter(&state.db, &id, &patch, expected, &actor(&headers)).await;
+    let result =
+        site::update_meter(&state.db, &id, &patch, expected, &actor(&caller, &headers)).await;
     written::<MeterNode>(&state.db, StatusCode::OK, &id, result).await
 }
 
@@ -1327,12 +1356,14 @@ pub(super) struct NewAdapter {
     )
 )]
 async fn create_adapter(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let NewAdapter { device_id, adapter } = json_body::<NewAdapter>(body)?;
-    let result = site::create_adapter(&state.db, &device_id, &adapter, &actor(&headers)).await;
+    let result =
+        site::create_adapter(&state.db, &device_id, &adapter, &actor(&caller, &headers)).await;
     written::<AdapterNode>(&state.db, StatusCode::CREATED, &adapter.id, result).await
 }
 
@@ -1361,6 +1392,7 @@ async fn create_adapter(
     )
 )]
 async fn update_adapter(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -1369,7 +1401,8 @@ async fn update_adapter(
     let id = id_param(path)?;
     let expected = row_version(&headers)?;
     let patch = json_body::<AdapterPatch>(body)?;
-    let result = site::update_adapter(&state.db, &id, &patch, expected, &actor(&headers)).await;
+    let result =
+        site::update_adapter(&state.db, &id, &patch, expected, &actor(&caller, &headers)).await;
     written::<AdapterNode>(&state.db, StatusCode::OK, &id, result).await
 }
 

@@ -36,12 +36,18 @@ fn fake_site_root(dir: &Path) -> PathBuf {
 }
 
 /// One HTTP/1.0 exchange; the status and the JSON body, none when the server does not answer.
-fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> Option<(u16, Value)> {
+fn http(
+    addr: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Option<(u16, Value)> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let body = body.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).ok()?;
@@ -57,6 +63,8 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> Option<(u16
 struct Demo {
     child: Child,
     addr: String,
+    /// An admin API token of the demo's database.
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -75,6 +83,18 @@ impl Demo {
         let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
         let addr = format!("127.0.0.1:{}", free_port());
+        // The token first: the command creates and migrates the database the demo then opens.
+        let created = Command::new(env!("CARGO_BIN_EXE_powerdeck"))
+            .args(["token", "create", "demo-test", "--role", "admin"])
+            .args(["--allow-deploy", "--allow-device-writes"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(created.status.success(), "{created:?}");
+        let token = String::from_utf8(created.stdout)
+            .unwrap()
+            .trim()
+            .to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_powerdeck"))
             .args(["serve", "--demo", "--addr", &addr])
             .args(["--site-poll-ms", "200", "--failover-hold-cycles", "3"])
@@ -91,12 +111,18 @@ impl Demo {
         Demo {
             child,
             addr,
+            token,
             _dir: dir,
         }
     }
 
+    /// One request with the demo's token.
+    fn call(&self, method: &str, path: &str, body: Option<&str>) -> Option<(u16, Value)> {
+        http(&self.addr, &self.token, method, path, body)
+    }
+
     fn live(&self) -> Option<Value> {
-        match http(&self.addr, "GET", "/api/v1/site/live?system=system", None) {
+        match self.call("GET", "/api/v1/site/live?system=system", None) {
             Some((200, live)) => Some(live),
             _ => None,
         }
@@ -144,7 +170,7 @@ async fn the_demo_pack_fails_over_to_its_rtu_secondary_and_back() {
     }
     // The two demos could not both have the fixed ports: each reads its own.
     let primary = |demo: &Demo| {
-        http(&demo.addr, "GET", "/api/v1/demo/pack1-primary", None)
+        demo.call("GET", "/api/v1/demo/pack1-primary", None)
             .unwrap()
             .1
     };
@@ -153,13 +179,13 @@ async fn the_demo_pack_fails_over_to_its_rtu_secondary_and_back() {
     assert_ne!(a["secondary"], b["secondary"]);
 
     let demo = &first;
-    let (status, stopped) = http(
-        &demo.addr,
-        "POST",
-        "/api/v1/demo/pack1-primary",
-        Some(r#"{"running": false}"#),
-    )
-    .unwrap();
+    let (status, stopped) = demo
+        .call(
+            "POST",
+            "/api/v1/demo/pack1-primary",
+            Some(r#"{"running": false}"#),
+        )
+        .unwrap();
     assert_eq!(status, 200, "{stopped}");
     assert_eq!(stopped["running"], false);
     let pack1 = demo.wait_for_pack1_on("pack1_rtu").await;
@@ -174,23 +200,19 @@ async fn the_demo_pack_fails_over_to_its_rtu_secondary_and_back() {
     // The other demo's pack is not disturbed.
     assert_eq!(second.pack1().unwrap()["adapter_id"], "pack1_tcp");
 
-    let (status, running) = http(
-        &demo.addr,
-        "POST",
-        "/api/v1/demo/pack1-primary",
-        Some(r#"{"running": true}"#),
-    )
-    .unwrap();
+    let (status, running) = demo
+        .call(
+            "POST",
+            "/api/v1/demo/pack1-primary",
+            Some(r#"{"running": true}"#),
+        )
+        .unwrap();
     assert_eq!((status, &running["running"]), (200, &Value::Bool(true)));
     demo.wait_for_pack1_on("pack1_tcp").await;
 
-    let (status, journal) = http(
-        &demo.addr,
-        "GET",
-        "/api/v1/site/battery-packs/pack1/switches",
-        None,
-    )
-    .unwrap();
+    let (status, journal) = demo
+        .call("GET", "/api/v1/site/battery-packs/pack1/switches", None)
+        .unwrap();
     assert_eq!(status, 200);
     let reasons: Vec<&str> = journal
         .as_array()
@@ -201,12 +223,12 @@ async fn the_demo_pack_fails_over_to_its_rtu_secondary_and_back() {
     assert_eq!(reasons, ["recovered", "failed"], "{journal:#}");
 
     // A body that is not the switch's is refused as problem+json.
-    let (status, problem) = http(
-        &demo.addr,
-        "POST",
-        "/api/v1/demo/pack1-primary",
-        Some(r#"{"runing": true}"#),
-    )
-    .unwrap();
+    let (status, problem) = demo
+        .call(
+            "POST",
+            "/api/v1/demo/pack1-primary",
+            Some(r#"{"runing": true}"#),
+        )
+        .unwrap();
     assert_eq!(status, 422, "{problem}");
 }

@@ -205,7 +205,7 @@ async fn a_variable_whose_table_has_no_data_source_is_a_configuration_conflict()
     );
     assert_eq!(error.title(), "Not configured");
 
-    let router = site.router();
+    let router = site.router().await;
     let response = router
         .clone()
         .oneshot(
@@ -305,7 +305,7 @@ async fn the_live_stream_sends_values_every_interval_and_ends_at_shutdown() {
     })
     .await;
     assert!(polled, "{:?}", site.field.live(&names));
-    let router = site.router();
+    let router = site.router().await;
     // Each event's items are `LiveValue`s as the OpenAPI document describes them.
     let document = router
         .clone()

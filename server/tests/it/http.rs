@@ -24,7 +24,8 @@ async fn state(migrated: bool) -> (AppState, common::TestDb) {
 }
 
 async fn get(state: &AppState, path: &str) -> (StatusCode, String, String) {
-    let response = server::http::router(state.clone())
+    let response = crate::common::router(state.clone())
+        .await
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -128,7 +129,8 @@ async fn get_with(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    server::http::router(state.clone())
+    crate::common::router(state.clone())
+        .await
         .oneshot(request.body(Body::empty()).unwrap())
         .await
         .unwrap()

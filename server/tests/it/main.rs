@@ -14,6 +14,7 @@
 
 mod common;
 
+mod access;
 mod auth_cli;
 mod cli;
 mod demo_failover;

@@ -455,7 +455,7 @@ async fn send(
 #[tokio::test]
 async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
     let site = site().await;
-    let router = site.router();
+    let router = site.router().await;
     let payload: Value = serde_json::from_str(
         r#"{
         "profile": "site-a",
@@ -544,7 +544,7 @@ async fn the_original_prototypes_payload_is_accepted_unchanged_over_rest() {
 #[tokio::test]
 async fn a_refused_deploy_answers_422_and_a_failure_at_the_device_502_over_rest() {
     let site = site().await;
-    let router = site.router();
+    let router = site.router().await;
     let problem_keys = |problem: &Value| {
         let mut keys: Vec<String> = problem.as_object().unwrap().keys().cloned().collect();
         keys.sort();
@@ -714,7 +714,7 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
 #[tokio::test]
 async fn limits_cross_the_api_in_engineering_units_and_become_register_counts_at_the_device() {
     let site = site().await;
-    let router = site.router();
+    let router = site.router().await;
     let (status, recalled) = send(&router, "GET", "/api/v1/protections", None).await;
     assert_eq!(status, StatusCode::OK, "{recalled}");
     // 45 °C and 570 V, not the registers' 450 and 5700 tenths; each quantity says its unit.
@@ -776,7 +776,7 @@ async fn limits_cross_the_api_in_engineering_units_and_become_register_counts_at
 #[tokio::test]
 async fn a_deploy_to_no_rack_is_refused_and_racks_default_to_all() {
     let site = site().await;
-    let router = site.router();
+    let router = site.router().await;
     let mut set = serde_json::to_value(current(&site).await).unwrap();
     set["soc"]["max"]["warning"]["threshold"] = json!(94);
     let (status, problem) = send(

@@ -242,7 +242,7 @@ async fn router_with_examples() -> (axum::Router, common::TestDb) {
     let test_db = common::sqlite().await;
     services::database::migrate(&test_db.db).await.unwrap();
     common::import_examples(&test_db.db, "test").await;
-    let router = server::http::router(common::app_state(&test_db));
+    let router = crate::common::router(common::app_state(&test_db)).await;
     (router, test_db)
 }
 
@@ -286,7 +286,7 @@ async fn a_variable_without_a_locator_answers_null_and_is_no_locator_in_use() {
         .await
         .unwrap();
     let client = Client {
-        router: server::http::router(common::app_state(&test_db)),
+        router: crate::common::router(common::app_state(&test_db)).await,
         prefix: "",
     };
     let ok = StatusCode::OK;
@@ -982,7 +982,7 @@ async fn the_protections_routes_save_recall_and_deploy_as_the_seed_script_expect
     ];
     for prefix in ["", "/vars_api"] {
         let client = Client {
-            router: site.router(),
+            router: site.router().await,
             prefix,
         };
         let saved = client
@@ -1026,7 +1026,7 @@ async fn the_protections_routes_save_recall_and_deploy_as_the_seed_script_expect
     }
 
     let client = Client {
-        router: site.router(),
+        router: site.router().await,
         prefix: "/vars_api",
     };
     // A value the register cannot hold: refused before sending, with /api/v1's detail.

@@ -259,7 +259,7 @@ async fn serve_demo_shows_the_example_site_on_the_simulator() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = db
-        .command(&["serve", "--demo", "--addr", &addr])
+        .command(&["serve", "--demo", "--anonymous-read", "--addr", &addr])
         .env("POWERDECK_EXAMPLES_DIR", &examples)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -359,7 +359,7 @@ async fn import_field_config_keeps_the_file_in_the_database_and_serve_runs_it() 
     // `serve` without --field-config polls the stored configuration's bus.
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = db
-        .command(&["serve", "--addr", &addr])
+        .command(&["serve", "--anonymous-read", "--addr", &addr])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -102,7 +102,7 @@ async fn live_state_journal_and_adapter_test() {
         .unwrap();
 
     // Without site I/O in the server, the live state is not configured.
-    let bare = server::http::router(common::app_state(&test_db));
+    let bare = crate::common::router(common::app_state(&test_db)).await;
     let answer = send(&bare, Method::GET, "/api/v1/site/live?system=plant", None).await;
     assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.json);
 
@@ -112,7 +112,9 @@ async fn live_state_journal_and_adapter_test() {
     };
     let io = SiteIo::start(db.clone(), catalog.clone(), config, cancel.clone());
     io.wait_cycles(2).await;
-    let router = server::http::router(common::app_state(&test_db)).layer(axum::Extension(io));
+    let router = crate::common::router(common::app_state(&test_db))
+        .await
+        .layer(axum::Extension(io));
 
     let live = send(&router, Method::GET, "/api/v1/site/live?system=plant", None).await;
     assert_eq!(live.status, StatusCode::OK, "{}", live.json);

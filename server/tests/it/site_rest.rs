@@ -76,7 +76,8 @@ async fn send(
         }
         None => Body::empty(),
     };
-    let response = server::http::router(state.clone())
+    let response = crate::common::router(state.clone())
+        .await
         .oneshot(request.body(body).unwrap())
         .await
         .unwrap();
@@ -95,8 +96,7 @@ async fn get(state: &AppState, path: &str) -> Answer {
 }
 
 async fn post(state: &AppState, path: &str, body: Value) -> Answer {
-    let headers = [("x-powerdeck-user", "alice")];
-    send(state, Method::POST, path, &headers, Some(body)).await
+    send(state, Method::POST, path, &[], Some(body)).await
 }
 
 #[tokio::test]
@@ -227,7 +227,7 @@ async fn rows_are_created_changed_with_if_match_and_deleted_after_a_preview() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|c| c["entity_id"] == "inv2" && c["changed_by"] == "alice")
+            .any(|c| c["entity_id"] == "inv2" && c["changed_by"] == "test-admin")
     );
     let unknown = get(&state, "/api/v1/site/systems/system/changes?offset=5").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
@@ -428,7 +428,7 @@ async fn adapter_configurations_are_checked_against_their_types_schema() {
         &state,
         Method::PATCH,
         "/api/v1/site/adapters/pack1_bms",
-        &[("x-powerdeck-user", "alice"), ("if-match", &etag)],
+        &[("if-match", &etag)],
         Some(json!({"config": {"transport": "tcp", "host": "127.0.0.1", "port": 70000, "unit_id": 2}})),
     )
     .await;

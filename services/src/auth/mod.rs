@@ -156,14 +156,13 @@ impl From<sea_orm::DbErr> for AuthError {
     }
 }
 
-/// For callers that speak `AppError` only. `AppError` has no 401 or 429 yet (the HTTP wiring
-/// adds them): a refused sign-in is invalid input on `password`, naming nothing more.
+/// For callers that speak `AppError` only: a refused sign-in is a 401 naming nothing more, too
+/// many attempts a 429.
 impl From<AuthError> for AppError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::InvalidCredentials | AuthError::RateLimited { .. } => {
-                AppError::validation("password", error.to_string())
-            }
+            AuthError::InvalidCredentials => AppError::Unauthenticated(error.to_string()),
+            AuthError::RateLimited { .. } => AppError::RateLimited(error.to_string()),
             AuthError::Invalid(errors) => errors
                 .into_iter()
                 .next()

@@ -4,6 +4,7 @@
 //! the status and detail `/api/v1` gives it (422 refused before sending, 502 device failure).
 
 use app::ssr::state::AppState;
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -17,6 +18,7 @@ use model::prototype::{
 };
 use serde::Serialize;
 use serde_json::Value;
+use services::auth::Caller;
 use services::protections::deploy::DeployOutcome;
 use services::protections::prototype::{self as protections, PrototypeError as ServiceError};
 use utoipa::ToSchema;
@@ -144,7 +146,7 @@ async fn recall(
     operation_id = "prototypeSaveProtections",
     tag = TAG,
     summary = r#"Save protections (prototype)"#,
-    description = r#"Saves the posted limits into the named profile (`profile`, which must exist) or the active one, as its next version; nothing is written to the device. Only what the payload names changes (a posted level replaces that level, a posted `hysteresis` that side's hysteresis); the rest of the profile is kept. The result is validated as every save is. Writers are named by `X-Powerdeck-User` / `X-Powerdeck-Source`."#,
+    description = r#"Saves the posted limits into the named profile (`profile`, which must exist) or the active one, as its next version; nothing is written to the device. Only what the payload names changes (a posted level replaces that level, a posted `hysteresis` that side's hysteresis); the rest of the profile is kept. The result is validated as every save is. The writer is the token's (or session's) name; `X-Powerdeck-Source` names the system it writes from."#,
     request_body(content = ProtectionConfigIn, content_type = "application/json", example = json!({"protections": {"soc": {"max": {"hysteresis": 0.5, "warning": {"threshold": 95, "on_duration": 30, "off_duration": 60, "enabled": true}}}}})),
     responses(
         (status = 200, description = r#"Saved."#, body = ProtectionsOk, content_type = "application/json", example = json!({"ok": true, "profile": "default", "message": "Protections saved"})),
@@ -156,6 +158,7 @@ async fn recall(
     )
 )]
 async fn save(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -166,7 +169,7 @@ async fn save(
         &state.field,
         &state.protections,
         &config,
-        &crate::rest::actor(&headers),
+        &crate::rest::actor(&caller, &headers),
     )
     .await
     .map(Json)
@@ -192,6 +195,7 @@ async fn save(
     )
 )]
 async fn deploy(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -202,7 +206,7 @@ async fn deploy(
         &state.field,
         &state.protections,
         &config,
-        &crate::rest::actor(&headers),
+        &crate::rest::actor(&caller, &headers),
     )
     .await
     .map(Json)

@@ -31,8 +31,43 @@ pub(crate) fn app_state(test_db: &TestDb) -> app::ssr::state::AppState {
         registry_index: Default::default(),
         field: Default::default(),
         protections: Default::default(),
+        access: Default::default(),
     }
 }
+
+/// The server's router as an admin's API client uses it: a request without an `Authorization`
+/// header is sent with an admin token of the state's database (both scopes). Tests of access
+/// control send their own header (or an empty one, see [`anonymous`]).
+pub(crate) async fn router(state: app::ssr::state::AppState) -> axum::Router {
+    use axum::http::{HeaderValue, header};
+    let bearer = services::testing::test_bearer(&state.db, model::auth::Role::Admin).await;
+    let bearer = HeaderValue::from_str(&bearer).unwrap();
+    server::http::router(state).layer(axum::middleware::map_request(
+        move |mut request: axum::extract::Request| {
+            let bearer = bearer.clone();
+            async move {
+                let headers = request.headers_mut();
+                match headers
+                    .get(header::AUTHORIZATION)
+                    .map(HeaderValue::as_bytes)
+                {
+                    // The marker of a request that must go without credentials.
+                    Some(ANONYMOUS) => {
+                        headers.remove(header::AUTHORIZATION);
+                    }
+                    Some(_) => {}
+                    None => {
+                        headers.insert(header::AUTHORIZATION, bearer);
+                    }
+                }
+                request
+            }
+        },
+    ))
+}
+
+/// Sent as `Authorization`, makes [`router`] send the request without any credentials.
+pub(crate) const ANONYMOUS: &[u8] = b"anonymous";
 
 /// A simulated site: a migrated SQLite registry holding the examples, the simulator serving
 /// Modbus, field I/O over it (the BMS and the meter on one bus named `site`, the examples'
@@ -98,11 +133,12 @@ impl Site {
         }
     }
 
-    /// The HTTP router over this site's database, field I/O and protections.
-    pub(crate) fn router(&self) -> axum::Router {
+    /// The HTTP router over this site's database, field I/O and protections, as an admin's
+    /// API client uses it ([`router`]).
+    pub(crate) async fn router(&self) -> axum::Router {
         let mut state = app_state(&self.test_db);
         state.field = self.field.clone();
         state.protections = self.protections.clone();
-        server::http::router(state)
+        router(state).await
     }
 }

@@ -1,0 +1,21 @@
+// The specs' `test`: pages are signed in with the engineer's session (global-setup.ts), and the
+// `request` fixture, which scripts the REST API around a page, sends the test run's API token
+// (an admin token with both scopes, created by scripts/test.sh as POWERDECK_TOKEN), as any
+// script would.
+import { test as base, request as apiRequest } from '@playwright/test';
+
+export * from '@playwright/test';
+
+const token = process.env.POWERDECK_TOKEN;
+
+export const test = base.extend({
+  request: async ({ baseURL }, use) => {
+    if (!token) throw new Error('POWERDECK_TOKEN is not set: scripts/test.sh creates it');
+    const context = await apiRequest.newContext({
+      baseURL,
+      extraHTTPHeaders: { Authorization: `Bearer ${token}` },
+    });
+    await use(context);
+    await context.dispose();
+  },
+});
