@@ -44,6 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet id="powerdeck" options=options.clone() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                <ContentSecurityPolicy />
                 <PageChunkPreloads />
                 <MetaTags />
             </head>
@@ -51,6 +52,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: only the console's own scripts, the inline hydration
+/// scripts that carry this response's nonce, and WebAssembly compiled from the console's own
+/// bundle (`'wasm-unsafe-eval'`); no framing by other sites. Set by the page itself because the
+/// nonce is made while it renders; every other response gets the server's default policy.
+#[component]
+fn ContentSecurityPolicy() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let nonce = leptos::nonce::use_nonce().map(|nonce| nonce.to_string());
+        let options = use_context::<leptos_axum::ResponseOptions>();
+        if let (Some(nonce), Some(options)) = (nonce, options) {
+            let policy = format!(
+                "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+                 style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+                 object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+            );
+            if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+                options.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+            }
+        }
     }
 }
 

@@ -1,14 +1,15 @@
 // The specs' `test`: pages are signed in with the engineer's session (global-setup.ts), and the
 // `request` fixture, which scripts the REST API around a page, sends the test run's API token
 // (an admin token with both scopes, created by scripts/test.sh as POWERDECK_TOKEN), as any
-// script would.
-import { test as base, request as apiRequest } from '@playwright/test';
+// script would. Every page runs under the console's Content-Security-Policy, enforced by
+// Chromium: a test fails if the policy blocked anything.
+import { test as base, request as apiRequest, expect } from '@playwright/test';
 
 export * from '@playwright/test';
 
 const token = process.env.POWERDECK_TOKEN;
 
-export const test = base.extend({
+export const test = base.extend<{ cspViolations: string[] }>({
   request: async ({ baseURL }, use) => {
     if (!token) throw new Error('POWERDECK_TOKEN is not set: scripts/test.sh creates it');
     const context = await apiRequest.newContext({
@@ -18,4 +19,15 @@ export const test = base.extend({
     await use(context);
     await context.dispose();
   },
+  cspViolations: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await use(violations);
+      expect(violations, 'the Content-Security-Policy blocked something').toEqual([]);
+    },
+    { auto: true },
+  ],
 });

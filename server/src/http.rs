@@ -7,6 +7,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::http::{Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
@@ -16,7 +17,11 @@ use serde_json::json;
 use services::system::schema_status;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
+
+/// The Content-Security-Policy of every response but the console's pages.
+const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
@@ -39,6 +44,26 @@ pub fn router_with(state: AppState, extra: Router) -> Router {
         // the client accepts; server-sent events, images and already-encoded static files pass
         // through.
         .layer(CompressionLayer::new())
+        // On every response: no content-type sniffing, the referrer only within the console (a
+        // form posted without JavaScript is sent back to the page it came from), no framing,
+        // and a Content-Security-Policy without inline scripts (pages set their own, with the
+        // nonce of their hydration scripts: `app::ContentSecurityPolicy`).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
 }
 
 fn routes(state: AppState) -> Router {
@@ -75,10 +100,7 @@ fn routes(state: AppState) -> Router {
 /// Leptos answers every server function error with 500. The body is the `AppError` (JSON):
 /// give the response the status that error has everywhere else (422 invalid input, 409 a
 /// conflict, 403 not allowed, ...), so that only a bug is a 500 (issue 14).
-async fn server_function_status(
-    request: Request<Body>,
-    next: axum::middleware::Next,
-) -> Response {
+async fn server_function_status(request: Request<Body>, next: axum::middleware::Next) -> Response {
     let is_function = crate::access::rules::is_server_function(request.uri().path());
     let response = next.run(request).await;
     if !is_function || response.status() != StatusCode::INTERNAL_SERVER_ERROR {

@@ -33,9 +33,9 @@ pub async fn write_variable(
     values: Vec<f64>,
 ) -> Result<model::field::WriteOutcome, AppError> {
     let state = crate::ssr::state::app_state()?;
-    // The console has one operator until operators and roles arrive.
+    let actor = crate::ssr::caller::actor().await?;
     state
         .field
-        .write(&state.db, &name, &values, None, "operator")
+        .write(&state.db, &name, &values, None, &actor.user)
         .await
 }

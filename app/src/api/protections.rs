@@ -153,8 +153,9 @@ pub async fn alarm_overview() -> Result<(Vec<AlarmRow>, Vec<JournalEntry>), AppE
 #[server(endpoint = "acknowledge_alarm")]
 pub async fn acknowledge_alarm(variable: String, side: Side, level: Level) -> Result<(), AppError> {
     let state = crate::ssr::state::app_state()?;
+    let actor = crate::ssr::caller::actor().await?;
     let protections = &state.protections;
     protections
-        .acknowledge(&state.db, &variable, side, level, "operator")
+        .acknowledge(&state.db, &variable, side, level, &actor.user)
         .await
 }

@@ -127,7 +127,7 @@ pub async fn import_registry(
         dry_run: !apply,
         prune,
         source: "console".into(),
-        actor: "operator".into(),
+        actor: crate::ssr::caller::actor().await?.user,
     };
     let edited = if overwrite_edits {
         import::EditedFields::Overwrite

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use model::auth::ActorKind;
 
-use crate::api::session::whoami;
+use crate::components::access::{Me, provide_me};
 
 /// One entry of the main navigation. Later screens add themselves here.
 struct NavItem {
@@ -41,6 +41,8 @@ pub fn Layout(children: Children) -> AnyView {
     // page; tests (and curious operators) can see it on the `data-hydrated` attribute.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
+    // Who is signed in, for the header and for every page's actions.
+    let me = provide_me();
     let location = use_location();
     let on_login_page = move || location.pathname.with(|path| path == "/login");
     view! {
@@ -61,7 +63,7 @@ pub fn Layout(children: Children) -> AnyView {
                 </a>
                 <span class="brand-tagline">"Site operator console"</span>
                 <Show when=move || !on_login_page()>
-                    <SignedIn />
+                    <SignedIn me />
                 </Show>
             </header>
             <Show when=move || !on_login_page()>
@@ -85,8 +87,8 @@ pub fn Layout(children: Children) -> AnyView {
 /// Who is signed in, with the sign-out button (a form: it works without JavaScript); "Sign in"
 /// for the anonymous reader of a site open for reading.
 #[component]
-fn SignedIn() -> AnyView {
-    let me = Resource::new(|| (), |_| whoami());
+fn SignedIn(me: Me) -> AnyView {
+    let me = me.0;
     view! {
         <Transition fallback=|| ()>
             {move || {

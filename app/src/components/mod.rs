@@ -1,5 +1,6 @@
 //! Reusable widgets shared by the pages.
 
+pub mod access;
 pub mod error_view;
 pub mod layout;
 pub mod live_stream;

@@ -155,14 +155,19 @@ fn SiteAtAGlance(glance: SiteGlance) -> AnyView {
     };
     let selector = (glance.systems.len() > 1).then(|| {
         let current = system.id.clone();
+        // Hydrated, choosing a system shows it at once (an inline `onchange` attribute would be
+        // blocked by the Content-Security-Policy); without JavaScript the Show button does.
+        let navigate = leptos_router::hooks::use_navigate();
+        let on_change = move |ev| {
+            let system = event_target_value(&ev);
+            let query = format!("/?system={}", leptos_router::location::Url::escape(&system));
+            navigate(&query, Default::default());
+        };
         view! {
             <form method="get" action="/" class="inline-form">
                 <label class="field">
                     <span class="field-label">"System"</span>
-                    <select
-                        name="system"
-                        onchange="this.form.requestSubmit ? this.form.requestSubmit() : this.form.submit()"
-                    >
+                    <select name="system" on:change=on_change>
                         {glance
                             .systems
                             .iter()

@@ -8,8 +8,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
+use model::auth::Permission;
 
 use crate::api::registry::{RegistryListing, list_registry};
+use crate::components::access::IfAllowed;
 use crate::components::error_view::ErrorPanel;
 use crate::components::live_stream::follow_live;
 use model::field::{LiveValue, format_age, format_values};
@@ -91,9 +93,11 @@ pub fn RegistryPage() -> AnyView {
                     <p class="muted">"Every site variable, its units, locator and access paths."</p>
                 </div>
                 <div class="page-actions">
-                    <a class="button" href="/registry/new">
-                        "New variable"
-                    </a>
+                    <IfAllowed permission=Permission::EditRegistry>
+                        <a class="button" href="/registry/new">
+                            "New variable"
+                        </a>
+                    </IfAllowed>
                     <a class="button button-secondary" href="/registry/import">
                         "Import / export"
                     </a>

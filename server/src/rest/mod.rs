@@ -107,6 +107,11 @@ impl From<AppError> for Problem {
         let status = status_of(&err);
         let (detail, field) = match &err {
             AppError::Validation { field, message } => (message.clone(), Some(field.clone())),
+            // The title says the kind already.
+            AppError::Unauthenticated(_)
+            | AppError::Forbidden(_)
+            | AppError::ReauthenticationRequired(_)
+            | AppError::RateLimited(_) => (err.plain(), None),
             other => (other.to_string(), None),
         };
         Problem(Box::new(ProblemDetails {

@@ -593,7 +593,14 @@ async fn deploying_from_the_console_asks_for_the_password_again_after_five_minut
         ("sec-fetch-site", "same-origin"),
     ];
     let deploy = async || {
-        call(&router, Method::POST, "/api/deploy_protections", &headers, Some("{}".into())).await
+        call(
+            &router,
+            Method::POST,
+            "/api/deploy_protections",
+            &headers,
+            Some("{}".into()),
+        )
+        .await
     };
     // Just signed in: the password was typed moments ago.
     let fresh = deploy().await;
@@ -614,7 +621,14 @@ async fn deploying_from_the_console_asks_for_the_password_again_after_five_minut
         "{error:?}"
     );
     // Reading stays allowed meanwhile.
-    let read = call(&router, Method::POST, "/api/alarm_overview", &headers, Some(String::new())).await;
+    let read = call(
+        &router,
+        Method::POST,
+        "/api/alarm_overview",
+        &headers,
+        Some(String::new()),
+    )
+    .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
 
     let confirm = |password: &str| {
@@ -624,12 +638,19 @@ async fn deploying_from_the_console_asks_for_the_password_again_after_five_minut
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        router.clone().oneshot(request.body(Body::from(body)).unwrap())
+        router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
     };
     let wrong = confirm("not my password").await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let right = confirm("correct horse battery").await.unwrap();
     assert_eq!(right.status(), StatusCode::OK);
     let confirmed = deploy().await;
-    assert_ne!(confirmed.status, StatusCode::FORBIDDEN, "{}", confirmed.text);
+    assert_ne!(
+        confirmed.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        confirmed.text
+    );
 }
