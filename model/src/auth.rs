@@ -202,6 +202,20 @@ impl Identity {
         }
     }
 
+    /// The server itself or one of its commands acting under `name` (start-up imports, demo
+    /// mode, benches).
+    pub fn system(name: impl Into<String>) -> Identity {
+        Identity {
+            name: name.into(),
+            role: Role::Admin,
+            kind: ActorKind::System,
+            user_id: None,
+            session_id: None,
+            token_id: None,
+            scopes: None,
+        }
+    }
+
     /// Whether this caller may do `permission`: the role decides, and for a token its scopes.
     pub fn can(&self, permission: Permission) -> bool {
         match self.scopes {

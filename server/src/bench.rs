@@ -145,6 +145,7 @@ fn options() -> import::ImportOptions {
         prune: false,
         source: "bench".into(),
         actor: "bench".into(),
+        caller: None,
     }
 }
 

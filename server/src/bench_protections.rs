@@ -93,6 +93,7 @@ pub async fn run() -> anyhow::Result<()> {
         prune: false,
         source: "bench".into(),
         actor: "bench".into(),
+        caller: None,
     };
     import(&db, &files, &options)
         .await

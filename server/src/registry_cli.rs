@@ -175,6 +175,7 @@ pub async fn run(db: &DatabaseConnection, action: RegistryAction) -> anyhow::Res
                     "cli:{}",
                     std::env::var("USER").unwrap_or_else(|_| "unknown".into())
                 ),
+                caller: Some(services::auth::Caller::cli()),
             };
             let edited = if overwrite_edits {
                 import::EditedFields::Overwrite

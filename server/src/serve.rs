@@ -230,6 +230,7 @@ async fn import_examples(
         prune: false,
         source: "demo".into(),
         actor: "demo".into(),
+        caller: None,
     };
     let report = crate::registry_cli::import_files(
         db,

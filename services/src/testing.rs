@@ -117,6 +117,7 @@ pub async fn import_examples(db: &sea_orm::DatabaseConnection, actor: &str) {
         prune: false,
         source: "test".into(),
         actor: actor.into(),
+        caller: None,
     };
     import(db, &files, &options).await.unwrap();
 }

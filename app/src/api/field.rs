@@ -36,6 +36,6 @@ pub async fn write_variable(
     let actor = crate::ssr::caller::actor().await?;
     state
         .field
-        .write(&state.db, &name, &values, None, &actor.user)
+        .write(&state.db, &name, &values, None, &actor)
         .await
 }

@@ -119,7 +119,8 @@ pub async fn rename_profile(name: String, new_name: String) -> Result<ProfileSum
 #[server(endpoint = "delete_profile")]
 pub async fn delete_profile(name: String) -> Result<(), AppError> {
     let state = crate::ssr::state::app_state()?;
-    services::protections::profiles::delete(&state.db, &name).await
+    let actor = crate::ssr::caller::actor().await?;
+    services::protections::profiles::delete(&state.db, &name, &actor).await
 }
 
 #[server(endpoint = "activate_profile")]
@@ -156,6 +157,6 @@ pub async fn acknowledge_alarm(variable: String, side: Side, level: Level) -> Re
     let actor = crate::ssr::caller::actor().await?;
     let protections = &state.protections;
     protections
-        .acknowledge(&state.db, &variable, side, level, &actor.user)
+        .acknowledge(&state.db, &variable, side, level, &actor)
         .await
 }

@@ -128,6 +128,7 @@ pub async fn import_registry(
         prune,
         source: "console".into(),
         actor: crate::ssr::caller::actor().await?.user,
+        caller: Some(crate::ssr::caller::caller().await?),
     };
     let edited = if overwrite_edits {
         import::EditedFields::Overwrite

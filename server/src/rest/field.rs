@@ -133,7 +133,7 @@ async fn write_value(
     let who = actor(&caller, &headers);
     let outcome = state
         .field
-        .write(&state.db, &name, &values, request.rack, &who.user)
+        .write(&state.db, &name, &values, request.rack, &who)
         .await?;
     Ok(Json(outcome))
 }

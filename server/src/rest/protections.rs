@@ -342,10 +342,12 @@ async fn update_profile(
     )
 )]
 async fn delete_profile(
+    Extension(caller): Extension<Caller>,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    profiles::delete(&state.db, &name).await?;
+    profiles::delete(&state.db, &name, &actor(&caller, &headers)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -501,7 +503,7 @@ async fn acknowledge(
             &request.variable,
             request.side,
             request.level,
-            &who.user,
+            &who,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -91,7 +91,13 @@ async fn a_limit_is_read_written_and_read_back_through_its_memory_path() {
 
     let outcome = site
         .field
-        .write(&site.db, "cell_voltage_max_warn", &[3540.0], None, "tester")
+        .write(
+            &site.db,
+            "cell_voltage_max_warn",
+            &[3540.0],
+            None,
+            &services::actor::Actor::new("tester", "test"),
+        )
         .await
         .unwrap();
     assert!(outcome.confirmed, "{outcome:?}");
@@ -106,7 +112,13 @@ async fn bad_writes_are_refused_before_anything_is_sent() {
     let register = simulator::protection_register("soc", "max", "warn").unwrap();
     let too_big = site
         .field
-        .write(&site.db, "soc_max_warn", &[70_000.0], None, "tester")
+        .write(
+            &site.db,
+            "soc_max_warn",
+            &[70_000.0],
+            None,
+            &services::actor::Actor::new("tester", "test"),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -118,7 +130,13 @@ async fn bad_writes_are_refused_before_anything_is_sent() {
 
     let read_only = site
         .field
-        .write(&site.db, "bms_soc", &[50.0], None, "tester")
+        .write(
+            &site.db,
+            "bms_soc",
+            &[50.0],
+            None,
+            &services::actor::Actor::new("tester", "test"),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -127,7 +145,13 @@ async fn bad_writes_are_refused_before_anything_is_sent() {
     );
     let unmapped = site
         .field
-        .write(&site.db, "balancing_threshold", &[1.0], None, "tester")
+        .write(
+            &site.db,
+            "balancing_threshold",
+            &[1.0],
+            None,
+            &services::actor::Actor::new("tester", "test"),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -431,7 +455,13 @@ async fn can_paths_are_read_from_the_broadcast_and_never_written() {
     assert!((now.values[0] - soc).abs() <= 1.0);
     // Not written even when the path is not marked read-only: a broadcast has no register.
     let error = field
-        .write(&db, "can_soc", &[50.0], None, "tester")
+        .write(
+            &db,
+            "can_soc",
+            &[50.0],
+            None,
+            &services::actor::Actor::new("tester", "test"),
+        )
         .await
         .unwrap_err();
     assert!(error.to_string().contains("CAN"), "{error}");

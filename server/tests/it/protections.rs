@@ -677,14 +677,26 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
     let raised = eventually(WAIT, async || state() == Some((AlarmState::Active, false))).await;
     assert!(raised, "{:?}", protections.states());
     protections
-        .acknowledge(&site.db, "soc", Side::Max, Level::Warning, "operator")
+        .acknowledge(
+            &site.db,
+            "soc",
+            Side::Max,
+            Level::Warning,
+            &services::actor::Actor::new("operator", "test"),
+        )
         .await
         .unwrap();
     assert_eq!(state(), Some((AlarmState::Active, true)));
     // A level that is not raised cannot be acknowledged.
     assert!(
         protections
-            .acknowledge(&site.db, "soc", Side::Min, Level::Warning, "operator")
+            .acknowledge(
+                &site.db,
+                "soc",
+                Side::Min,
+                Level::Warning,
+                &services::actor::Actor::new("operator", "test")
+            )
             .await
             .is_err()
     );

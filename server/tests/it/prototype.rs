@@ -281,6 +281,7 @@ async fn a_variable_without_a_locator_answers_null_and_is_no_locator_in_use() {
         prune: false,
         source: "test".into(),
         actor: "tester".into(),
+        caller: None,
     };
     services::registry::import::import(&test_db.db, &files, &options)
         .await

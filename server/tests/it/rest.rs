@@ -724,6 +724,7 @@ async fn import_no_locator_files(db: &sea_orm::DatabaseConnection, data_def: &st
         prune: false,
         source: "test".into(),
         actor: "tester".into(),
+        caller: None,
     };
     services::registry::import::import(db, &files, &options)
         .await

@@ -10,7 +10,10 @@ use sea_orm::DatabaseConnection;
 
 use super::config::{MappingError, PathSource, Target};
 use super::{FieldIo, Inner, unix_ms};
+use crate::actor::Actor;
+use crate::auth::audit;
 use crate::registry::query;
+use model::auth::AuditAction;
 use model::error::AppError;
 use model::field::{LiveValue, Quality, WriteOutcome};
 use model::registry::AccessPath;
@@ -142,7 +145,7 @@ impl FieldIo {
         name: &str,
         values: &[f64],
         rack: Option<i32>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<WriteOutcome, AppError> {
         let inner = self.inner()?;
         let preference = query::PathPreference {
@@ -186,15 +189,48 @@ impl FieldIo {
         .map_err(|e| AppError::validation("value", e.to_string()))?;
         let bus = bus_of(inner, &target)?;
         let before = read_target(inner, &target).await?;
-        bus.write(target.unit_id, target.table, target.address, &words)
-            .await?;
+        let audit_entry = |confirmed: bool, after: Option<serde_json::Value>| {
+            let entry = actor
+                .audit(
+                    AuditAction::DeviceWrite,
+                    format!("variable {name}"),
+                    chrono::Utc::now(),
+                )
+                .detail(serde_json::json!({
+                    "path": path.id,
+                    "values": values,
+                    "source_system": actor.source_system,
+                }))
+                .change(Some(serde_json::json!(before)), after);
+            if confirmed { entry } else { entry.failed() }
+        };
+        if let Err(error) = bus
+            .write(target.unit_id, target.table, target.address, &words)
+            .await
+        {
+            let entry = audit_entry(false, None).detail(serde_json::json!({
+                "path": path.id,
+                "values": values,
+                "source_system": actor.source_system,
+                "error": error.to_string(),
+            }));
+            audit::record(db, entry).await?;
+            return Err(error.into());
+        }
         let read_back = read_target(inner, &target).await?;
         let confirmed = values.len() == read_back.len()
             && values
                 .iter()
                 .zip(&read_back)
                 .all(|(w, r)| codec::same_value(*w, *r, target.data_type, target.scale));
-        tracing::info!(%name, %actor, path = path.id, ?values, ?read_back, confirmed, "device write");
+        // The device holds what it holds whatever happens to this row: it is the record of the
+        // write (or of the write the device did not confirm).
+        audit::record(
+            db,
+            audit_entry(confirmed, Some(serde_json::json!(read_back))),
+        )
+        .await?;
+        tracing::info!(%name, actor = %actor.user, path = path.id, ?values, ?read_back, confirmed, "device write");
         Ok(WriteOutcome {
             name: name.to_string(),
             path_id: path.id,

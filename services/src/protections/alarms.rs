@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::actor::Actor;
 use crate::field::FieldIo;
 use crate::protections::engine::{AlarmEngine, AlarmEvent};
 use crate::protections::naming::{NamingError, NamingRule};
@@ -356,7 +357,7 @@ impl Protections {
         variable: &str,
         side: Side,
         level: Level,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(), AppError> {
         let _in_order = self.inner.journal_order.lock().await;
         let row = self
@@ -372,24 +373,42 @@ impl Protections {
                 "is not raised, so there is nothing to acknowledge",
             ));
         }
-        self.inner
-            .acknowledged
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key(variable, side, level));
+        // The journal line and the audit row in one transaction, then the alarm shows it.
+        let now = Utc::now();
+        let txn = crate::database::begin_write(db).await?;
         alarm_journal::ActiveModel {
-            at: Set(Utc::now()),
+            at: Set(now),
             variable: Set(variable.into()),
             side: Set(side),
             level: Set(level),
             event: Set(JournalEvent::Acknowledged),
             value: Set(row.view.value),
             threshold: Set(Some(row.view.threshold)),
-            actor: Set(Some(actor.into())),
+            actor: Set(Some(actor.user.clone())),
             ..Default::default()
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
+        let entry = actor
+            .audit(
+                model::auth::AuditAction::AlarmAcknowledged,
+                format!("alarm {variable}.{side}.{level}"),
+                now,
+            )
+            .change(
+                None,
+                Some(serde_json::json!({
+                    "value": row.view.value,
+                    "threshold": row.view.threshold,
+                })),
+            );
+        crate::auth::audit::record(&txn, entry).await?;
+        txn.commit().await?;
+        self.inner
+            .acknowledged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key(variable, side, level));
         Ok(())
     }
 }

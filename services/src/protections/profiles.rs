@@ -9,7 +9,9 @@ use sea_orm::{
 };
 
 use crate::actor::Actor;
+use crate::auth::audit;
 use crate::database::begin_write;
+use model::auth::AuditAction;
 use model::error::AppError;
 use model::profiles::ProfileSummary;
 use model::protections::{LevelLimit, ProtectionSet, ProtectionsPayload, SideLimits};
@@ -287,6 +289,7 @@ pub async fn save(
                 .insert(&txn)
                 .await?;
             insert_limits(&txn, created.id, set).await?;
+            audit_profile(&txn, actor, &created.name, "create", None, json(set)).await?;
             txn.commit().await?;
             return Ok(summary(created));
         }
@@ -327,6 +330,8 @@ async fn replace_limits(
     set: &ProtectionSet,
     actor: &Actor,
 ) -> Result<ProfileSummary, AppError> {
+    let before = limits_of(txn, profile.id).await?;
+    audit_profile(txn, actor, &profile.name, "save", json(&before), json(set)).await?;
     protection_limit::Entity::delete_many()
         .filter(protection_limit::Column::ProfileId.eq(profile.id))
         .exec(txn)
@@ -338,6 +343,35 @@ async fn replace_limits(
     active.updated_at = Set(Utc::now());
     active.updated_by = Set(actor.user.clone());
     Ok(summary(active.update(txn).await?))
+}
+
+/// The audit row of a profile write (`operation`: save, create, rename, delete, activate), in
+/// the write's transaction.
+async fn audit_profile(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    profile: &str,
+    operation: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), AppError> {
+    let entry = actor
+        .audit(
+            AuditAction::ProtectionsSaved,
+            format!("profile {profile}"),
+            Utc::now(),
+        )
+        .detail(serde_json::json!({
+            "operation": operation,
+            "source_system": actor.source_system,
+        }))
+        .change(before, after);
+    audit::record(txn, entry).await?;
+    Ok(())
+}
+
+fn json(set: &ProtectionSet) -> Option<serde_json::Value> {
+    serde_json::to_value(set).ok()
 }
 
 /// A new profile, empty or a copy of `clone_from`'s limits.
@@ -367,6 +401,7 @@ pub async fn create(
         .insert(&txn)
         .await?;
     insert_limits(&txn, profile.id, &limits).await?;
+    audit_profile(&txn, actor, name, "create", None, json(&limits)).await?;
     txn.commit().await?;
     Ok(summary(profile))
 }
@@ -404,12 +439,15 @@ pub async fn rename(
     active.updated_at = Set(Utc::now());
     active.updated_by = Set(actor.user.clone());
     let saved = active.update(&txn).await?;
+    let before = serde_json::json!({"name": profile.name, "description": profile.description});
+    let after = serde_json::json!({"name": saved.name, "description": saved.description});
+    audit_profile(&txn, actor, name, "rename", Some(before), Some(after)).await?;
     txn.commit().await?;
     Ok(summary(saved))
 }
 
 /// Deletes a profile with its limits; never the default one or the active one.
-pub async fn delete(db: &DatabaseConnection, name: &str) -> Result<(), AppError> {
+pub async fn delete(db: &DatabaseConnection, name: &str, actor: &Actor) -> Result<(), AppError> {
     let txn = begin_profile_write(db).await?;
     let profile = find(&txn, name).await?;
     if profile.is_default {
@@ -424,6 +462,8 @@ pub async fn delete(db: &DatabaseConnection, name: &str) -> Result<(), AppError>
             format!("{name:?} is the active profile: activate another one first"),
         ));
     }
+    let before = limits_of(&txn, profile.id).await?;
+    audit_profile(&txn, actor, name, "delete", json(&before), None).await?;
     protection_profile::Entity::delete_by_id(profile.id)
         .exec(&txn)
         .await?;
@@ -452,6 +492,7 @@ pub async fn activate(
     active.updated_at = Set(Utc::now());
     active.updated_by = Set(actor.user.clone());
     let saved = active.update(&txn).await?;
+    audit_profile(&txn, actor, name, "activate", None, None).await?;
     txn.commit().await?;
     Ok(summary(saved))
 }

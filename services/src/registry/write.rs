@@ -20,6 +20,8 @@ use model::registry::{
 };
 
 use crate::actor::Actor;
+use crate::auth::audit;
+use model::auth::AuditAction;
 
 fn field_error(e: model::registry::FieldError) -> AppError {
     AppError::validation(e.field, e.message)
@@ -28,6 +30,8 @@ fn field_error(e: model::registry::FieldError) -> AppError {
 struct Log<'a> {
     txn: &'a DatabaseTransaction,
     actor: &'a Actor,
+    /// The variable's name, as the audit log names it.
+    name: &'a str,
     variable_id: i64,
     variable_version: i64,
     now: chrono::DateTime<chrono::Utc>,
@@ -43,6 +47,7 @@ impl Log<'_> {
         new: Option<String>,
         system_version: i64,
     ) -> Result<(), AppError> {
+        let (old_audited, new_audited) = (old.clone(), new.clone());
         variable_change_log::Entity::insert(variable_change_log::ActiveModel {
             id: NotSet,
             variable_id: Set(self.variable_id),
@@ -59,6 +64,20 @@ impl Log<'_> {
         })
         .exec_without_returning(self.txn)
         .await?;
+        // The same change in the audit log, in the same transaction.
+        let what = field.map_or_else(|| change_type.to_string(), str::to_string);
+        let entry = self
+            .actor
+            .audit(
+                AuditAction::RegistryWrite,
+                format!("variable {}", self.name),
+                self.now,
+            )
+            .change(
+                old_audited.map(|old| serde_json::json!({ what.clone(): old })),
+                new_audited.map(|new| serde_json::json!({ what.clone(): new })),
+            );
+        audit::record(self.txn, entry).await?;
         Ok(())
     }
 }
@@ -187,6 +206,7 @@ pub async fn create_variable(
     let log = Log {
         txn: &txn,
         actor,
+        name: &new.name,
         variable_id,
         variable_version: 1,
         now,
@@ -346,6 +366,7 @@ pub async fn update_variable(
     let log = Log {
         txn: &txn,
         actor,
+        name,
         variable_id: model.id,
         variable_version: model.variable_version + 1,
         now,
@@ -384,6 +405,7 @@ pub async fn delete_variable(
     let log = Log {
         txn: &txn,
         actor,
+        name,
         variable_id: model.id,
         variable_version: model.variable_version + 1,
         now,
@@ -428,6 +450,7 @@ pub async fn add_path(
     Log {
         txn: &txn,
         actor,
+        name,
         variable_id: model.id,
         variable_version,
         now,
@@ -545,6 +568,7 @@ pub async fn update_path(
     let log = Log {
         txn: &txn,
         actor,
+        name,
         variable_id: model.id,
         variable_version,
         now,
@@ -633,6 +657,7 @@ pub async fn restore_version(
     let log = Log {
         txn: &txn,
         actor,
+        name,
         variable_id: model.id,
         variable_version: model.variable_version + 1,
         now,

@@ -16,8 +16,10 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::actor::Actor;
+use crate::auth::audit::{self, AuditEntry};
 use crate::database::begin_write;
 use crate::registry::versions;
+use model::auth::AuditAction;
 use model::error::AppError;
 use model::site::plan::{DeviceAdapter, FieldChange, canonical_json};
 use model::site::plan::{PlannedAction, PlannedChange};
@@ -38,6 +40,9 @@ pub(crate) async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction
 }
 
 /// One change to the catalog, at one system version.
+/// The most changes one audit row lists.
+const AUDITED_CHANGES: usize = 200;
+
 pub(crate) struct Writer<'a> {
     pub(crate) txn: &'a DatabaseTransaction,
     pub(crate) actor: &'a Actor,
@@ -125,14 +130,56 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// Appends the logged rows; call once, before committing. The change's system version.
+    /// Appends the logged rows and the write's audit row; call once, before committing. The
+    /// change's system version.
     pub(crate) async fn finish(self) -> Result<i64, AppError> {
+        if !self.log.is_empty() {
+            audit::record(self.txn, self.audit_entry()).await?;
+        }
         for chunk in self.log.chunks(1000) {
             change_log::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(self.txn)
                 .await?;
         }
         Ok(self.version)
+    }
+
+    /// One audit row for the whole write: what changed, entity by entity (the first
+    /// [`AUDITED_CHANGES`] of an import; the site's change log has them all).
+    fn audit_entry(&self) -> AuditEntry {
+        let text = |value: &ActiveValue<Option<String>>| match value {
+            ActiveValue::Set(value) | ActiveValue::Unchanged(value) => value.clone(),
+            ActiveValue::NotSet => None,
+        };
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        for row in self.log.iter().take(AUDITED_CHANGES) {
+            let entity = match (&row.entity_kind, &row.entity_id, &row.field) {
+                (ActiveValue::Set(kind), ActiveValue::Set(id), field) => {
+                    let field = text(field).map(|f| format!(".{f}")).unwrap_or_default();
+                    format!("{kind} {id}{field}")
+                }
+                _ => continue,
+            };
+            if let Some(old) = text(&row.old_value) {
+                before.insert(entity.clone(), serde_json::Value::String(old));
+            }
+            if let Some(new) = text(&row.new_value) {
+                after.insert(entity, serde_json::Value::String(new));
+            }
+        }
+        let target = format!("system {}", self.system_id);
+        self.actor
+            .audit(AuditAction::SiteWrite, target, self.now)
+            .change(
+                (!before.is_empty()).then_some(serde_json::Value::Object(before)),
+                (!after.is_empty()).then_some(serde_json::Value::Object(after)),
+            )
+            .detail(serde_json::json!({
+                "source_system": self.actor.source_system,
+                "system_version": self.version,
+                "changes": self.log.len(),
+            }))
     }
 
     /// `created_at` for a row: set on insert, left alone on update.

@@ -755,3 +755,123 @@ async fn the_audit_list_filters_by_time_and_action_and_pages_newest_first() {
         assert!(matches!(error, AppError::Validation { ref field, .. } if field == "since"));
     }
 }
+
+/// A console session's caller, as the access layer builds it.
+fn session_caller(name: &str) -> Caller {
+    Caller::new(
+        model::auth::Identity {
+            name: name.into(),
+            role: Role::Engineer,
+            kind: ActorKind::Session,
+            user_id: Some(1),
+            session_id: Some(7),
+            token_id: None,
+            scopes: None,
+        },
+        Some(ADDRESS.into()),
+    )
+}
+
+#[tokio::test]
+async fn every_write_leaves_an_audit_row_in_its_own_transaction() {
+    use model::site::spec::SystemSpec;
+    use sea_orm::{ConnectionTrait, DatabaseBackend};
+    use services::actor::Actor;
+
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        let actor = Actor::of(&session_caller("erin"), "console");
+        let system = |id: &str| SystemSpec {
+            id: id.into(),
+            name: format!("System {id}"),
+            description: None,
+            timezone: "UTC".into(),
+        };
+
+        // A site write: one row, naming who, how, from where and what.
+        services::site::create_system(db, &system("lab"), &actor)
+            .await
+            .unwrap();
+        let rows = audit_rows(db, Some(AuditAction::SiteWrite)).await;
+        assert_eq!(rows.len(), 1, "{backend}");
+        let row = &rows[0];
+        assert_eq!(
+            (
+                row.actor.as_str(),
+                row.actor_kind,
+                row.session_id,
+                row.address.as_deref()
+            ),
+            ("erin", ActorKind::Session, Some(7), Some(ADDRESS)),
+            "{backend}"
+        );
+        assert_eq!(row.target, "system lab", "{backend}");
+        assert!(
+            row.after.as_ref().unwrap()["system lab"].is_string(),
+            "{backend}: {row:?}"
+        );
+
+        // A failure after the audit row is written (the site's change log refuses the insert
+        // that follows it): neither the system nor its audit row remains.
+        let refuse = match db.get_database_backend() {
+            DatabaseBackend::Sqlite => vec![
+                "CREATE TRIGGER refuse_log BEFORE INSERT ON site_change_log \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+            ],
+            _ => vec![
+                "CREATE FUNCTION refuse_log() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql;",
+                "CREATE TRIGGER refuse_log BEFORE INSERT ON site_change_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_log();",
+            ],
+        };
+        for sql in refuse {
+            db.execute_unprepared(sql).await.unwrap();
+        }
+        let failed = services::site::create_system(db, &system("broken"), &actor).await;
+        assert!(
+            failed.is_err(),
+            "{backend}: the injected failure must fail the write"
+        );
+        let systems = services::site::systems(db).await.unwrap();
+        assert!(
+            systems.iter().all(|s| s.id != "broken"),
+            "{backend}: the system was not created"
+        );
+        let rows = audit_rows(db, Some(AuditAction::SiteWrite)).await;
+        assert_eq!(rows.len(), 1, "{backend}: no audit row of the failed write");
+        db.execute_unprepared("DROP TRIGGER refuse_log ON site_change_log")
+            .await
+            .or(db.execute_unprepared("DROP TRIGGER refuse_log").await)
+            .unwrap();
+
+        // A registry write: a row per changed field, before and after.
+        common::import_examples(db, "test").await;
+        let soc = services::registry::query::get_variable(db, "soc")
+            .await
+            .unwrap();
+        let patch = model::registry::VariablePatch {
+            units: Some("percent".into()),
+            ..Default::default()
+        };
+        services::registry::write::update_variable(db, "soc", soc.variable_version, &patch, &actor)
+            .await
+            .unwrap();
+        let rows = audit_rows(db, Some(AuditAction::RegistryWrite)).await;
+        let units = rows
+            .iter()
+            .find(|r| r.target == "variable soc")
+            .unwrap_or_else(|| panic!("{backend}: {rows:?}"));
+        assert_eq!(units.actor, "erin");
+        assert_eq!(units.before, Some(json!({"units": "%"})), "{backend}");
+        assert_eq!(units.after, Some(json!({"units": "percent"})), "{backend}");
+        // The import itself is one row, by the server.
+        assert!(
+            rows.iter()
+                .any(|r| r.target.starts_with("registry import")
+                    && r.actor_kind == ActorKind::System),
+            "{backend}: {rows:?}"
+        );
+    }
+}

@@ -242,6 +242,7 @@ async fn import_round(shared: &Shared, task: usize, round: usize) -> Result<i64,
         prune: false,
         source: "test".into(),
         actor: format!("task{task}"),
+        caller: None,
     };
     let report = shared
         .overlap
@@ -305,7 +306,7 @@ async fn protections_round(
         .await
         .map_err(fail(format!("create {scratch}")))?;
     overlap
-        .write(profiles::delete(db, &scratch))
+        .write(profiles::delete(db, &scratch, actor))
         .await
         .map_err(fail(format!("delete {scratch}")))?;
     let set = set_with(&shared.base, 80.0 + ((task + round) % 15) as f64);

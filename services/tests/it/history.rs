@@ -233,6 +233,7 @@ async fn random_write(db: &DatabaseConnection, rng: &mut Rng, serial: usize, see
             prune: rng.chance(60),
             source: "import".into(),
             actor: "importer".into(),
+            caller: None,
         };
         import(db, &files, &options).await.unwrap();
         // Pruning also deactivates the memory paths of variables the files do not mention.

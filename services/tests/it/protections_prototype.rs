@@ -285,7 +285,13 @@ async fn the_seed_script_saves_what_it_names_recalls_it_and_deploys_only_the_pos
         // Someone sets the min warning on the device (11 %, 110 tenths); the prototype's deploy
         // of soc.max must leave it alone, where an /api/v1 deploy of the profile would not.
         site.field
-            .write(db, "soc_min_warn", &[110.0], None, "tester")
+            .write(
+                db,
+                "soc_min_warn",
+                &[110.0],
+                None,
+                &services::actor::Actor::new("tester", "test"),
+            )
             .await
             .unwrap();
         let deploy_text = SEED.replace("\"threshold\":95", "\"threshold\":96");

@@ -46,6 +46,7 @@ fn options(dry_run: bool) -> ImportOptions {
         prune: false,
         source: "test".into(),
         actor: "tester".into(),
+        caller: None,
     }
 }
 

@@ -42,6 +42,7 @@ fn options() -> ImportOptions {
         prune: false,
         source: "test".into(),
         actor: "tester".into(),
+        caller: None,
     }
 }
 

@@ -12,7 +12,9 @@ use sea_orm::{
 use super::resolve::Field;
 use super::run::Outcome;
 use crate::actor::Actor;
+use crate::auth::audit;
 use crate::database::begin_write;
+use model::auth::AuditAction;
 use model::error::AppError;
 use model::profiles::{
     DeploymentDetail, DeploymentField, DeploymentStatus, DeploymentSummary, FieldResult,
@@ -65,6 +67,39 @@ pub(super) async fn record(
             },
         )
         .collect();
+    // The audit row: the deployment with every field's result (before, written, read back).
+    let results: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            serde_json::json!({
+                "field": row.field_path.clone().unwrap(),
+                "rack": row.rack_number.clone().unwrap(),
+                "before": row.before.clone().unwrap(),
+                "written": row.written.clone().unwrap(),
+                "read_back": row.read_back.clone().unwrap(),
+                "status": row.status.clone().unwrap(),
+                "error": row.error.clone().unwrap(),
+            })
+        })
+        .collect();
+    let mut entry = actor
+        .audit(
+            AuditAction::ProtectionsDeployed,
+            format!("profile {profile_name}"),
+            deployment.finished_at,
+        )
+        .detail(serde_json::json!({
+            "deployment": deployment.id,
+            "profile_version": profile_version,
+            "status": status,
+            "message": message,
+            "source_system": actor.source_system,
+            "fields": results,
+        }));
+    if status != DeploymentStatus::Succeeded {
+        entry = entry.failed();
+    }
+    audit::record(&txn, entry).await?;
     for chunk in rows.chunks(200) {
         protection_deployment_field::Entity::insert_many(chunk.to_vec())
             .exec(&txn)

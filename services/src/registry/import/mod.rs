@@ -22,7 +22,10 @@ use self::load::{Existing, import_source};
 use self::plan::plan;
 use super::definition::{self, DesiredVariable};
 use super::versions;
+use crate::auth::Caller;
+use crate::auth::audit::{self, AuditEntry};
 use crate::database::begin_write;
+use model::auth::{AuditAction, Identity};
 use model::error::AppError;
 use model::registry::ImportReport;
 
@@ -38,6 +41,8 @@ pub struct ImportOptions {
     pub source: String,
     /// Recorded as `changed_by` in the change log.
     pub actor: String,
+    /// Who, as the audit log records the import; none: the server itself, as `actor`.
+    pub caller: Option<Caller>,
 }
 
 /// The two input files, already read, with the names to use in error messages.
@@ -116,6 +121,26 @@ pub async fn import_with(
     }
     let first = versions::allocate(&txn, plan.versions_needed as i64).await?;
     apply(&txn, &plan, first, options).await?;
+    // One audit row for the import (the change log has every change).
+    let caller = options
+        .caller
+        .clone()
+        .unwrap_or_else(|| Caller::new(Identity::system(options.actor.clone()), None));
+    let entry = AuditEntry::new(
+        &caller,
+        AuditAction::RegistryWrite,
+        format!("registry import {}", files.data_def_name),
+        chrono::Utc::now(),
+    )
+    .detail(serde_json::json!({
+        "source_system": options.source,
+        "new": report.new,
+        "changed": report.changed,
+        "pruned": options.prune,
+        "first_system_version": first,
+        "versions": plan.versions_needed,
+    }));
+    audit::record(&txn, entry).await?;
     let applied = started.elapsed();
     txn.commit().await?;
     tracing::debug!(?applied, committed = ?started.elapsed(), "import phases");
