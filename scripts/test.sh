@@ -27,6 +27,29 @@ bash scripts/bootstrap.sh
 source scripts/env.sh
 claim_build_cache
 
+# Nothing changed since this checkout's last green run: the same sources (every tracked and
+# untracked, not ignored file), the same tools and the same settings passed every test then, so
+# they are not run again (as a build system caches test results). A fresh clone has no record
+# and runs everything; POWERDECK_RETEST=1 runs everything anyway.
+GREEN_RECORD=target/test-green.sha256
+test_inputs() {
+  { git ls-files -co --exclude-standard -z | sort -z | xargs -0 sha256sum 2>/dev/null
+    rustc --version; cargo leptos --version; node --version; "$CHROMIUM_PATH" --version 2>/dev/null
+    /usr/lib/postgresql/15/bin/postgres --version; env | grep -E '^POWERDECK_' | grep -v '^POWERDECK_RETEST=' | sort
+  } | sha256sum | cut -d' ' -f1
+}
+inputs_now=$(test_inputs)
+if [ -z "${POWERDECK_RETEST:-}" ] && [ -f "$GREEN_RECORD" ] && [ "$(cut -d' ' -f1 "$GREEN_RECORD")" = "$inputs_now" ]; then
+  echo "Nothing changed since this checkout's last green run ($(cut -d' ' -f2- "$GREEN_RECORD")): every test passed with these exact inputs ($inputs_now)."
+  echo "POWERDECK_RETEST=1 bash scripts/test.sh runs them all again."
+  exit 0
+fi
+rm -f "$GREEN_RECORD"
+
+# No incremental compilation: a fresh clone (CI at every stop) rebuilds the workspace's crates
+# from scratch, where writing the incremental caches only costs time (and gigabytes of disk).
+export CARGO_INCREMENTAL=0
+
 RUST_PACKAGES=(-p fieldbus -p model -p services -p server -p app -p entity -p migration -p devices)
 # Each step prints its start time since the beginning of the run; nothing is printed after the
 # last runner's summary, so the output ends with it.
@@ -183,7 +206,7 @@ finish_browser_tests() {
 # few, by that content hash), so a fresh clone of sources this machine has built before (what CI
 # runs at every stop) copies the bundle instead of building it. Server functions have fixed URLs
 # (app/src/api/mod.rs), so a bundle does not depend on the directory it was built in.
-BUNDLE_CACHE="$HOME/.cache/powerdeck/bundles"
+BUNDLE_CACHE="${POWERDECK_BUNDLE_CACHE:-$HOME/.cache/powerdeck/bundles}"
 BUNDLES_KEPT=4
 bundle_inputs() {
   { find app model fieldbus frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
@@ -255,3 +278,6 @@ step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run
 step browser-tests-start start_browser_tests
 step rust-tests rust_tests
 step browser-tests finish_browser_tests
+# Every step passed (errexit): record the inputs of this green run.
+mkdir -p target
+echo "$inputs_now $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$GREEN_RECORD"

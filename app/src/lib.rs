@@ -25,8 +25,8 @@ use crate::components::layout::Layout;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
-    BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads, ProtectionsRoute,
-    RegistryRoute, SiteImportRoute, SiteRoute, VariableRoute,
+    AuditRoute, BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads,
+    ProtectionsRoute, RegistryRoute, SiteImportRoute, SiteRoute, VariableRoute,
 };
 
 /// The HTML document around the application, rendered on the server only. The stylesheet, the
@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                 // SsrMode::Async: pages are sent once their data is read, so they are complete
                 // without JavaScript (no streamed placeholders to swap in).
                 <Routes fallback=NotFound>
+                    // In the main bundle: the first page of every visit, and small.
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("")
@@ -128,6 +129,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("import"))
                         view={Lazy::<ImportRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("audit")
+                        view={Lazy::<AuditRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route

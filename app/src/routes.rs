@@ -11,8 +11,8 @@ use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::pages::{
-    buses::BusesPage, import::ImportPage, new_variable::NewVariablePage, overview::OverviewPage,
-    protections::ProtectionsPage, registry::RegistryPage, site::SitePage,
+    audit::AuditLogPage, buses::BusesPage, import::ImportPage, new_variable::NewVariablePage,
+    overview::OverviewPage, protections::ProtectionsPage, registry::RegistryPage, site::SitePage,
     site_import::SiteImportPage, variable::VariablePage,
 };
 
@@ -71,6 +71,10 @@ lazy_page!(
     /// `/registry/:name`
     VariableRoute => VariablePage
 );
+lazy_page!(
+    /// `/audit`
+    AuditRoute => AuditLogPage
+);
 
 /// The lazy route that serves `path` (`None`: the 404 page, which is in the main bundle). Keep it
 /// in step with the routes in `App`.
@@ -86,6 +90,7 @@ fn lazy_route_at(path: &str) -> Option<&'static str> {
         ["registry", "new"] => "new_variable_route",
         ["registry", "import"] => "import_route",
         ["registry", _] => "variable_route",
+        ["audit"] => "audit_route",
         _ => return None,
     })
 }
@@ -104,6 +109,7 @@ pub async fn preload_page(path: &str) {
         Some("new_variable_route") => NewVariableRoute::preload().await,
         Some("import_route") => ImportRoute::preload().await,
         Some("variable_route") => VariableRoute::preload().await,
+        Some("audit_route") => AuditRoute::preload().await,
         _ => {}
     }
 }

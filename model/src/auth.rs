@@ -96,6 +96,7 @@ stored_enum! {
         WriteDevices = "write_devices",
         ManageUsers = "manage_users",
         ManageTokens = "manage_tokens",
+        ReadAudit = "read_audit",
     }
 }
 
@@ -112,7 +113,9 @@ impl Permission {
             | Permission::SaveProtections
             | Permission::DeployProtections
             | Permission::WriteDevices => Role::Engineer,
-            Permission::ManageUsers | Permission::ManageTokens => Role::Admin,
+            Permission::ManageUsers | Permission::ManageTokens | Permission::ReadAudit => {
+                Role::Admin
+            }
         }
     }
 }
@@ -472,7 +475,7 @@ mod tests {
 
     /// The table, written out: one row per permission, one column per role (viewer,
     /// operator, engineer, admin).
-    const TABLE: [(Permission, [bool; 4]); 11] = [
+    const TABLE: [(Permission, [bool; 4]); 12] = [
         (Permission::Read, [true, true, true, true]),
         (Permission::AcknowledgeAlarms, [false, true, true, true]),
         (Permission::ReadDevicesNow, [false, true, true, true]),
@@ -484,6 +487,7 @@ mod tests {
         (Permission::WriteDevices, [false, false, true, true]),
         (Permission::ManageUsers, [false, false, false, true]),
         (Permission::ManageTokens, [false, false, false, true]),
+        (Permission::ReadAudit, [false, false, false, true]),
     ];
 
     #[test]

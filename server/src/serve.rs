@@ -117,7 +117,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let extra = demo.map(demo_site::router).unwrap_or_default();
     let router = crate::http::router_with(state, extra)
         .layer(axum::Extension(site_io))
-        .layer(cors);
+        .layer(cors)
+        .layer(axum::middleware::from_fn(crate::site::lean_asset_headers));
 
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tracing::info!("Powerdeck listening on http://{}", args.addr);

@@ -22,6 +22,7 @@ pub async fn get_bus_overview() -> Result<BusOverview, AppError> {
 /// Reads a variable from its device now (preferred path first, then the fallbacks).
 #[server(endpoint = "read_variable_now")]
 pub async fn read_variable_now(name: String) -> Result<LiveValue, AppError> {
+    crate::ssr::caller::require(model::auth::Permission::ReadDevicesNow).await?;
     let state = crate::ssr::state::app_state()?;
     state.field.read_now(&state.db, &name, None).await
 }

@@ -5,6 +5,7 @@
 //! server built in another; with fixed names the bundle depends only on its sources, and the test
 //! command can reuse a bundle built from the same sources elsewhere on this machine.
 
+pub mod audit;
 pub mod field;
 pub mod protections;
 pub mod registry;

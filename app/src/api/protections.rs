@@ -21,6 +21,10 @@ pub async fn recall_protections(source: String) -> Result<Recalled, AppError> {
             "expected current, default, profile:NAME or device",
         )
     })?;
+    // Reading what the device holds asks the device: an operator's permission, not a viewer's.
+    if source == RecallSource::Device {
+        crate::ssr::caller::require(model::auth::Permission::ReadDevicesNow).await?;
+    }
     services::protections::recall(&state.db, &state.field, &state.protections, &source).await
 }
 

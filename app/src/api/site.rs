@@ -564,6 +564,7 @@ pub async fn test_adapter_connection(
     adapter_type: String,
     config: String,
 ) -> Result<Vec<model::site::live::Reading>, AppError> {
+    crate::ssr::caller::require(model::auth::Permission::ReadDevicesNow).await?;
     let config: serde_json::Value = serde_json::from_str(&config)
         .map_err(|e| AppError::validation("config", format!("not JSON: {e}")))?;
     let adapter = catalog()?.get(&adapter_type).ok_or_else(|| {

@@ -2,36 +2,48 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-use model::auth::ActorKind;
+use model::auth::{ActorKind, Permission};
 
-use crate::components::access::{Me, provide_me};
+use crate::components::access::{IfAllowed, Me, provide_me};
 
 /// One entry of the main navigation. Later screens add themselves here.
 struct NavItem {
     href: &'static str,
     label: &'static str,
+    /// Shown only to those who may (every page needs `read`; the Audit page more).
+    needs: Permission,
 }
 
 const NAV_ITEMS: &[NavItem] = &[
     NavItem {
         href: "/",
         label: "Overview",
+        needs: Permission::Read,
     },
     NavItem {
         href: "/registry",
         label: "Registry",
+        needs: Permission::Read,
     },
     NavItem {
         href: "/protections",
         label: "Protections",
+        needs: Permission::Read,
     },
     NavItem {
         href: "/buses",
         label: "Buses",
+        needs: Permission::Read,
     },
     NavItem {
         href: "/site",
         label: "Site",
+        needs: Permission::Read,
+    },
+    NavItem {
+        href: "/audit",
+        label: "Audit",
+        needs: Permission::ReadAudit,
     },
 ];
 
@@ -63,7 +75,7 @@ pub fn Layout(children: Children) -> AnyView {
                 </a>
                 <span class="brand-tagline">"Site operator console"</span>
                 <Show when=move || !on_login_page()>
-                    <SignedIn me />
+                    <SignedInAs me=me.clone() />
                 </Show>
             </header>
             <Show when=move || !on_login_page()>
@@ -71,7 +83,18 @@ pub fn Layout(children: Children) -> AnyView {
                     <ul>
                         {NAV_ITEMS
                             .iter()
-                            .map(|item| view! { <NavLink href=item.href label=item.label /> })
+                            .map(|item| {
+                                if item.needs == Permission::Read {
+                                    view! { <NavLink href=item.href label=item.label /> }.into_any()
+                                } else {
+                                    view! {
+                                        <IfAllowed permission=item.needs>
+                                            <NavLink href=item.href label=item.label />
+                                        </IfAllowed>
+                                    }
+                                        .into_any()
+                                }
+                            })
                             .collect_view()}
                     </ul>
                 </nav>
@@ -87,38 +110,26 @@ pub fn Layout(children: Children) -> AnyView {
 /// Who is signed in, with the sign-out button (a form: it works without JavaScript); "Sign in"
 /// for the anonymous reader of a site open for reading.
 #[component]
-fn SignedIn(me: Me) -> AnyView {
-    let me = me.0;
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                me.get()
-                    .and_then(Result::ok)
-                    .map(|me| {
-                        if me.kind == ActorKind::Anonymous {
-                            view! {
-                                <a class="signed-in button button-secondary" href="/login">
-                                    "Sign in"
-                                </a>
-                            }
-                                .into_any()
-                        } else {
-                            view! {
-                                <form class="signed-in" method="post" action="/logout">
-                                    <span class="signed-in-name">{me.name}</span>
-                                    <span class="signed-in-role">{me.role.label()}</span>
-                                    <button type="submit" class="button button-secondary">
-                                        "Sign out"
-                                    </button>
-                                </form>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
+fn SignedInAs(me: Me) -> AnyView {
+    match me.0 {
+        Some(me) if me.kind != ActorKind::Anonymous => view! {
+            <form class="signed-in" method="post" action="/logout">
+                <span class="signed-in-name">{me.name}</span>
+                <span class="signed-in-role">{me.role.label()}</span>
+                <button type="submit" class="button button-secondary">
+                    "Sign out"
+                </button>
+            </form>
+        }
+        .into_any(),
+        Some(_) => view! {
+            <a class="signed-in button button-secondary" href="/login">
+                "Sign in"
+            </a>
+        }
+        .into_any(),
+        None => ().into_any(),
     }
-    .into_any()
 }
 
 /// A navigation link that marks itself as the current page.

@@ -5,5 +5,6 @@ pub mod error_view;
 pub mod layout;
 pub mod live_stream;
 pub mod number;
+pub mod password_confirm;
 pub mod path_form;
 pub mod refresh;

@@ -4,9 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use model::auth::LoginPageInfo;
-
-use crate::api::session::get_login_page;
+use model::auth::{DemoAccount, LoginPageInfo, Role};
 
 /// What `/login?error=…` means, in the operator's words.
 fn error_message(code: &str) -> Option<&'static str> {
@@ -22,13 +20,77 @@ fn error_message(code: &str) -> Option<&'static str> {
     })
 }
 
+/// What the login page shows besides the form, as the page carries it: one demo account per
+/// line, `name role password` (names, roles and demo passwords have no spaces).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct LoginNote(LoginPageInfo);
+
+impl std::fmt::Display for LoginNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for account in &self.0.demo_accounts {
+            writeln!(f, "{} {} {}", account.name, account.role, account.password)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for LoginNote {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let demo_accounts = text
+            .lines()
+            .map(|line| {
+                let mut words = line.split(' ');
+                match (
+                    words.next(),
+                    words.next().and_then(Role::parse),
+                    words.next(),
+                ) {
+                    (Some(name), Some(role), Some(password)) => Ok(DemoAccount {
+                        name: name.to_string(),
+                        role,
+                        password: password.to_string(),
+                    }),
+                    _ => Err(format!("not a demo account: {line:?}")),
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(LoginNote(LoginPageInfo {
+            demo_accounts,
+            anonymous_read: false,
+        }))
+    }
+}
+
+/// What the login page shows besides the form: demo mode's accounts.
+#[cfg(feature = "ssr")]
+fn login_page_info() -> LoginNote {
+    LoginNote(
+        crate::ssr::state::app_state()
+            .map(|state| LoginPageInfo {
+                demo_accounts: state.access.demo_accounts.clone(),
+                anonymous_read: state.access.anonymous_read,
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// In the browser the value always comes from the page.
+#[cfg(not(feature = "ssr"))]
+fn login_page_info() -> LoginNote {
+    LoginNote::default()
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |key: &str| query.with(|q| q.get(key).unwrap_or_default());
     let error = move || error_message(&param("error"));
     let signed_out = move || param("signed_out") == "1";
-    let info = Resource::new(|| (), |_| get_login_page());
+    // Sent with the page as text: the login page makes no request of its own, and the main
+    // bundle (which holds this page) needs no JSON code for it.
+    let info = SharedValue::new_str(login_page_info).into_inner().0;
     view! {
         <Title text="Sign in" />
         <section class="page login-page" aria-labelledby="login-title">
@@ -81,11 +143,7 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            <Transition fallback=|| ()>
-                {move || {
-                    info.get().and_then(Result::ok).map(|info| view! { <DemoAccounts info /> })
-                }}
-            </Transition>
+            <DemoAccounts info />
         </section>
     }
 }
@@ -127,4 +185,24 @@ fn DemoAccounts(info: LoginPageInfo) -> impl IntoView {
             </table>
         </aside>
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_accounts_travel_as_text_and_back() {
+        let note = LoginNote(LoginPageInfo {
+            demo_accounts: vec![DemoAccount {
+                name: "engineer".into(),
+                role: Role::Engineer,
+                password: "engineer-demo-pass".into(),
+            }],
+            anonymous_read: false,
+        });
+        assert_eq!(note.to_string(), "engineer engineer engineer-demo-pass\n");
+        assert_eq!(note.to_string().parse::<LoginNote>(), Ok(note));
+        assert_eq!("".parse::<LoginNote>(), Ok(LoginNote::default()));
+    }
 }

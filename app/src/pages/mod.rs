@@ -1,5 +1,6 @@
 //! One screen per file.
 
+pub mod audit;
 pub mod buses;
 pub mod import;
 pub mod login;

@@ -18,3 +18,21 @@ pub async fn caller() -> Result<Caller, AppError> {
 pub async fn actor() -> Result<Actor, AppError> {
     Ok(Actor::of(&caller().await?, "console"))
 }
+
+/// The caller, if it may do `permission`. The access layer checks every HTTP call of a server
+/// function already; this check is for the calls it does not see: a page rendered on the server
+/// calls its server functions in-process.
+pub async fn require(permission: model::auth::Permission) -> Result<Caller, AppError> {
+    let caller = caller().await?;
+    if caller.identity.can(permission) {
+        Ok(caller)
+    } else {
+        Err(AppError::Forbidden(format!(
+            "{} needs the {} role or higher; {} is {}",
+            permission.as_str().replace('_', " "),
+            permission.minimum_role().label().to_lowercase(),
+            caller.identity.name,
+            caller.identity.role.label().to_lowercase()
+        )))
+    }
+}

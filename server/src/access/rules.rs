@@ -20,7 +20,7 @@ pub enum Rule {
 }
 
 use Permission::{
-    AcknowledgeAlarms, DeployProtections, EditRegistry, EditSite, Read, ReadDevicesNow,
+    AcknowledgeAlarms, DeployProtections, EditRegistry, EditSite, Read, ReadAudit, ReadDevicesNow,
     SaveProtections, WriteDevices,
 };
 
@@ -33,7 +33,8 @@ const SERVER_FUNCTIONS: &[(&str, Permission)] = &[
     ("read_variable_now", ReadDevicesNow),
     ("write_variable", WriteDevices),
     // Protections.
-    ("recall_protections", ReadDevicesNow),
+    // A read; recalling what the device holds (`source: device`) checks ReadDevicesNow itself.
+    ("recall_protections", Read),
     ("save_protections", SaveProtections),
     ("preview_deploy", Read),
     ("deploy_protections", DeployProtections),
@@ -81,12 +82,9 @@ const SERVER_FUNCTIONS: &[(&str, Permission)] = &[
     // The console's frame.
     ("get_overview", Read),
     ("get_site_glance", Read),
-    ("whoami", Read),
     ("confirm_password", Read),
+    ("get_audit", ReadAudit),
 ];
-
-/// Server functions anybody may call: what the login page shows before anyone signs in.
-const PUBLIC_SERVER_FUNCTIONS: &[&str] = &["get_login_page"];
 
 /// The REST routes (`/api/v1`, and the prototype's under `/api` and `/vars_api/api`) that need
 /// more than `read`: every write, and the reads that ask a device now. `{…}` is one segment.
@@ -194,6 +192,9 @@ const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/api/v1/site/meters", EditSite),
     (Method::PATCH, "/api/v1/site/meters/{id}", EditSite),
     (Method::DELETE, "/api/v1/site/meters/{id}", EditSite),
+    // The audit log is for admins.
+    (Method::GET, "/api/v1/audit", ReadAudit),
+    (Method::GET, "/api/v1/audit.csv", ReadAudit),
     // Demo mode's switch for pack 1's primary adapter (a simulated device).
     (Method::POST, "/api/v1/demo/pack1-primary", EditSite),
     // The prototype's API.
@@ -234,13 +235,10 @@ pub fn rule_for(method: &Method, path: &str) -> Rule {
     if method == Method::OPTIONS {
         return Rule::Public;
     }
-    if let Some(name) = server_function_name(path) {
-        if PUBLIC_SERVER_FUNCTIONS.contains(&name) {
-            return Rule::Public;
-        }
-        if let Some((_, permission)) = SERVER_FUNCTIONS.iter().find(|(n, _)| *n == name) {
-            return Rule::Needs(*permission);
-        }
+    if let Some(name) = server_function_name(path)
+        && let Some((_, permission)) = SERVER_FUNCTIONS.iter().find(|(n, _)| *n == name)
+    {
+        return Rule::Needs(*permission);
     }
     // The prototype's routes again under its proxy prefix.
     let api_path = path
@@ -326,10 +324,8 @@ pub fn unlisted_operations(
         }
     }
     for path in server_functions {
-        let listed = server_function_name(&path).is_some_and(|name| {
-            PUBLIC_SERVER_FUNCTIONS.contains(&name)
-                || SERVER_FUNCTIONS.iter().any(|(known, _)| *known == name)
-        });
+        let listed = server_function_name(&path)
+            .is_some_and(|name| SERVER_FUNCTIONS.iter().any(|(known, _)| *known == name));
         if !listed {
             unlisted.push(format!("POST {path} (server function)"));
         }

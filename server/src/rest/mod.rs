@@ -1,6 +1,7 @@
 //! The stable REST API under `/api/v1` (for scripts and other controllers): routes, RFC 9457
 //! problem+json errors, `If-Match` handling and who-made-the-change headers.
 
+mod audit;
 pub(crate) mod docs;
 mod field;
 pub(crate) mod method_not_allowed;
@@ -43,6 +44,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(protections::routes())
         .merge(site::routes())
         .merge(site_live::routes())
+        .merge(audit::routes())
         .merge(prototype::routes())
         .routes(routes!(docs::openapi))
         .routes(routes!(docs::page))

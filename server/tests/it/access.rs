@@ -654,3 +654,92 @@ async fn deploying_from_the_console_asks_for_the_password_again_after_five_minut
         confirmed.text
     );
 }
+
+#[tokio::test]
+async fn admins_read_the_audit_log_as_json_and_csv_and_nobody_else_does() {
+    let (state, _db) = migrated().await;
+    let router = common::router(state.clone()).await;
+    // A write to find: the admin token changes soc's units.
+    let soc = call(&router, Method::GET, "/api/v1/variables/soc", &[], None).await;
+    let version = soc.headers[header::ETAG].to_str().unwrap().to_string();
+    let patch = call(
+        &router,
+        Method::PATCH,
+        "/api/v1/variables/soc",
+        &[("if-match", &version)],
+        Some(json!({"units": "percent"}).to_string()),
+    )
+    .await;
+    assert_eq!(patch.status, StatusCode::OK, "{}", patch.text);
+
+    let page = call(
+        &router,
+        Method::GET,
+        "/api/v1/audit?who=test-admin&action=registry_write",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let page: Value = serde_json::from_str(&page.text).unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    let row = &page["entries"][0];
+    assert_eq!(row["target"], "variable soc");
+    assert_eq!(row["actor_kind"], "token");
+    assert_eq!(row["before"], json!({"units": "%"}));
+    assert_eq!(row["after"], json!({"units": "percent"}));
+
+    let csv = call(
+        &router,
+        Method::GET,
+        "/api/v1/audit.csv?who=test-admin",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,at,actor,actor_kind,address,action,target,outcome,before,after,detail"
+    );
+    assert!(
+        lines[1].contains(
+            ",test-admin,token,,registry_write,variable soc,succeeded,\"{\"\"units\"\":\"\"%\"\"}\""
+        ),
+        "{}",
+        lines[1]
+    );
+
+    let bad_time = call(
+        &router,
+        Method::GET,
+        "/api/v1/audit?since=yesterday",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        bad_time.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad_time.text
+    );
+
+    let engineer = services::testing::test_bearer(&state.db, Role::Engineer).await;
+    let refused = call(
+        &router,
+        Method::GET,
+        "/api/v1/audit",
+        &[("authorization", &engineer)],
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+}

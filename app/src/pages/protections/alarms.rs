@@ -2,9 +2,11 @@
 //! and the journal.
 
 use leptos::prelude::*;
+use model::auth::Permission;
 
 use super::{clock, number};
 use crate::api::protections::{AcknowledgeAlarm, alarm_overview};
+use crate::components::access::IfAllowed;
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
 use model::field::format_number;
@@ -173,20 +175,25 @@ fn acknowledge_cell(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) 
         view! { <span class="muted">"acknowledged"</span> }.into_any()
     } else if raised_now {
         view! {
-            <button
-                type="button"
-                class="button button-secondary button-small"
-                on:click=move |_| {
-                    acknowledge
-                        .dispatch(AcknowledgeAlarm {
-                            variable: variable.clone(),
-                            side,
-                            level,
-                        });
-                }
-            >
-                "Acknowledge"
-            </button>
+            <IfAllowed permission=Permission::AcknowledgeAlarms>
+                <button
+                    type="button"
+                    class="button button-secondary button-small"
+                    on:click={
+                        let variable = variable.clone();
+                        move |_| {
+                            acknowledge
+                                .dispatch(AcknowledgeAlarm {
+                                    variable: variable.clone(),
+                                    side,
+                                    level,
+                                });
+                        }
+                    }
+                >
+                    "Acknowledge"
+                </button>
+            </IfAllowed>
         }
         .into_any()
     } else {

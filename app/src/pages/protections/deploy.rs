@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::history::DeploymentOutcome;
 use crate::api::protections::{DeployProtections, PreviewDeploy};
 use crate::components::error_view::ErrorPanel;
+use crate::components::password_confirm::SensitiveChangeError;
 use model::field::format_number;
 use model::profiles::DeployPreview;
 
@@ -39,7 +40,7 @@ pub(super) fn DeployArea(
                 .get()
                 .map(|result| match result {
                     Ok(detail) => view! { <DeploymentOutcome detail /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Err(error) => view! { <SensitiveChangeError error /> }.into_any(),
                 })
         }}
     }

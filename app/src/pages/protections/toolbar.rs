@@ -2,9 +2,11 @@
 //! unsaved-change count, Save and Deploy.
 
 use leptos::prelude::*;
+use model::auth::Permission;
 
 use super::ProfileList;
 use crate::api::protections::{ActivateProfile, CreateProfile, DeleteProfile, RenameProfile};
+use crate::components::access::IfAllowed;
 use crate::components::error_view::ErrorPanel;
 use model::error::AppError;
 
@@ -41,14 +43,16 @@ pub(super) fn EditorToolbar(
                 >
                     "Default"
                 </button>
-                <button
-                    type="button"
-                    class="button button-secondary"
-                    disabled=busy
-                    on:click=move |_| recall_from("device".into())
-                >
-                    "Device"
-                </button>
+                <IfAllowed permission=Permission::ReadDevicesNow>
+                    <button
+                        type="button"
+                        class="button button-secondary"
+                        disabled=busy
+                        on:click=move |_| recall_from("device".into())
+                    >
+                        "Device"
+                    </button>
+                </IfAllowed>
             </div>
             <div class="toolbar-group toolbar-end">
                 <span class="dirty-count muted" aria-live="polite">
@@ -58,22 +62,26 @@ pub(super) fn EditorToolbar(
                         n => format!("{n} unsaved changes"),
                     }}
                 </span>
-                <button
-                    type="button"
-                    class="button button-secondary"
-                    disabled=blocked
-                    on:click=move |_| on_save.run(())
-                >
-                    "Save"
-                </button>
-                <button
-                    type="button"
-                    class="button"
-                    disabled=blocked
-                    on:click=move |_| on_deploy.run(())
-                >
-                    "Deploy…"
-                </button>
+                <IfAllowed permission=Permission::SaveProtections>
+                    <button
+                        type="button"
+                        class="button button-secondary"
+                        disabled=blocked
+                        on:click=move |_| on_save.run(())
+                    >
+                        "Save"
+                    </button>
+                </IfAllowed>
+                <IfAllowed permission=Permission::DeployProtections>
+                    <button
+                        type="button"
+                        class="button"
+                        disabled=blocked
+                        on:click=move |_| on_deploy.run(())
+                    >
+                        "Deploy…"
+                    </button>
+                </IfAllowed>
             </div>
         </div>
     }

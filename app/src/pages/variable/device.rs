@@ -3,11 +3,15 @@
 //! configuration variables, writing a new value after a confirmation showing old and new.
 
 use leptos::prelude::*;
+use model::auth::Permission;
+
+use crate::components::access::IfAllowed;
 
 use crate::api::field::{ReadVariableNow, WriteVariable};
 use crate::components::error_view::ErrorPanel;
 use crate::components::live_stream::follow_live;
 use crate::components::number::parse_number;
+use crate::components::password_confirm::SensitiveChangeError;
 use model::field::{LiveValue, format_age, format_values};
 
 fn reading(value: &LiveValue, units: &str) -> String {
@@ -41,7 +45,12 @@ pub(super) fn DevicePanel(
     // Set when the operator asked to review a write: the value to write.
     let (pending, set_pending) = signal(None::<f64>);
     let write_form = writable.then(|| {
-        view! { <WriteForm read write name=name.clone() units=units.clone() set_pending /> }
+        let (name, units) = (name.clone(), units.clone());
+        view! {
+            <IfAllowed permission=Permission::WriteDevices>
+                <WriteForm read write name=name.clone() units=units.clone() set_pending />
+            </IfAllowed>
+        }
     });
     view! {
         <section class="device-panel" aria-labelledby="device-title">
@@ -95,14 +104,16 @@ fn ReadRow(
     };
     view! {
         <div class="device-row">
-            <button
-                type="button"
-                class="button button-secondary"
-                on:click=on_read
-                disabled=move || read.pending().get()
-            >
-                "Read now"
-            </button>
+            <IfAllowed permission=Permission::ReadDevicesNow>
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    on:click=on_read.clone()
+                    disabled=move || read.pending().get()
+                >
+                    "Read now"
+                </button>
+            </IfAllowed>
             <span class="device-reading" aria-live="polite">
                 {move || match read.value().get() {
                     Some(Ok(value)) => {
@@ -266,7 +277,7 @@ fn WriteResult(write: ServerAction<WriteVariable>, units: String) -> impl IntoVi
             }
             .into_any(),
         ),
-        Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
+        Some(Err(error)) => Some(view! { <SensitiveChangeError error /> }.into_any()),
         None => None,
     }
 }

@@ -10,6 +10,9 @@ mod paths;
 mod timeline;
 
 use leptos::prelude::*;
+use model::auth::Permission;
+
+use crate::components::access::IfAllowed;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -91,7 +94,14 @@ fn VariableView(
         })
     };
     let paths = v.paths.clone().unwrap_or_default();
-    let editable = (!v.deleted).then(|| view! { <EditPanel variable=v.clone() reload /> });
+    let editable = (!v.deleted).then(|| {
+        let variable = v.clone();
+        view! {
+            <IfAllowed permission=Permission::EditRegistry>
+                <EditPanel variable=variable.clone() reload />
+            </IfAllowed>
+        }
+    });
     let path_actions = (!v.deleted).then(|| (v.name.clone(), v.variable_version, reload));
     // Only configuration variables are written from the console; limits go through Protections.
     let writable = v.category == Category::Config && paths.iter().any(|p| p.active && !p.read_only);
@@ -99,8 +109,14 @@ fn VariableView(
     let device = (!v.deleted && paths.iter().any(|p| p.active)).then(|| {
         view! { <DevicePanel name=v.name.clone() units=v.units.clone() writable live /> }
     });
-    let add_path = (!v.deleted)
-        .then(|| view! { <AddPathPanel name=v.name.clone() version=v.variable_version reload /> });
+    let add_path = (!v.deleted).then(|| {
+        let (name, version) = (v.name.clone(), v.variable_version);
+        view! {
+            <IfAllowed permission=Permission::EditRegistry>
+                <AddPathPanel name=name.clone() version reload />
+            </IfAllowed>
+        }
+    });
     view! {
         <Title text=v.display_name.clone() />
         <header class="page-header">
