@@ -23,6 +23,10 @@ macro_rules! stored_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // Every spelling is the variant's name in snake_case. Said once for the whole enum as
+        // well: utoipa cannot read a variant's `rename = $text` through the macro (the literal
+        // arrives wrapped), and the OpenAPI document would name the variants in CamelCase.
+        #[serde(rename_all = "snake_case")]
         #[cfg_attr(
             feature = "server",
             derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
@@ -489,6 +493,19 @@ mod tests {
         (Permission::ManageTokens, [false, false, false, true]),
         (Permission::ReadAudit, [false, false, false, true]),
     ];
+
+    #[test]
+    fn the_wire_spelling_is_the_stored_one() {
+        for action in AuditAction::ALL {
+            assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
+        }
+        for permission in Permission::ALL {
+            assert_eq!(
+                serde_json::to_value(permission).unwrap(),
+                permission.as_str()
+            );
+        }
+    }
 
     #[test]
     fn every_role_and_permission_pair_is_as_the_issue_says() {

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use model::auth::{AuditAction, AuditEntryView, AuditPage, AuditQuery};
+use model::error::AppError;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,6 +32,15 @@ struct AuditParams {
     until: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
+}
+
+/// The filters of the CSV export (it has every matching row, no pages).
+#[derive(Debug, Deserialize)]
+struct CsvParams {
+    who: Option<String>,
+    action: Option<AuditAction>,
+    since: Option<String>,
+    until: Option<String>,
 }
 
 impl From<AuditParams> for AuditQuery {
@@ -58,13 +68,13 @@ impl From<AuditParams> for AuditQuery {
         ("action" = Option<AuditAction>, Query, nullable = false, description = r#"One action."#),
         ("since" = Option<String>, Query, nullable = false, description = r#"RFC 3339; rows at or after it."#, example = json!("2026-12-01T00:00:00Z")),
         ("until" = Option<String>, Query, nullable = false, description = r#"RFC 3339; rows before it."#, example = json!("2026-12-02T00:00:00Z")),
-        ("page" = Option<u64>, Query, nullable = false, minimum = 1, description = r#"From 1. Default 1."#),
+        ("page" = Option<u64>, Query, nullable = false, minimum = 1, maximum = 1000000000, description = r#"From 1. Default 1."#),
         ("per_page" = Option<u64>, Query, nullable = false, minimum = 1, maximum = 500, description = r#"Default 50, at most 500."#),
     ),
     responses(
         (status = 200, description = r#"One page of rows and the total."#, body = AuditPage, content_type = "application/json"),
         MalformedQuery,
-        (status = 422, description = r#"Invalid input: `since` or `until` is not an RFC 3339 time (`field` names it)."#, body = super::docs::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = r#"Invalid input: `since` or `until` is not an RFC 3339 time, `page` is not from 1 to 1,000,000,000, or `per_page` is not from 1 to 500 (`field` names it)."#, body = super::docs::ProblemBody, content_type = "application/problem+json"),
         DatabaseFailed,
     )
 )]
@@ -73,8 +83,25 @@ async fn list(
     params: Result<Query<AuditParams>, QueryRejection>,
 ) -> ApiResult<Json<AuditPage>> {
     let query = AuditQuery::from(query_params(params)?);
+    if query
+        .page
+        .is_some_and(|page| !(1..=MAX_PAGE).contains(&page))
+    {
+        let message = format!("must be from 1 to {MAX_PAGE}");
+        return Err(AppError::validation("page", message).into());
+    }
+    if query
+        .per_page
+        .is_some_and(|per_page| !(1..=AuditQuery::MAX_PER_PAGE).contains(&per_page))
+    {
+        let message = format!("must be from 1 to {}", AuditQuery::MAX_PER_PAGE);
+        return Err(AppError::validation("per_page", message).into());
+    }
     Ok(Json(services::auth::audit::list(&state.db, &query).await?))
 }
+
+/// The highest page asked for (far beyond any audit log).
+const MAX_PAGE: u64 = 1_000_000_000;
 
 /// The most rows one CSV export holds.
 const CSV_MAX_ROWS: u64 = 100_000;
@@ -85,14 +112,12 @@ const CSV_MAX_ROWS: u64 = 100_000;
     operation_id = "exportAuditCsv",
     tag = "Audit",
     summary = r#"The audit log as CSV (admins)"#,
-    description = r#"Every row the filters select (at most 100,000), newest first, as CSV (RFC 4180): id, at, actor, actor_kind, address, action, target, outcome, before, after, detail (the last three as JSON). `page` and `per_page` are ignored. Needs the admin role."#,
+    description = r#"Every row the filters select (at most 100,000), newest first, as CSV (RFC 4180): id, at, actor, actor_kind, address, action, target, outcome, before, after, detail (the last three as JSON). Needs the admin role."#,
     params(
         ("who" = Option<String>, Query, nullable = false, description = r#"The actor's name, exactly."#),
         ("action" = Option<AuditAction>, Query, nullable = false, description = r#"One action."#),
         ("since" = Option<String>, Query, nullable = false, description = r#"RFC 3339; rows at or after it."#),
         ("until" = Option<String>, Query, nullable = false, description = r#"RFC 3339; rows before it."#),
-        ("page" = Option<u64>, Query, nullable = false, minimum = 1, description = r#"Ignored."#),
-        ("per_page" = Option<u64>, Query, nullable = false, minimum = 1, description = r#"Ignored."#),
     ),
     responses(
         (status = 200, description = r#"The rows, with a header line."#, body = String, content_type = "text/csv"),
@@ -103,10 +128,17 @@ const CSV_MAX_ROWS: u64 = 100_000;
 )]
 async fn csv(
     State(state): State<AppState>,
-    params: Result<Query<AuditParams>, QueryRejection>,
+    params: Result<Query<CsvParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let mut query = AuditQuery::from(query_params(params)?);
-    query.per_page = Some(AuditQuery::MAX_PER_PAGE);
+    let params = query_params(params)?;
+    let mut query = AuditQuery::from(AuditParams {
+        who: params.who,
+        action: params.action,
+        since: params.since,
+        until: params.until,
+        page: None,
+        per_page: Some(AuditQuery::MAX_PER_PAGE),
+    });
     let mut text = String::from(
         "id,at,actor,actor_kind,address,action,target,outcome,before,after,detail\r\n",
     );

@@ -194,7 +194,8 @@ pub async fn list(db: &impl ConnectionTrait, query: &AuditQuery) -> Result<Audit
     let total = filtered(query)?.count(db).await?;
     let rows = filtered(query)?
         .order_by_desc(audit_log::Column::Id)
-        .offset((page - 1).saturating_mul(per_page))
+        // A page far beyond the rows is an empty page, not an offset the database cannot take.
+        .offset((page - 1).saturating_mul(per_page).min(i64::MAX as u64))
         .limit(per_page)
         .all(db)
         .await?;
