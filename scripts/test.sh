@@ -276,7 +276,11 @@ step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target w
 # SocketCAN cannot run on this kernel, but it must keep compiling.
 step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets -- -D warnings
 # Builds every test binary and the server binary the browser tests run.
-step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run
+# POWERDECK_CARGO_TIMINGS=1 writes cargo's timing report of this build
+# ($CARGO_TARGET_DIR/cargo-timings/cargo-timing.html): where a cold build spends its time.
+TIMINGS=()
+if [ -n "${POWERDECK_CARGO_TIMINGS:-}" ]; then TIMINGS=(--timings); fi
+step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run "${TIMINGS[@]}"
 step browser-tests-start start_browser_tests
 step rust-tests rust_tests
 step browser-tests finish_browser_tests
