@@ -15,7 +15,8 @@ base=${1:?usage: scripts/contract.sh BASE_URL [schemathesis options]}
 shift
 [ -x "${SCHEMATHESIS:-}" ] || { echo "schemathesis is not installed: run scripts/bootstrap.sh" >&2; exit 1; }
 [ -n "${POWERDECK_TOKEN:-}" ] || { echo "POWERDECK_TOKEN is not set: the API needs a token (see the header of this script)" >&2; exit 1; }
-# The live stream never ends by design (it is checked by server/tests/it/field.rs instead). The adapter
+# The live stream and the alarm stream never end by design (they are checked by
+# server/tests/it/field.rs and protections.rs instead). The adapter
 # test connects to whatever host and port it is given, so generated ones would each wait for their
 # timeout (it is checked against the simulator by server/tests/it/site_live_rest.rs instead).
 exec "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
@@ -25,6 +26,7 @@ exec "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
   --max-examples "${CONTRACT_MAX_EXAMPLES:-20}" \
   --request-timeout 10 \
   --exclude-path /api/v1/live/stream \
+  --exclude-path /api/v1/alarms/stream \
   --exclude-path /api/v1/site/adapter-tests \
   --seed "${CONTRACT_SEED:-1}" \
   --no-color \

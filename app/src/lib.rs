@@ -25,8 +25,9 @@ use crate::components::layout::Layout;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
-    AuditRoute, BusesRoute, ImportRoute, NewVariableRoute, OverviewRoute, PageChunkPreloads,
-    ProtectionsRoute, RegistryRoute, SiteImportRoute, SiteRoute, VariableRoute,
+    AccountRoute, AlarmsRoute, AuditRoute, BusesRoute, ImportRoute, NewVariableRoute,
+    OverviewRoute, PageChunkPreloads, ProtectionsRoute, RegistryRoute, SiteImportRoute, SiteRoute,
+    UsersRoute, VariableRoute,
 };
 
 /// The HTML document around the application, rendered on the server only. The stylesheet, the
@@ -134,6 +135,21 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("audit")
                         view={Lazy::<AuditRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("users")
+                        view={Lazy::<UsersRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("account")
+                        view={Lazy::<AccountRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("alarms")
+                        view={Lazy::<AlarmsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -11,9 +11,10 @@ use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::pages::{
-    audit::AuditLogPage, buses::BusesPage, import::ImportPage, new_variable::NewVariablePage,
-    overview::OverviewPage, protections::ProtectionsPage, registry::RegistryPage, site::SitePage,
-    site_import::SiteImportPage, variable::VariablePage,
+    account::AccountPage, alarms::AlarmsPage, audit::AuditLogPage, buses::BusesPage,
+    import::ImportPage, new_variable::NewVariablePage, overview::OverviewPage,
+    protections::ProtectionsPage, registry::RegistryPage, site::SitePage,
+    site_import::SiteImportPage, users::UsersPage, variable::VariablePage,
 };
 
 /// Declares a lazy route that renders one page component (the page loads its own data).
@@ -75,6 +76,18 @@ lazy_page!(
     /// `/audit`
     AuditRoute => AuditLogPage
 );
+lazy_page!(
+    /// `/users`
+    UsersRoute => UsersPage
+);
+lazy_page!(
+    /// `/account`
+    AccountRoute => AccountPage
+);
+lazy_page!(
+    /// `/alarms`
+    AlarmsRoute => AlarmsPage
+);
 
 /// The lazy route that serves `path` (`None`: the 404 page, which is in the main bundle). Keep it
 /// in step with the routes in `App`.
@@ -91,6 +104,9 @@ fn lazy_route_at(path: &str) -> Option<&'static str> {
         ["registry", "import"] => "import_route",
         ["registry", _] => "variable_route",
         ["audit"] => "audit_route",
+        ["users"] => "users_route",
+        ["account"] => "account_route",
+        ["alarms"] => "alarms_route",
         _ => return None,
     })
 }
@@ -110,6 +126,9 @@ pub async fn preload_page(path: &str) {
         Some("import_route") => ImportRoute::preload().await,
         Some("variable_route") => VariableRoute::preload().await,
         Some("audit_route") => AuditRoute::preload().await,
+        Some("users_route") => UsersRoute::preload().await,
+        Some("account_route") => AccountRoute::preload().await,
+        Some("alarms_route") => AlarmsRoute::preload().await,
         _ => {}
     }
 }

@@ -18,6 +18,12 @@ test('the buses page shows the simulator bus, its planned reads and what is not 
   const reads = page.getByRole('table', { name: 'Planned reads' }).locator('tbody tr');
   await expect(reads.first()).toBeVisible();
   expect(await reads.count()).toBeGreaterThan(3);
+  // The verdict comes first, in words.
+  await expect(page.getByTestId('bus-verdict')).toContainText(/All \d+ buses healthy|The bus is healthy|problem/);
   await expect(page.getByRole('heading', { name: /Not polled \(\d+\)/ })).toBeVisible();
+  // Paths not polled are grouped by their reason, with a count and whether that is expected.
+  const group = page.locator('.unmapped-group').first();
+  await expect(group).toContainText(/\d+ paths? /);
+  await expect(group).toContainText(/expected: no data source configured|fault: cannot be read as asked/);
   await page.screenshot({ path: `end2end/screenshots/buses-${test.info().project.name}.png`, fullPage: false });
 });

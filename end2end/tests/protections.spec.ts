@@ -97,19 +97,39 @@ test('Deploy shows the device against the form, writes, and the device holds the
   await setField(page, 'soc.max.warning.threshold', '93');
   // Limits are in engineering units: a 0.5 % hysteresis (5 counts of the register's 0.1 %).
   await setField(page, 'soc.max.hysteresis', '0.5');
+  // Escape cancels the dialog, and nothing is deployed.
   await page.getByRole('button', { name: 'Deploy…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Deploy to the device' });
+  await expect(dialog.getByTestId('deploy-summary')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await page.getByRole('button', { name: 'Deploy…' }).click();
   const row = dialog.getByRole('row').filter({ hasText: 'soc.max.warning.threshold' });
   await expect(row).toContainText('95');
   await expect(row).toContainText('93');
-  await expect(dialog.getByTestId('deploy-summary')).toContainText('2 field(s) will be written');
-  await dialog.getByRole('button', { name: 'Deploy 2 change(s)' }).click();
+  await expect(dialog.getByTestId('deploy-summary')).toContainText('2 fields will be written to the BMS');
+  // The written fields lead; the console-only ones are one folded line.
+  await expect(dialog.locator('tbody tr')).toHaveCount(2);
+  await expect(dialog.locator('details.console-only summary')).toContainText('kept in the console only');
+  // A true dialog: focus is inside (on Cancel), Shift+Tab reaches Deploy, Escape would cancel.
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(dialog.getByRole('button', { name: 'Deploy 2 changes' })).toBeFocused();
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('deploy-outcome').first()).toContainText('succeeded');
 
   // What the device holds, read live.
   await page.getByRole('button', { name: 'Device', exact: true }).click();
-  await expect(page.getByText(/Recalled what the device holds/)).toBeVisible();
+  const recalled = page.getByText(/Recalled what the device holds/);
+  await expect(recalled).toBeVisible();
   await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('93');
+  // The notice and the toolbar tell the same story about unsaved changes.
+  if (/the same as the saved profile/.test((await recalled.textContent())!)) {
+    await expect(page.locator('.dirty-count')).toHaveText('No unsaved changes');
+  } else {
+    await expect(page.locator('.dirty-count')).toHaveText(/^\d+ unsaved changes?$/);
+    await expect(recalled).toContainText('not saved yet');
+  }
   await expect(field(page, 'soc.max.hysteresis')).toHaveValue('0.5');
   await restoreDefaults(page);
 });
@@ -124,13 +144,23 @@ test('an alarm appears when the value crosses a limit and clears after its off-d
   const raised = page.getByTestId('raised-soc-max-warning');
   await expect(raised).toContainText('active', { timeout: 15_000 });
   await expect(page.getByTestId('alarm-soc-max-warning')).toHaveText('active');
+  // Values carry their units.
+  await expect(raised).toContainText(/\d %/);
+  // The header of every page says so, within a poll cycle of the raise.
+  const indicator = page.getByTestId('alarm-indicator');
+  await expect(indicator).toContainText('1 warning', { timeout: 3_000 });
+  await expect(indicator).toHaveClass(/alarm-warning/);
+  await expect(indicator).toContainText('1 unacknowledged');
   await raised.getByRole('button', { name: 'Acknowledge' }).click();
   await expect(raised).toContainText('acknowledged');
+  await expect(indicator).not.toContainText('unacknowledged', { timeout: 3_000 });
 
   // Back above the value: recovering for the 2 s off-delay, then cleared.
   await setField(page, 'soc.max.warning.threshold', '95');
   await deployAndConfirm(page);
   await expect(raised).toHaveCount(0, { timeout: 15_000 });
+  await expect(indicator).toContainText('No alarms', { timeout: 3_000 });
+  await expect(indicator).toHaveClass(/alarm-none/);
   const journal = page.locator('.journal');
   await expect(journal.locator('tr.journal-cleared').first()).toContainText('soc.max');
   await expect(journal.locator('tr.journal-acknowledged').first()).toContainText('engineer');

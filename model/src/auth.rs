@@ -303,6 +303,24 @@ pub struct NewUser {
     pub password: String,
 }
 
+/// An admin's change to a user: any of role, disabled, unlock, or a new password (each one
+/// given is applied; none given changes nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// A disabled user cannot sign in and their sessions end; enabling lets them in again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// Lifts a lock after too many failed logins.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlock: bool,
+    /// A new password set by the admin (the user's sessions end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_password: Option<String>,
+}
+
 /// Changing one's password: the old one proves it is still the same person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

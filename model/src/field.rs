@@ -139,6 +139,114 @@ pub struct UnmappedPath {
     pub variable: String,
     pub path_id: i64,
     pub reason: String,
+    /// True when the configuration simply says nothing about where the path's data lives (no
+    /// bus for its device, no data source for its table): expected on a site that does not
+    /// read those. False for a path that can never be read as asked (a fault to fix).
+    #[serde(default)]
+    pub expected: bool,
+}
+
+/// Paths that are not polled for the same reason, with how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmappedGroup {
+    pub reason: String,
+    pub expected: bool,
+    pub variables: Vec<String>,
+}
+
+/// The Buses page's first line: whether everything is healthy, or what is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusVerdict {
+    pub healthy: bool,
+    pub headline: String,
+    /// One line per problem, most important first.
+    pub problems: Vec<String>,
+}
+
+impl BusOverview {
+    /// The not-polled paths grouped by their reason, faults first, then by count.
+    pub fn unmapped_groups(&self) -> Vec<UnmappedGroup> {
+        let mut groups: Vec<UnmappedGroup> = Vec::new();
+        for path in &self.unmapped {
+            match groups.iter_mut().find(|g| g.reason == path.reason) {
+                Some(group) => group.variables.push(path.variable.clone()),
+                None => groups.push(UnmappedGroup {
+                    reason: path.reason.clone(),
+                    expected: path.expected,
+                    variables: vec![path.variable.clone()],
+                }),
+            }
+        }
+        groups.sort_by(|a, b| {
+            a.expected
+                .cmp(&b.expected)
+                .then(b.variables.len().cmp(&a.variables.len()))
+                .then(a.reason.cmp(&b.reason))
+        });
+        groups
+    }
+
+    /// "All 2 buses healthy", or "2 problems" with each said: a bus that is not connected, a
+    /// path that can never be read. Paths of tables without a data source are expected and
+    /// not problems.
+    pub fn verdict(&self) -> BusVerdict {
+        let mut problems = Vec::new();
+        for bus in &self.buses {
+            match bus.state {
+                ConnectionState::Connected => {}
+                ConnectionState::BackingOff => problems.push(format!(
+                    "bus {} ({}) does not answer: backing off",
+                    bus.name, bus.endpoint
+                )),
+                ConnectionState::Connecting => {
+                    problems.push(format!("bus {} ({}) is connecting", bus.name, bus.endpoint))
+                }
+                ConnectionState::Stopped => problems.push(format!("bus {} is stopped", bus.name)),
+            }
+            if !bus.backing_off_units.is_empty() {
+                let units: Vec<String> = bus
+                    .backing_off_units
+                    .iter()
+                    .map(|(unit, _)| unit.to_string())
+                    .collect();
+                problems.push(format!(
+                    "bus {}: unit {} does not answer",
+                    bus.name,
+                    units.join(", ")
+                ));
+            }
+        }
+        for bus in &self.can_buses {
+            if bus.state != ConnectionState::Connected {
+                problems.push(format!(
+                    "CAN bus {} is {}",
+                    bus.name,
+                    bus.state.as_str().replace('_', " ")
+                ));
+            }
+        }
+        for group in self.unmapped_groups().iter().filter(|g| !g.expected) {
+            let n = group.variables.len();
+            problems.push(format!(
+                "{n} path{} cannot be polled: {}",
+                if n == 1 { "" } else { "s" },
+                group.reason
+            ));
+        }
+        let buses = self.buses.len() + self.can_buses.len();
+        let headline = match problems.len() {
+            _ if !self.configured => "No field configuration: nothing is polled.".to_string(),
+            0 if buses == 1 => "The bus is healthy.".to_string(),
+            0 => format!("All {buses} buses healthy."),
+            1 => format!("1 problem: {}.", problems[0]),
+            n => format!("{n} problems."),
+        };
+        BusVerdict {
+            healthy: self.configured && problems.is_empty(),
+            headline,
+            problems,
+        }
+    }
 }
 
 /// Everything the Buses page shows.
@@ -222,6 +330,81 @@ mod tests {
         assert_eq!(format_age(42_000), "42 s");
         assert_eq!(format_age(180_000), "3 min");
         assert_eq!(format_age(9_000_000), "2 h");
+    }
+
+    fn bus(name: &str, state: ConnectionState) -> BusView {
+        BusView {
+            name: name.into(),
+            endpoint: "127.0.0.1:5020".into(),
+            state,
+            retry_in_ms: None,
+            requests: 0,
+            errors: 0,
+            timeouts: 0,
+            exceptions: 0,
+            framing_errors: 0,
+            requests_per_s: 0.0,
+            errors_per_s: 0.0,
+            latency_p50_ms: None,
+            latency_p99_ms: None,
+            backing_off_units: Vec::new(),
+            last_errors: Vec::new(),
+        }
+    }
+
+    fn unmapped(variable: &str, reason: &str, expected: bool) -> UnmappedPath {
+        UnmappedPath {
+            variable: variable.into(),
+            path_id: 1,
+            reason: reason.into(),
+            expected,
+        }
+    }
+
+    #[test]
+    fn the_verdict_names_each_problem_and_leaves_expected_gaps_out() {
+        let no_source = "memory table \"oper:sbmu:input\" has no data source";
+        let mut overview = BusOverview {
+            configured: true,
+            buses: vec![
+                bus("site", ConnectionState::Connected),
+                bus("pack", ConnectionState::Connected),
+            ],
+            can_buses: Vec::new(),
+            blocks: Vec::new(),
+            unmapped: vec![
+                unmapped("a", no_source, true),
+                unmapped("b", no_source, true),
+                unmapped("c", "needs 200 registers", false),
+            ],
+        };
+        let groups = overview.unmapped_groups();
+        assert_eq!(groups.len(), 2);
+        assert!(!groups[0].expected, "faults first");
+        assert_eq!(groups[1].variables, vec!["a", "b"]);
+        let verdict = overview.verdict();
+        assert!(!verdict.healthy);
+        assert_eq!(
+            verdict.headline,
+            "1 problem: 1 path cannot be polled: needs 200 registers."
+        );
+
+        overview.unmapped.pop();
+        let verdict = overview.verdict();
+        assert!(verdict.healthy);
+        assert_eq!(verdict.headline, "All 2 buses healthy.");
+
+        overview.buses[1].state = ConnectionState::BackingOff;
+        overview.buses[0].backing_off_units = vec![(3, 500)];
+        let verdict = overview.verdict();
+        assert_eq!(verdict.headline, "2 problems.");
+        assert_eq!(
+            verdict.problems,
+            vec![
+                "bus site: unit 3 does not answer",
+                "bus pack (127.0.0.1:5020) does not answer: backing off"
+            ]
+        );
     }
 
     #[test]

@@ -1539,6 +1539,18 @@ pub struct RegistryListing {
     /// Latest polled values of the page's variables.
     #[serde(default)]
     pub live: Vec<crate::field::LiveValue>,
+    /// The page's variables that have access paths but none of them is polled, and why.
+    #[serde(default)]
+    pub not_polled: Vec<NotPolled>,
+}
+
+/// A variable that is not polled, and why (its first path's reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotPolled {
+    pub name: String,
+    /// E.g. `memory table "oper:sbmu:input" has no data source`.
+    pub reason: String,
 }
 
 /// One entry of the change feed: the current state of a variable or a path whose last change

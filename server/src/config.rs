@@ -147,6 +147,17 @@ pub struct ServeArgs {
     #[arg(long, env = "POWERDECK_LOCKOUT_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u32).range(1..=1_440))]
     pub lockout_minutes: u32,
+    /// Serve HTTPS with this PEM certificate chain (the site's certificate first), for sites
+    /// without a reverse proxy; needs `--tls-key`. Session cookies are then `Secure`.
+    #[arg(long, env = "POWERDECK_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "POWERDECK_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mark session cookies `Secure` although this server speaks plain HTTP: for a console
+    /// behind a reverse proxy that terminates TLS.
+    #[arg(long, env = "POWERDECK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 impl Default for ServeArgs {

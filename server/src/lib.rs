@@ -28,3 +28,4 @@ pub mod serve;
 pub mod simulate;
 pub mod site;
 pub mod site_cli;
+pub mod tls;

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Cli, MigrateAction, ServeArgs};
 use crate::demo_site::{self, DemoFailover};
+use axum::serve::ListenerExt;
 use services::database::{self, DatabaseTarget};
 use services::site::adapter_types::AdapterCatalog;
 use services::site::drive::{FailoverRules, SiteIo, SiteIoConfig};
@@ -37,6 +38,10 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     crate::access::check_rules()?;
     let bundle = crate::site::check_bundle(&args.site_root)?;
     let cors = crate::rest::prototype::cors_layer(&args.cors_origins)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::load_config(cert, key)?),
+        _ => None,
+    };
     // Bind first: a busy port is reported before any database work happens.
     let listener = TcpListener::bind(args.addr)
         .await
@@ -110,7 +115,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         access: Access {
             auth,
             anonymous_read: args.anonymous_read,
-            secure_cookies: false,
+            secure_cookies: tls.is_some() || args.secure_cookies,
             demo_accounts,
         },
     };
@@ -121,12 +126,26 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .layer(axum::middleware::from_fn(crate::site::lean_asset_headers));
 
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    tracing::info!("Powerdeck listening on http://{}", args.addr);
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await
-        .context("HTTP server failed")?;
+    match tls {
+        Some(config) => {
+            tracing::info!("Powerdeck listening on https://{}", args.addr);
+            let listener = crate::tls::TlsListener::new(listener, config, shutdown.clone())
+                .context("cannot start the TLS listener")?;
+            // `tap_io` gives axum's connection-info support a listener type it knows.
+            axum::serve(listener.tap_io(|_| {}), router)
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+                .await
+                .context("HTTPS server failed")?;
+        }
+        None => {
+            tracing::info!("Powerdeck listening on http://{}", args.addr);
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+                .await
+                .context("HTTP server failed")?;
+        }
+    }
     tracing::info!("shutting down");
     db.close().await.context("closing the database")?;
     Ok(())

@@ -65,6 +65,11 @@ pub async fn postgres() -> Option<TestDb> {
     let admin = Database::connect(&admin_url)
         .await
         .expect("connect to the test PostgreSQL server");
+    // A database of this name may be left from an earlier run whose process had this id.
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .expect("drop a leftover test database");
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await

@@ -13,3 +13,4 @@ pub mod session;
 pub mod site;
 pub mod site_file;
 pub mod system;
+pub mod users;

@@ -148,11 +148,53 @@ pub async fn get_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
 }
 
 /// Every enabled level with its live state (raised first) and the latest journal lines.
+/// What the alarm views show: every level's state (active first), the latest journal lines,
+/// and the units of the quantities they name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AlarmSnapshot {
+    pub rows: Vec<AlarmRow>,
+    pub journal: Vec<JournalEntry>,
+    /// Units by quantity (registry variable) name; a quantity without units is absent.
+    pub units: std::collections::BTreeMap<String, String>,
+}
+
+impl AlarmSnapshot {
+    /// `63 %`: a value with its quantity's units (a dash for none).
+    pub fn with_units(&self, variable: &str, value: Option<f64>) -> String {
+        let Some(value) = value else {
+            return "—".to_string();
+        };
+        let number = model::field::format_number(value);
+        match self.units.get(variable) {
+            Some(units) => format!("{number} {units}"),
+            None => number,
+        }
+    }
+}
+
 #[server(endpoint = "alarm_overview")]
-pub async fn alarm_overview() -> Result<(Vec<AlarmRow>, Vec<JournalEntry>), AppError> {
+pub async fn alarm_overview() -> Result<AlarmSnapshot, AppError> {
     let state = crate::ssr::state::app_state()?;
     let journal = services::protections::alarms::journal(&state.db, 50).await?;
-    Ok((state.protections.states(), journal))
+    let rows = state.protections.states();
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|row| row.view.variable.clone())
+        .chain(journal.iter().map(|entry| entry.variable.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    let units = services::registry::query::get_variables(&state.db, &names)
+        .await?
+        .into_iter()
+        .filter(|variable| !variable.units.is_empty())
+        .map(|variable| (variable.name, variable.units))
+        .collect();
+    Ok(AlarmSnapshot {
+        rows,
+        journal,
+        units,
+    })
 }
 
 #[server(endpoint = "acknowledge_alarm")]

@@ -24,6 +24,7 @@ pub async fn list_registry(query: VariableQuery) -> Result<RegistryListing, AppE
         services::registry::query::listing(&state.db, &state.registry_index, &query).await?;
     let names: Vec<String> = listing.page.items.iter().map(|v| v.name.clone()).collect();
     listing.live = state.field.live(&names);
+    listing.not_polled = state.field.not_polled(&names);
     Ok(listing)
 }
 

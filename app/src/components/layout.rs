@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use model::auth::{ActorKind, Permission};
+use model::protections::{AlarmCounts, Level};
 
 use crate::components::access::{IfAllowed, Me, provide_me};
 
@@ -31,6 +32,11 @@ const NAV_ITEMS: &[NavItem] = &[
         needs: Permission::Read,
     },
     NavItem {
+        href: "/alarms",
+        label: "Alarms",
+        needs: Permission::Read,
+    },
+    NavItem {
         href: "/buses",
         label: "Buses",
         needs: Permission::Read,
@@ -44,6 +50,11 @@ const NAV_ITEMS: &[NavItem] = &[
         href: "/audit",
         label: "Audit",
         needs: Permission::ReadAudit,
+    },
+    NavItem {
+        href: "/users",
+        label: "Users",
+        needs: Permission::ManageUsers,
     },
 ];
 
@@ -75,6 +86,7 @@ pub fn Layout(children: Children) -> AnyView {
                 </a>
                 <span class="brand-tagline">"Site operator console"</span>
                 <Show when=move || !on_login_page()>
+                    <AlarmIndicator />
                     <SignedInAs me=me.clone() />
                 </Show>
             </header>
@@ -114,7 +126,9 @@ fn SignedInAs(me: Me) -> AnyView {
     match me.0 {
         Some(me) if me.kind != ActorKind::Anonymous => view! {
             <form class="signed-in" method="post" action="/logout">
-                <span class="signed-in-name">{me.name}</span>
+                <a class="signed-in-name" href="/account" title="Your account">
+                    {me.name}
+                </a>
                 <span class="signed-in-role">{me.role.label()}</span>
                 <button type="submit" class="button button-secondary">
                     "Sign out"
@@ -151,4 +165,94 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
             </a>
         </li>
     }
+}
+
+/// The header's alarm indicator on every page: the raised levels by severity in the colour of
+/// the worst, linking to the Alarms page. The server renders it with the page (JavaScript off
+/// too); once hydrated it follows `/api/v1/alarms/stream`. The counts travel as text, so the
+/// main bundle carries no JSON code for them.
+#[component]
+fn AlarmIndicator() -> impl IntoView {
+    let initial = SharedValue::new_str(alarm_counts_now).into_inner();
+    let counts = RwSignal::new(initial);
+    follow_alarms(counts);
+    let class = move || match counts.get().worst() {
+        Some(Level::Fault) => "alarm-indicator alarm-fault",
+        Some(Level::Alert) => "alarm-indicator alarm-alert",
+        Some(Level::Warning) => "alarm-indicator alarm-warning",
+        None => "alarm-indicator alarm-none",
+    };
+    let unacknowledged = move || {
+        let n = counts.get().unacknowledged;
+        (n > 0).then(|| format!(" · {n} unacknowledged"))
+    };
+    view! {
+        <a
+            class=class
+            href="/alarms"
+            data-testid="alarm-indicator"
+            title="Alarms: open the list"
+            aria-live="polite"
+        >
+            <span class="alarm-dot" aria-hidden="true"></span>
+            <span>{move || counts.get().in_words()}</span>
+            <span class="alarm-unacknowledged">{unacknowledged}</span>
+        </a>
+    }
+}
+
+/// The counts now, on the server (the alarm engine's states).
+#[cfg(feature = "ssr")]
+fn alarm_counts_now() -> AlarmCounts {
+    crate::ssr::state::app_state()
+        .map(|state| state.protections.counts())
+        .unwrap_or_default()
+}
+
+/// In the browser the counts come with the page.
+#[cfg(not(feature = "ssr"))]
+fn alarm_counts_now() -> AlarmCounts {
+    AlarmCounts::default()
+}
+
+/// Keeps `counts` current from the alarm stream once hydrated (effects do not run on the
+/// server). The layout lives as long as the page, and so does the stream.
+fn follow_alarms(counts: RwSignal<AlarmCounts>) {
+    Effect::new(move |_| browser::follow_alarms(counts));
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::prelude::*;
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::closure::Closure;
+    use model::protections::AlarmCounts;
+
+    pub(super) fn follow_alarms(counts: RwSignal<AlarmCounts>) {
+        let Ok(source) = web_sys::EventSource::new("/api/v1/alarms/stream") else {
+            return;
+        };
+        let on_alarms = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                if let Some(text) = event.data().as_string()
+                    && let Ok(now) = text.parse::<AlarmCounts>()
+                {
+                    counts.set(now);
+                }
+            },
+        );
+        let _ =
+            source.add_event_listener_with_callback("alarms", on_alarms.as_ref().unchecked_ref());
+        // The listener lives as long as the page (the browser keeps the source open and
+        // reconnects it by itself).
+        on_alarms.forget();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use leptos::prelude::RwSignal;
+    use model::protections::AlarmCounts;
+
+    pub(super) fn follow_alarms(_counts: RwSignal<AlarmCounts>) {}
 }

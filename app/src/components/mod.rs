@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod error_view;
+pub mod form_field;
 pub mod layout;
 pub mod live_stream;
 pub mod number;

@@ -159,18 +159,56 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
     }
 }
 
-/// What an entry changed, in one line: `before → after` as compact JSON.
+/// A value as the Change column shows it: text without quotes, a dash for nothing.
+fn plain(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "—".to_string(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `key: value, …` of an object (compact JSON of anything else).
+fn fields(value: &Value) -> String {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| format!("{key}: {}", plain(Some(value))))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => plain(Some(other)),
+    }
+}
+
+/// What an entry changed, in one line: each field that differs as `field: before → after`; a
+/// creation as `+ fields`, a removal as `− fields`; else its detail.
 fn change_text(entry: &AuditEntryView) -> String {
-    let text = |value: &Option<Value>| value.as_ref().map(Value::to_string);
-    match (text(&entry.before), text(&entry.after)) {
-        (Some(before), Some(after)) => format!("{before} → {after}"),
-        (None, Some(after)) => format!("→ {after}"),
-        (Some(before), None) => format!("{before} →"),
-        (None, None) => entry
-            .detail
-            .as_ref()
-            .map(Value::to_string)
-            .unwrap_or_default(),
+    match (&entry.before, &entry.after) {
+        (Some(Value::Object(before)), Some(Value::Object(after))) => {
+            let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            let changed: Vec<String> = keys
+                .into_iter()
+                .filter(|key| before.get(*key) != after.get(*key))
+                .map(|key| {
+                    format!(
+                        "{key}: {} → {}",
+                        plain(before.get(key)),
+                        plain(after.get(key))
+                    )
+                })
+                .collect();
+            if changed.is_empty() {
+                "no change".to_string()
+            } else {
+                changed.join("; ")
+            }
+        }
+        (None, Some(after)) => format!("+ {}", fields(after)),
+        (Some(before), None) => format!("− {}", fields(before)),
+        (Some(before), Some(after)) => format!("{} → {}", plain(Some(before)), plain(Some(after))),
+        (None, None) => entry.detail.as_ref().map(fields).unwrap_or_default(),
     }
 }
 
@@ -255,5 +293,56 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
                     }
                 })}
         </nav>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::auth::{ActorKind, AuditAction, AuditOutcome};
+    use serde_json::json;
+
+    fn entry(before: Option<Value>, after: Option<Value>, detail: Option<Value>) -> AuditEntryView {
+        AuditEntryView {
+            id: 1,
+            at: "2026-12-03T08:00:00+00:00".into(),
+            actor: "erin".into(),
+            actor_kind: ActorKind::Session,
+            user_id: None,
+            session_id: None,
+            token_id: None,
+            address: None,
+            action: AuditAction::UserChanged,
+            target: "user dana".into(),
+            outcome: AuditOutcome::Succeeded,
+            before,
+            after,
+            detail,
+        }
+    }
+
+    #[test]
+    fn the_change_column_names_each_changed_field_with_before_and_after() {
+        let changed = entry(
+            Some(json!({"name": "dana", "role": "viewer", "disabled": false})),
+            Some(json!({"name": "dana", "role": "operator", "disabled": true})),
+            None,
+        );
+        assert_eq!(
+            change_text(&changed),
+            "disabled: false → true; role: viewer → operator"
+        );
+        let created = entry(None, Some(json!({"name": "dana", "role": "viewer"})), None);
+        assert_eq!(change_text(&created), "+ name: dana, role: viewer");
+        let removed = entry(Some(json!({"units": "%"})), None, None);
+        assert_eq!(change_text(&removed), "− units: %");
+        let cleared = entry(
+            Some(json!({"locator": "a.b"})),
+            Some(json!({"locator": null})),
+            None,
+        );
+        assert_eq!(change_text(&cleared), "locator: a.b → —");
+        let detail = entry(None, None, Some(json!({"reason": "wrong_password"})));
+        assert_eq!(change_text(&detail), "reason: wrong_password");
     }
 }

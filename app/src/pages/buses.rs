@@ -7,7 +7,9 @@ use leptos_meta::Title;
 use crate::api::field::get_bus_overview;
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
-use model::field::{BusOverview, BusView, ConnectionState, format_age, format_number};
+use model::field::{
+    BusOverview, BusVerdict, BusView, ConnectionState, UnmappedGroup, format_age, format_number,
+};
 
 /// How often the page re-reads the buses once hydrated.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
@@ -75,21 +77,23 @@ fn BusesView(overview: BusOverview) -> AnyView {
         }
         .into_any();
     }
+    let verdict = overview.verdict();
+    let groups = overview.unmapped_groups();
     let BusOverview {
         buses,
         can_buses,
         blocks,
-        unmapped,
         ..
     } = overview;
     view! {
+        <Verdict verdict />
         <BusTable buses=buses.clone() />
 
         {(!can_buses.is_empty()).then(|| view! { <CanBuses buses=can_buses /> })}
 
         <LastErrors buses />
         <PlannedReads blocks />
-        <NotPolled unmapped />
+        <NotPolled groups />
     }
     .into_any()
 }
@@ -266,29 +270,84 @@ fn PlannedReads(blocks: Vec<model::field::BlockView>) -> AnyView {
 
 /// The registry paths the field configuration cannot reach, each with the reason.
 #[component]
-fn NotPolled(unmapped: Vec<model::field::UnmappedPath>) -> AnyView {
+fn NotPolled(groups: Vec<UnmappedGroup>) -> AnyView {
+    let total: usize = groups.iter().map(|g| g.variables.len()).sum();
+    if total == 0 {
+        return view! {
+            <h2 class="section-title">"Not polled"</h2>
+            <p class="muted">"Every access path is polled."</p>
+        }
+        .into_any();
+    }
     view! {
-        <h2 class="section-title">{format!("Not polled ({})", unmapped.len())}</h2>
-        <details class="unmapped">
-            <summary>"Paths the field configuration cannot reach, and why"</summary>
-            <ul>
-                {unmapped
-                    .into_iter()
-                    .map(|path| {
-                        view! {
-                            <li>
-                                <a class="mono" href=format!("/registry/{}", path.variable)>
-                                    {path.variable.clone()}
-                                </a>
-                                {format!(" · path {} — {}", path.path_id, path.reason)}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-        </details>
+        <h2 class="section-title">{format!("Not polled ({total})")}</h2>
+        <ul class="unmapped-groups">
+            {groups
+                .into_iter()
+                .map(|group| {
+                    let n = group.variables.len();
+                    let (class, why) = if group.expected {
+                        ("badge", "expected: no data source configured")
+                    } else {
+                        ("badge badge-bad", "fault: cannot be read as asked")
+                    };
+                    view! {
+                        <li class="unmapped-group">
+                            <details>
+                                <summary>
+                                    <span class="num unmapped-count">
+                                        {format!("{n} path{}", if n == 1 { "" } else { "s" })}
+                                    </span>
+                                    " "
+                                    <span class="unmapped-reason">{group.reason.clone()}</span>
+                                    " "
+                                    <span class=class>{why}</span>
+                                </summary>
+                                <p class="unmapped-variables">
+                                    {group
+                                        .variables
+                                        .into_iter()
+                                        .map(|variable| {
+                                            view! {
+                                                <a class="mono" href=format!("/registry/{variable}")>
+                                                    {variable.clone()}
+                                                </a>
+                                                " "
+                                            }
+                                        })
+                                        .collect_view()}
+                                </p>
+                            </details>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
     .into_any()
+}
+
+/// The page's first line: all healthy, or each problem.
+#[component]
+fn Verdict(verdict: BusVerdict) -> impl IntoView {
+    let class = if verdict.healthy {
+        "notice notice-ok bus-verdict"
+    } else {
+        "notice notice-bad bus-verdict"
+    };
+    let details = (verdict.problems.len() > 1).then(|| {
+        view! {
+            <ul class="bus-problems">
+                {verdict.problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+            </ul>
+        }
+    });
+    view! {
+        <div class=class role="status" data-testid="bus-verdict">
+            <strong>{verdict.headline}</strong>
+            {details}
+        </div>
+    }
 }
 
 /// CAN buses: frames heard, errors (noise on an slcan line included), and every id seen.
@@ -360,7 +419,7 @@ fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
                                     <td class="num">{format!("{:.1}", bus.frames_per_s)}</td>
                                     <td class="num">{bus.frames}</td>
                                     <td class="num">{bus.errors}</td>
-                                    <td class="mono small">
+                                    <td class="mono small can-ids">
                                         {if ids.is_empty() { "none yet".to_string() } else { ids }}
                                     </td>
                                     <td class="muted">

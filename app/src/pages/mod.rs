@@ -1,5 +1,7 @@
 //! One screen per file.
 
+pub mod account;
+pub mod alarms;
 pub mod audit;
 pub mod buses;
 pub mod import;
@@ -11,4 +13,5 @@ pub mod protections;
 pub mod registry;
 pub mod site;
 pub mod site_import;
+pub mod users;
 pub mod variable;

@@ -10,14 +10,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::field::get_bus_overview;
-use crate::api::protections::alarm_overview;
+use crate::api::protections::{AlarmSnapshot, alarm_overview};
 use crate::api::system::{get_overview, get_site_glance};
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
 use crate::pages::protections::alarms::raised_summary;
 use model::error::AppError;
 use model::field::{BusOverview, ConnectionState};
-use model::profiles::{AlarmRow, JournalEntry};
+use model::profiles::AlarmRow;
 use model::protections::AlarmState;
 use model::site::glance::{KeyValue, SiteGlance};
 use model::site::live::Quality;
@@ -104,13 +104,10 @@ pub fn OverviewPage() -> AnyView {
     .into_any()
 }
 
-/// What `alarm_overview` answers: every level's state, and the journal.
-type AlarmsAndJournal = (Vec<AlarmRow>, Vec<JournalEntry>);
-
 /// The raised alarms and the buses' health, side by side.
 #[component]
 fn AlarmsAndBuses(
-    alarms: Resource<Result<AlarmsAndJournal, AppError>>,
+    alarms: Resource<Result<AlarmSnapshot, AppError>>,
     buses: Resource<Result<BusOverview, AppError>>,
 ) -> AnyView {
     view! {
@@ -120,7 +117,7 @@ fn AlarmsAndBuses(
             }>
                 {move || Suspend::new(async move {
                     match alarms.await {
-                        Ok((rows, _)) => view! { <AlarmSummary rows /> }.into_any(),
+                        Ok(overview) => view! { <AlarmSummary rows=overview.rows /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -358,7 +355,7 @@ fn AlarmSummary(rows: Vec<AlarmRow>) -> AnyView {
                 {text}
             </p>
             <p>
-                <a href="/protections">"Open the alarms"</a>
+                <a href="/alarms">"Open the alarms"</a>
             </p>
         </section>
     }

@@ -14,7 +14,7 @@ use crate::api::registry::{RegistryListing, list_registry};
 use crate::components::access::IfAllowed;
 use crate::components::error_view::ErrorPanel;
 use crate::components::live_stream::follow_live;
-use model::field::{LiveValue, format_age, format_values};
+use model::field::{LiveValue, format_age, format_number, format_values};
 use model::registry::{AccessType, Category, FacetCount, Variable, VariableQuery};
 
 pub const PER_PAGE: u64 = 50;
@@ -153,7 +153,7 @@ fn RegistryView(listing: RegistryListing, query: VariableQuery) -> AnyView {
                         )
                     }}
                 </p>
-                <VariableTable items=page.items.clone() live />
+                <VariableTable items=page.items.clone() live not_polled=not_polled_of(&listing) />
                 <Pager current=page.page pages query />
             </div>
         </div>
@@ -173,6 +173,7 @@ fn CategoryChips(categories: Vec<FacetCount>, query: VariableQuery) -> AnyView {
                     &VariableQuery {
                         category: None,
                         page: None,
+                        locator: None,
                         ..query.clone()
                     },
                 )
@@ -377,20 +378,45 @@ fn live_values_of(listing: &RegistryListing) -> RwSignal<HashMap<String, LiveVal
     live
 }
 
-/// One live value cell: quality dot, value, units, age; units alone when nothing is polled.
-fn live_cell(value: Option<&LiveValue>, units: &str) -> AnyView {
+/// Why each of the page's variables that is not polled is not, by name.
+fn not_polled_of(listing: &RegistryListing) -> HashMap<String, String> {
+    listing
+        .not_polled
+        .iter()
+        .map(|n| (n.name.clone(), n.reason.clone()))
+        .collect()
+}
+
+/// One live value cell: quality dot, value, units, age; "not polled" and why when no path of
+/// the variable is polled; units alone when there is nothing to say.
+fn live_cell(value: Option<&LiveValue>, units: &str, not_polled: Option<&String>) -> AnyView {
     match value {
-        None => view! { <span class="muted">{units.to_string()}</span> }.into_any(),
+        None => match not_polled {
+            Some(reason) => view! {
+                <span class="not-polled muted" title=format!("not polled: {reason}")>
+                    "not polled: "
+                    {reason.clone()}
+                </span>
+            }
+            .into_any(),
+            None => view! { <span class="muted">{units.to_string()}</span> }.into_any(),
+        },
         Some(value) => {
             let quality = value.quality.as_str();
+            // An array's cell shows its first element and its size; the title has them all.
+            let elements = (value.values.len() > 1).then(|| {
+                let all: Vec<String> = value.values.iter().map(|v| format_number(*v)).collect();
+                format!(" · {} elements: {}", all.len(), all.join(", "))
+            });
             let title = format!(
-                "{quality} · {}{}",
+                "{quality} · {}{}{}",
                 value.source,
                 value
                     .error
                     .as_ref()
                     .map(|e| format!(" · {e}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                elements.unwrap_or_default()
             );
             view! {
                 <span class="live" title=title>
@@ -409,7 +435,11 @@ fn live_cell(value: Option<&LiveValue>, units: &str) -> AnyView {
 }
 
 #[component]
-fn VariableTable(items: Vec<Variable>, live: RwSignal<HashMap<String, LiveValue>>) -> AnyView {
+fn VariableTable(
+    items: Vec<Variable>,
+    live: RwSignal<HashMap<String, LiveValue>>,
+    not_polled: HashMap<String, String>,
+) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -455,7 +485,12 @@ fn VariableTable(items: Vec<Variable>, live: RwSignal<HashMap<String, LiveValue>
                                     <td class="num">
                                         {
                                             let (name, units) = (v.name.clone(), v.units.clone());
-                                            move || live.with(|map| live_cell(map.get(&name), &units))
+                                            let reason = not_polled.get(&name).cloned();
+                                            move || {
+                                                live.with(|map| {
+                                                    live_cell(map.get(&name), &units, reason.as_ref())
+                                                })
+                                            }
                                         }
                                     </td>
                                     <td class="num">{v.path_count}</td>

@@ -62,3 +62,160 @@ pub struct AlarmStateView {
     /// The latest sample of the quantity, if any.
     pub value: Option<f64>,
 }
+
+/// How many levels are raised (active or recovering), by severity, and how many of those no
+/// operator has acknowledged: what the header of every page shows. It travels as four numbers
+/// in text (`"1 0 0 1"`: warning, alert, fault, unacknowledged), in the page and in the alarm
+/// stream's events, so the browser's main bundle needs no JSON for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlarmCounts {
+    pub warning: u32,
+    pub alert: u32,
+    pub fault: u32,
+    pub unacknowledged: u32,
+}
+
+impl AlarmCounts {
+    /// Counts the raised levels of `rows` (`acknowledged` says whether an operator
+    /// acknowledged each).
+    pub fn of<'a>(rows: impl IntoIterator<Item = (&'a AlarmStateView, bool)>) -> AlarmCounts {
+        let mut counts = AlarmCounts::default();
+        for (view, acknowledged) in rows {
+            if !view.state.is_raised() {
+                continue;
+            }
+            match view.level {
+                Level::Warning => counts.warning += 1,
+                Level::Alert => counts.alert += 1,
+                Level::Fault => counts.fault += 1,
+            }
+            if !acknowledged {
+                counts.unacknowledged += 1;
+            }
+        }
+        counts
+    }
+
+    pub fn total(&self) -> u32 {
+        self.warning + self.alert + self.fault
+    }
+
+    /// The most severe level raised, if any.
+    pub fn worst(&self) -> Option<Level> {
+        if self.fault > 0 {
+            Some(Level::Fault)
+        } else if self.alert > 0 {
+            Some(Level::Alert)
+        } else if self.warning > 0 {
+            Some(Level::Warning)
+        } else {
+            None
+        }
+    }
+
+    /// In words, most severe first: "1 fault, 2 warnings", or "No alarms".
+    pub fn in_words(&self) -> String {
+        let plural = |n: u32, one: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {one}s")
+            }
+        };
+        let parts: Vec<String> = [
+            (self.fault, "fault"),
+            (self.alert, "alert"),
+            (self.warning, "warning"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| plural(n, one))
+        .collect();
+        if parts.is_empty() {
+            "No alarms".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+impl fmt::Display for AlarmCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            self.warning, self.alert, self.fault, self.unacknowledged
+        )
+    }
+}
+
+impl std::str::FromStr for AlarmCounts {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let numbers: Vec<u32> = text
+            .split_whitespace()
+            .map(|n| {
+                n.parse::<u32>()
+                    .map_err(|_| format!("not alarm counts: {text:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        match numbers.as_slice() {
+            [warning, alert, fault, unacknowledged] => Ok(AlarmCounts {
+                warning: *warning,
+                alert: *alert,
+                fault: *fault,
+                unacknowledged: *unacknowledged,
+            }),
+            _ => Err(format!("not alarm counts: {text:?}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod counts_tests {
+    use super::*;
+
+    fn view(level: Level, state: AlarmState) -> AlarmStateView {
+        AlarmStateView {
+            variable: "soc".into(),
+            side: Side::Max,
+            level,
+            threshold: 90.0,
+            state,
+            since_ms: None,
+            remaining_ms: None,
+            value: Some(95.0),
+        }
+    }
+
+    #[test]
+    fn raised_levels_are_counted_by_severity_and_travel_as_text() {
+        let rows = [
+            (view(Level::Warning, AlarmState::Active), false),
+            (view(Level::Warning, AlarmState::Recovering), true),
+            (view(Level::Alert, AlarmState::Pending), false),
+            (view(Level::Fault, AlarmState::Active), false),
+            (view(Level::Fault, AlarmState::Normal), false),
+        ];
+        let counts = AlarmCounts::of(rows.iter().map(|(v, a)| (v, *a)));
+        assert_eq!(
+            counts,
+            AlarmCounts {
+                warning: 2,
+                alert: 0,
+                fault: 1,
+                unacknowledged: 2
+            }
+        );
+        assert_eq!(counts.total(), 3);
+        assert_eq!(counts.worst(), Some(Level::Fault));
+        assert_eq!(counts.in_words(), "1 fault, 2 warnings");
+        assert_eq!(counts.to_string(), "2 0 1 2");
+        assert_eq!("2 0 1 2".parse::<AlarmCounts>(), Ok(counts));
+        assert!("2 0".parse::<AlarmCounts>().is_err());
+        assert_eq!(AlarmCounts::default().in_words(), "No alarms");
+        assert_eq!(AlarmCounts::default().worst(), None);
+    }
+}

@@ -20,8 +20,8 @@ pub enum Rule {
 }
 
 use Permission::{
-    AcknowledgeAlarms, DeployProtections, EditRegistry, EditSite, Read, ReadAudit, ReadDevicesNow,
-    SaveProtections, WriteDevices,
+    AcknowledgeAlarms, DeployProtections, EditRegistry, EditSite, ManageTokens, ManageUsers, Read,
+    ReadAudit, ReadDevicesNow, SaveProtections, WriteDevices,
 };
 
 /// The server functions (`/api/<name>`, all `POST`) and what each needs. Reads are listed too:
@@ -84,6 +84,13 @@ const SERVER_FUNCTIONS: &[(&str, Permission)] = &[
     ("get_site_glance", Read),
     ("confirm_password", Read),
     ("get_audit", ReadAudit),
+    // Accounts: one's own password; users and tokens for admins.
+    ("change_password", Read),
+    ("list_users_and_tokens", ManageUsers),
+    ("create_user", ManageUsers),
+    ("update_user", ManageUsers),
+    ("create_api_token", ManageTokens),
+    ("revoke_api_token", ManageTokens),
 ];
 
 /// The REST routes (`/api/v1`, and the prototype's under `/api` and `/vars_api/api`) that need
@@ -195,6 +202,14 @@ const ROUTES: &[(Method, &str, Permission)] = &[
     // The audit log is for admins.
     (Method::GET, "/api/v1/audit", ReadAudit),
     (Method::GET, "/api/v1/audit.csv", ReadAudit),
+    // Users and tokens are for admins; anybody signed in changes their own password.
+    (Method::GET, "/api/v1/users", ManageUsers),
+    (Method::POST, "/api/v1/users", ManageUsers),
+    (Method::PATCH, "/api/v1/users/{name}", ManageUsers),
+    (Method::GET, "/api/v1/tokens", ManageTokens),
+    (Method::POST, "/api/v1/tokens", ManageTokens),
+    (Method::DELETE, "/api/v1/tokens/{name}", ManageTokens),
+    (Method::POST, "/api/v1/me/password", Read),
     // Demo mode's switch for pack 1's primary adapter (a simulated device).
     (Method::POST, "/api/v1/demo/pack1-primary", EditSite),
     // The prototype's API.

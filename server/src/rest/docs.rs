@@ -32,6 +32,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         (name = "Protections", description = "Protection limits: recall, save and deploy them; profiles; deployment history."),
         (name = "Alarms", description = "Live alarm states, the alarm journal and acknowledgements."),
         (name = "Audit", description = "Who did what, when and from where: every write and every login attempt (admins)."),
+        (name = "Users and tokens", description = "Accounts and API tokens (admins), and changing one's own password."),
         (name = "Prototype API", description = "The Python prototype's API (FastAPI), kept so that its dashboards and scripts work unchanged: its paths (outside /api/v1), JSON shapes and status codes, and FastAPI's errors: {\"detail\": \"...\"} for every status but 422, and for 422 {\"detail\": [{\"loc\": [...], \"msg\": \"...\", \"type\": \"...\"}]} listing every problem. Every route also answers under the /vars_api prefix (e.g. /vars_api/api/vars), the path the prototype's dashboard proxies through. Writes take no If-Match (the prototype's last writer wins) and are versioned and logged like every other write, with the body's changed_by and source_system. New clients should use /api/v1.")
     ),
     components(schemas(ProblemBody))

@@ -269,7 +269,7 @@ async fn live_stream(
     operation_id = "buses",
     tag = "Field I/O",
     summary = r#"Bus health and the poll plan"#,
-    description = r#"Per bus: state, request and error rates, latency p50/p99, back-off, the last errors in plain words; the planned block reads; and the paths that cannot be polled, with the reason."#,
+    description = r#"Per bus: state, request and error rates, latency p50/p99, back-off, the last errors in plain words; the planned block reads; and the paths that cannot be polled, with the reason and `expected` (true when the configuration just names no data source for them; false for a path that can never be read as asked)."#,
     responses(
         (status = 200, description = r#"Buses, blocks and unmapped paths."#, body = serde_json::Value, content_type = "application/json"),
     )
@@ -278,7 +278,9 @@ async fn buses(State(state): State<AppState>) -> Json<serde_json::Value> {
     let (blocks, unmapped) = state.field.plan();
     let unmapped: Vec<_> = unmapped
         .into_iter()
-        .map(|(variable, path_id, reason)| json!({"variable": variable, "path_id": path_id, "reason": reason}))
+        .map(|(variable, path_id, reason, expected)| {
+            json!({"variable": variable, "path_id": path_id, "reason": reason, "expected": expected})
+        })
         .collect();
     Json(json!({
         "buses": state.field.bus_stats(),

@@ -12,6 +12,7 @@ mod registry;
 mod responses;
 mod site;
 mod site_live;
+mod users;
 
 use app::ssr::state::AppState;
 use axum::Router;
@@ -45,6 +46,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(site::routes())
         .merge(site_live::routes())
         .merge(audit::routes())
+        .merge(users::routes())
         .merge(prototype::routes())
         .routes(routes!(docs::openapi))
         .routes(routes!(docs::page))

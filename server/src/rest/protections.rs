@@ -7,18 +7,22 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, stream};
 use model::error::AppError;
 use model::profiles::{
     AlarmRow, DeployRequest, DeploymentDetail, DeploymentSummary, JournalEntry, ProfileSummary,
     RecallSource, Recalled,
 };
-use model::protections::{Level, ProtectionSet, ProtectionsPayload, Side};
+use model::protections::{AlarmCounts, Level, ProtectionSet, ProtectionsPayload, Side};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use services::auth::Caller;
 use services::protections::deploy::{DeployOutcome, Deployed};
 use services::protections::{self as service, alarms, deploy, profiles};
+use std::convert::Infallible;
+use std::time::Duration;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,6 +44,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deployments))
         .routes(routes!(deployment))
         .routes(routes!(alarm_states))
+        .routes(routes!(alarm_stream))
         .routes(routes!(alarm_journal))
         .routes(routes!(acknowledge))
 }
@@ -432,6 +437,54 @@ async fn deployment(
 )]
 async fn alarm_states(State(state): State<AppState>) -> Json<Vec<AlarmRow>> {
     Json(state.protections.states())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/alarms/stream",
+    operation_id = "alarmCountsStream",
+    tag = "Alarms",
+    summary = r#"Alarm counts as server-sent events"#,
+    description = r#"A `text/event-stream` of the raised levels (active or recovering) by severity: an event named `alarms` at once, then one whenever the counts change (checked every second). Its data is four numbers separated by spaces: warnings, alerts, faults, and how many of them no operator has acknowledged (`1 0 0 1`). Comments keep the connection alive; the stream ends when the server shuts down (or at once, after its first event, while the alarm engine is not running; each event asks the browser to wait 30 s before reconnecting then). The console's header follows it on every page."#,
+    responses(
+        (status = 200, description = r#"The event stream."#, body = String, content_type = "text/event-stream", example = json!("event: alarms\nretry: 30000\ndata: 1 0 0 1\n\n")),
+    )
+)]
+async fn alarm_stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let protections = state.protections.clone();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let event = |counts: AlarmCounts| {
+        Event::default()
+            .event("alarms")
+            .retry(Duration::from_secs(30))
+            .data(counts.to_string())
+    };
+    let events = stream::unfold(
+        (ticks, protections, None::<AlarmCounts>),
+        move |(mut ticks, protections, last)| async move {
+            // The first event goes out at once, the others when the counts change.
+            let Some(last) = last else {
+                let counts = protections.counts();
+                return Some((Ok(event(counts)), (ticks, protections, Some(counts))));
+            };
+            loop {
+                tokio::select! {
+                    // Ending the stream at shutdown lets the graceful shutdown finish.
+                    () = protections.stopped() => return None,
+                    _ = ticks.tick() => {
+                        let counts = protections.counts();
+                        if counts != last {
+                            return Some((Ok(event(counts)), (ticks, protections, Some(counts))));
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Sse::new(events).keep_alive(KeepAlive::default())
 }
 
 #[utoipa::path(

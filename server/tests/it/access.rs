@@ -2,61 +2,13 @@
 //! sign-out with the session cookie, the cross-site guard, anonymous reads, token scopes, and
 //! identities that come from the credentials, never from a header.
 
-use crate::common::{self, ANONYMOUS};
-use axum::body::{Body, to_bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use crate::common::{self, ANONYMOUS, Answer, call};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use model::auth::{NewToken, NewUser, Role, TokenScopes};
 use serde_json::{Value, json};
 use services::auth::Caller;
 use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-async fn call(
-    router: &axum::Router,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<String>,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let body = match body {
-        Some(text) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(text)
-        }
-        None => Body::empty(),
-    };
-    let response = router
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    // The live stream never ends: its status and headers are the answer.
-    let streaming = headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-    let text = if streaming {
-        String::new()
-    } else {
-        let bytes = to_bytes(response.into_body(), 16 << 20).await.unwrap();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    Answer {
-        status,
-        headers,
-        text,
-    }
-}
 
 async fn migrated() -> (app::ssr::state::AppState, common::TestDb) {
     let test_db = common::sqlite().await;
@@ -742,4 +694,188 @@ async fn admins_read_the_audit_log_as_json_and_csv_and_nobody_else_does() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+}
+
+#[tokio::test]
+async fn admins_manage_users_and_tokens_over_rest_and_users_change_their_own_password() {
+    let (state, _db) = migrated().await;
+    let router = common::router(state.clone()).await;
+
+    // A user with a weak password: every broken rule is listed.
+    let weak = call(
+        &router,
+        Method::POST,
+        "/api/v1/users",
+        &[],
+        Some(json!({"name": "dana", "role": "operator", "password": "dana"}).to_string()),
+    )
+    .await;
+    assert_eq!(
+        weak.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        weak.text
+    );
+    let problem: Value = serde_json::from_str(&weak.text).unwrap();
+    assert_eq!(problem["field"], "password", "{problem}");
+    assert_eq!(
+        problem["problems"].as_array().unwrap().len(),
+        2,
+        "{problem}"
+    );
+
+    let created = call(
+        &router,
+        Method::POST,
+        "/api/v1/users",
+        &[],
+        Some(
+            json!({"name": "dana", "role": "operator", "password": "a long passphrase"})
+                .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let listed = call(&router, Method::GET, "/api/v1/users", &[], None).await;
+    assert!(
+        listed.text.contains("\"dana\"") && !listed.text.contains("argon2"),
+        "{}",
+        listed.text
+    );
+
+    // Dana signs in and changes her own password (the old one first).
+    let cookie = session_cookie(&sign_in(&router, "dana", "a long passphrase").await);
+    let from_page = [
+        ("authorization", "anonymous"),
+        ("cookie", cookie.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let wrong = call(
+        &router,
+        Method::POST,
+        "/api/v1/me/password",
+        &from_page,
+        Some(json!({"old_password": "not it", "new_password": "another long phrase"}).to_string()),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.text);
+    let changed = call(
+        &router,
+        Method::POST,
+        "/api/v1/me/password",
+        &from_page,
+        Some(
+            json!({"old_password": "a long passphrase", "new_password": "another long phrase"})
+                .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text);
+    // Dana may not manage users.
+    let refused = call(&router, Method::GET, "/api/v1/users", &from_page, None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    // A token has no password to change.
+    let token_change = call(
+        &router,
+        Method::POST,
+        "/api/v1/me/password",
+        &[],
+        Some(json!({"old_password": "x", "new_password": "another long phrase"}).to_string()),
+    )
+    .await;
+    assert_eq!(
+        token_change.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        token_change.text
+    );
+
+    // The admin disables Dana: her session ends at once.
+    let disabled = call(
+        &router,
+        Method::PATCH,
+        "/api/v1/users/dana",
+        &[],
+        Some(json!({"disabled": true}).to_string()),
+    )
+    .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
+    let ended = call(
+        &router,
+        Method::GET,
+        "/api/v1/variables/soc",
+        &from_page,
+        None,
+    )
+    .await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED, "{}", ended.text);
+
+    // A token made over REST works until it is revoked over REST.
+    let token = call(
+        &router,
+        Method::POST,
+        "/api/v1/tokens",
+        &[],
+        Some(json!({"name": "scada", "role": "viewer", "expires_days": 30}).to_string()),
+    )
+    .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{}", token.text);
+    let token: Value = serde_json::from_str(&token.text).unwrap();
+    let bearer = format!("Bearer {}", token["secret"].as_str().unwrap());
+    let with_token = [("authorization", bearer.as_str())];
+    let read = call(
+        &router,
+        Method::GET,
+        "/api/v1/variables/soc",
+        &with_token,
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    let tokens = call(&router, Method::GET, "/api/v1/tokens", &[], None).await;
+    assert!(tokens.text.contains("\"scada\""), "{}", tokens.text);
+    assert!(
+        !tokens.text.contains(token["secret"].as_str().unwrap()),
+        "{}",
+        tokens.text
+    );
+    let revoked = call(&router, Method::DELETE, "/api/v1/tokens/scada", &[], None).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+    let after = call(
+        &router,
+        Method::GET,
+        "/api/v1/variables/soc",
+        &with_token,
+        None,
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.text);
+    let again = call(&router, Method::DELETE, "/api/v1/tokens/scada", &[], None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+
+    // Each change is in the audit log.
+    let audit = call(
+        &router,
+        Method::GET,
+        "/api/v1/audit?per_page=500",
+        &[],
+        None,
+    )
+    .await;
+    let audit: Value = serde_json::from_str(&audit.text).unwrap();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "user_created",
+        "password_changed",
+        "user_changed",
+        "token_created",
+        "token_revoked",
+    ] {
+        assert!(actions.contains(&action), "{action} missing: {actions:?}");
+    }
 }

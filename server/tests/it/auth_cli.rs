@@ -6,74 +6,13 @@
 // A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
 use chrono::Utc;
 use model::auth::{ActorKind, AuditAction, AuditQuery, Permission};
 use services::auth::{Auth, AuthError, audit, verify_token};
-use services::database::{self, DatabaseTarget};
+
+use crate::common::Fresh;
 
 const PASSWORD: &str = "correct horse battery";
-
-struct Fresh {
-    _dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Fresh {
-    fn new() -> Fresh {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
-        let fresh = Fresh { _dir: dir, url };
-        let migrated = fresh.run(&["migrate", "up"], None);
-        assert!(migrated.status.success());
-        fresh
-    }
-
-    /// Runs `powerdeck ARGS` with `stdin` piped in (so it is not a terminal).
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_powerdeck"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("POWERDECK_LOG", "warn")
-            .env("USER", "ops-tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run powerdeck");
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str], stdin: Option<&str>) -> (String, String) {
-        let output = self.run(args, stdin);
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(
-            output.status.success(),
-            "powerdeck {args:?}: {stderr}\n{stdout}"
-        );
-        (stdout, stderr)
-    }
-
-    fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let output = self.run(args, stdin);
-        assert!(!output.status.success(), "powerdeck {args:?} should fail");
-        String::from_utf8(output.stderr).unwrap()
-    }
-
-    async fn db(&self) -> sea_orm::DatabaseConnection {
-        database::connect(&DatabaseTarget::parse(&self.url).unwrap())
-            .await
-            .unwrap()
-    }
-}
 
 #[tokio::test]
 async fn a_user_added_with_the_password_on_stdin_signs_in() {

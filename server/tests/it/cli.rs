@@ -9,27 +9,20 @@
     clippy::cast_possible_truncation
 )]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use migration::MigratorTrait;
 
-use crate::common::eventually;
+use crate::common::{eventually, free_port, http_get};
 
 /// A site root holding the files `serve` checks for (their content does not matter here).
-fn fake_site_root() -> &'static std::path::Path {
+fn fake_site_root() -> std::path::PathBuf {
     static SITE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    SITE.get_or_init(|| {
-        let site = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(site.path().join("pkg")).unwrap();
-        for file in server::site::REQUIRED_FILES {
-            std::fs::write(site.path().join(file), "").unwrap();
-        }
-        site
-    })
-    .path()
+    let dir = SITE.get_or_init(|| tempfile::tempdir().unwrap());
+    crate::common::fake_site_root(dir.path())
 }
 
 fn powerdeck(args: &[&str], database_url: &str) -> Command {
@@ -77,14 +70,6 @@ async fn terminate_and_expect_success(child: &mut std::process::Child, what: &st
     .await;
     assert!(exited, "{what} ignored SIGTERM");
     assert!(exit.unwrap().success(), "exit after SIGTERM: {exit:?}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -212,15 +197,6 @@ fn migrate_status_and_up_report_the_schema() {
         text.contains(&format!("{known} applied, 0 pending")),
         "{text}"
     );
-}
-
-fn http_get(addr: &str, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
 }
 
 #[tokio::test]

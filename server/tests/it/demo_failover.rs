@@ -8,32 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::eventually;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A site root holding the files `serve` checks for (their content does not matter here).
-fn fake_site_root(dir: &Path) -> PathBuf {
-    let site = dir.join("site-root");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    for file in server::site::REQUIRED_FILES {
-        std::fs::write(site.join(file), "").unwrap();
-    }
-    site
-}
+use crate::common::{eventually, fake_site_root, free_port};
 
 /// One HTTP/1.0 exchange; the status and the JSON body, none when the server does not answer.
 fn http(

@@ -27,3 +27,4 @@ mod site_cli;
 mod site_failover;
 mod site_live_rest;
 mod site_rest;
+mod tls;

@@ -11,8 +11,7 @@
     clippy::cast_possible_truncation
 )]
 
-use axum::body::{Body, to_bytes};
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use devices::simulator::{BMS_UNIT, Simulator, protection_register};
 use model::error::AppError;
 use model::profiles::RecallSource;
@@ -23,7 +22,6 @@ use services::actor::Actor;
 use services::protections::alarms::{Protections, ProtectionsConfig};
 use services::protections::{self as service, deploy, profiles};
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 
 use crate::common::{PtyPair, Site, WAIT, eventually};
 
@@ -237,7 +235,8 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
         detail.summary.message
     );
     assert_eq!(detail.summary.written, 2);
-    assert_eq!(detail.summary.profile_version, 3);
+    // Deploying what was saved takes no new profile version: the deploy names version 2.
+    assert_eq!(detail.summary.profile_version, 2);
     let unchanged = detail
         .fields
         .iter()
@@ -288,6 +287,12 @@ async fn save_keeps_limits_in_the_console_and_deploy_writes_only_changes_with_re
     );
     let history = deploy::history(&site.db, 10).await.unwrap();
     assert_eq!(history.len(), 1);
+    // Deploying again with nothing changed: still version 2, a second deployment of it.
+    let again = deploy_set(&site, &set).await;
+    assert_eq!(again.summary.profile_version, 2);
+    assert_eq!(again.summary.written, 0);
+    let list = profiles::list(&site.db).await.unwrap();
+    assert_eq!(list.iter().find(|p| p.active).unwrap().version, 2);
     // The engine now evaluates the deployed limits.
     let states = site.protections.states();
     assert!(
@@ -431,25 +436,10 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path);
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = router
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = to_bytes(response.into_body(), 1 << 22).await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let body = body.map(|json| json.to_string());
+    let answer = crate::common::call(router, method, path, &[], body).await;
+    (answer.status, answer.json_or_null())
 }
 
 #[tokio::test]
@@ -676,6 +666,11 @@ async fn alarms_raise_clear_and_are_journaled_with_acknowledgements() {
     use model::protections::AlarmState;
     let raised = eventually(WAIT, async || state() == Some((AlarmState::Active, false))).await;
     assert!(raised, "{:?}", protections.states());
+    // The alarm stream's first event counts it: one warning, unacknowledged.
+    assert_eq!(
+        first_alarm_event(&site, &protections).await,
+        "event: alarms\nretry: 30000\ndata: 1 0 0 1\n\n"
+    );
     protections
         .acknowledge(
             &site.db,
@@ -828,4 +823,29 @@ async fn a_deploy_to_no_rack_is_refused_and_racks_default_to_all() {
             .holding(BMS_UNIT, register("soc", "max", "warn")),
         Some(940)
     );
+}
+
+/// The first event of `GET /api/v1/alarms/stream` of a router over `protections`, as sent.
+async fn first_alarm_event(site: &Site, protections: &Protections) -> String {
+    use futures_util::StreamExt;
+    use tower::ServiceExt;
+    let mut state = crate::common::app_state(&site.test_db);
+    state.protections = protections.clone();
+    let router = crate::common::router(state).await;
+    let request = axum::http::Request::get("/api/v1/alarms/stream")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body().into_data_stream();
+    let mut text = String::new();
+    while !text.ends_with("\n\n") {
+        let chunk = tokio::time::timeout(WAIT, body.next())
+            .await
+            .expect("an alarm event within the wait")
+            .expect("the stream goes on")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
 }

@@ -11,10 +11,8 @@
 )]
 
 use crate::common;
-use axum::body::{Body, to_bytes};
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 /// The JSON types a key may hold.
 #[derive(Clone, Copy, Debug)]
@@ -180,35 +178,19 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> Answer {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.prefix));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let body = match body {
-            Some(text) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(text)
-            }
-            None => Body::empty(),
-        };
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = to_bytes(response.into_body(), 64 << 20).await.unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
+        let answer = crate::common::call(
+            &self.router,
+            method,
+            &format!("{}{path}", self.prefix),
             headers,
             body,
-            text,
+        )
+        .await;
+        Answer {
+            body: answer.json_or_null(),
+            status: answer.status,
+            headers: answer.headers,
+            text: answer.text,
         }
     }
 

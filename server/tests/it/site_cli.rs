@@ -5,77 +5,16 @@
 // A test may unwrap: a panic is its failure report. Scenario tests read top to bottom.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::eventually;
+use crate::common::{Fresh, eventually, free_port, http_get};
 
 const NOTHING_TO_CHANGE: &str = "Nothing to change";
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/site/config.yaml")
-}
-
-/// A site root holding the files `serve` checks for (their content does not matter here).
-fn fake_site_root(dir: &Path) -> PathBuf {
-    let site = dir.join("site-root");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    for file in server::site::REQUIRED_FILES {
-        std::fs::write(site.join(file), "").unwrap();
-    }
-    site
-}
-
-/// A fresh SQLite database in its own directory.
-struct Fresh {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Fresh {
-    /// Migrated and empty: `site import` and `serve` write the built-in adapter types themselves.
-    async fn new() -> Fresh {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
-        let fresh = Fresh { dir, url };
-        fresh.ok(&["migrate", "up"]);
-        fresh
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_powerdeck"));
-        command
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("POWERDECK_LOG", "warn")
-            .env("POWERDECK_SITE_ROOT", fake_site_root(self.dir.path()))
-            .env_remove("POWERDECK_SITE_CONFIG")
-            .env_remove("POWERDECK_ADDR");
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run powerdeck")
-    }
-
-    /// Runs a command that must succeed and returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "powerdeck {args:?}: {}\n{}",
-            String::from_utf8_lossy(&output.stderr),
-            String::from_utf8_lossy(&output.stdout)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
 }
 
 fn arg(path: &Path) -> &str {
@@ -84,44 +23,58 @@ fn arg(path: &Path) -> &str {
 
 #[tokio::test]
 async fn the_example_imports_then_has_nothing_to_change_and_exports_back() {
-    let db = Fresh::new().await;
+    let db = Fresh::new();
     let example = example();
 
-    let dry = db.ok(&["site", "import", arg(&example), "--dry-run"]);
+    let dry = db
+        .ok(&["site", "import", arg(&example), "--dry-run"], None)
+        .0;
     assert!(!dry.contains(NOTHING_TO_CHANGE), "{dry}");
     assert!(dry.contains("dry run"), "{dry}");
-    let first = db.ok(&["site", "import", arg(&example)]);
+    let first = db.ok(&["site", "import", arg(&example)], None).0;
     assert!(!first.contains(NOTHING_TO_CHANGE), "{first}");
 
-    let again = db.ok(&["site", "import", arg(&example), "--dry-run"]);
+    let again = db
+        .ok(&["site", "import", arg(&example), "--dry-run"], None)
+        .0;
     assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
-    let again = db.ok(&["site", "import", arg(&example)]);
+    let again = db.ok(&["site", "import", arg(&example)], None).0;
     assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
 
     // Export on stdout and to a file: the same text, which imports back with nothing to change.
-    let stdout = db.ok(&["site", "export"]);
+    let stdout = db.ok(&["site", "export"], None).0;
     let exported = db.path("exported.yaml");
-    db.ok(&[
-        "site",
-        "export",
-        "--system",
-        "system",
-        "--out",
-        arg(&exported),
-    ]);
+    db.ok(
+        &[
+            "site",
+            "export",
+            "--system",
+            "system",
+            "--out",
+            arg(&exported),
+        ],
+        None,
+    );
     assert_eq!(std::fs::read_to_string(&exported).unwrap(), stdout);
     assert!(stdout.contains("grid_meter_1"), "{stdout}");
-    let back = db.ok(&["site", "import", arg(&exported), "--dry-run"]);
+    let back = db
+        .ok(&["site", "import", arg(&exported), "--dry-run"], None)
+        .0;
     assert!(back.contains(NOTHING_TO_CHANGE), "{back}");
-    let back = db.ok(&["site", "import", arg(&exported), "--prune", "--dry-run"]);
+    let back = db
+        .ok(
+            &["site", "import", arg(&exported), "--prune", "--dry-run"],
+            None,
+        )
+        .0;
     assert!(back.contains(NOTHING_TO_CHANGE), "{back}");
 }
 
 #[tokio::test]
 async fn export_names_what_is_missing() {
-    let db = Fresh::new().await;
-    db.ok(&["site", "import", arg(&example())]);
-    let output = db.run(&["site", "export", "--system", "nope"]);
+    let db = Fresh::new();
+    db.ok(&["site", "import", arg(&example())], None);
+    let output = db.run(&["site", "export", "--system", "nope"], None);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("\"nope\""), "{stderr}");
@@ -145,12 +98,12 @@ fn bad_file(db: &Fresh) -> PathBuf {
 
 #[tokio::test]
 async fn a_file_with_problems_lists_them_all_and_writes_nothing() {
-    let db = Fresh::new().await;
-    db.ok(&["site", "import", arg(&example())]);
-    let before = db.ok(&["site", "export"]);
+    let db = Fresh::new();
+    db.ok(&["site", "import", arg(&example())], None);
+    let before = db.ok(&["site", "export"], None).0;
 
     let bad = bad_file(&db);
-    let output = db.run(&["site", "import", arg(&bad)]);
+    let output = db.run(&["site", "import", arg(&bad)], None);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let name = bad.display().to_string();
@@ -169,24 +122,11 @@ async fn a_file_with_problems_lists_them_all_and_writes_nothing() {
         assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
     }
     assert!(output.stdout.is_empty());
-    assert_eq!(db.ok(&["site", "export"]), before, "the database changed");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http_get(addr: &str, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
+    assert_eq!(
+        db.ok(&["site", "export"], None).0,
+        before,
+        "the database changed"
+    );
 }
 
 /// Starts `serve` with `POWERDECK_SITE_CONFIG=config`, waits until it is ready and stops it.
@@ -218,23 +158,25 @@ async fn serve_once(db: &Fresh, config: &Path) {
 
 #[tokio::test]
 async fn serve_imports_the_site_config_on_first_start_only() {
-    let db = Fresh::new().await;
+    let db = Fresh::new();
     serve_once(&db, &example()).await;
     let exported = db.path("exported.yaml");
-    db.ok(&["site", "export", "--out", arg(&exported)]);
-    let again = db.ok(&["site", "import", arg(&example()), "--dry-run"]);
+    db.ok(&["site", "export", "--out", arg(&exported)], None);
+    let again = db
+        .ok(&["site", "import", arg(&example()), "--dry-run"], None)
+        .0;
     assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
 
     // A restart with another (even a broken) file neither reads it nor changes the site.
     let bad = bad_file(&db);
     serve_once(&db, &bad).await;
-    let after = db.ok(&["site", "export"]);
+    let after = db.ok(&["site", "export"], None).0;
     assert_eq!(std::fs::read_to_string(&exported).unwrap(), after);
 }
 
 #[tokio::test]
 async fn serve_with_a_broken_site_config_on_an_empty_database_stops_and_lists_the_problems() {
-    let db = Fresh::new().await;
+    let db = Fresh::new();
     let bad = bad_file(&db);
     let output = db
         .command(&["serve", "--addr", "127.0.0.1:0"])
@@ -245,7 +187,7 @@ async fn serve_with_a_broken_site_config_on_an_empty_database_stops_and_lists_th
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("has 4 problems"), "{stderr}");
     assert!(stderr.contains(":61:15: inverters[2].array_id"), "{stderr}");
-    let listed = db.run(&["site", "export"]);
+    let listed = db.run(&["site", "export"], None);
     assert_eq!(
         listed.status.code(),
         Some(1),
@@ -255,7 +197,7 @@ async fn serve_with_a_broken_site_config_on_an_empty_database_stops_and_lists_th
 
 #[tokio::test]
 async fn serve_demo_shows_the_example_site_on_the_simulator() {
-    let db = Fresh::new().await;
+    let db = Fresh::new();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = db
@@ -292,7 +234,9 @@ async fn serve_demo_shows_the_example_site_on_the_simulator() {
     // The demo site is the example, except that the demo pointed adapters at what it bound:
     // pack1's secondary at its pseudo-terminal (always), pack1's primary and the simulator's
     // adapters at their ports (when 5021 or 5020 was busy). Importing it again changes only that.
-    let again = db.ok(&["site", "import", arg(&example()), "--dry-run"]);
+    let again = db
+        .ok(&["site", "import", arg(&example()), "--dry-run"], None)
+        .0;
     assert!(
         again.contains("update adapter pack1_rtu: config "),
         "{again}"
@@ -306,7 +250,7 @@ async fn serve_demo_shows_the_example_site_on_the_simulator() {
             "{line}\nin\n{again}"
         );
     }
-    let exported = db.ok(&["site", "export"]);
+    let exported = db.ok(&["site", "export"], None).0;
     for id in [
         "array1",
         "array2",
@@ -335,22 +279,27 @@ const FIELD_CONFIG: &str = r#"{
 
 #[tokio::test]
 async fn import_field_config_keeps_the_file_in_the_database_and_serve_runs_it() {
-    let db = Fresh::new().await;
+    let db = Fresh::new();
     let file = db.path("field.json");
     std::fs::write(&file, FIELD_CONFIG).unwrap();
 
-    let dry = db.ok(&["site", "import-field-config", arg(&file), "--dry-run"]);
+    let dry = db
+        .ok(
+            &["site", "import-field-config", arg(&file), "--dry-run"],
+            None,
+        )
+        .0;
     assert!(dry.contains("1 Modbus bus(es), 2 device(s)"), "{dry}");
     assert!(dry.contains("nothing stored"), "{dry}");
-    let stored = db.ok(&["site", "import-field-config", arg(&file)]);
+    let stored = db.ok(&["site", "import-field-config", arg(&file)], None).0;
     assert!(stored.contains("Stored"), "{stored}");
-    let again = db.ok(&["site", "import-field-config", arg(&file)]);
+    let again = db.ok(&["site", "import-field-config", arg(&file)], None).0;
     assert!(again.contains(NOTHING_TO_CHANGE), "{again}");
 
     // A broken file is refused with its line and column; the stored one stays.
     let broken = db.path("broken.json");
     std::fs::write(&broken, "{\n  \"buses\": [\n    {\"name\": 5}\n  ]\n}\n").unwrap();
-    let refused = db.run(&["site", "import-field-config", arg(&broken)]);
+    let refused = db.run(&["site", "import-field-config", arg(&broken)], None);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("broken.json:3:"), "{stderr}");

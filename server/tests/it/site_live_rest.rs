@@ -8,50 +8,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common;
-use axum::body::{Body, to_bytes};
-use axum::http::{Method, Request, StatusCode, header};
+use crate::common::{self, call};
+use axum::http::{Method, StatusCode};
 use devices::simulator::Simulator;
 use serde_json::{Value, json};
 use services::actor::Actor;
 use services::site::adapter_types::{AdapterCatalog, upsert_builtin_types};
 use services::site::drive::{SiteIo, SiteIoConfig};
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 
-struct Answer {
+/// A request with a JSON body; the answer's body must be JSON.
+async fn send(router: &axum::Router, method: Method, uri: &str, body: Option<Value>) -> Answered {
+    let answer = call(router, method, uri, &[], body.map(|json| json.to_string())).await;
+    Answered {
+        status: answer.status,
+        content_type: answer.content_type().to_string(),
+        json: answer.json(),
+    }
+}
+
+struct Answered {
     status: StatusCode,
     content_type: String,
     json: Value,
-}
-
-async fn send(router: &axum::Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = router
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map_or(String::new(), |v| v.to_str().unwrap().to_string());
-    let bytes = to_bytes(response.into_body(), 1 << 22).await.unwrap();
-    let json = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
-    Answer {
-        status,
-        content_type,
-        json,
-    }
 }
 
 fn site_file(port: u16) -> String {

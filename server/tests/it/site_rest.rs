@@ -10,13 +10,11 @@
     clippy::cast_possible_truncation
 )]
 
-use crate::common;
+use crate::common::{self, Answer, Payload, call_with};
 use app::ssr::state::AppState;
-use axum::body::{Body, to_bytes};
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 async fn site_state() -> (AppState, common::TestDb) {
     let test_db = common::sqlite().await;
@@ -30,28 +28,6 @@ async fn site_state() -> (AppState, common::TestDb) {
     (common::app_state(&test_db), test_db)
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
-    }
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map_or("", |v| v.to_str().unwrap())
-    }
-    fn etag(&self) -> &str {
-        self.headers
-            .get(header::ETAG)
-            .map_or("", |v| v.to_str().unwrap())
-    }
-}
-
 /// A request with `headers` and, when given, a body: JSON for a value, the text itself for a
 /// string (the import's YAML).
 async fn send(
@@ -61,34 +37,12 @@ async fn send(
     headers: &[(&str, &str)],
     body: Option<Value>,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let body = match body {
-        Some(Value::String(text)) => {
-            request = request.header(header::CONTENT_TYPE, "text/yaml");
-            Body::from(text)
-        }
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
+    let payload = match body {
+        Some(Value::String(text)) => Payload::Text("text/yaml", text),
+        other => Payload::from(other.map(|json| json.to_string())),
     };
-    let response = crate::common::router(state.clone())
-        .await
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = to_bytes(response.into_body(), 16 << 20).await.unwrap();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    let router = crate::common::router(state.clone()).await;
+    call_with(&router, method, path, headers, payload).await
 }
 
 async fn get(state: &AppState, path: &str) -> Answer {

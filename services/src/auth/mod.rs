@@ -37,7 +37,7 @@ pub use self::sessions::{SessionInfo, logout, purge_expired_sessions};
 pub use self::tokens::{
     MAX_TOKEN_DAYS, TokenInfo, create_token, list_tokens, revoke_token, verify_token,
 };
-pub use self::users::{create_user, list_users, set_password};
+pub use self::users::{create_user, list_users, set_password, update_user};
 
 /// How sign-in behaves. The defaults are the issue's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,10 +163,25 @@ impl From<AuthError> for AppError {
         match error {
             AuthError::InvalidCredentials => AppError::Unauthenticated(error.to_string()),
             AuthError::RateLimited { .. } => AppError::RateLimited(error.to_string()),
-            AuthError::Invalid(errors) => errors
-                .into_iter()
-                .next()
-                .map_or_else(|| AppError::validation("", "invalid"), AppError::from),
+            // One error crosses the wire: it names the first field and says every problem
+            // (the REST API also lists them apart).
+            AuthError::Invalid(errors) => {
+                let Some(first) = errors.first() else {
+                    return AppError::validation("", "invalid");
+                };
+                let message = errors
+                    .iter()
+                    .map(|error| {
+                        if error.field == first.field {
+                            error.message.clone()
+                        } else {
+                            format!("{}: {}", error.field, error.message)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                AppError::validation(first.field.clone(), message)
+            }
             AuthError::App(error) => error,
         }
     }

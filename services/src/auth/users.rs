@@ -1,16 +1,18 @@
-//! Users: creating one (name, role, password), listing them, and changing one's own password
-//! (the old one is required). Each change writes its audit row in its own transaction.
+//! Users: creating one (name, role, password), listing them, an admin's changes (role,
+//! disabled, unlock, password), and changing one's own password (the old one is required).
+//! Each change writes its audit row in the transaction of the change.
 
 use chrono::{DateTime, Utc};
 use entity::auth::{session, user};
 use model::auth::{
-    AuditAction, NewUser, PasswordChange, UserView, validate_name, validate_password,
+    AuditAction, NewUser, PasswordChange, Role, UserPatch, UserView, validate_name,
+    validate_password,
 };
 use model::error::AppError;
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -144,4 +146,93 @@ pub async fn set_password(
     audit::record(&txn, entry).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// An admin changes a user: role, disabled, unlock, or a new password. The site always keeps
+/// one enabled admin (demoting or disabling the last one is refused: nobody could manage users
+/// after it). Disabling a user or setting their password ends their sessions. One audit row
+/// with before → after, in the same transaction.
+pub async fn update_user(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    name: &str,
+    patch: &UserPatch,
+    now: DateTime<Utc>,
+) -> Result<UserView, AuthError> {
+    if let Some(password) = &patch.new_password
+        && let Err(errors) = validate_password("new_password", name, password)
+    {
+        return Err(AuthError::Invalid(errors));
+    }
+    let password_hash = match &patch.new_password {
+        Some(password) => Some(hash_async(password).await?),
+        None => None,
+    };
+    let txn = begin_write(db).await?;
+    let row = find_by_name(&txn, name)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("user {name:?}")))?;
+    let role = patch.role.unwrap_or(row.role);
+    let disabled = patch.disabled.unwrap_or(row.disabled_at.is_some());
+    let was_enabled_admin = row.role == Role::Admin && row.disabled_at.is_none();
+    if was_enabled_admin && (role != Role::Admin || disabled) {
+        let other_admins = user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin))
+            .filter(user::Column::DisabledAt.is_null())
+            .filter(user::Column::Id.ne(row.id))
+            .count(&txn)
+            .await?;
+        if other_admins == 0 {
+            return Err(AppError::Conflict(format!(
+                "{name} is the only enabled admin: make another user admin first, or nobody could manage users"
+            ))
+            .into());
+        }
+    }
+    let before = audited_user(&row);
+    let mut active = row.clone().into_active_model();
+    active.role = Set(role);
+    if disabled != row.disabled_at.is_some() {
+        active.disabled_at = Set(disabled.then_some(now));
+    }
+    if patch.unlock {
+        active.locked_until = Set(None);
+        active.failed_logins = Set(0);
+    }
+    if let Some(hash) = password_hash {
+        active.password_hash = Set(hash);
+        active.password_changed_at = Set(now);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    let sessions_end = (disabled && row.disabled_at.is_none()) || patch.new_password.is_some();
+    let ended = if sessions_end {
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(row.id))
+            .exec(&txn)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    let mut after = audited_user(&updated);
+    if patch.new_password.is_some() {
+        after["password"] = json!("set by an admin");
+    }
+    let entry = AuditEntry::new(caller, AuditAction::UserChanged, target(name), now)
+        .change(Some(before), Some(after))
+        .detail(json!({"sessions_ended": ended}));
+    audit::record(&txn, entry).await?;
+    txn.commit().await?;
+    Ok(user_view(&updated))
+}
+
+/// What the audit log keeps of a user: never the password hash.
+fn audited_user(row: &user::Model) -> serde_json::Value {
+    json!({
+        "name": row.name,
+        "role": row.role,
+        "disabled": row.disabled_at.is_some(),
+        "locked_until": row.locked_until.map(rfc3339),
+    })
 }

@@ -171,6 +171,26 @@ impl FieldIo {
             .collect()
     }
 
+    /// The named variables that have access paths but none of them polled, each with the
+    /// first path's reason (a variable with no path at all is not listed).
+    pub fn not_polled(&self, names: &[String]) -> Vec<model::registry::NotPolled> {
+        let Some(inner) = &self.inner else {
+            return Vec::new();
+        };
+        let live = inner.live.read().unwrap_or_else(|e| e.into_inner());
+        names
+            .iter()
+            .filter(|name| !live.variables.contains_key(*name))
+            .filter_map(|name| {
+                let (_, _, reason, _) = live.unmapped.iter().find(|(n, ..)| n == name)?;
+                Some(model::registry::NotPolled {
+                    name: name.clone(),
+                    reason: reason.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// The latest reading of one polled path: the poll loop's for Modbus, the latest frame's
     /// for CAN.
     fn reading(&self, inner: &Inner, live: &Live, polled: &Polled) -> Option<Reading> {

@@ -54,9 +54,13 @@ struct Live {
     /// path id → where it is read.
     targets: HashMap<i64, Target>,
     blocks: Vec<ReadBlock>,
-    /// Paths that cannot be polled, with the reason (for the Buses page).
-    unmapped: Vec<(String, i64, String)>,
+    /// Paths that cannot be polled (for the Buses page).
+    unmapped: Vec<Unmapped>,
 }
+
+/// A path that cannot be polled: variable, path id, the reason, and whether that is expected (no
+/// data source configured) rather than a fault.
+pub type Unmapped = (String, i64, String, bool);
 
 fn unix_ms() -> u64 {
     SystemTime::now()

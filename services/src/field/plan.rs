@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use tokio_util::sync::CancellationToken;
 
 use super::FieldIo;
-use super::config::PathSource;
+use super::config::{MappingError, PathSource};
 use crate::convert::to_path;
 use crate::system::system_version_of;
 use model::error::AppError;
@@ -81,10 +81,14 @@ impl FieldIo {
             let source = match inner.config.source(&path) {
                 // A CAN path is read from the latest frame: nothing to plan.
                 Ok(PathSource::Can { bus, .. }) if !inner.can.contains_key(&bus) => {
-                    Err(format!("CAN bus {bus:?} is not running"))
+                    Err((format!("CAN bus {bus:?} is not running"), false))
                 }
                 Ok(source) => Ok(source),
-                Err(error) => Err(error.to_string()),
+                // A path whose data source is not configured is expected not to be polled.
+                Err(error) => {
+                    let expected = matches!(error, MappingError::NoSource(_));
+                    Err((error.to_string(), expected))
+                }
             };
             match source {
                 Ok(source) => {
@@ -106,7 +110,7 @@ impl FieldIo {
                         period: class.period(),
                     });
                 }
-                Err(reason) => unmapped.push((name, path.id, reason)),
+                Err((reason, expected)) => unmapped.push((name, path.id, reason, expected)),
             }
         }
         let plan = planner::plan(&points, &PlannerConfig::default())

@@ -79,10 +79,11 @@ impl FieldIo {
                 .collect(),
             unmapped: unmapped
                 .into_iter()
-                .map(|(variable, path_id, reason)| UnmappedPath {
+                .map(|(variable, path_id, reason, expected)| UnmappedPath {
                     variable,
                     path_id,
                     reason,
+                    expected,
                 })
                 .collect(),
         }
@@ -132,7 +133,7 @@ impl FieldIo {
     }
 
     /// The planned reads and the paths that cannot be polled, with the reason.
-    pub fn plan(&self) -> (Vec<ReadBlock>, Vec<(String, i64, String)>) {
+    pub fn plan(&self) -> (Vec<ReadBlock>, Vec<super::Unmapped>) {
         let Some(inner) = &self.inner else {
             return (Vec::new(), Vec::new());
         };

@@ -136,6 +136,8 @@ struct Inner {
     /// acknowledgement while it checks and journals: an operator who sees an alarm raised and
     /// acknowledges it at once must not get the acknowledgement journaled before the raise.
     journal_order: tokio::sync::Mutex<()>,
+    /// The evaluation task's cancellation, once started: what [`Protections::stopped`] waits on.
+    running: Mutex<Option<CancellationToken>>,
 }
 
 fn key(variable: &str, side: Side, level: Level) -> (String, Side, Level) {
@@ -190,8 +192,23 @@ impl Protections {
     ) -> Result<(), AppError> {
         let deployed = deployed_limits(&db).await?;
         self.use_limits(&deployed);
+        *self.inner.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(cancel.clone());
         tokio::spawn(self.clone().evaluate(db, field, cancel));
         Ok(())
+    }
+
+    /// Resolves when the evaluation stops (the server shuts down), at once when it never
+    /// started: what ends the alarm stream.
+    pub async fn stopped(&self) {
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(cancel) = running {
+            cancel.cancelled().await;
+        }
     }
 
     /// Evaluates against `set` from now on (after a successful deploy); levels that stay keep
@@ -348,6 +365,12 @@ impl Protections {
                 .then(a.view.variable.cmp(&b.view.variable))
         });
         rows
+    }
+
+    /// The raised levels by severity, and how many are unacknowledged: the header's indicator.
+    pub fn counts(&self) -> model::protections::AlarmCounts {
+        let rows = self.states();
+        model::protections::AlarmCounts::of(rows.iter().map(|row| (&row.view, row.acknowledged)))
     }
 
     /// An operator acknowledges a raised alarm (active or recovering).

@@ -331,6 +331,11 @@ async fn replace_limits(
     actor: &Actor,
 ) -> Result<ProfileSummary, AppError> {
     let before = limits_of(txn, profile.id).await?;
+    // Saving (or deploying) what the profile holds already takes no version and writes no
+    // audit row: nothing changed.
+    if before == *set {
+        return Ok(summary(profile));
+    }
     audit_profile(txn, actor, &profile.name, "save", json(&before), json(set)).await?;
     protection_limit::Entity::delete_many()
         .filter(protection_limit::Column::ProfileId.eq(profile.id))

@@ -226,38 +226,36 @@ impl Snapshot {
             .collect()
     }
 
-    /// Filters, counts and pages the list exactly as the SQL list did: name order, page 1-based.
-    pub fn matches(&self, query: &VariableQuery) -> Matches {
+    /// The query's filters, ready to test entries against.
+    fn filter<'q>(&self, query: &'q VariableQuery) -> Filter<'q> {
         let locator_ok = query
             .locator
             .as_deref()
             .filter(|l| !l.is_empty())
             .map(|pattern| self.locator_filter(pattern));
-        let needle = query
+        let finder = query
             .q
             .as_deref()
             .map(str::trim)
             .filter(|q| !q.is_empty())
-            .map(str::to_lowercase);
-        let finder = needle.as_deref().map(memchr::memmem::Finder::new);
-        let access_bit = query.access_type.map(access_type_bit);
+            .map(|needle| memchr::memmem::Finder::new(&needle.to_lowercase()).into_owned());
+        Filter {
+            query,
+            locator_ok,
+            finder,
+            access_bit: query.access_type.map(access_type_bit),
+        }
+    }
 
+    /// Filters, counts and pages the list exactly as the SQL list did: name order, page 1-based.
+    pub fn matches(&self, query: &VariableQuery) -> Matches {
+        let filter = self.filter(query);
         // Saturating: a page far past the end is simply empty, whatever number a client sends.
         let first = (query.page() - 1).saturating_mul(query.per_page());
         let mut total = 0u64;
         let mut page_ids = Vec::new();
         for entry in &self.entries {
-            let keep = (query.include_deleted || !entry.deleted)
-                && query.category.is_none_or(|c| entry.category == c)
-                && locator_ok
-                    .as_ref()
-                    .is_none_or(|ok| ok[entry.locator as usize])
-                && access_bit.is_none_or(|bit| entry.access_types & bit != 0)
-                && query.since_version.is_none_or(|v| entry.system_version > v)
-                && finder
-                    .as_ref()
-                    .is_none_or(|f| f.find(entry.search_text.as_bytes()).is_some());
-            if !keep {
+            if !filter.keeps(entry, Facets::Both) {
                 continue;
             }
             if total >= first && (page_ids.len() as u64) < query.per_page() {
@@ -283,6 +281,14 @@ impl Snapshot {
 
     /// Variables per category (not deleted), every category listed.
     pub fn categories(&self) -> Vec<FacetCount> {
+        self.categories_matching(&VariableQuery::default())
+    }
+
+    /// Variables per category among those the query's search, access type and version filters
+    /// keep (its category and locator aside: a category chip shows what choosing it lists),
+    /// every category listed.
+    pub fn categories_matching(&self, query: &VariableQuery) -> Vec<FacetCount> {
+        let filter = self.filter(query);
         Category::ALL
             .iter()
             .map(|&category| FacetCount {
@@ -290,7 +296,7 @@ impl Snapshot {
                 count: self
                     .entries
                     .iter()
-                    .filter(|e| !e.deleted && e.category == category)
+                    .filter(|e| e.category == category && filter.keeps(e, Facets::Neither))
                     .count() as u64,
             })
             .collect()
@@ -299,9 +305,18 @@ impl Snapshot {
     /// Locators with their variable counts (not deleted), optionally within one category,
     /// in locator order. Variables without a locator are not counted under any.
     pub fn locators(&self, category: Option<Category>) -> Vec<FacetCount> {
+        self.locators_matching(&VariableQuery {
+            category,
+            ..VariableQuery::default()
+        })
+    }
+
+    /// The same among the variables the query keeps (its locator aside).
+    pub fn locators_matching(&self, query: &VariableQuery) -> Vec<FacetCount> {
+        let filter = self.filter(query);
         let mut counts = vec![0u64; self.locators.len()];
         for entry in &self.entries {
-            if !entry.deleted && category.is_none_or(|c| entry.category == c) {
+            if filter.keeps(entry, Facets::CategoryOnly) {
                 counts[entry.locator as usize] += 1;
             }
         }
@@ -316,6 +331,47 @@ impl Snapshot {
             .collect();
         facets.sort_by(|a, b| a.value.cmp(&b.value));
         facets
+    }
+}
+
+/// Which of the query's facet filters (category, locator) an entry is tested against: the
+/// list applies both; a facet's counts leave out its own filter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Facets {
+    Both,
+    CategoryOnly,
+    Neither,
+}
+
+/// A query's filters, ready to test entries against.
+struct Filter<'q> {
+    query: &'q VariableQuery,
+    locator_ok: Option<Vec<bool>>,
+    finder: Option<memchr::memmem::Finder<'static>>,
+    access_bit: Option<u8>,
+}
+
+impl Filter<'_> {
+    fn keeps(&self, entry: &Entry, facets: Facets) -> bool {
+        let query = self.query;
+        let category_ok =
+            facets == Facets::Neither || query.category.is_none_or(|c| entry.category == c);
+        let locator_ok = facets != Facets::Both
+            || self
+                .locator_ok
+                .as_ref()
+                .is_none_or(|ok| ok[entry.locator as usize]);
+        (query.include_deleted || !entry.deleted)
+            && category_ok
+            && locator_ok
+            && self
+                .access_bit
+                .is_none_or(|bit| entry.access_types & bit != 0)
+            && query.since_version.is_none_or(|v| entry.system_version > v)
+            && self
+                .finder
+                .as_ref()
+                .is_none_or(|f| f.find(entry.search_text.as_bytes()).is_some())
     }
 }
 
@@ -436,6 +492,39 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(&s, second), (3, vec![3]));
+    }
+
+    #[test]
+    fn facets_follow_the_search_but_not_their_own_filter() {
+        let s = snapshot();
+        let counts = |facets: Vec<FacetCount>| -> Vec<(String, u64)> {
+            facets.into_iter().map(|f| (f.value, f.count)).collect()
+        };
+        // "voltage" keeps two oper variables: the chips say so, whichever category is chosen.
+        let voltage = VariableQuery {
+            q: Some("voltage".into()),
+            category: Some(Category::Prot),
+            ..Default::default()
+        };
+        assert_eq!(
+            counts(s.categories_matching(&voltage)),
+            vec![
+                ("config".to_string(), 0),
+                ("prot".to_string(), 0),
+                ("oper".to_string(), 2)
+            ]
+        );
+        // Locators count within the chosen category and the search, whatever locator is chosen.
+        let oper_voltage = VariableQuery {
+            q: Some("b_volt".into()),
+            category: Some(Category::Oper),
+            locator: Some("rbms.rack[1].module[1]".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            counts(s.locators_matching(&oper_voltage)),
+            vec![("rbms.rack[2].module[1]".to_string(), 1)]
+        );
     }
 
     #[test]

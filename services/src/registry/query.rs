@@ -301,9 +301,11 @@ pub async fn listing<C: ConnectionTrait>(
     let snapshot = index.current(db).await?;
     Ok(model::registry::RegistryListing {
         page: page_of(db, &snapshot, query).await?,
-        categories: snapshot.categories(),
-        locators: snapshot.locators(query.category),
+        // The facets count what the search keeps, so "All 5" stands beside 5 results.
+        categories: snapshot.categories_matching(query),
+        locators: snapshot.locators_matching(query),
         system_version: snapshot.version(),
         live: Vec::new(),
+        not_polled: Vec::new(),
     })
 }

@@ -15,7 +15,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use model::auth::{
     ActorKind, AuditAction, AuditEntryView, AuditOutcome, AuditQuery, NewToken, NewUser,
-    PasswordChange, Permission, Role, TokenScopes,
+    PasswordChange, Permission, Role, TokenScopes, UserPatch,
 };
 use model::error::AppError;
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -23,7 +23,7 @@ use serde_json::json;
 use services::auth::audit::{self, AuditEntry};
 use services::auth::{
     Auth, AuthConfig, AuthError, Caller, create_token, create_user, list_tokens, list_users,
-    logout, purge_expired_sessions, revoke_token, set_password, verify_token,
+    logout, purge_expired_sessions, revoke_token, set_password, update_user, verify_token,
 };
 use services::testing as common;
 
@@ -495,6 +495,152 @@ async fn changing_the_password_needs_the_old_one_and_ends_the_other_sessions() {
         assert_eq!(reason(&rows[1]), "wrong_password");
         // The wrong old password counted towards the lock.
         assert_eq!(rows[1].detail.as_ref().unwrap()["failures"], 1);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_changes_roles_disables_unlocks_and_sets_passwords_but_keeps_one_admin() {
+    for test_db in common::each_backend_migrated().await {
+        let db = &test_db.db;
+        let backend = test_db.backend();
+        let auth = Auth::default();
+        add_user(db, "root", Role::Admin).await;
+        add_user(db, "olga", Role::Operator).await;
+        let olga = auth.login(db, "olga", PASSWORD, None, t0()).await.unwrap();
+
+        // A role change: one audit row, before and after.
+        let promote = UserPatch {
+            role: Some(Role::Engineer),
+            ..UserPatch::default()
+        };
+        let changed = update_user(db, &admin_cli(), "olga", &promote, t0())
+            .await
+            .unwrap();
+        assert_eq!(changed.role, Role::Engineer, "{backend}");
+        let rows = audit_rows(db, Some(AuditAction::UserChanged)).await;
+        assert_eq!(rows.len(), 1, "{backend}");
+        assert_eq!(rows[0].before.as_ref().unwrap()["role"], "operator");
+        assert_eq!(rows[0].after.as_ref().unwrap()["role"], "engineer");
+        // The open session carries the new role from its next request.
+        let session = auth.session(db, &olga.secret, t0()).await.unwrap().unwrap();
+        assert_eq!(session.identity().role, Role::Engineer, "{backend}");
+
+        // Disabling ends the sessions and refuses the next sign-in.
+        let disable = UserPatch {
+            disabled: Some(true),
+            ..UserPatch::default()
+        };
+        let changed = update_user(db, &admin_cli(), "olga", &disable, t0())
+            .await
+            .unwrap();
+        assert!(changed.disabled, "{backend}");
+        assert!(
+            auth.session(db, &olga.secret, t0())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let refused = auth.login(db, "olga", PASSWORD, None, t0()).await;
+        assert_eq!(refused, Err(AuthError::InvalidCredentials), "{backend}");
+        let enable = UserPatch {
+            disabled: Some(false),
+            ..UserPatch::default()
+        };
+        update_user(db, &admin_cli(), "olga", &enable, t0())
+            .await
+            .unwrap();
+        assert!(auth.login(db, "olga", PASSWORD, None, t0()).await.is_ok());
+
+        // A lock after failed logins, lifted by an admin.
+        for _ in 0..5 {
+            let _ = auth.login(db, "olga", "wrong guess", None, t0()).await;
+        }
+        let locked = list_users(db).await.unwrap();
+        let olga_row = locked.iter().find(|u| u.name == "olga").unwrap();
+        assert!(olga_row.locked_until.is_some(), "{backend}");
+        let unlock = UserPatch {
+            unlock: true,
+            ..UserPatch::default()
+        };
+        let changed = update_user(db, &admin_cli(), "olga", &unlock, t0())
+            .await
+            .unwrap();
+        assert_eq!(changed.locked_until, None, "{backend}");
+        assert!(auth.login(db, "olga", PASSWORD, None, t0()).await.is_ok());
+
+        // A password set by the admin: the rules hold, then only the new one signs in.
+        let weak = UserPatch {
+            new_password: Some("short".into()),
+            ..UserPatch::default()
+        };
+        let Err(AuthError::Invalid(problems)) =
+            update_user(db, &admin_cli(), "olga", &weak, t0()).await
+        else {
+            panic!("{backend}: a short password must be refused");
+        };
+        assert_eq!(problems[0].field, "new_password");
+        let reset = UserPatch {
+            new_password: Some("a fresh long passphrase".into()),
+            ..UserPatch::default()
+        };
+        update_user(db, &admin_cli(), "olga", &reset, t0())
+            .await
+            .unwrap();
+        let old = auth.login(db, "olga", PASSWORD, None, t0()).await;
+        assert_eq!(old, Err(AuthError::InvalidCredentials), "{backend}");
+        let new = auth
+            .login(db, "olga", "a fresh long passphrase", None, t0())
+            .await;
+        assert!(new.is_ok(), "{backend}");
+        let rows = audit_rows(db, Some(AuditAction::UserChanged)).await;
+        assert!(
+            rows.iter().all(|row| !row
+                .after
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .contains("passphrase")),
+            "{backend}: no password in the audit log"
+        );
+
+        // The last enabled admin stays: neither demoted nor disabled.
+        let demote = UserPatch {
+            role: Some(Role::Viewer),
+            ..UserPatch::default()
+        };
+        let kept = update_user(db, &admin_cli(), "root", &demote, t0()).await;
+        assert!(
+            matches!(kept, Err(AuthError::App(AppError::Conflict(ref m))) if m.contains("only enabled admin")),
+            "{backend}: {kept:?}"
+        );
+        let kept = update_user(db, &admin_cli(), "root", &disable, t0()).await;
+        assert!(
+            matches!(kept, Err(AuthError::App(AppError::Conflict(_)))),
+            "{backend}"
+        );
+        // With a second admin, the first may step down.
+        update_user(
+            db,
+            &admin_cli(),
+            "olga",
+            &UserPatch {
+                role: Some(Role::Admin),
+                ..UserPatch::default()
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+        let stepped_down = update_user(db, &admin_cli(), "root", &demote, t0())
+            .await
+            .unwrap();
+        assert_eq!(stepped_down.role, Role::Viewer, "{backend}");
+
+        let missing = update_user(db, &admin_cli(), "nobody", &demote, t0()).await;
+        assert!(
+            matches!(missing, Err(AuthError::App(AppError::NotFound(_)))),
+            "{backend}"
+        );
     }
 }
 

@@ -320,8 +320,11 @@ async fn protections_round(
         ))
         .await
         .map_err(fail(format!("save own_t{task}")))?;
+    // A value no other save of the shared profile uses: a save of what the profile holds
+    // already takes no version, and every save here must take one.
+    let unique = set_with(&shared.base, 80.0 + (task * ROUNDS + round) as f64 / 100.0);
     overlap
-        .write(profiles::save(db, Some("shared"), &set, actor))
+        .write(profiles::save(db, Some("shared"), &unique, actor))
         .await
         .map_err(fail("save shared".into()))?;
     if !round.is_multiple_of(DEPLOY_EVERY) {

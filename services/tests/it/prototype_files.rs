@@ -647,8 +647,8 @@ async fn the_field_plan_polls_what_it_can_decode_and_lists_the_rest_with_the_rea
         let reason_of = |id: i64| -> String {
             unmapped
                 .iter()
-                .find(|(_, path_id, _)| *path_id == id)
-                .map(|(_, _, reason)| reason.clone())
+                .find(|(_, path_id, ..)| *path_id == id)
+                .map(|(_, _, reason, _)| reason.clone())
                 .unwrap_or_else(|| panic!("{backend}: path {id} is not listed: {unmapped:?}"))
         };
         let polled = |id: i64| {

@@ -4,20 +4,21 @@
 use leptos::prelude::*;
 use model::auth::Permission;
 
-use super::{clock, number};
-use crate::api::protections::{AcknowledgeAlarm, alarm_overview};
+use super::clock;
+use crate::api::protections::{AcknowledgeAlarm, AlarmSnapshot, alarm_overview};
 use crate::components::access::IfAllowed;
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
-use model::field::format_number;
 use model::profiles::{AlarmRow, JournalEntry};
 use model::protections::AlarmState;
 
 /// How often the alarms re-read once hydrated.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The raised levels and the journal, re-read every second. `title` heads the panel (the
+/// Protections page says "Alarms"; the Alarms page, whose title that is, "Raised now").
 #[component]
-pub(super) fn AlarmsPanel() -> AnyView {
+pub(crate) fn AlarmsPanel(#[prop(optional)] title: Option<&'static str>) -> AnyView {
     let overview = Resource::new(|| (), |_| alarm_overview());
     let acknowledge = ServerAction::<AcknowledgeAlarm>::new();
     refresh_every(REFRESH, move || overview.refetch());
@@ -29,7 +30,7 @@ pub(super) fn AlarmsPanel() -> AnyView {
     view! {
         <section class="panel alarms-panel" aria-labelledby="alarms-title">
             <h2 id="alarms-title" class="section-title">
-                "Alarms"
+                {title.unwrap_or("Alarms")}
             </h2>
             {move || {
                 acknowledge
@@ -43,10 +44,11 @@ pub(super) fn AlarmsPanel() -> AnyView {
             }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok((rows, journal)) => {
+                        Ok(overview) => {
+                            let overview = std::sync::Arc::new(overview);
                             view! {
-                                <RaisedTable rows acknowledge />
-                                <JournalTable journal />
+                                <RaisedTable overview=overview.clone() acknowledge />
+                                <JournalTable overview />
                             }
                                 .into_any()
                         }
@@ -61,10 +63,15 @@ pub(super) fn AlarmsPanel() -> AnyView {
 
 /// The raised levels (anything not normal), with a count per severity above them.
 #[component]
-fn RaisedTable(rows: Vec<AlarmRow>, acknowledge: ServerAction<AcknowledgeAlarm>) -> AnyView {
-    let raised: Vec<AlarmRow> = rows
-        .into_iter()
+fn RaisedTable(
+    overview: std::sync::Arc<AlarmSnapshot>,
+    acknowledge: ServerAction<AcknowledgeAlarm>,
+) -> AnyView {
+    let raised: Vec<AlarmRow> = overview
+        .rows
+        .iter()
         .filter(|r| r.view.state != AlarmState::Normal)
+        .cloned()
         .collect();
     let summary = raised_summary(&raised);
     if raised.is_empty() {
@@ -99,7 +106,12 @@ fn RaisedTable(rows: Vec<AlarmRow>, acknowledge: ServerAction<AcknowledgeAlarm>)
                 <tbody>
                     {raised
                         .into_iter()
-                        .map(|row| view! { <RaisedRow row acknowledge /> })
+                        .map(|row| {
+                            let value = overview.with_units(&row.view.variable, row.view.value);
+                            let limit = overview
+                                .with_units(&row.view.variable, Some(row.view.threshold));
+                            view! { <RaisedRow row value limit acknowledge /> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -126,7 +138,12 @@ pub(crate) fn raised_summary(raised: &[AlarmRow]) -> String {
 
 /// One raised level: severity, quantity, state, value against limit, and its acknowledgement.
 #[component]
-fn RaisedRow(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) -> impl IntoView {
+fn RaisedRow(
+    row: AlarmRow,
+    value: String,
+    limit: String,
+    acknowledge: ServerAction<AcknowledgeAlarm>,
+) -> impl IntoView {
     let view = row.view.clone();
     let state_text = match view.state {
         AlarmState::Pending => format!(
@@ -157,8 +174,8 @@ fn RaisedRow(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) -> impl
                 <code>{format!("{}.{}", view.variable, view.side.as_str())}</code>
             </td>
             <td>{state_text}</td>
-            <td class="num">{number(view.value)}</td>
-            <td class="num">{format_number(view.threshold)}</td>
+            <td class="num">{value}</td>
+            <td class="num">{limit}</td>
             <td class="num">
                 {view.since_ms.map(|ms| format!("{} s", ms / 1000)).unwrap_or_default()}
             </td>
@@ -203,7 +220,8 @@ fn acknowledge_cell(row: AlarmRow, acknowledge: ServerAction<AcknowledgeAlarm>) 
 
 /// The latest raise, clear and acknowledge events.
 #[component]
-fn JournalTable(journal: Vec<JournalEntry>) -> AnyView {
+fn JournalTable(overview: std::sync::Arc<AlarmSnapshot>) -> AnyView {
+    let journal: Vec<JournalEntry> = overview.journal.clone();
     view! {
         <details class="journal" open=true>
             <summary>{format!("Journal ({} latest)", journal.len())}</summary>
@@ -248,8 +266,12 @@ fn JournalTable(journal: Vec<JournalEntry>) -> AnyView {
                                                 <td>
                                                     <code>{format!("{}.{}", entry.variable, entry.side)}</code>
                                                 </td>
-                                                <td class="num">{number(entry.value)}</td>
-                                                <td class="num">{number(entry.threshold)}</td>
+                                                <td class="num">
+                                                    {overview.with_units(&entry.variable, entry.value)}
+                                                </td>
+                                                <td class="num">
+                                                    {overview.with_units(&entry.variable, entry.threshold)}
+                                                </td>
                                                 <td>{entry.actor.unwrap_or_else(|| "engine".into())}</td>
                                             </tr>
                                         }

@@ -46,7 +46,8 @@ pub(super) fn DeployArea(
     }
 }
 
-/// The confirmation of a deploy: what the device holds beside what would be written.
+/// The confirmation of a deploy, as a modal dialog (the browser's `<dialog>`: focus moves into
+/// it and stays there, Escape cancels): what will be written first, before → after.
 #[component]
 fn DeployDialog(
     preview: ServerAction<PreviewDeploy>,
@@ -54,16 +55,24 @@ fn DeployDialog(
     on_confirm: impl Fn(leptos::ev::MouseEvent) + Copy + Send + Sync + 'static,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> AnyView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        if let Some(dialog) = dialog.get()
+            && !dialog.open()
+        {
+            let _ = dialog.show_modal();
+        }
+    });
     view! {
-        <div
-            class="confirm deploy-dialog"
-            role="dialog"
-            aria-modal="false"
+        <dialog
+            node_ref=dialog
+            class="deploy-dialog"
             aria-labelledby="deploy-title"
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    on_cancel()
-                }
+            // Escape: the browser would close the dialog by itself; the page closes it instead,
+            // so that its state says closed too.
+            on:cancel=move |ev: leptos::ev::Event| {
+                ev.prevent_default();
+                on_cancel();
             }
         >
             <h2 id="deploy-title" class="section-title">
@@ -77,6 +86,7 @@ fn DeployDialog(
                         <button
                             type="button"
                             class="button button-secondary"
+                            autofocus
                             on:click=move |_| on_cancel()
                         >
                             "Close"
@@ -88,13 +98,15 @@ fn DeployDialog(
                     view! { <PreviewTable plan racks on_confirm on_cancel /> }.into_any()
                 }
             }}
-        </div>
+        </dialog>
     }
     .into_any()
 }
 
-/// What the deploy would do, field by field, with Deploy and Cancel; on a multi-rack site the
-/// racks to write (all by default), and only the chosen racks' fields.
+/// What the deploy would do: the fields written to the device first (before → after) and those
+/// that cannot be deployed, then one folded line for the fields kept in the console only; Deploy
+/// and Cancel. On a multi-rack site the racks to write (all by default), and only the chosen
+/// racks' fields.
 #[component]
 fn PreviewTable(
     plan: DeployPreview,
@@ -123,39 +135,38 @@ fn PreviewTable(
         let no_rack_chosen = no_rack_chosen.clone();
         move || chosen.with(DeployPreview::problems) > 0 || no_rack_chosen()
     };
+    // Focus starts on Cancel: Enter alone never writes to a BMS; Deploy is one Shift+Tab away.
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(cancel) = cancel.get() {
+            let _ = cancel.focus();
+        }
+    });
     view! {
+        <p class="deploy-headline" data-testid="deploy-summary">
+            <strong>{move || chosen.with(headline)}</strong>
+            " "
+            <span class="muted">{move || chosen.with(rest_of_summary)}</span>
+        </p>
         <RackChoice all_racks racks />
-        <p data-testid="deploy-summary">{move || chosen.with(summary)}</p>
-        <div class="table-wrap table-scroll-short">
-            <table class="data-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Field"</th>
-                        <th scope="col">"Device variable"</th>
-                        <th scope="col" class="num">
-                            "Device now"
-                        </th>
-                        <th scope="col" class="num">
-                            "New"
-                        </th>
-                        <th scope="col">"Note"</th>
-                    </tr>
-                </thead>
-                <tbody>{move || chosen.with(rows)}</tbody>
-            </table>
-        </div>
+        {move || chosen.with(written_table)}
+        {move || chosen.with(console_only_line)}
         <div class="dialog-actions">
             <button type="button" class="button" disabled=blocked on:click=on_confirm>
                 {move || {
-                    let changes = changes();
-                    if changes == 0 {
-                        "Deploy (nothing to write)".to_string()
-                    } else {
-                        format!("Deploy {changes} change(s)")
+                    match changes() {
+                        0 => "Deploy (nothing to write)".to_string(),
+                        1 => "Deploy 1 change".to_string(),
+                        n => format!("Deploy {n} changes"),
                     }
                 }}
             </button>
-            <button type="button" class="button button-secondary" on:click=move |_| on_cancel()>
+            <button
+                type="button"
+                class="button button-secondary"
+                node_ref=cancel
+                on:click=move |_| on_cancel()
+            >
                 "Cancel"
             </button>
         </div>
@@ -163,9 +174,18 @@ fn PreviewTable(
     .into_any()
 }
 
-/// One sentence: how many fields are written, unchanged, console-only, undeployable.
-fn summary(plan: &DeployPreview) -> String {
-    let (changes, console_only, problems) = (plan.changes(), plan.console_only(), plan.problems());
+/// The plain first sentence: how many fields go to the BMS.
+fn headline(plan: &DeployPreview) -> String {
+    match plan.changes() {
+        0 => "Nothing will be written to the BMS: it holds these values already.".to_string(),
+        1 => "1 field will be written to the BMS.".to_string(),
+        n => format!("{n} fields will be written to the BMS."),
+    }
+}
+
+/// The rest: unchanged, console-only and undeployable fields, counted.
+fn rest_of_summary(plan: &DeployPreview) -> String {
+    let (console_only, problems) = (plan.console_only(), plan.problems());
     // Counted, not subtracted from the total: a field can both change and have a problem (a
     // value the device cannot encode), and the subtraction would then go below zero.
     let unchanged = plan
@@ -173,28 +193,34 @@ fn summary(plan: &DeployPreview) -> String {
         .iter()
         .filter(|f| !f.changes && f.problem.is_none() && f.device_variable.is_some())
         .count();
-    format!(
-        "{changes} field(s) will be written to the device; {unchanged} unchanged; {console_only} kept in the console only{}.",
-        if problems > 0 {
-            format!("; {problems} cannot be deployed")
-        } else {
-            String::new()
-        }
-    )
+    let mut parts = vec![
+        format!("{unchanged} unchanged"),
+        format!("{console_only} kept in the console only"),
+    ];
+    if problems > 0 {
+        parts.push(format!("{problems} cannot be deployed"));
+    }
+    format!("{}.", parts.join("; "))
 }
 
-/// The rows worth a look: what changes, what cannot be deployed, what stays in the console.
-fn rows(plan: &DeployPreview) -> AnyView {
-    plan.fields
+/// The fields written to the device and those that cannot be deployed: before → after.
+fn written_table(plan: &DeployPreview) -> AnyView {
+    let rows: Vec<_> = plan
+        .fields
         .iter()
-        .filter(|f| f.changes || f.problem.is_some() || f.device_variable.is_none())
+        .filter(|f| f.device_variable.is_some() && (f.changes || f.problem.is_some()))
         .cloned()
+        .collect();
+    if rows.is_empty() {
+        return ().into_any();
+    }
+    let rows = rows
+        .into_iter()
         .map(|f| {
-            let note = match (&f.device_variable, &f.problem) {
-                (None, _) => "kept in the console only".to_string(),
-                (_, Some(problem)) => problem.clone(),
-                _ => "will be written".to_string(),
-            };
+            let note = f
+                .problem
+                .clone()
+                .unwrap_or_else(|| "will be written".to_string());
             let rack = f.rack.map(|rack| format!(" (rack {rack})"));
             view! {
                 <tr class=if f.problem.is_some() { "row-bad" } else { "" }>
@@ -213,8 +239,66 @@ fn rows(plan: &DeployPreview) -> AnyView {
                 </tr>
             }
         })
-        .collect_view()
-        .into_any()
+        .collect_view();
+    view! {
+        <div class="table-wrap table-scroll-short">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Field"</th>
+                        <th scope="col">"Device variable"</th>
+                        <th scope="col" class="num">
+                            "Device now"
+                        </th>
+                        <th scope="col" class="num">
+                            "After"
+                        </th>
+                        <th scope="col">"Note"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// The fields the device has no variable for, folded into one line with their count: they are
+/// saved with the profile and never sent.
+fn console_only_line(plan: &DeployPreview) -> AnyView {
+    let kept: Vec<_> = plan
+        .fields
+        .iter()
+        .filter(|f| f.device_variable.is_none())
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        return ().into_any();
+    }
+    let count = kept.len();
+    let items = kept
+        .into_iter()
+        .map(|f| {
+            view! {
+                <li>
+                    <code>{f.path}</code>
+                    {format!(" = {}", format_number(f.intended))}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="console-only">
+            <summary>
+                {format!(
+                    "{count} field{} kept in the console only (no device variable; saved, not sent)",
+                    if count == 1 { "" } else { "s" },
+                )}
+            </summary>
+            <ul class="console-only-list">{items}</ul>
+        </details>
+    }
+    .into_any()
 }
 
 /// A checkbox per rack on a multi-rack site (nothing on a single-rack one); all checked at first.

@@ -84,9 +84,13 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
                         .map(|d| {
                             let id = d.id;
                             view! {
-                                <tr class=move || {
-                                    if selected.get() == Some(id) { "selected" } else { "" }
-                                }>
+                                // The whole row opens the deployment (the number is its
+                                // button, for the keyboard).
+                                <tr
+                                    class="row-opens"
+                                    class:selected=move || selected.get() == Some(id)
+                                    on:click=move |_| selected.set(Some(id))
+                                >
                                     <td class="num">
                                         <button
                                             type="button"
@@ -97,8 +101,12 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
                                             {id}
                                         </button>
                                     </td>
-                                    <td class="num" title=d.finished_at.clone()>
-                                        {clock(&d.finished_at)}
+                                    <td class="num nowrap" title=d.finished_at.clone()>
+                                        {format!(
+                                            "{} {}",
+                                            d.finished_at.get(0..10).unwrap_or_default(),
+                                            clock(&d.finished_at),
+                                        )}
                                     </td>
                                     <td>{format!("{} v{}", d.profile, d.profile_version)}</td>
                                     <td>

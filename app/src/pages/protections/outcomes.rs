@@ -18,8 +18,8 @@ const ALARM_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 pub(super) fn follow_alarms(state: EditorState) {
     refresh_every(ALARM_REFRESH, move || {
         leptos::task::spawn_local(async move {
-            if let Ok((rows, _)) = alarm_overview().await {
-                state.alarms.set(rows);
+            if let Ok(overview) = alarm_overview().await {
+                state.alarms.set(overview.rows);
             }
         });
     });
@@ -46,9 +46,10 @@ pub(super) fn on_recalled(
                     }
                     state.known.update(|k| k.extend(recalled.known.clone()));
                     console_only.set(recalled.console_only.clone());
-                    let text = recall_notice(&recalled);
                     let complete = recalled.read_errors.is_empty();
-                    state.replace_form(recalled.protections);
+                    state.replace_form(recalled.protections.clone());
+                    let differing = untrack(|| state.dirty_count());
+                    let text = recall_notice(&recalled, differing);
                     notice.set(Some((complete, text)));
                 }
                 Err(error) => notice.set(Some((false, error.to_string()))),
@@ -57,12 +58,23 @@ pub(super) fn on_recalled(
     });
 }
 
-/// The notice after a recall: where from, and how many fields could not be read.
-fn recall_notice(recalled: &Recalled) -> String {
-    let label = match recalled.source.as_str() {
-        "default" => "the factory defaults (not saved yet)".to_string(),
-        "device" => "what the device holds (not saved yet)".to_string(),
-        _ => format!("profile {} version {}", recalled.profile, recalled.version),
+/// The notice after a recall: where from, how it compares with the saved profile (the same
+/// count the toolbar shows), and how many fields could not be read.
+fn recall_notice(recalled: &Recalled, differing: usize) -> String {
+    let from = match recalled.source.as_str() {
+        "default" => Some("the factory defaults"),
+        "device" => Some("what the device holds"),
+        _ => None,
+    };
+    let label = match (from, differing) {
+        (Some(from), 0) => format!("{from}: the same as the saved profile"),
+        (Some(from), 1) => {
+            format!("{from}: 1 field differs from the saved profile (not saved yet)")
+        }
+        (Some(from), n) => {
+            format!("{from}: {n} fields differ from the saved profile (not saved yet)")
+        }
+        (None, _) => format!("profile {} version {}", recalled.profile, recalled.version),
     };
     let unread = recalled.read_errors.len();
     if unread > 0 {

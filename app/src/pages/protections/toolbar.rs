@@ -164,6 +164,13 @@ fn ProfileActions(
     let activate = ServerAction::<ActivateProfile>::new();
     let (new_name, set_new_name) = signal(String::new());
     let outcome = RwSignal::new(None::<Result<String, AppError>>);
+    let is_default = move || {
+        let name = profile.get();
+        profiles
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.iter().any(|p| p.is_default && p.name == name))
+    };
     Effect::new(move |_| {
         if let Some(result) = profile_outcome(create, rename, delete, activate) {
             if let Ok(message) = &result {
@@ -232,18 +239,22 @@ fn ProfileActions(
                 >
                     "Activate"
                 </button>
-                <button
-                    type="button"
-                    class="button button-danger"
-                    on:click=move |_| {
-                        delete
-                            .dispatch(DeleteProfile {
-                                name: profile.get_untracked(),
-                            });
-                    }
-                >
-                    "Delete"
-                </button>
+                // The default profile is what "Recall default" reads: it cannot be deleted, so
+                // it is not offered.
+                <Show when=move || !is_default()>
+                    <button
+                        type="button"
+                        class="button button-danger"
+                        on:click=move |_| {
+                            delete
+                                .dispatch(DeleteProfile {
+                                    name: profile.get_untracked(),
+                                });
+                        }
+                    >
+                        "Delete"
+                    </button>
+                </Show>
                 {move || {
                     outcome
                         .get()

@@ -75,7 +75,7 @@ pub(super) fn adapter_label(adapter: &AdapterNode) -> String {
 #[component]
 pub(super) fn AdapterCell(device: Device, ctx: SiteCtx) -> AnyView {
     let pack = device.is_pack();
-    let can_add = pack || device.adapters.is_empty();
+    let can_add = ctx.can_edit && (pack || device.adapters.is_empty());
     let add_href = ctx.href(&[("new", "adapter"), ("in", &device.target())]);
     let items = device
         .adapters
@@ -87,20 +87,26 @@ pub(super) fn AdapterCell(device: Device, ctx: SiteCtx) -> AnyView {
                 <li>
                     <span class="adapter-place">{place}</span>
                     <span title=a.id.clone()>{adapter_label(a)}</span>
-                    " "
-                    <a
-                        href=ctx.row_href("edit", EntityKind::Adapter, &a.id)
-                        aria-label=format!("Edit adapter {}", a.id)
-                    >
-                        "Edit"
-                    </a>
-                    " "
-                    <a
-                        href=ctx.row_href("delete", EntityKind::Adapter, &a.id)
-                        aria-label=format!("Delete adapter {}", a.id)
-                    >
-                        "Delete…"
-                    </a>
+                    {ctx
+                        .can_edit
+                        .then(|| {
+                            view! {
+                                " "
+                                <a
+                                    href=ctx.row_href("edit", EntityKind::Adapter, &a.id)
+                                    aria-label=format!("Edit adapter {}", a.id)
+                                >
+                                    "Edit"
+                                </a>
+                                " "
+                                <a
+                                    href=ctx.row_href("delete", EntityKind::Adapter, &a.id)
+                                    aria-label=format!("Delete adapter {}", a.id)
+                                >
+                                    "Delete…"
+                                </a>
+                            }
+                        })}
                 </li>
             }
         })

@@ -34,12 +34,18 @@ pub(super) fn BatteryArrays(
                 <h2 id="battery-arrays-title" class="section-title">
                     "Battery arrays"
                 </h2>
-                <a
-                    class="button button-secondary button-small"
-                    href=ctx.href(&[("new", "battery_array")])
-                >
-                    "New battery array"
-                </a>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <a
+                                class="button button-secondary button-small"
+                                href=ctx.href(&[("new", "battery_array")])
+                            >
+                                "New battery array"
+                            </a>
+                        }
+                    })}
             </header>
             {move || {
                 ctx.is(&new_array)
@@ -175,17 +181,31 @@ fn BatteryArrayCard(
                         view! { <span class="badge badge-warn">"not attached"</span> }.into_any()
                     }
                 }}
-                <nav class="row-actions" aria-label=format!("Actions for {}", array.name)>
-                    <a href=ctx.href(&[("new", "battery_pack"), ("in", &id)])>"Add pack"</a>
-                    <a href=ctx
-                        .href(
-                            &[("attach", &id)],
-                        )>
-                        {if array.attached_to.is_some() { "Re-attach…" } else { "Attach…" }}
-                    </a>
-                    <a href=ctx.row_href("edit", kind, &id)>"Rename"</a>
-                    <a href=ctx.row_href("delete", kind, &id)>"Delete…"</a>
-                </nav>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <nav
+                                class="row-actions"
+                                aria-label=format!("Actions for {}", array.name)
+                            >
+                                <a href=ctx
+                                    .href(&[("new", "battery_pack"), ("in", &id)])>"Add pack"</a>
+                                <a href=ctx
+                                    .href(
+                                        &[("attach", &id)],
+                                    )>
+                                    {if array.attached_to.is_some() {
+                                        "Re-attach…"
+                                    } else {
+                                        "Attach…"
+                                    }}
+                                </a>
+                                <a href=ctx.row_href("edit", kind, &id)>"Rename"</a>
+                                <a href=ctx.row_href("delete", kind, &id)>"Delete…"</a>
+                            </nav>
+                        }
+                    })}
             </header>
             {rename_form}
             {delete_panel}
@@ -353,15 +373,24 @@ fn PackRow(pack: BatteryPackNode, ctx: SiteCtx) -> AnyView {
                 >
                     {cells_label}
                 </a>
-                <a href=ctx.row_href("edit", kind, &id) aria-label=format!("Edit {}", pack.name)>
-                    "Edit"
-                </a>
-                <a
-                    href=ctx.row_href("delete", kind, &id)
-                    aria-label=format!("Delete {}", pack.name)
-                >
-                    "Delete…"
-                </a>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <a
+                                href=ctx.row_href("edit", kind, &id)
+                                aria-label=format!("Edit {}", pack.name)
+                            >
+                                "Edit"
+                            </a>
+                            <a
+                                href=ctx.row_href("delete", kind, &id)
+                                aria-label=format!("Delete {}", pack.name)
+                            >
+                                "Delete…"
+                            </a>
+                        }
+                    })}
             </td>
         </tr>
     }

@@ -30,12 +30,18 @@ pub(super) fn InverterArrays(
                 <h2 id="inverter-arrays-title" class="section-title">
                     "Inverter arrays"
                 </h2>
-                <a
-                    class="button button-secondary button-small"
-                    href=ctx.href(&[("new", "inverter_array")])
-                >
-                    "New inverter array"
-                </a>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <a
+                                class="button button-secondary button-small"
+                                href=ctx.href(&[("new", "inverter_array")])
+                            >
+                                "New inverter array"
+                            </a>
+                        }
+                    })}
             </header>
             {move || {
                 ctx.is(&new_array)
@@ -138,11 +144,21 @@ fn InverterArrayCard(
                         }
                     })
                     .collect_view()}
-                <nav class="row-actions" aria-label=format!("Actions for {}", array.name)>
-                    <a href=ctx.href(&[("new", "inverter"), ("in", &id)])>"Add inverter"</a>
-                    <a href=ctx.row_href("edit", kind, &id)>"Rename"</a>
-                    <a href=ctx.row_href("delete", kind, &id)>"Delete…"</a>
-                </nav>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <nav
+                                class="row-actions"
+                                aria-label=format!("Actions for {}", array.name)
+                            >
+                                <a href=ctx
+                                    .href(&[("new", "inverter"), ("in", &id)])>"Add inverter"</a>
+                                <a href=ctx.row_href("edit", kind, &id)>"Rename"</a>
+                                <a href=ctx.row_href("delete", kind, &id)>"Delete…"</a>
+                            </nav>
+                        }
+                    })}
             </header>
             {rename_form}
             {delete_panel}
@@ -233,18 +249,24 @@ fn InverterRow(inverter: InverterNode, ctx: SiteCtx) -> AnyView {
                 <AdapterCell device ctx />
             </td>
             <td class="row-actions">
-                <a
-                    href=ctx.row_href("edit", kind, &id)
-                    aria-label=format!("Edit {}", inverter.name)
-                >
-                    "Edit"
-                </a>
-                <a
-                    href=ctx.row_href("delete", kind, &id)
-                    aria-label=format!("Delete {}", inverter.name)
-                >
-                    "Delete…"
-                </a>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <a
+                                href=ctx.row_href("edit", kind, &id)
+                                aria-label=format!("Edit {}", inverter.name)
+                            >
+                                "Edit"
+                            </a>
+                            <a
+                                href=ctx.row_href("delete", kind, &id)
+                                aria-label=format!("Delete {}", inverter.name)
+                            >
+                                "Delete…"
+                            </a>
+                        }
+                    })}
             </td>
         </tr>
     }

@@ -70,9 +70,18 @@ pub(super) fn Meters(meters: Vec<MeterNode>, arrays: Parents, ctx: SiteCtx) -> A
                 <h2 id="meters-title" class="section-title">
                     "Meters"
                 </h2>
-                <a class="button button-secondary button-small" href=ctx.href(&[("new", "meter")])>
-                    "New meter"
-                </a>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <a
+                                class="button button-secondary button-small"
+                                href=ctx.href(&[("new", "meter")])
+                            >
+                                "New meter"
+                            </a>
+                        }
+                    })}
             </header>
             {new_form}
             {table}
@@ -142,15 +151,24 @@ fn MeterRow(meter: MeterNode, arrays: Parents, ctx: SiteCtx) -> AnyView {
                 <AdapterCell device ctx />
             </td>
             <td class="row-actions">
-                <a href=ctx.row_href("edit", kind, &id) aria-label=format!("Edit {}", meter.name)>
-                    "Edit"
-                </a>
-                <a
-                    href=ctx.row_href("delete", kind, &id)
-                    aria-label=format!("Delete {}", meter.name)
-                >
-                    "Delete…"
-                </a>
+                {ctx
+                    .can_edit
+                    .then(|| {
+                        view! {
+                            <a
+                                href=ctx.row_href("edit", kind, &id)
+                                aria-label=format!("Edit {}", meter.name)
+                            >
+                                "Edit"
+                            </a>
+                            <a
+                                href=ctx.row_href("delete", kind, &id)
+                                aria-label=format!("Delete {}", meter.name)
+                            >
+                                "Delete…"
+                            </a>
+                        }
+                    })}
             </td>
         </tr>
     }

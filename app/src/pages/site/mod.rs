@@ -25,6 +25,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::site::{SiteOverview, get_adapter_types, get_site, get_site_live};
+use crate::components::access::allowed;
 use crate::components::error_view::ErrorPanel;
 use crate::components::refresh::refresh_every;
 use crate::pages::registry::encode_component;
@@ -36,6 +37,7 @@ use model::site::adapters::AdapterType;
 /// The adapter types as `get_adapter_types` answers them, read only while an adapter form is open.
 type AdapterTypes = Resource<Result<Option<Vec<AdapterType>>, AppError>>;
 use meters::Meters;
+use model::auth::Permission;
 use model::error::AppError;
 use model::field::format_number;
 use model::site::tree::{EntityKind, SiteTree};
@@ -99,6 +101,9 @@ struct SiteCtx {
     live: LiveStates,
     /// The adapter types, read while an adapter form is open (none otherwise).
     adapter_types: AdapterTypes,
+    /// Whether the signed-in role may edit the site: without it no edit link or form shows
+    /// (the server refuses the change anyway).
+    can_edit: bool,
 }
 
 impl SiteCtx {
@@ -136,7 +141,15 @@ impl SiteCtx {
 pub fn SitePage() -> AnyView {
     let query = use_query_map();
     let system = Memo::new(move |_| query.with(|q| q.get("system").filter(|s| !s.is_empty())));
-    let panel = Memo::new(move |_| query.with(|q| Panel::from_query(|key| q.get(key))));
+    let can_edit = allowed(Permission::EditSite);
+    // A form's address opened by a role that may not edit opens no form.
+    let panel = Memo::new(move |_| {
+        if can_edit {
+            query.with(|q| Panel::from_query(|key| q.get(key)))
+        } else {
+            Panel::None
+        }
+    });
     let cells = Memo::new(move |_| query.with(|q| q.get("cells")));
     let site = Resource::new(move || system.get(), get_site);
     // Made here, beside the tree, so the server waits for it too: a page read without
@@ -214,8 +227,8 @@ fn SiteView(
                 <h1 id="site-title">"Site"</h1>
             </header>
             <p class="empty-state">
-                "The site has no system yet. " <a href="/site/import">"Import a config.yaml"</a>
-                " here, with " <code>"powerdeck site import"</code>
+                "The site has no system yet. An engineer imports a config.yaml "
+                <a href="/site/import">"here"</a> ", with " <code>"powerdeck site import"</code>
                 " or with POST /api/v1/site/import."
             </p>
         }
@@ -240,6 +253,7 @@ fn SiteView(
         done,
         live,
         adapter_types,
+        can_edit: allowed(Permission::EditSite),
     };
     view! {
         <Title text=format!("Site · {}", tree.system.name) />

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use super::counted;
+use crate::components::access::IfAllowed;
 use crate::pages::registry::encode_component;
+use model::auth::Permission;
 use model::site::tree::{SystemNode, SystemSummary};
 
 #[component]
@@ -27,9 +29,11 @@ pub(super) fn SystemBar(systems: Vec<SystemSummary>, system: SystemNode) -> AnyV
                 </p>
             </div>
             <div class="page-actions">
-                <a class="button button-secondary" href=import>
-                    "Import config.yaml…"
-                </a>
+                <IfAllowed permission=Permission::EditSite>
+                    <a class="button button-secondary" href=import.clone()>
+                        "Import config.yaml…"
+                    </a>
+                </IfAllowed>
                 <a class="button button-secondary" href=export download="config.yaml">
                     "Export config.yaml"
                 </a>

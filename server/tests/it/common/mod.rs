@@ -142,3 +142,219 @@ impl Site {
         router(state).await
     }
 }
+
+/// A free TCP port on loopback (free when asked: a test binds it soon after).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A migrated SQLite file in a directory of its own, and the `powerdeck` binary run on it.
+pub(crate) struct Fresh {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl Fresh {
+    pub(crate) fn new() -> Fresh {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/pd.db?mode=rwc", dir.path().display());
+        let fresh = Fresh { dir, url };
+        let migrated = fresh.run(&["migrate", "up"], None);
+        assert!(migrated.status.success());
+        fresh
+    }
+
+    /// `powerdeck ARGS` on this database, with a site root holding the files `serve` checks
+    /// for, and no site file or address from the environment.
+    pub(crate) fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_powerdeck"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env("POWERDECK_LOG", "warn")
+            .env("USER", "ops-tester")
+            .env("POWERDECK_SITE_ROOT", fake_site_root(self.dir.path()))
+            .env_remove("POWERDECK_SITE_CONFIG")
+            .env_remove("POWERDECK_ADDR");
+        command
+    }
+
+    /// Runs `powerdeck ARGS` with `stdin` piped in (so it is not a terminal).
+    pub(crate) fn run(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        let mut child = self
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run powerdeck");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            std::io::Write::write_all(&mut input, text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    pub(crate) fn ok(&self, args: &[&str], stdin: Option<&str>) -> (String, String) {
+        let output = self.run(args, stdin);
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            output.status.success(),
+            "powerdeck {args:?}: {stderr}\n{stdout}"
+        );
+        (stdout, stderr)
+    }
+
+    pub(crate) fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(args, stdin);
+        assert!(!output.status.success(), "powerdeck {args:?} should fail");
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    pub(crate) async fn db(&self) -> sea_orm::DatabaseConnection {
+        services::database::connect(&services::database::DatabaseTarget::parse(&self.url).unwrap())
+            .await
+            .unwrap()
+    }
+
+    pub(crate) fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// A site root in `dir` holding the files `serve` checks for (their content does not matter).
+pub(crate) fn fake_site_root(dir: &std::path::Path) -> std::path::PathBuf {
+    let site = dir.join("site-root");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    for file in server::site::REQUIRED_FILES {
+        std::fs::write(site.join(file), "").unwrap();
+    }
+    site
+}
+
+/// One HTTP/1.0 GET on loopback; none when the server does not answer.
+pub(crate) fn http_get(addr: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+/// A router's answer: status, headers and the body as text (empty for the live stream, which
+/// never ends).
+pub(crate) struct Answer {
+    pub status: axum::http::StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON (the test fails, showing the body, when it is not).
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+
+    /// The body as JSON, or null when it is not JSON.
+    pub(crate) fn json_or_null(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    pub(crate) fn content_type(&self) -> &str {
+        self.header(axum::http::header::CONTENT_TYPE)
+    }
+
+    pub(crate) fn etag(&self) -> &str {
+        self.header(axum::http::header::ETAG)
+    }
+
+    fn header(&self, name: axum::http::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |value| value.to_str().unwrap())
+    }
+}
+
+/// What a request carries.
+pub(crate) enum Payload {
+    None,
+    Json(String),
+    /// Text of another type (`text/yaml`).
+    Text(&'static str, String),
+}
+
+impl From<Option<String>> for Payload {
+    /// JSON text, or nothing.
+    fn from(body: Option<String>) -> Self {
+        body.map_or(Payload::None, Payload::Json)
+    }
+}
+
+/// One request through `router`, with `headers` and a JSON body (its text), if any.
+pub(crate) async fn call(
+    router: &axum::Router,
+    method: axum::http::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Answer {
+    call_with(router, method, path, headers, Payload::from(body)).await
+}
+
+/// One request through `router`, with `headers` and `body`.
+pub(crate) async fn call_with(
+    router: &axum::Router,
+    method: axum::http::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Payload,
+) -> Answer {
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = match body {
+        Payload::None => Body::empty(),
+        Payload::Json(text) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(text)
+        }
+        Payload::Text(content_type, text) => {
+            request = request.header(header::CONTENT_TYPE, content_type);
+            Body::from(text)
+        }
+    };
+    let response = router
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let streaming = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let text = if streaming {
+        String::new()
+    } else {
+        let bytes = to_bytes(response.into_body(), 64 << 20).await.unwrap();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Answer {
+        status,
+        headers,
+        text,
+    }
+}
