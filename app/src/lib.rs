@@ -25,9 +25,8 @@ use crate::components::layout::Layout;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::routes::{
-    AccountRoute, AlarmsRoute, AuditRoute, BusesRoute, ImportRoute, NewVariableRoute,
-    OverviewRoute, PageChunkPreloads, ProtectionsRoute, RegistryRoute, SiteImportRoute, SiteRoute,
-    UsersRoute, VariableRoute,
+    AccountRoute, BusesRoute, OverviewRoute, PageChunkPreloads, ProtectionsRoute, RegistryRoute,
+    SiteRoute, VariableRoute,
 };
 
 /// The HTML document around the application, rendered on the server only. The stylesheet, the
@@ -119,27 +118,27 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=(StaticSegment("site"), StaticSegment("import"))
-                        view={Lazy::<SiteImportRoute>::new()}
+                        view={Lazy::<SiteRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("new"))
-                        view={Lazy::<NewVariableRoute>::new()}
+                        view={Lazy::<VariableRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("registry"), StaticSegment("import"))
-                        view={Lazy::<ImportRoute>::new()}
+                        view={Lazy::<VariableRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=StaticSegment("audit")
-                        view={Lazy::<AuditRoute>::new()}
+                        view={Lazy::<AccountRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=StaticSegment("users")
-                        view={Lazy::<UsersRoute>::new()}
+                        view={Lazy::<AccountRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
@@ -149,7 +148,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=StaticSegment("alarms")
-                        view={Lazy::<AlarmsRoute>::new()}
+                        view={Lazy::<ProtectionsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route

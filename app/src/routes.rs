@@ -36,6 +36,41 @@ macro_rules! lazy_page {
     };
 }
 
+/// Declares a lazy route that serves several pages, chosen by the path's start (the first that
+/// matches; the last is the default). Every lazy route adds the sets of WASM chunks the pages
+/// share with each other, and each chunk costs its own overhead (a response, a module header) on
+/// the first page's transfer: pages seldom used apart share one route.
+macro_rules! lazy_pages {
+    ($(#[$doc:meta])* $route:ident => $($prefix:literal => $page:ident,)* _ => $default:ident) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                let path = current_path();
+                $(
+                    if path.starts_with($prefix) {
+                        return view! { <$page /> }.into_any();
+                    }
+                )*
+                view! { <$default /> }.into_any()
+            }
+        }
+    };
+}
+
+/// The path the router is showing.
+fn current_path() -> String {
+    leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked()
+}
+
 lazy_page!(
     /// `/`
     OverviewRoute => OverviewPage
@@ -48,45 +83,22 @@ lazy_page!(
     /// `/buses`
     BusesRoute => BusesPage
 );
-lazy_page!(
-    /// `/protections`
-    ProtectionsRoute => ProtectionsPage
+lazy_pages!(
+    /// `/protections`, and `/alarms`, whose panel is the Protections page's.
+    ProtectionsRoute => "/alarms" => AlarmsPage, _ => ProtectionsPage
 );
-lazy_page!(
-    /// `/site`
-    SiteRoute => SitePage
+lazy_pages!(
+    /// `/site` and `/site/import`.
+    SiteRoute => "/site/import" => SiteImportPage, _ => SitePage
 );
-lazy_page!(
-    /// `/site/import`
-    SiteImportRoute => SiteImportPage
+lazy_pages!(
+    /// `/registry/:name`, `/registry/new` and `/registry/import`: a variable, and the registry's
+    /// edits.
+    VariableRoute => "/registry/new" => NewVariablePage, "/registry/import" => ImportPage, _ => VariablePage
 );
-lazy_page!(
-    /// `/registry/new`
-    NewVariableRoute => NewVariablePage
-);
-lazy_page!(
-    /// `/registry/import`
-    ImportRoute => ImportPage
-);
-lazy_page!(
-    /// `/registry/:name`
-    VariableRoute => VariablePage
-);
-lazy_page!(
-    /// `/audit`
-    AuditRoute => AuditLogPage
-);
-lazy_page!(
-    /// `/users`
-    UsersRoute => UsersPage
-);
-lazy_page!(
-    /// `/account`
-    AccountRoute => AccountPage
-);
-lazy_page!(
-    /// `/alarms`
-    AlarmsRoute => AlarmsPage
+lazy_pages!(
+    /// `/account`, and for admins `/users` and `/audit`.
+    AccountRoute => "/users" => UsersPage, "/audit" => AuditLogPage, _ => AccountPage
 );
 
 /// The lazy route that serves `path` (`None`: the 404 page, which is in the main bundle). Keep it
@@ -98,15 +110,10 @@ fn lazy_route_at(path: &str) -> Option<&'static str> {
         ["registry"] => "registry_route",
         ["buses"] => "buses_route",
         ["protections"] => "protections_route",
-        ["site"] => "site_route",
-        ["site", "import"] => "site_import_route",
-        ["registry", "new"] => "new_variable_route",
-        ["registry", "import"] => "import_route",
+        ["site"] | ["site", "import"] => "site_route",
         ["registry", _] => "variable_route",
-        ["audit"] => "audit_route",
-        ["users"] => "users_route",
-        ["account"] => "account_route",
-        ["alarms"] => "alarms_route",
+        ["users"] | ["account"] | ["audit"] => "account_route",
+        ["alarms"] => "protections_route",
         _ => return None,
     })
 }
@@ -121,14 +128,8 @@ pub async fn preload_page(path: &str) {
         Some("buses_route") => BusesRoute::preload().await,
         Some("protections_route") => ProtectionsRoute::preload().await,
         Some("site_route") => SiteRoute::preload().await,
-        Some("site_import_route") => SiteImportRoute::preload().await,
-        Some("new_variable_route") => NewVariableRoute::preload().await,
-        Some("import_route") => ImportRoute::preload().await,
         Some("variable_route") => VariableRoute::preload().await,
-        Some("audit_route") => AuditRoute::preload().await,
-        Some("users_route") => UsersRoute::preload().await,
         Some("account_route") => AccountRoute::preload().await,
-        Some("alarms_route") => AlarmsRoute::preload().await,
         _ => {}
     }
 }

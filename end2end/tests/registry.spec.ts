@@ -48,6 +48,16 @@ test('search narrows the list and is shareable', async ({ page }) => {
   await page.goto(url);
   await expect(page.getByRole('searchbox', { name: 'Search' })).toHaveValue('cell_voltage_max');
   await expect(page.getByRole('link', { name: 'cell_voltage_max_warn', exact: true })).toBeVisible();
+  // The category chips count what the search keeps.
+  const rows = await page.locator('.data-table tbody tr').count();
+  await expect(page.getByRole('navigation', { name: 'Categories' }).getByRole('link').first()).toHaveText(`All ${rows}`);
+});
+
+test('a variable that is not polled says so, and why, in its value cell', async ({ page }) => {
+  await page.goto('/registry?q=rack_voltage');
+  await ready(page);
+  const row = page.locator('.data-table tbody tr').filter({ has: page.getByRole('link', { name: 'rack_voltage', exact: true }) });
+  await expect(row.locator('.not-polled')).toContainText('not polled: memory table "oper:rack:sm16" has no data source');
 });
 
 test('locator facets and wildcards filter by locator', async ({ page }) => {

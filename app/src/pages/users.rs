@@ -23,9 +23,17 @@ fn role_options() -> Vec<(String, String)> {
         .collect()
 }
 
-/// `YYYY-MM-DD HH:MM UTC`, or a dash.
-fn when(at: Option<&String>) -> String {
-    at.map_or_else(|| "—".to_string(), |at| short_timestamp(at))
+/// `YYYY-MM-DD` of an RFC 3339 time.
+fn day(at: &str) -> String {
+    at.get(0..10).unwrap_or(at).to_string()
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC), or a dash.
+fn minute(at: Option<&String>) -> String {
+    at.map_or_else(
+        || "—".to_string(),
+        |at| at.get(0..16).unwrap_or(at).replace('T', " "),
+    )
 }
 
 /// After any successful change: read the lists again.
@@ -123,8 +131,8 @@ fn UsersTable(users: Vec<UserView>, reload: Reload) -> impl IntoView {
                         <th scope="col">"Name"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"State"</th>
-                        <th scope="col">"Last sign-in"</th>
-                        <th scope="col">"Password set"</th>
+                        <th scope="col">"Last sign-in (UTC)"</th>
+                        <th scope="col">"Password set (UTC)"</th>
                         <th scope="col">"Actions"</th>
                     </tr>
                 </thead>
@@ -183,8 +191,8 @@ fn UserRow(user: UserView, reload: Reload) -> impl IntoView {
             <td>
                 <span class=state_class>{state_text}</span>
             </td>
-            <td class="mono nowrap">{when(user.last_login_at.as_ref())}</td>
-            <td class="mono nowrap">{when(Some(&user.password_changed_at))}</td>
+            <td class="mono nowrap">{minute(user.last_login_at.as_ref())}</td>
+            <td class="mono nowrap">{minute(Some(&user.password_changed_at))}</td>
             <td class="users-actions">
                 {locked
                     .then(|| {
@@ -458,10 +466,10 @@ fn TokensTable(tokens: Vec<TokenView>, reload: Reload) -> impl IntoView {
                         <th scope="col">"Name"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"May also"</th>
-                        <th scope="col">"Secret begins"</th>
-                        <th scope="col">"Created"</th>
+                        <th scope="col">"Secret"</th>
+                        <th scope="col">"Created (UTC)"</th>
                         <th scope="col">"Expires"</th>
-                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Last used (UTC)"</th>
                         <th scope="col">"State"</th>
                         <th scope="col">"Actions"</th>
                     </tr>
@@ -493,8 +501,9 @@ fn TokenRow(token: TokenView, reload: Reload) -> impl IntoView {
             <td>{token.role.label()}</td>
             <td>{scopes_text(&token)}</td>
             <td class="mono">{format!("{}…", token.prefix)}</td>
-            <td class="mono nowrap">
-                {format!("{} by {}", when(Some(&token.created_at)), token.created_by)}
+            <td class="nowrap">
+                <span class="mono">{day(&token.created_at)}</span>
+                {format!(" by {}", token.created_by)}
             </td>
             <td class="mono nowrap">
                 {token
@@ -502,7 +511,7 @@ fn TokenRow(token: TokenView, reload: Reload) -> impl IntoView {
                     .as_ref()
                     .map_or_else(|| "never".to_string(), |at| short_timestamp(at))}
             </td>
-            <td class="mono nowrap">{when(token.last_used_at.as_ref())}</td>
+            <td class="mono nowrap">{minute(token.last_used_at.as_ref())}</td>
             <td>
                 <span class=state_class>{state_text}</span>
             </td>

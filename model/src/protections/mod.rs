@@ -336,22 +336,28 @@ mod tests {
         (
             "max alert below warning",
             &[("soc.max.alert.threshold", 89.0)],
-            Some(("soc.max.alert.threshold", "above warning (90 %)")),
+            Some((
+                "soc.max.alert.threshold",
+                "High alert 89 % must be above high warning 90 %",
+            )),
         ),
         (
             "max fault equal to alert",
             &[("soc.max.fault.threshold", 95.0)],
-            Some(("soc.max.fault.threshold", "above alert")),
+            Some(("soc.max.fault.threshold", "must be above high alert")),
         ),
         (
             "min alert above warning",
             &[("soc.min.alert.threshold", 12.0)],
-            Some(("soc.min.alert.threshold", "below warning (10 %)")),
+            Some((
+                "soc.min.alert.threshold",
+                "Low alert 12 % must be below low warning 10 %",
+            )),
         ),
         (
             "min fault above alert",
             &[("soc.min.fault.threshold", 6.0)],
-            Some(("soc.min.fault.threshold", "below alert")),
+            Some(("soc.min.fault.threshold", "must be below low alert")),
         ),
         (
             "disabled alert is skipped by ordering",
@@ -367,7 +373,7 @@ mod tests {
                 ("soc.max.alert.enabled", 0.0),
                 ("soc.max.fault.threshold", 89.0),
             ],
-            Some(("soc.max.fault.threshold", "above warning")),
+            Some(("soc.max.fault.threshold", "must be above high warning")),
         ),
         (
             "negative hysteresis",
@@ -496,7 +502,19 @@ mod tests {
             match expected {
                 None => assert_eq!(errors, vec![], "{what}"),
                 Some((path, keyword)) => {
-                    assert_eq!(errors.len(), 1, "{what}: {errors:#?}");
+                    // Thresholds out of order are said at both (the second names the first).
+                    let ordering = keyword.contains("must be above high")
+                        || keyword.contains("must be below low");
+                    let expected_count = if ordering { 2 } else { 1 };
+                    assert_eq!(errors.len(), expected_count, "{what}: {errors:#?}");
+                    if ordering {
+                        let paired = &errors[1].message;
+                        assert!(
+                            paired.contains("must be below high")
+                                || paired.contains("must be above low"),
+                            "{what}: {paired}"
+                        );
+                    }
                     assert_eq!(errors[0].field, *path, "{what}: {errors:#?}");
                     assert!(
                         errors[0].message.contains(keyword),

@@ -229,16 +229,30 @@ fn check_ordering_and_gaps(
             Side::Min => higher_t < lower_t,
         };
         if !ordered {
-            let direction = match side {
-                Side::Max => "above",
-                Side::Min => "below",
+            // Said at both thresholds, each naming both values: the operator sees it at the
+            // one they edited, whichever that was ("High warning 3620 mV must be below high
+            // alert 3600 mV"), and both cells are marked.
+            let (up, down) = match side {
+                Side::Max => ("above", "below"),
+                Side::Min => ("below", "above"),
             };
+            let name = |level: Level, value: f64| {
+                format!(
+                    "{} {} {}",
+                    side.label(),
+                    level.label().to_lowercase(),
+                    with_units(value, units)
+                )
+            };
+            let lower_name = name(lower, lower_t);
+            let higher_name = name(higher, higher_t);
             errors.push(broken(
                 FieldPath::level(variable, side, higher, LimitField::Threshold),
-                format!(
-                    "must be {direction} {lower} ({})",
-                    with_units(lower_t, units)
-                ),
+                format!("{higher_name} must be {up} {}", lower_name.to_lowercase()),
+            ));
+            errors.push(broken(
+                FieldPath::level(variable, side, lower, LimitField::Threshold),
+                format!("{lower_name} must be {down} {}", higher_name.to_lowercase()),
             ));
             continue;
         }
