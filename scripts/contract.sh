@@ -19,6 +19,8 @@ shift
 # server/tests/it/field.rs and protections.rs instead). The adapter
 # test connects to whatever host and port it is given, so generated ones would each wait for their
 # timeout (it is checked against the simulator by server/tests/it/site_live_rest.rs instead).
+# Revoking a token is left out: the tester learns the names from GET /api/v1/tokens and would
+# revoke its own (every later call then answers 401); server/tests/it/access.rs covers it.
 exec "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
   --checks all \
   --header "Authorization: Bearer $POWERDECK_TOKEN" \
@@ -28,6 +30,7 @@ exec "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
   --exclude-path /api/v1/live/stream \
   --exclude-path /api/v1/alarms/stream \
   --exclude-path /api/v1/site/adapter-tests \
+  --exclude-path '/api/v1/tokens/{name}' \
   --seed "${CONTRACT_SEED:-1}" \
   --no-color \
   "$@"

@@ -62,6 +62,9 @@ test('an invalid value shows its error and blocks Save and Deploy', async ({ pag
   const input = field(page, 'soc.max.alert.threshold');
   await expect(input).toHaveAttribute('aria-invalid', 'true');
   await expect(page.locator('.problem-list')).toContainText('soc.max.alert.threshold');
+  // The message names both values, and both cells are marked.
+  await expect(input).toHaveAttribute('title', 'High alert 90 % must be above high warning 95 %');
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Deploy…' })).toBeDisabled();
   // Text that is not a number is an error too.
@@ -88,6 +91,8 @@ test('Save keeps a change across a reload; Recall default restores the form', as
   await page.getByRole('button', { name: 'Default', exact: true }).click();
   await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('95');
   await expect(field(page, 'soc.max.warning.threshold')).toHaveClass(/dirty/);
+  // A changed cell says what it held before.
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveAttribute('title', 'was 94');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('No unsaved changes')).toBeVisible();
 });
@@ -166,4 +171,29 @@ test('an alarm appears when the value crosses a limit and clears after its off-d
   await expect(journal.locator('tr.journal-acknowledged').first()).toContainText('engineer');
   await expect(journal.locator('tr.journal-raised').first()).toContainText('soc.max');
   await restoreDefaults(page);
+});
+
+test('arrow keys move between cells, and Reset keeps the focus in its row', async ({ page }) => {
+  await open(page);
+  const warning = field(page, 'soc.max.warning.threshold');
+  await warning.focus();
+  // Up and down: the same column of the row below and above (soc High, then soc Low).
+  await page.keyboard.press('ArrowDown');
+  await expect(field(page, 'soc.min.warning.threshold')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(warning).toBeFocused();
+  // Left and right leave a cell from the ends of its text only.
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowRight');
+  await expect(field(page, 'soc.max.warning.on_duration')).toBeFocused();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowLeft');
+  await expect(warning).toBeFocused();
+  // Reset: the row is back to what is saved, its button disables itself, and the focus goes
+  // to the row's first cell instead of the page.
+  const saved = await warning.inputValue();
+  await setField(page, 'soc.max.warning.threshold', saved === '93' ? '92' : '93');
+  await page.getByRole('button', { name: 'Reset soc max' }).click();
+  await expect(warning).toHaveValue(saved);
+  await expect(field(page, 'soc.max.hysteresis')).toBeFocused();
 });

@@ -423,14 +423,15 @@ fn NewSecret(created: CreatedToken) -> impl IntoView {
     }
 }
 
-fn token_state(token: &TokenView) -> (&'static str, String) {
-    if let Some(at) = &token.revoked_at {
-        (
+/// A token's state in a word, with its colour; when it was revoked goes in the title.
+fn token_state(token: &TokenView) -> (&'static str, String, Option<String>) {
+    match &token.revoked_at {
+        Some(at) => (
             "badge badge-bad",
-            format!("revoked {}", short_timestamp(at)),
-        )
-    } else {
-        ("badge badge-good", "active".to_string())
+            "revoked".to_string(),
+            Some(format!("revoked {}", short_timestamp(at))),
+        ),
+        None => ("badge badge-good", "active".to_string(), None),
     }
 }
 
@@ -485,7 +486,7 @@ fn TokensTable(tokens: Vec<TokenView>, reload: Reload) -> impl IntoView {
 fn TokenRow(token: TokenView, reload: Reload) -> impl IntoView {
     let revoke = ServerAction::<RevokeApiToken>::new();
     reload.when(move || revoke.value().with(|value| matches!(value, Some(Ok(_)))));
-    let (state_class, state_text) = token_state(&token);
+    let (state_class, state_text, state_title) = token_state(&token);
     let name = StoredValue::new(token.name.clone());
     let error = move || {
         revoke
@@ -506,14 +507,13 @@ fn TokenRow(token: TokenView, reload: Reload) -> impl IntoView {
                 {format!(" by {}", token.created_by)}
             </td>
             <td class="mono nowrap">
-                {token
-                    .expires_at
-                    .as_ref()
-                    .map_or_else(|| "never".to_string(), |at| short_timestamp(at))}
+                {token.expires_at.as_ref().map_or_else(|| "never".to_string(), |at| day(at))}
             </td>
             <td class="mono nowrap">{minute(token.last_used_at.as_ref())}</td>
             <td>
-                <span class=state_class>{state_text}</span>
+                <span class=state_class title=state_title>
+                    {state_text}
+                </span>
             </td>
             <td class="users-actions">
                 {(!revoked)

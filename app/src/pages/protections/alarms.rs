@@ -253,8 +253,12 @@ fn JournalTable(overview: std::sync::Arc<AlarmSnapshot>) -> AnyView {
                                     .map(|entry| {
                                         view! {
                                             <tr class=format!("journal-{}", entry.event)>
-                                                <td class="num" title=entry.at.clone()>
-                                                    {clock(&entry.at)}
+                                                <td class="num nowrap" title=entry.at.clone()>
+                                                    {format!(
+                                                        "{} {}",
+                                                        entry.at.get(0..10).unwrap_or_default(),
+                                                        clock(&entry.at),
+                                                    )}
                                                 </td>
                                                 <td>{entry.event.as_str()}</td>
                                                 <td>

@@ -116,6 +116,19 @@ fn NumberInput(
         }
     };
     let level_missing = level_missing(state, path.clone());
+    let was = Signal::derive({
+        let path = path.clone();
+        move || {
+            let saved = state.saved.with(|s| s.get_field(&path));
+            if value.get() == saved {
+                return None;
+            }
+            Some(match saved {
+                Some(FieldValue::Number(n)) => format!("was {}", format_number(n)),
+                _ => "was empty".to_string(),
+            })
+        }
+    });
     // The attribute carries the value in the server's HTML (no JavaScript); the property keeps
     // it current in the browser.
     let initial = match value.get_untracked() {
@@ -138,7 +151,8 @@ fn NumberInput(
                 }
                 disabled=level_missing
                 aria-invalid=move || problem.get().is_some().to_string()
-                title=move || problem.get().unwrap_or_default()
+                // The problem, else what a changed cell held before (the saved value).
+                title=move || problem.get().unwrap_or_else(|| was.get().unwrap_or_default())
                 value=initial.clone()
                 prop:value=move || state.form.with_untracked(|_| shown())
                 on:input=move |ev| {

@@ -9,15 +9,10 @@ use model::profiles::AlarmRow;
 use model::protections::{AlarmState, FieldPath, Level, LimitField, Side};
 
 /// The limits grid: one row per quantity and side.
-#[component]
-pub(super) fn LimitsGrid(
-    state: EditorState,
-    problems: Memo<Vec<(String, String)>>,
-    console_only: RwSignal<Vec<String>>,
-) -> AnyView {
-    // Rows follow the set's quantities and sides; they change only when a recall replaces the
-    // form (the revision), not on every keystroke.
-    let rows = Memo::new(move |_| {
+/// The grid's rows: the set's quantities and sides. They change only when a recall replaces the
+/// form (the revision), not on every keystroke.
+fn grid_rows(state: EditorState) -> Memo<Vec<(String, Side)>> {
+    Memo::new(move |_| {
         state.revision.get();
         state.form.with_untracked(|form| {
             form.iter()
@@ -29,14 +24,30 @@ pub(super) fn LimitsGrid(
                 })
                 .collect::<Vec<_>>()
         })
-    });
+    })
+}
+
+/// What the grid's caption says.
+const GRID_HELP: &str = "Hysteresis and limits in the quantity's unit, shown beside its name (e.g. soc [%]); \
+    delays in seconds. Arrow keys move between cells. Changed fields are marked (their title says \
+    what they were); a field held by no device variable is kept in the console only (italic).";
+
+#[component]
+pub(super) fn LimitsGrid(
+    state: EditorState,
+    problems: Memo<Vec<(String, String)>>,
+    console_only: RwSignal<Vec<String>>,
+) -> AnyView {
+    let rows = grid_rows(state);
     view! {
         <div class="table-wrap limits-wrap">
-            <table class="data-table limits-grid" aria-describedby="limits-help">
+            <table
+                class="data-table limits-grid"
+                aria-describedby="limits-help"
+                on:keydown=keys::move_between_cells
+            >
                 <caption id="limits-help" class="muted">
-                    "Hysteresis and limits in the quantity's unit, shown beside its name (e.g. soc [%]); "
-                    "delays in seconds. Changed fields are marked; "
-                    "a field held by no device variable is kept in the console only (italic)."
+                    {GRID_HELP}
                 </caption>
                 <thead>
                     <tr>
@@ -117,7 +128,10 @@ fn LimitsRow(
     });
     let reset = {
         let quantity = quantity.clone();
-        move |_| state.reset_side(&quantity, side)
+        move |ev: leptos::ev::MouseEvent| {
+            state.reset_side(&quantity, side);
+            keys::focus_row_start(&ev);
+        }
     };
     let cell = |level: Option<Level>, field: LimitField| {
         let path = FieldPath {
@@ -214,4 +228,100 @@ fn alarm_badge(rows: &[AlarmRow], quantity: &str, side: Side, level: Level) -> O
         }
         .into_any(),
     )
+}
+
+/// The grid's keyboard: arrow keys move between cells (left and right only from the ends of a
+/// cell's text, so that editing inside it still works), and a row's Reset gives the focus back to
+/// the row instead of dropping it on the page. Browser-only: nothing to do on the server.
+mod keys {
+    #[cfg(feature = "hydrate")]
+    use leptos::wasm_bindgen::JsCast;
+
+    /// Focus on the first input of the row `ev` happened in (a Reset button disables itself once
+    /// the row is back to what is saved, and focus would fall to the page's body).
+    pub(super) fn focus_row_start(ev: &leptos::ev::MouseEvent) {
+        #[cfg(feature = "hydrate")]
+        {
+            let input = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("tr").ok().flatten())
+                .and_then(|row| row.query_selector("input:not([disabled])").ok().flatten())
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(input) = input {
+                let _ = input.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    /// Moves the focus to the neighbouring cell's input for an arrow key.
+    pub(super) fn move_between_cells(ev: leptos::ev::KeyboardEvent) {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            let text = input.type_() == "text";
+            let len = u32::try_from(input.value().chars().count()).unwrap_or(u32::MAX);
+            let caret = (
+                input.selection_start().ok().flatten(),
+                input.selection_end().ok().flatten(),
+            );
+            let (rows, columns): (i32, i32) = match ev.key().as_str() {
+                "ArrowUp" => (-1, 0),
+                "ArrowDown" => (1, 0),
+                "ArrowLeft" if !text || caret == (Some(0), Some(0)) => (0, -1),
+                "ArrowRight" if !text || caret == (Some(len), Some(len)) => (0, 1),
+                _ => return,
+            };
+            let Some(row) = input.closest("tr").ok().flatten() else {
+                return;
+            };
+            let here = inputs_of(&row);
+            let Some(column) = here
+                .iter()
+                .position(|el| el.dyn_ref::<web_sys::HtmlInputElement>() == Some(&input))
+            else {
+                return;
+            };
+            let target_row = match rows {
+                -1 => row.previous_element_sibling(),
+                1 => row.next_element_sibling(),
+                _ => Some(row),
+            };
+            let Some(target_row) = target_row else {
+                return;
+            };
+            let targets = inputs_of(&target_row);
+            let wanted = i64::try_from(column).unwrap_or(i64::MAX) + i64::from(columns);
+            let Some(target) = usize::try_from(wanted).ok().and_then(|i| targets.get(i)) else {
+                return;
+            };
+            ev.prevent_default();
+            let _ = target.focus();
+            if let Some(text_input) = target.dyn_ref::<web_sys::HtmlInputElement>()
+                && text_input.type_() == "text"
+            {
+                text_input.select();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    /// The inputs of a row, cell by cell (one per cell at most).
+    #[cfg(feature = "hydrate")]
+    fn inputs_of(row: &web_sys::Element) -> Vec<web_sys::HtmlElement> {
+        let cells = row.children();
+        (0..cells.length())
+            .filter_map(|i| cells.item(i))
+            .filter_map(|cell| cell.query_selector("input").ok().flatten())
+            .filter_map(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            .collect()
+    }
 }
