@@ -125,7 +125,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .layer(cors)
         .layer(axum::middleware::from_fn(crate::site::lean_asset_headers));
 
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(cancel_on_signal(shutdown.clone())?);
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     match tls {
         Some(config) => {
@@ -472,21 +472,23 @@ pub async fn open_migrated(cli: &Cli) -> anyhow::Result<sea_orm::DatabaseConnect
     Ok(db)
 }
 
-/// Cancels `token` on the first SIGINT (Ctrl-C) or SIGTERM.
-pub(crate) async fn cancel_on_signal(token: CancellationToken) {
+/// Listens for SIGINT (Ctrl-C) and SIGTERM from now on, and returns the task that cancels
+/// `token` on the first. The listeners are in place when this returns, before a command says it
+/// is ready: a signal sent right after that line must stop it cleanly, not kill it (a listener
+/// set up inside a spawned task may not exist yet).
+pub(crate) fn cancel_on_signal(
+    token: CancellationToken,
+) -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = match signal(SignalKind::terminate()) {
-        Ok(stream) => stream,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot listen for SIGTERM");
-            return;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT received"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-    }
-    token.cancel();
+        token.cancel();
+    })
 }
 
 /// `powerdeck migrate status|up`.

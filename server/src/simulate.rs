@@ -34,6 +34,8 @@ pub const BANK_UNIT: u8 = 10;
 pub async fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let simulator = Simulator::new();
     let cancel = CancellationToken::new();
+    // Before the first line says the simulator is up.
+    let signals = crate::serve::cancel_on_signal(cancel.clone())?;
     let bound = simulator
         .serve_tcp(args.tcp, cancel.clone())
         .await
@@ -57,7 +59,7 @@ pub async fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         println!("simulator: bank {bank} on {addr} (unit {BANK_UNIT})");
         tokio::spawn(bank_simulator.run(cancel.clone()));
     }
-    tokio::spawn(crate::serve::cancel_on_signal(cancel.clone()));
+    tokio::spawn(signals);
     simulator.run(cancel).await;
     println!("simulator: stopped");
     Ok(())
