@@ -16,6 +16,12 @@ test('the limits grid is rendered with the active profile', async ({ page }) => 
   await expect(page.getByTestId('unit-cell_temp').first()).toContainText('°C');
   await expect(page.getByTestId('unit-pack_voltage').first()).toContainText('V');
   await expect(page.locator('[data-path="pack_voltage.max.warning.threshold"]')).toHaveValue('570');
+  // The register each limit goes to holds tenths: 45 °C is 450 on the device.
+  await expect(
+    page.locator('[data-path="cell_temp.max.warning.threshold"]').locator('xpath=..').locator('.reg-hint'),
+  ).toHaveText('reg 450');
+  // The live measurement is in the page as served.
+  await expect(page.getByTestId('now-soc-max').locator('.now-value')).toHaveText(/^\d+(\.\d+)?$/);
   await expect(page.getByRole('heading', { name: 'Alarms' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Deployments' })).toBeVisible();
 });

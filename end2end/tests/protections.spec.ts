@@ -63,7 +63,8 @@ test('an invalid value shows its error and blocks Save and Deploy', async ({ pag
   await expect(input).toHaveAttribute('aria-invalid', 'true');
   await expect(page.locator('.problem-list')).toContainText('soc.max.alert.threshold');
   // The message names both values, and both cells are marked.
-  await expect(input).toHaveAttribute('title', 'High alert 90 % must be above high warning 95 %');
+  // (The title's first line; the second names the register.)
+  await expect(input).toHaveAttribute('title', /^High alert 90 % must be above high warning 95 %\n/);
   await expect(field(page, 'soc.max.warning.threshold')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Deploy…' })).toBeDisabled();
@@ -92,7 +93,7 @@ test('Save keeps a change across a reload; Recall default restores the form', as
   await expect(field(page, 'soc.max.warning.threshold')).toHaveValue('95');
   await expect(field(page, 'soc.max.warning.threshold')).toHaveClass(/dirty/);
   // A changed cell says what it held before.
-  await expect(field(page, 'soc.max.warning.threshold')).toHaveAttribute('title', 'was 94');
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveAttribute('title', /^was 94\n/);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('No unsaved changes')).toBeVisible();
 });
@@ -173,7 +174,7 @@ test('an alarm appears when the value crosses a limit and clears after its off-d
   await restoreDefaults(page);
 });
 
-test('arrow keys move between cells, and Reset keeps the focus in its row', async ({ page }) => {
+test('arrow keys move between cells, Enter edits a cell, and Reset keeps the focus in its row', async ({ page }) => {
   await open(page);
   const warning = field(page, 'soc.max.warning.threshold');
   await warning.focus();
@@ -182,13 +183,29 @@ test('arrow keys move between cells, and Reset keeps the focus in its row', asyn
   await expect(field(page, 'soc.min.warning.threshold')).toBeFocused();
   await page.keyboard.press('ArrowUp');
   await expect(warning).toBeFocused();
-  // Left and right leave a cell from the ends of its text only.
-  await page.keyboard.press('End');
+  // A selected cell: left and right move to the neighbouring cells.
   await page.keyboard.press('ArrowRight');
   await expect(field(page, 'soc.max.warning.on_duration')).toBeFocused();
-  await page.keyboard.press('Home');
   await page.keyboard.press('ArrowLeft');
   await expect(warning).toBeFocused();
+  // Its text is selected: typing replaces it.
+  const text = await warning.inputValue();
+  const selection = () =>
+    warning.evaluate((el: HTMLInputElement) => [el.selectionStart, el.selectionEnd]);
+  expect(await selection()).toEqual([0, text.length]);
+  // Enter edits: the caret at the end, left and right move inside the text.
+  await page.keyboard.press('Enter');
+  expect(await selection()).toEqual([text.length, text.length]);
+  await page.keyboard.press('ArrowLeft');
+  await expect(warning).toBeFocused();
+  expect(await selection()).toEqual([text.length - 1, text.length - 1]);
+  // Escape ends editing (the text selected again), and arrows move once more.
+  await page.keyboard.press('Escape');
+  expect(await selection()).toEqual([0, text.length]);
+  await page.keyboard.press('ArrowRight');
+  await expect(field(page, 'soc.max.warning.on_duration')).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(warning).toHaveValue(text);
   // Reset: the row is back to what is saved, its button disables itself, and the focus goes
   // to the row's first cell instead of the page.
   const saved = await warning.inputValue();
@@ -196,4 +213,22 @@ test('arrow keys move between cells, and Reset keeps the focus in its row', asyn
   await page.getByRole('button', { name: 'Reset soc max' }).click();
   await expect(warning).toHaveValue(saved);
   await expect(field(page, 'soc.max.hysteresis')).toBeFocused();
+});
+
+test('the Now column shows the live value and the margin, and limits show the register value', async ({ page }) => {
+  await open(page);
+  // The simulated SoC, good quality, and how far the next high level is.
+  const now = page.getByTestId('now-soc-max');
+  await expect(now.locator('.now-value')).toHaveText(/^\d+(\.\d+)?$/, { timeout: 5_000 });
+  await expect(now.locator('.now-value')).toHaveClass(/quality-good/);
+  await expect(now.locator('.now-margin')).toHaveText(/^(\d+(\.\d+)? to (warning|alert|fault)|past (warning|alert|fault))$/);
+  // The margin follows the limits as edited: a warning below the value is "past warning".
+  const value = Number(await now.locator('.now-value').textContent());
+  await setField(page, 'soc.max.warning.threshold', String(Math.floor(value) - 10));
+  await expect(now.locator('.now-margin')).toHaveText(/past warning| to (alert|fault)/);
+  // soc limits live in registers of 0.1 %: the register value is ten times the limit.
+  await setField(page, 'soc.max.warning.threshold', '93.5');
+  const cell = field(page, 'soc.max.warning.threshold').locator('xpath=..');
+  await expect(cell.locator('.reg-hint')).toHaveText('reg 935');
+  await expect(field(page, 'soc.max.warning.threshold')).toHaveAttribute('title', /Device: bus .*holding \d+ = 935/);
 });

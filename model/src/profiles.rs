@@ -41,6 +41,37 @@ pub struct Recalled {
     pub read_errors: Vec<FieldProblem>,
     /// What the registry knows of each quantity (for validating edits in the browser).
     pub known: BTreeMap<String, VariableInfo>,
+    /// Field path → the register a deploy writes it to (fields a device variable holds and a
+    /// register backs): the grid's hint of the value the device will hold.
+    #[serde(default)]
+    pub registers: BTreeMap<String, RegisterHint>,
+}
+
+/// The register behind a limit field and how a limit becomes its raw value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterHint {
+    /// In plain words: "bus bms, unit 1, holding 100".
+    pub register: String,
+    /// Limit units per register count (the path's scale times the step its units declare).
+    pub scale: f64,
+    /// The register holds whole counts (every data type but `f32`).
+    pub integer: bool,
+}
+
+impl RegisterHint {
+    /// The raw value the register will hold for `limit` (what the encoder writes: rounded to
+    /// whole counts for integer types).
+    pub fn raw(&self, limit: f64) -> f64 {
+        let raw = limit / self.scale;
+        if self.integer { raw.round() } else { raw }
+    }
+
+    /// True when the register holds another number than the limit (a scale other than 1): only
+    /// then is the hint worth showing beside the limit.
+    pub fn differs(&self) -> bool {
+        (self.scale - 1.0).abs() > f64::EPSILON
+    }
 }
 
 /// A field path and what went wrong with it.

@@ -197,6 +197,23 @@ pub async fn alarm_overview() -> Result<AlarmSnapshot, AppError> {
     })
 }
 
+/// What the Protections grid follows live: every level's state and the measurement of each
+/// quantity it shows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LimitsLive {
+    pub rows: Vec<AlarmRow>,
+    pub measured: Vec<model::protections::Measured>,
+}
+
+#[server(endpoint = "grid_live")]
+pub async fn grid_live(quantities: Vec<String>) -> Result<LimitsLive, AppError> {
+    let state = crate::ssr::state::app_state()?;
+    Ok(LimitsLive {
+        rows: state.protections.states(),
+        measured: state.protections.measured(&state.field, &quantities),
+    })
+}
+
 #[server(endpoint = "acknowledge_alarm")]
 pub async fn acknowledge_alarm(variable: String, side: Side, level: Level) -> Result<(), AppError> {
     let state = crate::ssr::state::app_state()?;

@@ -63,6 +63,35 @@ pub struct AlarmStateView {
     pub value: Option<f64>,
 }
 
+/// A protected quantity as last measured: what the alarm engine compares with the limits (the
+/// measured variable's value times its factor). An array's high side sees its largest element,
+/// its low side the smallest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Measured {
+    pub quantity: String,
+    /// The registry variable that measures it.
+    pub variable: String,
+    /// The largest element (what the high side sees); `None` without a reading.
+    pub high: Option<f64>,
+    /// The smallest element (what the low side sees); `None` without a reading.
+    pub low: Option<f64>,
+    /// Only a good value moves the alarm states; a stale or bad one holds them.
+    pub quality: crate::field::Quality,
+    /// How old the reading is, when there is one.
+    pub age_ms: Option<u64>,
+}
+
+impl Measured {
+    /// What `side` sees.
+    pub fn on(&self, side: Side) -> Option<f64> {
+        match side {
+            Side::Max => self.high,
+            Side::Min => self.low,
+        }
+    }
+}
+
 /// How many levels are raised (active or recovering), by severity, and how many of those no
 /// operator has acknowledged: what the header of every page shows. It travels as four numbers
 /// in text (`"1 0 0 1"`: warning, alert, fault, unacknowledged), in the page and in the alarm

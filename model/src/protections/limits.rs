@@ -221,6 +221,39 @@ impl SideLimits {
     pub fn enabled_levels(&self) -> impl Iterator<Item = (Level, &LevelLimit)> {
         self.levels().filter(|(_, limit)| limit.enabled)
     }
+
+    /// How far `value`, measured on `side`, is from the nearest enabled level it has not crossed
+    /// (what the grid's "Now" column shows).
+    pub fn margin(&self, side: Side, value: f64) -> Margin {
+        let mut crossed: Option<Level> = None;
+        let mut nearest: Option<(Level, f64)> = None;
+        for (level, limit) in self.enabled_levels() {
+            if side.crossed(value, limit.threshold) {
+                crossed = crossed.max(Some(level));
+                continue;
+            }
+            let distance = (limit.threshold - value).abs();
+            if nearest.is_none_or(|(_, best)| distance < best) {
+                nearest = Some((level, distance));
+            }
+        }
+        match (nearest, crossed) {
+            (Some((level, by)), _) => Margin::Short { level, by },
+            (None, Some(level)) => Margin::Past(level),
+            (None, None) => Margin::NoLevels,
+        }
+    }
+}
+
+/// Where a measurement stands against one side's enabled levels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Margin {
+    /// `by` (in the quantity's units, above zero) short of `level`, the nearest level not crossed.
+    Short { level: Level, by: f64 },
+    /// At or past every enabled level; the most severe one is named.
+    Past(Level),
+    /// The side has no enabled level.
+    NoLevels,
 }
 
 /// Both sides of one protected quantity.
@@ -292,4 +325,68 @@ pub struct ProtectionsPayload {
     pub profile: Option<String>,
     #[serde(default)]
     pub protections: ProtectionSet,
+}
+
+#[cfg(test)]
+mod margin_tests {
+    use super::*;
+
+    fn side(warning: f64, alert: f64, fault: f64) -> SideLimits {
+        SideLimits {
+            hysteresis: 1.0,
+            warning: Some(LevelLimit::new(warning)),
+            alert: Some(LevelLimit::new(alert)),
+            fault: Some(LevelLimit::new(fault)),
+        }
+    }
+
+    #[test]
+    fn the_margin_is_to_the_nearest_level_not_crossed() {
+        let high = side(90.0, 95.0, 98.0);
+        let short = |value| high.margin(Side::Max, value);
+        assert_eq!(
+            short(80.0),
+            Margin::Short {
+                level: Level::Warning,
+                by: 10.0
+            }
+        );
+        // At the threshold counts as crossed (the engine's rule).
+        assert_eq!(
+            short(90.0),
+            Margin::Short {
+                level: Level::Alert,
+                by: 5.0
+            }
+        );
+        assert_eq!(short(98.0), Margin::Past(Level::Fault));
+        assert_eq!(short(120.0), Margin::Past(Level::Fault));
+
+        let low = side(20.0, 10.0, 5.0);
+        assert_eq!(
+            low.margin(Side::Min, 12.5),
+            Margin::Short {
+                level: Level::Alert,
+                by: 2.5
+            }
+        );
+        assert_eq!(low.margin(Side::Min, 4.0), Margin::Past(Level::Fault));
+    }
+
+    #[test]
+    fn disabled_levels_are_not_a_margin() {
+        let mut high = side(90.0, 95.0, 98.0);
+        high.warning.as_mut().unwrap().enabled = false;
+        high.fault = None;
+        assert_eq!(
+            high.margin(Side::Max, 91.0),
+            Margin::Short {
+                level: Level::Alert,
+                by: 4.0
+            }
+        );
+        assert_eq!(high.margin(Side::Max, 96.0), Margin::Past(Level::Alert));
+        high.alert.as_mut().unwrap().enabled = false;
+        assert_eq!(high.margin(Side::Max, 96.0), Margin::NoLevels);
+    }
 }

@@ -46,6 +46,7 @@ const SERVER_FUNCTIONS: &[(&str, Permission)] = &[
     ("deployment_history", Read),
     ("get_deployment", Read),
     ("alarm_overview", Read),
+    ("grid_live", Read),
     ("acknowledge_alarm", AcknowledgeAlarms),
     // Registry.
     ("list_registry", Read),

@@ -24,7 +24,7 @@ use crate::protections::profiles;
 use model::error::AppError;
 use model::field::Quality;
 use model::profiles::{AlarmRow, JournalEntry, JournalEvent};
-use model::protections::{AlarmState, FieldPath, FieldValue, Level, ProtectionSet, Side};
+use model::protections::{AlarmState, FieldPath, FieldValue, Level, Measured, ProtectionSet, Side};
 
 /// How often live values are fed to the engine.
 const EVALUATE_EVERY: Duration = Duration::from_millis(250);
@@ -54,6 +54,15 @@ pub struct Measure {
     pub variable: String,
     #[serde(default = "one")]
     pub factor: f64,
+}
+
+impl Measure {
+    /// The largest and the smallest element times the factor (what the max and the min side
+    /// see); `None` for no values.
+    fn extremes(&self, values: &[f64]) -> Option<(f64, f64)> {
+        let scaled = values.iter().map(|v| v * self.factor);
+        Some((scaled.clone().reduce(f64::max)?, scaled.reduce(f64::min)?))
+    }
 }
 
 fn one() -> f64 {
@@ -245,6 +254,33 @@ impl Protections {
         }
     }
 
+    /// What measures each of `quantities` now, as the engine sees it (any quality: the page
+    /// shows a stale or bad value as such).
+    pub fn measured(&self, field: &FieldIo, quantities: &[String]) -> Vec<Measured> {
+        let measures: Vec<Measure> = quantities
+            .iter()
+            .map(|q| self.inner.config.measure_of(q))
+            .collect();
+        let names: Vec<String> = measures.iter().map(|m| m.variable.clone()).collect();
+        let live = field.live(&names);
+        quantities
+            .iter()
+            .zip(measures)
+            .map(|(quantity, measure)| {
+                let value = live.iter().find(|v| v.name == measure.variable);
+                let extremes = value.and_then(|v| measure.extremes(&v.values));
+                Measured {
+                    quantity: quantity.clone(),
+                    variable: measure.variable,
+                    high: extremes.map(|(max, _)| max),
+                    low: extremes.map(|(_, min)| min),
+                    quality: value.map_or(Quality::Bad, |v| v.quality),
+                    age_ms: value.and_then(|v| v.age_ms),
+                }
+            })
+            .collect()
+    }
+
     /// One pass: good live values in, raises and clears out (after those made by new limits).
     fn evaluate_once(&self, field: &FieldIo) -> Vec<AlarmEvent> {
         let mut events: Vec<AlarmEvent> =
@@ -278,9 +314,7 @@ impl Protections {
             else {
                 continue;
             };
-            let scaled = value.values.iter().map(|v| v * measure.factor);
-            let (Some(max), Some(min)) = (scaled.clone().reduce(f64::max), scaled.reduce(f64::min))
-            else {
+            let Some((max, min)) = measure.extremes(&value.values) else {
                 continue;
             };
             engine.observe_side_into(quantity, Side::Max, max, now, &mut events);

@@ -250,8 +250,10 @@ pub async fn recall(
         .await?
         .into_iter()
         .collect();
+    let registers = deploy::register_hints(db, field_io, protections.naming(), &set).await?;
     Ok(Recalled {
         known,
+        registers,
         source: source.as_string(),
         profile: profile.name,
         version: profile.version,

@@ -129,6 +129,31 @@ fn NumberInput(
             })
         }
     });
+    // The register the device will hold this field in, and its raw value for the limit typed.
+    let register = Signal::derive({
+        let key = key.clone();
+        move || {
+            let hint = state.registers.with(|r| r.get(&key).cloned())?;
+            let raw = match value.get() {
+                Some(FieldValue::Number(n)) => format_number(hint.raw(n)),
+                _ => "—".to_string(),
+            };
+            Some((hint.differs(), raw, hint.register))
+        }
+    });
+    let title = move || {
+        let mut lines: Vec<String> = problem.get().or_else(|| was.get()).into_iter().collect();
+        if let Some((_, raw, register)) = register.get() {
+            lines.push(format!("Device: {register} = {raw}"));
+        }
+        lines.join("\n")
+    };
+    let hint = move || {
+        register
+            .get()
+            .filter(|(differs, _, _)| *differs)
+            .map(|(_, raw, _)| view! { <span class="reg-hint">{format!("reg {raw}")}</span> })
+    };
     // The attribute carries the value in the server's HTML (no JavaScript); the property keeps
     // it current in the browser.
     let initial = match value.get_untracked() {
@@ -151,8 +176,9 @@ fn NumberInput(
                 }
                 disabled=level_missing
                 aria-invalid=move || problem.get().is_some().to_string()
-                // The problem, else what a changed cell held before (the saved value).
-                title=move || problem.get().unwrap_or_else(|| was.get().unwrap_or_default())
+                // The problem, else what a changed cell held before (the saved value); then
+                // the register the device holds it in.
+                title=title
                 value=initial.clone()
                 prop:value=move || state.form.with_untracked(|_| shown())
                 on:input=move |ev| {
@@ -180,6 +206,7 @@ fn NumberInput(
                     }
                 }
             />
+            {hint}
         </td>
     }
     .into_any()

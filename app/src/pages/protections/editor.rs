@@ -13,7 +13,7 @@ use super::outcomes::{follow_alarms, on_deployed, on_recalled, on_saved};
 use super::state::EditorState;
 use super::toolbar::EditorToolbar;
 use crate::api::protections::{
-    DeployProtections, PreviewDeploy, RecallProtections, SaveProtections, list_profiles,
+    DeployProtections, LimitsLive, PreviewDeploy, RecallProtections, SaveProtections, list_profiles,
 };
 
 /// The server actions the editor dispatches.
@@ -68,8 +68,11 @@ impl EditorActions {
 
 /// The editor: toolbar, notices, problems, deploy dialog, the limits grid and the panels below.
 #[component]
-pub(super) fn Editor(recalled: Recalled) -> AnyView {
+pub(super) fn Editor(recalled: Recalled, live: Option<LimitsLive>) -> AnyView {
     let state = EditorState::new(&recalled);
+    if let Some(live) = live {
+        state.show_live(live);
+    }
     let profile = RwSignal::new(recalled.profile.clone());
     let console_only = RwSignal::new(recalled.console_only.clone());
     let notice = RwSignal::new(None::<(bool, String)>);

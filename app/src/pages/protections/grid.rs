@@ -5,8 +5,9 @@ use leptos::prelude::*;
 
 use super::cells::FieldCell;
 use super::state::EditorState;
+use model::field::{Quality, format_number};
 use model::profiles::AlarmRow;
-use model::protections::{AlarmState, FieldPath, Level, LimitField, Side};
+use model::protections::{AlarmState, FieldPath, Level, LimitField, Margin, Side};
 
 /// The limits grid: one row per quantity and side.
 /// The grid's rows: the set's quantities and sides. They change only when a recall replaces the
@@ -28,9 +29,12 @@ fn grid_rows(state: EditorState) -> Memo<Vec<(String, Side)>> {
 }
 
 /// What the grid's caption says.
-const GRID_HELP: &str = "Hysteresis and limits in the quantity's unit, shown beside its name (e.g. soc [%]); \
-    delays in seconds. Arrow keys move between cells. Changed fields are marked (their title says \
-    what they were); a field held by no device variable is kept in the console only (italic).";
+const GRID_HELP: &str = "Hysteresis and limits in the quantity's unit, shown beside its name \
+    (e.g. soc [%]); delays in seconds. Now: the live measurement and how far it is from the next \
+    level. Under a limit, \u{201c}reg\u{201d} is the number the device register will hold. Arrow \
+    keys move between cells; Enter (or F2, or a click) edits a cell's text, Enter or Escape ends \
+    that. Changed fields are marked (their title says what they were); a field held by no device \
+    variable is kept in the console only (italic).";
 
 #[component]
 pub(super) fn LimitsGrid(
@@ -44,7 +48,9 @@ pub(super) fn LimitsGrid(
             <table
                 class="data-table limits-grid"
                 aria-describedby="limits-help"
-                on:keydown=keys::move_between_cells
+                on:keydown=keys::on_key
+                on:click=keys::on_click
+                on:focusout=keys::on_focus_out
             >
                 <caption id="limits-help" class="muted">
                     {GRID_HELP}
@@ -56,6 +62,14 @@ pub(super) fn LimitsGrid(
                         </th>
                         <th scope="col" rowspan="2">
                             "Side"
+                        </th>
+                        <th
+                            scope="col"
+                            rowspan="2"
+                            class="num"
+                            title="The live measurement this side sees, and how far it is from the nearest level it has not crossed"
+                        >
+                            "Now [unit]"
                         </th>
                         <th scope="col" rowspan="2" class="num">
                             "Hyst. [unit]"
@@ -156,6 +170,7 @@ fn LimitsRow(
                     })}
             </th>
             <td class=format!("side side-{}", side.as_str())>{side.label()}</td>
+            <NowCell state quantity=quantity.clone() side />
             {cell(None, LimitField::Hysteresis)}
             {Level::ALL
                 .into_iter()
@@ -201,6 +216,72 @@ fn LimitsRow(
     .into_any()
 }
 
+/// The "Now" cell of a row: the measurement this side sees (dimmed and labelled when stale or
+/// bad, a dash without one) and the margin to the nearest level not crossed, against the limits
+/// as edited (so an operator sees what a new threshold would mean before saving it).
+#[component]
+fn NowCell(state: EditorState, quantity: String, side: Side) -> AnyView {
+    let testid = format!("now-{quantity}-{}", side.as_str());
+    let reading = {
+        let quantity = quantity.clone();
+        move || {
+            let measured = state.measured.with(|m| m.get(&quantity).cloned());
+            let value = measured.as_ref().and_then(|m| m.on(side));
+            let quality = measured.as_ref().map_or(Quality::Bad, |m| m.quality);
+            let margin = value.and_then(|value| {
+                state.form.with(|f| {
+                    f.get(&quantity)
+                        .and_then(|limits| limits.side(side))
+                        .map(|limits| limits.margin(side, value))
+                })
+            });
+            now_text(value, quality, margin)
+        }
+    };
+    view! {
+        <td class="num now-cell" data-testid=testid>
+            {move || {
+                let (class, value, note) = reading();
+                view! {
+                    <span class=format!("now-value {class}")>{value}</span>
+                    <span class="now-margin">{note}</span>
+                }
+            }}
+        </td>
+    }
+    .into_any()
+}
+
+/// What the "Now" cell shows: (class, value, note under it).
+fn now_text(
+    value: Option<f64>,
+    quality: Quality,
+    margin: Option<Margin>,
+) -> (&'static str, String, String) {
+    let Some(value) = value else {
+        return ("quality-bad", "—".into(), "no reading".into());
+    };
+    let value = format_number(value);
+    match quality {
+        Quality::Bad => return ("quality-bad", value, "bad reading".into()),
+        Quality::Stale => return ("quality-stale", value, "stale".into()),
+        Quality::Good => {}
+    }
+    let note = match margin {
+        Some(Margin::Short { level, by }) => {
+            format!("{} to {}", format_number(by), level.as_str())
+        }
+        Some(Margin::Past(level)) => format!("past {}", level.as_str()),
+        Some(Margin::NoLevels) | None => String::new(),
+    };
+    let class = match margin {
+        Some(Margin::Past(Level::Warning)) => "quality-good past-warning",
+        Some(Margin::Past(_)) => "quality-good past-alert",
+        _ => "quality-good",
+    };
+    (class, value, note)
+}
+
 /// The live state of one level as a small badge (nothing while normal).
 fn alarm_badge(rows: &[AlarmRow], quantity: &str, side: Side, level: Level) -> Option<AnyView> {
     let row = rows
@@ -230,9 +311,9 @@ fn alarm_badge(rows: &[AlarmRow], quantity: &str, side: Side, level: Level) -> O
     )
 }
 
-/// The grid's keyboard: arrow keys move between cells (left and right only from the ends of a
-/// cell's text, so that editing inside it still works), and a row's Reset gives the focus back to
-/// the row instead of dropping it on the page. Browser-only: nothing to do on the server.
+/// The grid's keyboard: arrow keys move between cells, Enter edits one, and a row's Reset gives
+/// the focus back to the row instead of dropping it on the page. Browser-only: nothing to do on
+/// the server.
 mod keys {
     #[cfg(feature = "hydrate")]
     use leptos::wasm_bindgen::JsCast;
@@ -256,8 +337,15 @@ mod keys {
         let _ = ev;
     }
 
-    /// Moves the focus to the neighbouring cell's input for an arrow key.
-    pub(super) fn move_between_cells(ev: leptos::ev::KeyboardEvent) {
+    /// The attribute a text cell carries while its text is being edited.
+    #[cfg(feature = "hydrate")]
+    const EDITING: &str = "data-editing";
+
+    /// The grid's keys, spreadsheet-like. A cell is first *selected* (its text highlighted:
+    /// typing replaces it, arrow keys move to the neighbouring cell). Enter or F2 *edits* it (the
+    /// caret at the end: left and right move in the text, up and down still leave the cell);
+    /// Enter or Escape selects it again. A click edits at once.
+    pub(super) fn on_key(ev: leptos::ev::KeyboardEvent) {
         #[cfg(feature = "hydrate")]
         {
             let Some(input) = ev
@@ -267,16 +355,22 @@ mod keys {
                 return;
             };
             let text = input.type_() == "text";
-            let len = u32::try_from(input.value().chars().count()).unwrap_or(u32::MAX);
-            let caret = (
-                input.selection_start().ok().flatten(),
-                input.selection_end().ok().flatten(),
-            );
+            let editing = text && input.has_attribute(EDITING);
             let (rows, columns): (i32, i32) = match ev.key().as_str() {
+                "Enter" | "F2" if text && !editing => {
+                    ev.prevent_default();
+                    start_editing(&input);
+                    return;
+                }
+                "Enter" | "Escape" if editing => {
+                    ev.prevent_default();
+                    stop_editing(&input);
+                    return;
+                }
                 "ArrowUp" => (-1, 0),
                 "ArrowDown" => (1, 0),
-                "ArrowLeft" if !text || caret == (Some(0), Some(0)) => (0, -1),
-                "ArrowRight" if !text || caret == (Some(len), Some(len)) => (0, 1),
+                "ArrowLeft" if !editing => (0, -1),
+                "ArrowRight" if !editing => (0, 1),
                 _ => return,
             };
             let Some(row) = input.closest("tr").ok().flatten() else {
@@ -303,15 +397,56 @@ mod keys {
                 return;
             };
             ev.prevent_default();
+            let _ = input.remove_attribute(EDITING);
             let _ = target.focus();
             if let Some(text_input) = target.dyn_ref::<web_sys::HtmlInputElement>()
                 && text_input.type_() == "text"
             {
-                text_input.select();
+                stop_editing(text_input);
             }
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
+    }
+
+    /// A click in a text cell edits it where the caret landed.
+    pub(super) fn on_click(ev: leptos::ev::MouseEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .filter(|input| input.type_() == "text")
+        {
+            let _ = input.set_attribute(EDITING, "");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    /// Leaving a cell ends its editing.
+    pub(super) fn on_focus_out(ev: leptos::ev::FocusEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = input.remove_attribute(EDITING);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn start_editing(input: &web_sys::HtmlInputElement) {
+        let _ = input.set_attribute(EDITING, "");
+        let end = u32::try_from(input.value().chars().count()).unwrap_or(u32::MAX);
+        let _ = input.set_selection_range(end, end);
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn stop_editing(input: &web_sys::HtmlInputElement) {
+        let _ = input.remove_attribute(EDITING);
+        input.select();
     }
 
     /// The inputs of a row, cell by cell (one per cell at most).
@@ -323,5 +458,46 @@ mod keys {
             .filter_map(|cell| cell.query_selector("input").ok().flatten())
             .filter_map(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_now_cell_says_the_value_its_quality_and_the_margin() {
+        let short = Some(Margin::Short {
+            level: Level::Alert,
+            by: 2.5,
+        });
+        assert_eq!(
+            now_text(Some(92.5), Quality::Good, short),
+            ("quality-good", "92.5".into(), "2.5 to alert".into())
+        );
+        assert_eq!(
+            now_text(
+                Some(99.0),
+                Quality::Good,
+                Some(Margin::Past(Level::Warning))
+            ),
+            (
+                "quality-good past-warning",
+                "99".into(),
+                "past warning".into()
+            )
+        );
+        assert_eq!(
+            now_text(Some(99.0), Quality::Stale, short),
+            ("quality-stale", "99".into(), "stale".into())
+        );
+        assert_eq!(
+            now_text(None, Quality::Bad, None),
+            ("quality-bad", "—".into(), "no reading".into())
+        );
+        assert_eq!(
+            now_text(Some(1.0), Quality::Good, Some(Margin::NoLevels)).2,
+            ""
+        );
     }
 }

@@ -19,7 +19,7 @@ mod toolbar;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::protections::recall_protections;
+use crate::api::protections::{grid_live, recall_protections};
 use crate::components::error_view::ErrorPanel;
 use editor::Editor;
 use model::error::AppError;
@@ -31,7 +31,17 @@ type ProfileList = Resource<Result<Vec<ProfileSummary>, AppError>>;
 
 #[component]
 pub fn ProtectionsPage() -> AnyView {
-    let initial = Resource::new(|| (), |_| recall_protections("current".into()));
+    // The limits, then the live state of the quantities they name, so that the first page
+    // (JavaScript off too) shows the "Now" column and the alarm badges.
+    let initial = Resource::new(
+        || (),
+        |_| async move {
+            let recalled = recall_protections("current".into()).await?;
+            let quantities = recalled.protections.keys().cloned().collect();
+            let live = grid_live(quantities).await.ok();
+            Ok::<_, AppError>((recalled, live))
+        },
+    );
     view! {
         <Title text="Protections" />
         <section class="page page-wide" aria-labelledby="protections-title">
@@ -48,7 +58,7 @@ pub fn ProtectionsPage() -> AnyView {
             }>
                 {move || Suspend::new(async move {
                     match initial.await {
-                        Ok(recalled) => view! { <Editor recalled /> }.into_any(),
+                        Ok((recalled, live)) => view! { <Editor recalled live /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}

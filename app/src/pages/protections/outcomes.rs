@@ -5,21 +5,20 @@ use leptos::prelude::*;
 
 use super::ProfileList;
 use super::state::EditorState;
-use crate::api::protections::{
-    DeployProtections, RecallProtections, SaveProtections, alarm_overview,
-};
+use crate::api::protections::{DeployProtections, RecallProtections, SaveProtections, grid_live};
 use crate::components::refresh::refresh_every;
 use model::profiles::{DeploymentStatus, Recalled};
 
 /// How often alarm badges refresh once hydrated.
 const ALARM_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Keeps the live alarm badges current.
+/// Keeps the live alarm badges and the "Now" column current.
 pub(super) fn follow_alarms(state: EditorState) {
     refresh_every(ALARM_REFRESH, move || {
+        let quantities: Vec<String> = state.form.with_untracked(|f| f.keys().cloned().collect());
         leptos::task::spawn_local(async move {
-            if let Ok(overview) = alarm_overview().await {
-                state.alarms.set(overview.rows);
+            if let Ok(live) = grid_live(quantities).await {
+                state.show_live(live);
             }
         });
     });
@@ -46,6 +45,7 @@ pub(super) fn on_recalled(
                     }
                     state.known.update(|k| k.extend(recalled.known.clone()));
                     console_only.set(recalled.console_only.clone());
+                    state.registers.set(recalled.registers.clone());
                     let complete = recalled.read_errors.is_empty();
                     state.replace_form(recalled.protections.clone());
                     let differing = untrack(|| state.dirty_count());

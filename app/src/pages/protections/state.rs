@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use model::profiles::{AlarmRow, Recalled};
-use model::protections::{ProtectionSet, Side, VariableInfo, validate};
+use crate::api::protections::LimitsLive;
+
+use model::profiles::{AlarmRow, Recalled, RegisterHint};
+use model::protections::{Measured, ProtectionSet, Side, VariableInfo, validate};
 
 /// Everything the editor's widgets share.
 #[derive(Clone, Copy)]
@@ -22,6 +24,10 @@ pub(super) struct EditorState {
     /// typing never rewrites an input under the caret.
     pub(super) revision: RwSignal<u64>,
     pub(super) alarms: RwSignal<Vec<AlarmRow>>,
+    /// Each quantity's latest measurement (the "Now" column), by quantity.
+    pub(super) measured: RwSignal<BTreeMap<String, Measured>>,
+    /// Field path → the register a deploy writes it to (the register-value hints).
+    pub(super) registers: RwSignal<BTreeMap<String, RegisterHint>>,
 }
 
 impl EditorState {
@@ -34,7 +40,20 @@ impl EditorState {
             unparsed: RwSignal::new(BTreeMap::new()),
             revision: RwSignal::new(0),
             alarms: RwSignal::new(Vec::new()),
+            measured: RwSignal::new(BTreeMap::new()),
+            registers: RwSignal::new(recalled.registers.clone()),
         }
+    }
+
+    /// Takes the alarm states and measurements the server sent.
+    pub(super) fn show_live(&self, live: LimitsLive) {
+        self.alarms.set(live.rows);
+        self.measured.set(
+            live.measured
+                .into_iter()
+                .map(|m| (m.quantity.clone(), m))
+                .collect(),
+        );
     }
 
     /// Every problem: unparsable text first, then the validation rules.

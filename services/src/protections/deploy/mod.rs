@@ -31,7 +31,9 @@ use model::protections::{FieldPath, FieldValue, ProtectionSet};
 pub use self::io::read_device;
 pub use self::plan::preview;
 pub use self::record::{detail, history};
-pub use self::resolve::{ValidationField, console_only_fields, racks_of, resolve_for_validation};
+pub use self::resolve::{
+    ValidationField, console_only_fields, racks_of, register_hints, resolve_for_validation,
+};
 
 /// How a deploy ended. The recorded deployment says only `succeeded` or `failed`; this also says
 /// whose fault a failure is, the set's or the device's (a REST client gets 422 or 502).

@@ -1,9 +1,9 @@
 //! Resolving a protection set's fields: each to its registry variable (by the naming rule) and
 //! that variable's best writable path mapped onto one device register.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use devices::{RegisterTable, codec};
+use devices::{DataType, RegisterTable, codec};
 use entity::{system_variable, variable_access_path};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
@@ -13,6 +13,7 @@ use crate::field::{FieldIo, TargetError};
 use crate::protections::naming::NamingRule;
 use crate::registry::query::{PathPreference, choose_path};
 use model::error::AppError;
+use model::profiles::RegisterHint;
 use model::protections::{FieldPath, FieldValue, LimitField, ProtectionSet, RegisterUnits};
 
 /// One field of a set on its way to the device.
@@ -304,6 +305,29 @@ pub async fn console_only_fields(
         .into_iter()
         .filter(|f| f.console_only())
         .map(|f| f.path.to_string())
+        .collect())
+}
+
+/// The register behind each field of `set` that a device variable holds and a register backs,
+/// keyed by field path: what the grid shows as the value the device will hold.
+pub async fn register_hints(
+    db: &DatabaseConnection,
+    field_io: &FieldIo,
+    naming: &NamingRule,
+    set: &ProtectionSet,
+) -> Result<BTreeMap<String, RegisterHint>, AppError> {
+    Ok(resolve(db, field_io, naming, set)
+        .await?
+        .into_iter()
+        .filter_map(|f| {
+            let target = f.target.ok()?;
+            let hint = RegisterHint {
+                register: target.describe(),
+                scale: target.scale,
+                integer: target.data_type != DataType::F32,
+            };
+            Some((f.path.to_string(), hint))
+        })
         .collect())
 }
 
