@@ -1,24 +1,48 @@
 // No page runs off the side of the window, from a 390 px phone to a 1440 px desktop: the
 // document is never wider than the viewport (tables scroll inside their own frames). Hydrated
-// and without JavaScript. Pages checked: the ones below; the others are listed in the README as
-// not checked yet.
-import { test, expect } from './fixtures';
-import { ready } from '../support';
+// and without JavaScript. Every page: the engineer's, then the admin's (Users, Audit).
+import { test, expect, type Page } from './fixtures';
+import { ADMIN_PAGES, ENGINEER_PAGES, WIDTHS, ready, signInAsAdmin } from '../support';
 
-const PAGES = ['/', '/registry', '/protections', '/alarms', '/buses', '/site', '/account'];
+async function widthOf(page: Page, path: string): Promise<number> {
+  await page.goto(path);
+  await ready(page);
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}
 
-for (const [width, height] of [
-  [390, 844],
-  [1280, 800],
-  [1440, 900],
-]) {
+for (const [width, height] of WIDTHS) {
   test(`no page is wider than a ${width} px window`, async ({ page }) => {
     await page.setViewportSize({ width, height });
-    for (const path of PAGES) {
-      await page.goto(path);
-      await ready(page);
-      const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-      expect(scrollWidth, `${path} at ${width} px`).toBeLessThanOrEqual(width);
+    for (const path of ENGINEER_PAGES) {
+      expect(await widthOf(page, path), `${path} at ${width} px`).toBeLessThanOrEqual(width);
     }
   });
 }
+
+test.describe('as an admin', () => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test('the admin pages fit every width', async ({ page }) => {
+    await signInAsAdmin(page);
+    for (const [width, height] of WIDTHS) {
+      await page.setViewportSize({ width, height });
+      for (const path of ADMIN_PAGES) {
+        expect(await widthOf(page, path), `${path} at ${width} px`).toBeLessThanOrEqual(width);
+      }
+    }
+  });
+});
+
+test('the registry keeps name, value and units in view at 1280 px', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto('/registry?q=inverter_load_power');
+  await ready(page);
+  const row = page.getByRole('row').filter({ hasText: 'inverter_load_power' }).first();
+  const frame = await page.locator('.table-wrap').first().boundingBox();
+  for (const cell of [row.locator('td').nth(0), row.locator('td').nth(1)]) {
+    const box = await cell.boundingBox();
+    expect(box && frame && box.x + box.width <= frame.x + frame.width + 1, 'in view').toBe(true);
+  }
+  // The value cell carries the units.
+  await expect(row.locator('td').nth(1)).toContainText('W');
+});

@@ -78,7 +78,7 @@ pub fn Layout(children: Children) -> AnyView {
             data-hydrated=move || hydrated.get().to_string()
         >
             <header class="app-header">
-                <a class="brand" href="/">
+                <a class="brand" href="/" aria-label="Powerdeck: overview">
                     <span class="brand-mark" aria-hidden="true">
                         "⚡"
                     </span>

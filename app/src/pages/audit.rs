@@ -258,7 +258,7 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
         .collect_view();
     view! {
         <p class="muted">{summary}</p>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Audit log">
             <table class="data-table audit-table">
                 <thead>
                     <tr>

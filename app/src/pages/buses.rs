@@ -1,5 +1,7 @@
 //! The Buses page: per bus its state, traffic, latency and last errors in plain words; the
-//! planned block reads; and the registry paths that cannot be polled, with the reason.
+//! planned block reads; and the registry paths that cannot be polled, with the reason. Tables
+//! with nothing focusable inside have a focusable frame (`tabindex="0"`), so that the keyboard
+//! can scroll them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -102,7 +104,7 @@ fn BusesView(overview: BusOverview) -> AnyView {
 #[component]
 fn BusTable(buses: Vec<BusView>) -> AnyView {
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Buses">
             <table class="data-table" aria-label="Buses">
                 <thead>
                     <tr>
@@ -223,7 +225,7 @@ fn LastErrors(buses: Vec<BusView>) -> impl IntoView {
 fn PlannedReads(blocks: Vec<model::field::BlockView>) -> AnyView {
     view! {
         <h2 class="section-title">{format!("Planned reads ({})", blocks.len())}</h2>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Planned reads">
             <table class="data-table" aria-label="Planned reads">
                 <thead>
                     <tr>
@@ -355,7 +357,7 @@ fn Verdict(verdict: BusVerdict) -> impl IntoView {
 fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
     view! {
         <h2 class="section-title">"CAN buses"</h2>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="CAN buses">
             <table class="data-table" aria-label="CAN buses">
                 <thead>
                     <tr>

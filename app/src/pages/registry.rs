@@ -445,13 +445,15 @@ fn VariableTable(
             <table class="data-table">
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Display name"</th>
-                        <th scope="col">"Category"</th>
-                        <th scope="col">"Locator"</th>
+                        <th scope="col" class="sticky-col">
+                            "Name"
+                        </th>
                         <th scope="col" class="num">
                             "Value"
                         </th>
+                        <th scope="col">"Display name"</th>
+                        <th scope="col">"Category"</th>
+                        <th scope="col">"Locator"</th>
                         <th scope="col" class="num">
                             "Paths"
                         </th>
@@ -467,20 +469,10 @@ fn VariableTable(
                             let href = format!("/registry/{}", v.name);
                             view! {
                                 <tr>
-                                    <td>
+                                    <td class="sticky-col">
                                         <a class="mono" href=href>
                                             {v.name.clone()}
                                         </a>
-                                    </td>
-                                    <td class="wrap">{v.display_name.clone()}</td>
-                                    <td>
-                                        <span class=format!(
-                                            "badge badge-{}",
-                                            v.category,
-                                        )>{v.category.as_str()}</span>
-                                    </td>
-                                    <td class="mono muted">
-                                        {v.locator.clone().unwrap_or_else(|| "—".to_string())}
                                     </td>
                                     <td class="num">
                                         {
@@ -492,6 +484,16 @@ fn VariableTable(
                                                 })
                                             }
                                         }
+                                    </td>
+                                    <td class="wrap">{v.display_name.clone()}</td>
+                                    <td>
+                                        <span class=format!(
+                                            "badge badge-{}",
+                                            v.category,
+                                        )>{v.category.as_str()}</span>
+                                    </td>
+                                    <td class="mono muted">
+                                        {v.locator.clone().unwrap_or_else(|| "—".to_string())}
                                     </td>
                                     <td class="num">{v.path_count}</td>
                                     <td class="num" title="variable version · system version">
