@@ -286,10 +286,13 @@ step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets
 # ($CARGO_TARGET_DIR/cargo-timings/cargo-timing.html): where a cold build spends its time.
 TIMINGS=()
 if [ -n "${POWERDECK_CARGO_TIMINGS:-}" ]; then TIMINGS=(--timings); fi
-CLIPPY_DRIVER=$(rustup which clippy-driver)
-step build-tests env RUSTC_WORKSPACE_WRAPPER="$CLIPPY_DRIVER" \
-  CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
-  cargo nextest run "${RUST_PACKAGES[@]}" --no-run "${TIMINGS[@]}"
+# Exported from here on: the test run's `cargo nextest run` must see the same wrapper, or cargo
+# takes the workspace's crates for changed and compiles them again. (The bundle's build started
+# before, without it; `cargo clippy` sets its own.)
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
+CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run "${TIMINGS[@]}"
 step browser-tests-start start_browser_tests
 step rust-tests rust_tests
 step browser-tests finish_browser_tests
