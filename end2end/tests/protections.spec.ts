@@ -226,6 +226,7 @@ test('the Now column shows the live value and the margin, and limits show the re
   const value = Number(await now.locator('.now-value').textContent());
   await setField(page, 'soc.max.warning.threshold', String(Math.floor(value) - 10));
   await expect(now.locator('.now-margin')).toHaveText(/past warning| to (alert|fault)/);
+  await expect(now.locator('.now-value')).toHaveClass(/past-warning/);
   // soc limits live in registers of 0.1 %: the register value is ten times the limit.
   await setField(page, 'soc.max.warning.threshold', '93.5');
   const cell = field(page, 'soc.max.warning.threshold').locator('xpath=..');

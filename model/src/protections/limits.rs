@@ -222,6 +222,15 @@ impl SideLimits {
         self.levels().filter(|(_, limit)| limit.enabled)
     }
 
+    /// The most severe enabled level `value`, measured on `side`, is at or past (whatever the
+    /// alarm engine's delays make of it).
+    pub fn crossed_by(&self, side: Side, value: f64) -> Option<Level> {
+        self.enabled_levels()
+            .filter(|(_, limit)| side.crossed(value, limit.threshold))
+            .map(|(level, _)| level)
+            .max()
+    }
+
     /// How far `value`, measured on `side`, is from the nearest enabled level it has not crossed
     /// (what the grid's "Now" column shows).
     pub fn margin(&self, side: Side, value: f64) -> Margin {
@@ -360,6 +369,8 @@ mod margin_tests {
             }
         );
         assert_eq!(short(98.0), Margin::Past(Level::Fault));
+        assert_eq!(high.crossed_by(Side::Max, 80.0), None);
+        assert_eq!(high.crossed_by(Side::Max, 96.0), Some(Level::Alert));
         assert_eq!(short(120.0), Margin::Past(Level::Fault));
 
         let low = side(20.0, 10.0, 5.0);

@@ -228,14 +228,21 @@ fn NowCell(state: EditorState, quantity: String, side: Side) -> AnyView {
             let measured = state.measured.with(|m| m.get(&quantity).cloned());
             let value = measured.as_ref().and_then(|m| m.on(side));
             let quality = measured.as_ref().map_or(Quality::Bad, |m| m.quality);
-            let margin = value.and_then(|value| {
-                state.form.with(|f| {
-                    f.get(&quantity)
-                        .and_then(|limits| limits.side(side))
-                        .map(|limits| limits.margin(side, value))
+            let (margin, crossed) = value
+                .and_then(|value| {
+                    state.form.with(|f| {
+                        f.get(&quantity)
+                            .and_then(|limits| limits.side(side))
+                            .map(|limits| {
+                                (
+                                    Some(limits.margin(side, value)),
+                                    limits.crossed_by(side, value),
+                                )
+                            })
+                    })
                 })
-            });
-            now_text(value, quality, margin)
+                .unwrap_or((None, None));
+            now_text(value, quality, margin, crossed)
         }
     };
     view! {
@@ -252,11 +259,13 @@ fn NowCell(state: EditorState, quantity: String, side: Side) -> AnyView {
     .into_any()
 }
 
-/// What the "Now" cell shows: (class, value, note under it).
+/// What the "Now" cell shows: (class, value, note under it). The value takes the colour of the
+/// most severe level it has crossed.
 fn now_text(
     value: Option<f64>,
     quality: Quality,
     margin: Option<Margin>,
+    crossed: Option<Level>,
 ) -> (&'static str, String, String) {
     let Some(value) = value else {
         return ("quality-bad", "—".into(), "no reading".into());
@@ -274,10 +283,10 @@ fn now_text(
         Some(Margin::Past(level)) => format!("past {}", level.as_str()),
         Some(Margin::NoLevels) | None => String::new(),
     };
-    let class = match margin {
-        Some(Margin::Past(Level::Warning)) => "quality-good past-warning",
-        Some(Margin::Past(_)) => "quality-good past-alert",
-        _ => "quality-good",
+    let class = match crossed {
+        None => "quality-good",
+        Some(Level::Warning) => "quality-good past-warning",
+        Some(Level::Alert | Level::Fault) => "quality-good past-alert",
     };
     (class, value, note)
 }
@@ -472,31 +481,32 @@ mod tests {
             by: 2.5,
         });
         assert_eq!(
-            now_text(Some(92.5), Quality::Good, short),
-            ("quality-good", "92.5".into(), "2.5 to alert".into())
+            now_text(Some(92.5), Quality::Good, short, Some(Level::Warning)),
+            (
+                "quality-good past-warning",
+                "92.5".into(),
+                "2.5 to alert".into()
+            )
         );
         assert_eq!(
             now_text(
                 Some(99.0),
                 Quality::Good,
-                Some(Margin::Past(Level::Warning))
+                Some(Margin::Past(Level::Fault)),
+                Some(Level::Fault)
             ),
-            (
-                "quality-good past-warning",
-                "99".into(),
-                "past warning".into()
-            )
+            ("quality-good past-alert", "99".into(), "past fault".into())
         );
         assert_eq!(
-            now_text(Some(99.0), Quality::Stale, short),
+            now_text(Some(99.0), Quality::Stale, short, None),
             ("quality-stale", "99".into(), "stale".into())
         );
         assert_eq!(
-            now_text(None, Quality::Bad, None),
+            now_text(None, Quality::Bad, None, None),
             ("quality-bad", "—".into(), "no reading".into())
         );
         assert_eq!(
-            now_text(Some(1.0), Quality::Good, Some(Margin::NoLevels)).2,
+            now_text(Some(1.0), Quality::Good, Some(Margin::NoLevels), None).2,
             ""
         );
     }
