@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Powerdeck, failing fast:
-#   formatting -> clippy (WASM build, devices with SocketCAN) -> the test build, linted by
-#   Clippy as it compiles ->
+#   formatting -> the test build, linted by Clippy as it compiles (the WASM crates' and
+#   SocketCAN's lints run in the background from the start, reported last) ->
 #   then side by side: the Rust tests (unit, database suite on a SQLite file and on a PostgreSQL
 #   server started on loopback for the run) and, once the size-optimised browser bundle is built
 #   (it builds in the background from the start), the first page's figures, Playwright in headless
@@ -110,9 +110,10 @@ cleanup() {
   if [ -n "${BROWSER_PID:-}" ]; then pkill -TERM -P "$BROWSER_PID" 2>/dev/null || true; kill "$BROWSER_PID" 2>/dev/null || true; fi
   stop_servers
   stop_postgres
+  if [ -n "${LINTS_PID:-}" ]; then pkill -TERM -P "$LINTS_PID" 2>/dev/null || true; kill "$LINTS_PID" 2>/dev/null || true; fi
   # A failed step before the bundle finished: stop its build too.
   if [ -n "${BUNDLE_PID:-}" ]; then pkill -TERM -P "$BUNDLE_PID" 2>/dev/null || true; kill "$BUNDLE_PID" 2>/dev/null || true; fi
-  rm -f "${BUNDLE_LOG:-}" "${BUNDLE_STATUS:-}" "${BROWSER_LOG:-}"
+  rm -f "${BUNDLE_LOG:-}" "${BUNDLE_STATUS:-}" "${BROWSER_LOG:-}" "${LINTS_LOG:-}" "${LINTS_STATUS:-}"
   return 0
 }
 trap cleanup EXIT
@@ -181,6 +182,38 @@ browser_tests() {
   wait "$contract_pid" || { status=$?; cat "$api_log.contract"; echo "--- server log"; tail -50 "$api_log"; return "$status"; }
   cat "$api_log.contract"
   return "$status"
+}
+# The lints the test build cannot run itself: the WASM crates, and `devices` with SocketCAN (which
+# cannot run on this kernel but must keep compiling). They run in the background from the start,
+# at the lowest CPU priority, in a target directory of their own (a check build shares nothing
+# with the test build, and its own directory keeps cargo's lock from making either wait): on a
+# cold cache their check builds take 6 to 9 minutes that the test build, the longest part, no
+# longer waits for. Their result is the run's last step.
+LINTS_PID=""
+LINTS_LOG=""
+LINTS_STATUS=""
+start_lints() {
+  LINTS_LOG=$(mktemp /tmp/powerdeck-lints.XXXXXX)
+  LINTS_STATUS=$(mktemp /tmp/powerdeck-lints-status.XXXXXX)
+  (
+    status=0
+    export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/lints"
+    nice -n 19 cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings || status=$?
+    if [ "$status" -eq 0 ]; then
+      nice -n 19 cargo clippy -p devices --features socketcan --all-targets -- -D warnings || status=$?
+    fi
+    echo "$status" >"$LINTS_STATUS"
+  ) >"$LINTS_LOG" 2>&1 &
+  LINTS_PID=$!
+  echo "clippy of the WASM crates and of devices with SocketCAN, in the background; the output comes last"
+}
+finish_lints() {
+  local status
+  wait "$LINTS_PID" || true
+  LINTS_PID=""
+  cat "$LINTS_LOG"
+  status=$(cat "$LINTS_STATUS")
+  return "${status:-1}"
 }
 BROWSER_PID=""
 BROWSER_LOG=""
@@ -272,9 +305,7 @@ step fmt cargo fmt --all --check
 # The view! macros, which rustfmt leaves alone (leptosfmt, then cargo fmt, formats them).
 step leptosfmt leptosfmt --check --quiet app/src
 step build-bundle-start start_bundle
-step clippy-wasm cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings
-# SocketCAN cannot run on this kernel, but it must keep compiling.
-step clippy-socketcan cargo clippy -p devices --features socketcan --all-targets -- -D warnings
+step lints-start start_lints
 # Builds every test binary and the server binary the browser tests run, and lints the server
 # side on the way: clippy-driver compiles the workspace's crates as rustc does and runs Clippy's
 # lints as it goes (`cargo clippy` is the same driver behind a check build). This replaces a
@@ -296,6 +327,7 @@ step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run "${TIMINGS[@]}
 step browser-tests-start start_browser_tests
 step rust-tests rust_tests
 step browser-tests finish_browser_tests
+step lints finish_lints
 # Every step passed (errexit): record the inputs of this green run.
 mkdir -p target
 echo "$inputs_now $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$GREEN_RECORD"
