@@ -15,7 +15,7 @@ run_started=$SECONDS
 
 # A cold run writes about COLD_RUN_GB in the build cache (debug, release and WASM builds). Stop before
 # building, with a clear message, rather than with "No space left on device" in the middle of a step.
-COLD_RUN_GB=8
+COLD_RUN_GB=9
 source scripts/env.sh
 mkdir -p "$CARGO_TARGET_DIR"
 free_gb=$(df -P --block-size=1G "$CARGO_TARGET_DIR" | awk 'NR == 2 { print $4 }')
