@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Powerdeck, failing fast:
-#   formatting -> the test build, linted by Clippy as it compiles (the WASM crates' and
-#   SocketCAN's lints run in the background from the start, reported last) ->
+#   formatting -> the test build, linted by Clippy as it compiles (SocketCAN included; the WASM
+#   crates are linted the same way by the bundle's build) ->
 #   then side by side: the Rust tests (unit, database suite on a SQLite file and on a PostgreSQL
 #   server started on loopback for the run) and, once the size-optimised browser bundle is built
 #   (it builds in the background from the start), the first page's figures, Playwright in headless
@@ -53,7 +53,10 @@ rm -f "$GREEN_RECORD"
 # from scratch, where writing the incremental caches only costs time (and gigabytes of disk).
 export CARGO_INCREMENTAL=0
 
-RUST_PACKAGES=(-p fieldbus -p model -p services -p server -p app -p entity -p migration -p devices)
+# The test build and the test run take the same packages and features (or cargo rebuilds).
+# `devices/socketcan`: SocketCAN cannot run on this kernel, but its code must keep compiling and
+# passing Clippy; its unit tests need no CAN interface.
+RUST_PACKAGES=(-p fieldbus -p model -p services -p server -p app -p entity -p migration -p devices --features devices/socketcan)
 # Each step prints its start time since the beginning of the run; nothing is printed after the
 # last runner's summary, so the output ends with it.
 step() {
@@ -110,10 +113,9 @@ cleanup() {
   if [ -n "${BROWSER_PID:-}" ]; then pkill -TERM -P "$BROWSER_PID" 2>/dev/null || true; kill "$BROWSER_PID" 2>/dev/null || true; fi
   stop_servers
   stop_postgres
-  if [ -n "${LINTS_PID:-}" ]; then pkill -TERM -P "$LINTS_PID" 2>/dev/null || true; kill "$LINTS_PID" 2>/dev/null || true; fi
   # A failed step before the bundle finished: stop its build too.
   if [ -n "${BUNDLE_PID:-}" ]; then pkill -TERM -P "$BUNDLE_PID" 2>/dev/null || true; kill "$BUNDLE_PID" 2>/dev/null || true; fi
-  rm -f "${BUNDLE_LOG:-}" "${BUNDLE_STATUS:-}" "${BROWSER_LOG:-}" "${LINTS_LOG:-}" "${LINTS_STATUS:-}"
+  rm -f "${BUNDLE_LOG:-}" "${BUNDLE_STATUS:-}" "${BROWSER_LOG:-}"
   return 0
 }
 trap cleanup EXIT
@@ -157,63 +159,53 @@ start_server() {
 
 # The browser tests, the first page's figures and the contract run. They need the bundle, so
 # they start when it is built; they run beside the Rust tests (much of both is waiting).
+# Playwright runs as two runs side by side (end2end/suites.ts), each against a demo server and
+# database of its own: the read-only page checks (every page at every width, axe-core), which are
+# half of its time, and every other spec. The contract run has a server of its own too: no run's
+# writes meet another's.
 browser_tests() {
-  local e2e_base e2e_log api_base api_log contract_pid status=0
+  local flows_base flows_log flows_token pages_base pages_log pages_token api_base api_log
+  local contract_pid pages_pid pages_status status=0
   wait_for_bundle
   start_server
-  e2e_base=$SERVER_BASE
-  e2e_log=$SERVER_LOG
-  e2e_token=$SERVER_TOKEN
+  flows_base=$SERVER_BASE
+  flows_log=$SERVER_LOG
+  flows_token=$SERVER_TOKEN
   # The first page over throttled links (figures, and a guard on the bytes a first visit moves),
   # measured before anything else loads this machine.
   printf '\n==> first-page (at +%ss)\n' "$((SECONDS - run_started))"
-  node end2end/perf/first-page.mjs --base "$e2e_base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
-  # The API against its generated OpenAPI document (schemathesis, every check, a short run), on a
-  # server of its own beside Playwright: its writes never meet a spec's.
+  node end2end/perf/first-page.mjs --base "$flows_base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
+  start_server
+  pages_base=$SERVER_BASE
+  pages_log=$SERVER_LOG
+  pages_token=$SERVER_TOKEN
   start_server
   api_base=$SERVER_BASE
   api_log=$SERVER_LOG
+  # The API against its generated OpenAPI document (schemathesis, every check, a short run).
   POWERDECK_TOKEN=$SERVER_TOKEN bash scripts/contract.sh "$api_base" >"$api_log.contract" 2>&1 &
   contract_pid=$!
-  printf '\n==> playwright (at +%ss)\n' "$((SECONDS - run_started))"
-  POWERDECK_BASE_URL="$e2e_base" POWERDECK_TOKEN="$e2e_token" npx playwright test --config end2end/playwright.config.ts \
-    || { status=$?; echo "--- server log"; tail -50 "$e2e_log"; }
+  (
+    pages_status=0
+    POWERDECK_E2E_SUITE=pages POWERDECK_BASE_URL="$pages_base" POWERDECK_TOKEN="$pages_token" \
+      npx playwright test --config end2end/playwright.config.ts || pages_status=$?
+    printf '(finished at +%ss)\n' "$((SECONDS - run_started))"
+    exit "$pages_status"
+  ) >"$pages_log.playwright" 2>&1 &
+  pages_pid=$!
+  printf '\n==> playwright: every other spec (at +%ss)\n' "$((SECONDS - run_started))"
+  POWERDECK_E2E_SUITE=flows POWERDECK_BASE_URL="$flows_base" POWERDECK_TOKEN="$flows_token" \
+    npx playwright test --config end2end/playwright.config.ts \
+    || { status=$?; echo "--- server log"; tail -50 "$flows_log"; }
+  printf '\n==> playwright: the page checks, beside it\n'
+  pages_status=0
+  wait "$pages_pid" || pages_status=$?
+  cat "$pages_log.playwright"
+  if [ "$pages_status" -ne 0 ]; then status=$pages_status; echo "--- server log"; tail -50 "$pages_log"; fi
   printf '\n==> contract (finished at +%ss)\n' "$((SECONDS - run_started))"
   wait "$contract_pid" || { status=$?; cat "$api_log.contract"; echo "--- server log"; tail -50 "$api_log"; return "$status"; }
   cat "$api_log.contract"
   return "$status"
-}
-# The lints the test build cannot run itself: the WASM crates, and `devices` with SocketCAN (which
-# cannot run on this kernel but must keep compiling). They run in the background from the start,
-# at the lowest CPU priority, in a target directory of their own (a check build shares nothing
-# with the test build, and its own directory keeps cargo's lock from making either wait): on a
-# cold cache their check builds take 6 to 9 minutes that the test build, the longest part, no
-# longer waits for. Their result is the run's last step.
-LINTS_PID=""
-LINTS_LOG=""
-LINTS_STATUS=""
-start_lints() {
-  LINTS_LOG=$(mktemp /tmp/powerdeck-lints.XXXXXX)
-  LINTS_STATUS=$(mktemp /tmp/powerdeck-lints-status.XXXXXX)
-  (
-    status=0
-    export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/lints"
-    nice -n 19 cargo clippy -p frontend -p app -p model -p fieldbus --target wasm32-unknown-unknown -- -D warnings || status=$?
-    if [ "$status" -eq 0 ]; then
-      nice -n 19 cargo clippy -p devices --features socketcan --all-targets -- -D warnings || status=$?
-    fi
-    echo "$status" >"$LINTS_STATUS"
-  ) >"$LINTS_LOG" 2>&1 &
-  LINTS_PID=$!
-  echo "clippy of the WASM crates and of devices with SocketCAN, in the background; the output comes last"
-}
-finish_lints() {
-  local status
-  wait "$LINTS_PID" || true
-  LINTS_PID=""
-  cat "$LINTS_LOG"
-  status=$(cat "$LINTS_STATUS")
-  return "${status:-1}"
 }
 BROWSER_PID=""
 BROWSER_LOG=""
@@ -246,7 +238,7 @@ BUNDLE_CACHE="${POWERDECK_BUNDLE_CACHE:-$HOME/.cache/powerdeck/bundles}"
 BUNDLES_KEPT=4
 bundle_inputs() {
   { find app model fieldbus frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock .cargo/config.toml rust-toolchain.toml package-lock.json
+    sha256sum Cargo.toml Cargo.lock .cargo/config.toml rust-toolchain.toml clippy.toml package-lock.json
     rustc --version; cargo leptos --version; wasm-opt --version; } | sha256sum | cut -d' ' -f1
 }
 build_bundle() {
@@ -267,7 +259,13 @@ build_bundle() {
     echo "the bundle was built before from these inputs: copied from $cached"
     return 0
   fi
-  cargo leptos build --release --split --precompress --frontend-only
+  # Clippy lints the browser crates (frontend, app, model, fieldbus for wasm32) as they compile,
+  # as the test build does for the server side: clippy-driver in place of rustc for the
+  # workspace's crates, `-D warnings`. A lint fails the build, so a bundle in the cache is also a
+  # record that these inputs passed Clippy.
+  RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver) \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
+    cargo leptos build --release --split --precompress --frontend-only
   echo "$inputs" >"$stamp"
   # Into the cache under a temporary name, then renamed: a run that stops half-way leaves no
   # half bundle under a real key.
@@ -305,7 +303,6 @@ step fmt cargo fmt --all --check
 # The view! macros, which rustfmt leaves alone (leptosfmt, then cargo fmt, formats them).
 step leptosfmt leptosfmt --check --quiet app/src
 step build-bundle-start start_bundle
-step lints-start start_lints
 # Builds every test binary and the server binary the browser tests run, and lints the server
 # side on the way: clippy-driver compiles the workspace's crates as rustc does and runs Clippy's
 # lints as it goes (`cargo clippy` is the same driver behind a check build). This replaces a
@@ -327,7 +324,6 @@ step build-tests cargo nextest run "${RUST_PACKAGES[@]}" --no-run "${TIMINGS[@]}
 step browser-tests-start start_browser_tests
 step rust-tests rust_tests
 step browser-tests finish_browser_tests
-step lints finish_lints
 # Every step passed (errexit): record the inputs of this green run.
 mkdir -p target
 echo "$inputs_now $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$GREEN_RECORD"
