@@ -1,9 +1,6 @@
 //! Powerdeck's shared model: serde types that cross the wire between browser and server, pure
 //! functions over them (validation among them), and `AppError`, the one error type on the wire.
 
-// TODO(lints): one function just over 80 lines (registry reference parsing) is still to split.
-#![allow(clippy::too_many_lines)]
-
 /// Asserts that the JSON and (with `server`) the database spell each of the given states as its
 /// `as_str`: the stored text and the wire stay what they were when these were plain strings.
 #[cfg(test)]

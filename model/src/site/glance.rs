@@ -180,18 +180,29 @@ fn combine(
 pub fn key_values(tree: &SiteTree, live: &SiteLive) -> Vec<KeyValue> {
     let inverters: Vec<&LiveDevice> = of_kind(live, LiveDeviceKind::Inverter).collect();
     let packs: Vec<&LiveDevice> = of_kind(live, LiveDeviceKind::BatteryPack).collect();
-    let inverter_source = plural(inverters.len(), "inverter");
-    let summed = |figure, quantity| {
-        let values = values_of(inverters.iter().copied(), quantity);
-        combine(
-            figure,
-            &values,
-            inverters.len(),
-            None,
-            inverter_source.clone(),
-        )
-    };
+    vec![
+        inverters_sum(&inverters, KeyFigure::PvPower, Quantity::PvPowerW),
+        inverters_sum(&inverters, KeyFigure::LoadPower, Quantity::LoadPowerW),
+        grid_power(tree, live, &inverters),
+        battery_power(&inverters, &packs),
+        state_of_charge(tree, &inverters, &packs),
+    ]
+}
 
+/// The sum of the inverters' values of `quantity`.
+fn inverters_sum(inverters: &[&LiveDevice], figure: KeyFigure, quantity: Quantity) -> KeyValue {
+    let values = values_of(inverters.iter().copied(), quantity);
+    combine(
+        figure,
+        &values,
+        inverters.len(),
+        None,
+        plural(inverters.len(), "inverter"),
+    )
+}
+
+/// Grid power: summed over the system's grid meters when it has any, else over the inverters.
+fn grid_power(tree: &SiteTree, live: &SiteLive, inverters: &[&LiveDevice]) -> KeyValue {
     let grid_meter_ids: Vec<&str> = tree
         .meters
         .iter()
@@ -201,8 +212,8 @@ pub fn key_values(tree: &SiteTree, live: &SiteLive) -> Vec<KeyValue> {
     let grid_meters: Vec<&LiveDevice> = of_kind(live, LiveDeviceKind::Meter)
         .filter(|d| grid_meter_ids.contains(&d.device_id.as_str()))
         .collect();
-    let grid = if grid_meters.is_empty() {
-        summed(KeyFigure::GridPower, Quantity::GridPowerW)
+    if grid_meters.is_empty() {
+        inverters_sum(inverters, KeyFigure::GridPower, Quantity::GridPowerW)
     } else {
         let values = values_of(grid_meters.iter().copied(), Quantity::GridPowerW);
         let names: Vec<&str> = grid_meters.iter().map(|d| d.device_id.as_str()).collect();
@@ -218,9 +229,13 @@ pub fn key_values(tree: &SiteTree, live: &SiteLive) -> Vec<KeyValue> {
             None,
             source,
         )
-    };
+    }
+}
 
-    let mut battery = summed(KeyFigure::BatteryPower, Quantity::BatteryPowerW);
+/// Battery power: summed over the inverters, or over the packs' voltage × current when no
+/// inverter reports it.
+fn battery_power(inverters: &[&LiveDevice], packs: &[&LiveDevice]) -> KeyValue {
+    let mut battery = inverters_sum(inverters, KeyFigure::BatteryPower, Quantity::BatteryPowerW);
     if battery.reporting == 0 && !packs.is_empty() {
         let voltages = values_of(packs.iter().copied(), Quantity::BatteryVoltageV);
         let currents = values_of(packs.iter().copied(), Quantity::BatteryCurrentA);
@@ -236,9 +251,14 @@ pub fn key_values(tree: &SiteTree, live: &SiteLive) -> Vec<KeyValue> {
         let source = format!("{}, voltage × current", plural(packs.len(), "pack"));
         battery = combine(KeyFigure::BatteryPower, &powers, packs.len(), None, source);
     }
+    battery
+}
 
+/// The state of charge: the packs' mean weighted by their nominal capacity (equal weights when a
+/// pack has none), or the inverters' mean when no pack reports.
+fn state_of_charge(tree: &SiteTree, inverters: &[&LiveDevice], packs: &[&LiveDevice]) -> KeyValue {
     let pack_soc = values_of(packs.iter().copied(), Quantity::BatterySocPct);
-    let soc = if pack_soc.is_empty() {
+    if pack_soc.is_empty() {
         let values = values_of(inverters.iter().copied(), Quantity::BatterySocPct);
         let equal = |_: &str| 1.0;
         combine(
@@ -246,7 +266,7 @@ pub fn key_values(tree: &SiteTree, live: &SiteLive) -> Vec<KeyValue> {
             &values,
             inverters.len(),
             Some(&equal),
-            format!("{}, mean", inverter_source),
+            format!("{}, mean", plural(inverters.len(), "inverter")),
         )
     } else {
         let capacity = |id: &str| {
@@ -278,15 +298,7 @@ pub fn key_values(tree: &SiteTree, live: &SiteLive) -> Vec<KeyValue> {
             Some(&weight),
             format!("{}, {how}", plural(packs.len(), "pack")),
         )
-    };
-
-    vec![
-        summed(KeyFigure::PvPower, Quantity::PvPowerW),
-        summed(KeyFigure::LoadPower, Quantity::LoadPowerW),
-        grid,
-        battery,
-        soc,
-    ]
+    }
 }
 
 /// The worse of two qualities.
