@@ -50,6 +50,11 @@ pub fn to_variable(
     }
 }
 
+/// A count of items as the wire's `u32`, saturating: no list comes near 4 billion items.
+pub fn count_u32(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
 pub fn to_log_entry(model: variable_change_log::Model) -> ChangeLogEntry {
     ChangeLogEntry {
         change_type: model.change_type,

@@ -5,6 +5,7 @@ use std::time::Instant;
 use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
+use crate::convert::count_u32;
 use model::error::AppError;
 use model::system::{DatabaseInfo, Overview};
 
@@ -61,8 +62,8 @@ pub async fn overview(
     Ok(Overview {
         product_version: env!("CARGO_PKG_VERSION").to_string(),
         database: database_info.clone(),
-        schema_applied: schema.applied.len() as u32,
-        schema_known: (schema.applied.len() + schema.pending.len()) as u32,
+        schema_applied: count_u32(schema.applied.len()),
+        schema_known: count_u32(schema.applied.len() + schema.pending.len()),
         schema_latest: schema.applied.last().cloned(),
         system_version: version.current_version,
         system_version_updated: version.last_updated.to_rfc3339(),

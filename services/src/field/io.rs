@@ -21,6 +21,45 @@ use model::registry::AccessPath;
 /// How long a CAN read-now waits for the next frame of its id.
 const CAN_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The Modbus target a write of variable `name` through `path` goes to, and `values` encoded
+/// for it; refused, with the reason, when the path is not writable or the values do not fit.
+fn write_target(
+    inner: &Inner,
+    path: &AccessPath,
+    name: &str,
+    values: &[f64],
+) -> Result<(Target, Vec<u16>), AppError> {
+    let target = inner.config.target(path).map_err(|error| match error {
+        MappingError::NoSource(why) => AppError::NotConfigured(why),
+        MappingError::Unsupported(why) => AppError::validation("value", why),
+    })?;
+    if !target.table.is_writable() {
+        return Err(AppError::validation(
+            "value",
+            format!("path {} is a read-only {:?} table", path.id, target.table),
+        ));
+    }
+    if values.len() != usize::from(target.elements) {
+        return Err(AppError::validation(
+            "value",
+            format!(
+                "{name:?} takes {} value(s), got {}",
+                target.elements,
+                values.len()
+            ),
+        ));
+    }
+    let words = codec::encode_array(
+        values,
+        target.data_type,
+        target.word_order,
+        target.scale,
+        0.0,
+    )
+    .map_err(|e| AppError::validation("value", e.to_string()))?;
+    Ok((target, words))
+}
+
 fn bus_of<'a>(inner: &'a Inner, target: &Target) -> Result<&'a BusHandle, AppError> {
     inner.buses.get(&target.bus).ok_or_else(|| {
         AppError::NotConfigured(format!("no bus named {:?} is configured", target.bus))
@@ -159,34 +198,7 @@ impl FieldIo {
                 AppError::NotFound(why) => AppError::validation("value", why),
                 other => other,
             })?;
-        let target = inner.config.target(&path).map_err(|error| match error {
-            MappingError::NoSource(why) => AppError::NotConfigured(why),
-            MappingError::Unsupported(why) => AppError::validation("value", why),
-        })?;
-        if !target.table.is_writable() {
-            return Err(AppError::validation(
-                "value",
-                format!("path {} is a read-only {:?} table", path.id, target.table),
-            ));
-        }
-        if values.len() != usize::from(target.elements) {
-            return Err(AppError::validation(
-                "value",
-                format!(
-                    "{name:?} takes {} value(s), got {}",
-                    target.elements,
-                    values.len()
-                ),
-            ));
-        }
-        let words = codec::encode_array(
-            values,
-            target.data_type,
-            target.word_order,
-            target.scale,
-            0.0,
-        )
-        .map_err(|e| AppError::validation("value", e.to_string()))?;
+        let (target, words) = write_target(inner, &path, name, values)?;
         let bus = bus_of(inner, &target)?;
         let before = read_target(inner, &target).await?;
         let audit_entry = |confirmed: bool, after: Option<serde_json::Value>| {

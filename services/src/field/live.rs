@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::PathSource;
 use super::plan::Polled;
-use super::{FieldIo, Inner, Live, unix_ms};
+use super::{FieldIo, Inner, Live, millis, unix_ms};
 use model::field::{LiveValue, Quality};
 
 #[derive(Clone, Default)]
@@ -201,7 +201,7 @@ impl FieldIo {
                 match monitor.latest_value(signal) {
                     Ok(Some((value, age))) => Some(Reading {
                         values: vec![value],
-                        at_ms: Some(unix_ms().saturating_sub(age.as_millis() as u64)),
+                        at_ms: Some(unix_ms().saturating_sub(millis(age))),
                         error: None,
                     }),
                     Ok(None) => None,

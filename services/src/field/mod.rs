@@ -65,7 +65,12 @@ pub type Unmapped = (String, i64, String, bool);
 fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, millis)
+}
+
+/// A duration in whole milliseconds, saturating (u64 milliseconds last 584 million years).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What every request answers while the server runs without a field configuration.

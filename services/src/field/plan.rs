@@ -93,8 +93,11 @@ impl FieldIo {
             match source {
                 Ok(source) => {
                     if let PathSource::Modbus(target) = &source {
+                        let key = u32::try_from(targets.len()).map_err(|_| {
+                            AppError::Internal("poll plan: more Modbus paths than u32 keys".into())
+                        })?;
                         points.push(PollPoint {
-                            key: targets.len() as u32,
+                            key,
                             device: target.bus.clone(),
                             unit_id: target.unit_id,
                             table: target.table,

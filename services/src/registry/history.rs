@@ -27,7 +27,7 @@ use sea_orm::{
 };
 
 use super::query::find_model;
-use crate::convert::{to_path, to_variable};
+use crate::convert::{count_u32, to_path, to_variable};
 use crate::system::system_version_of;
 use model::error::AppError;
 use model::registry::{Category, ChangeType, RESTORED_VERSION_FIELD, RegistrySnapshot, Variable};
@@ -47,7 +47,7 @@ impl VariableState {
     pub fn into_variable(mut self) -> Result<Variable, AppError> {
         self.paths
             .sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-        let active = self.paths.iter().filter(|p| p.active).count() as u32;
+        let active = count_u32(self.paths.iter().filter(|p| p.active).count());
         let paths = self
             .paths
             .into_iter()

@@ -176,7 +176,7 @@ impl Snapshot {
                     search_text: search_text(&name, &display_name, &description),
                     name,
                     category,
-                    locator: self.intern(locator),
+                    locator: self.intern(locator)?,
                     deleted,
                     system_version: version,
                     access_types: access_types.get(&id).copied().unwrap_or(0),
@@ -199,14 +199,17 @@ impl Snapshot {
         Ok(())
     }
 
-    fn intern(&mut self, locator: String) -> u32 {
+    /// The id of a locator, a new one if it is not yet interned.
+    fn intern(&mut self, locator: String) -> Result<u32, AppError> {
         if let Some(&id) = self.locator_ids.get(&locator) {
-            return id;
+            return Ok(id);
         }
-        let id = self.locators.len() as u32;
+        let id = u32::try_from(self.locators.len()).map_err(|_| {
+            AppError::Internal("the registry index holds more locators than u32 ids".into())
+        })?;
         self.locator_ids.insert(locator.clone(), id);
         self.locators.push(locator);
-        id
+        Ok(id)
     }
 
     /// Locator ids that a filter value selects: one exact locator, or all that match a `[*]`
@@ -416,9 +419,9 @@ mod tests {
 
     fn snapshot() -> Snapshot {
         let mut s = Snapshot::default();
-        s.intern("rbms.rack[1].module[1]".into());
-        s.intern("rbms.rack[2].module[1]".into());
-        s.intern("system.global".into());
+        s.intern("rbms.rack[1].module[1]".into()).unwrap();
+        s.intern("rbms.rack[2].module[1]".into()).unwrap();
+        s.intern("system.global".into()).unwrap();
         s.entries = vec![
             entry(1, "a_voltage", Category::Oper, 0, 1),
             entry(2, "b_voltage", Category::Oper, 1, 1 | 2),
@@ -557,7 +560,7 @@ mod tests {
     #[test]
     fn variables_without_a_locator_are_in_no_locator_facet_and_match_no_locator_filter() {
         let mut s = snapshot();
-        let none = s.intern(NO_LOCATOR.into());
+        let none = s.intern(NO_LOCATOR.into()).unwrap();
         s.entries.push(entry(5, "e_free", Category::Oper, none, 1));
         let facets: Vec<String> = s.locators(None).into_iter().map(|f| f.value).collect();
         assert_eq!(

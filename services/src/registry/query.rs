@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::{Deserialize, Serialize};
 
 use super::index::{RegistryIndex, Snapshot};
-use crate::convert::{to_log_entry, to_path, to_variable};
+use crate::convert::{count_u32, to_log_entry, to_path, to_variable};
 use model::error::AppError;
 use model::registry::{
     AccessPath, AccessType, Category, ChangeLogEntry, FacetCount, Page, Variable, VariableQuery,
@@ -72,7 +72,7 @@ async fn page_of<C: ConnectionTrait>(
             .remove(id)
             .ok_or_else(|| AppError::Internal(format!("variable id {id} vanished")))?;
         let own = paths.remove(id).unwrap_or_default();
-        let count = own.len() as u32;
+        let count = count_u32(own.len());
         items.push(to_variable(
             model,
             query.include_paths.then_some(own),
@@ -106,7 +106,7 @@ pub async fn get_variable<C: ConnectionTrait>(db: &C, name: &str) -> Result<Vari
         .await?
         .remove(&model.id)
         .unwrap_or_default();
-    let active = paths.iter().filter(|p| p.active).count() as u32;
+    let active = count_u32(paths.iter().filter(|p| p.active).count());
     Ok(to_variable(model, Some(paths), active))
 }
 
@@ -124,7 +124,7 @@ pub async fn get_variables<C: ConnectionTrait>(
     let mut by_name: HashMap<String, Variable> = HashMap::new();
     for model in models {
         let own = paths.remove(&model.id).unwrap_or_default();
-        let count = own.len() as u32;
+        let count = count_u32(own.len());
         let variable = to_variable(model, Some(own), count);
         by_name.insert(variable.name.clone(), variable);
     }
@@ -282,7 +282,8 @@ pub async fn changes_since<C: ConnectionTrait>(
     }
     items.sort_by_key(ChangeItem::system_version);
     let has_more = items.len() as u64 > limit;
-    items.truncate(limit as usize);
+    // A limit beyond `usize` keeps every item, as it would if it fitted.
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_since = items.last().map_or(since, ChangeItem::system_version);
     Ok(ChangeFeed {
         current_version,

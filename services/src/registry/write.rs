@@ -492,59 +492,11 @@ pub async fn update_path(
     versions::lock(&txn).await?;
     let model = load_for_write(&txn, name, if_match).await?;
     let current = load_path(&txn, model.id, path_id).await?;
-    let mut changes: Vec<(&str, String, String)> = Vec::new();
-    let mut device_changes: Vec<(Option<String>, Option<String>)> = Vec::new();
-    let mut row = variable_access_path::ActiveModel {
-        id: Set(path_id),
-        ..Default::default()
-    };
-    if let Some(reference) = &patch.reference {
-        let parsed = AccessReference::parse(current.access_type, reference)
-            .map_err(|e| field_error(e.under("reference")))?;
-        let text = parsed.to_json().to_string();
-        if text != current.reference {
-            changes.push(("reference", current.reference.clone(), text.clone()));
-            row.reference = Set(text);
-        }
-    }
-    if let Some(priority) = patch.priority.filter(|p| *p != current.priority) {
-        changes.push((
-            "priority",
-            current.priority.to_string(),
-            priority.to_string(),
-        ));
-        row.priority = Set(priority);
-    }
-    if let Some(read_only) = patch.read_only.filter(|r| *r != current.read_only) {
-        changes.push((
-            "read_only",
-            current.read_only.to_string(),
-            read_only.to_string(),
-        ));
-        row.read_only = Set(read_only);
-    }
-    if let Some(rack) = patch.rack_number.filter(|r| *r != current.rack_number) {
-        if rack.is_some_and(|r| r < 0) {
-            return Err(AppError::validation("rack_number", "must not be negative"));
-        }
-        let show = |r: Option<i32>| r.map_or("all".to_string(), |r| r.to_string());
-        changes.push(("rack_number", show(current.rack_number), show(rack)));
-        row.rack_number = Set(rack);
-    }
-    if let Some(device) = patch
-        .device_id
-        .clone()
-        .map(no_blank_device)
-        .filter(|d| *d != current.device_id)
-    {
-        // No device is logged as no value (NULL), so the history can tell it from a name.
-        device_changes.push((current.device_id.clone(), device.clone()));
-        row.device_id = Set(device);
-    }
-    if let Some(active) = patch.active.filter(|a| *a != current.active) {
-        changes.push(("active", current.active.to_string(), active.to_string()));
-        row.active = Set(active);
-    }
+    let PathEdit {
+        mut row,
+        changes,
+        device_changes,
+    } = path_edit(&current, patch)?;
     if changes.is_empty() && device_changes.is_empty() {
         txn.rollback().await?;
         return get_variable(db, name).await;
@@ -597,6 +549,82 @@ pub async fn update_path(
     }
     txn.commit().await?;
     get_variable(db, name).await
+}
+
+/// What a patch changes on a stored path: the row to update and the changes to log.
+struct PathEdit {
+    /// The path's row with only the changed columns set.
+    row: variable_access_path::ActiveModel,
+    /// Field, old value, new value.
+    changes: Vec<(&'static str, String, String)>,
+    /// Old and new device; no device is logged as no value (NULL), so the history can tell it
+    /// from a name.
+    device_changes: Vec<(Option<String>, Option<String>)>,
+}
+
+/// Compares a patch with the stored path and checks the new values; fields the patch leaves out
+/// or sets to what they already are change nothing.
+fn path_edit(
+    current: &variable_access_path::Model,
+    patch: &AccessPathPatch,
+) -> Result<PathEdit, AppError> {
+    let mut changes: Vec<(&'static str, String, String)> = Vec::new();
+    let mut device_changes: Vec<(Option<String>, Option<String>)> = Vec::new();
+    let mut row = variable_access_path::ActiveModel {
+        id: Set(current.id),
+        ..Default::default()
+    };
+    if let Some(reference) = &patch.reference {
+        let parsed = AccessReference::parse(current.access_type, reference)
+            .map_err(|e| field_error(e.under("reference")))?;
+        let text = parsed.to_json().to_string();
+        if text != current.reference {
+            changes.push(("reference", current.reference.clone(), text.clone()));
+            row.reference = Set(text);
+        }
+    }
+    if let Some(priority) = patch.priority.filter(|p| *p != current.priority) {
+        changes.push((
+            "priority",
+            current.priority.to_string(),
+            priority.to_string(),
+        ));
+        row.priority = Set(priority);
+    }
+    if let Some(read_only) = patch.read_only.filter(|r| *r != current.read_only) {
+        changes.push((
+            "read_only",
+            current.read_only.to_string(),
+            read_only.to_string(),
+        ));
+        row.read_only = Set(read_only);
+    }
+    if let Some(rack) = patch.rack_number.filter(|r| *r != current.rack_number) {
+        if rack.is_some_and(|r| r < 0) {
+            return Err(AppError::validation("rack_number", "must not be negative"));
+        }
+        let show = |r: Option<i32>| r.map_or("all".to_string(), |r| r.to_string());
+        changes.push(("rack_number", show(current.rack_number), show(rack)));
+        row.rack_number = Set(rack);
+    }
+    if let Some(device) = patch
+        .device_id
+        .clone()
+        .map(no_blank_device)
+        .filter(|d| *d != current.device_id)
+    {
+        device_changes.push((current.device_id.clone(), device.clone()));
+        row.device_id = Set(device);
+    }
+    if let Some(active) = patch.active.filter(|a| *a != current.active) {
+        changes.push(("active", current.active.to_string(), active.to_string()));
+        row.active = Set(active);
+    }
+    Ok(PathEdit {
+        row,
+        changes,
+        device_changes,
+    })
 }
 
 /// Removing a path deactivates it (never deletes): the feed reports it as a tombstone.

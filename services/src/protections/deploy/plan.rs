@@ -55,8 +55,8 @@ pub(super) fn blocks<'a, M>(
                     if u32::from(*start) + u32::from(*length) == u32::from(address)
                         && end - u32::from(*start) <= u32::from(limit) =>
                 {
-                    // `end - start` is at most `limit`, a u16.
-                    *length = (end - u32::from(*start)) as u16;
+                    // `end - start` is at most `limit`, a u16: the saturation never happens.
+                    *length = u16::try_from(end - u32::from(*start)).unwrap_or(u16::MAX);
                     members.push(member);
                 }
                 // Two fields on one register (the same variable twice) share the read.

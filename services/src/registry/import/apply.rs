@@ -346,13 +346,50 @@ async fn insert_new_variables(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
     let backend = txn.get_database_backend();
-    let id_of = |v: usize| first_id + v as i64;
     // (variable index, path index) of every new path, in insertion order.
     let new_paths: Vec<(usize, usize)> = new_variables
         .iter()
         .enumerate()
         .flat_map(|(v, wanted)| (0..wanted.paths.len()).map(move |p| (v, p)))
         .collect();
+    let variable_inserts =
+        variable_inserts(backend, new_variables, first_id, versions, options, now);
+    let path_inserts = path_inserts(backend, new_variables, &new_paths, first_id, versions, now);
+    if backend == DbBackend::Sqlite {
+        // Check the paths' foreign key at commit instead of after each statement, so that SQLite
+        // needs no statement journal for them either (see `insert_verb`). It is still
+        // checked: a dangling path fails the COMMIT. SQLite switches this off again at commit.
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await?;
+    }
+    execute_pipelined(txn, variable_inserts.chain(path_inserts)).await?;
+    let last_id = new_variable_id(first_id, new_variables.len() - 1);
+    log_new_variables(txn, first_id, last_id, options, now).await?;
+    if backend == DbBackend::Postgres {
+        // Explicit ids do not advance PostgreSQL's sequence: move it past them.
+        txn.execute_unprepared(
+            "SELECT setval(pg_get_serial_sequence('system_variables', 'id'), \
+             (SELECT MAX(id) FROM system_variables))",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The id of the `v`-th new variable of an import whose new ids start at `first_id`.
+fn new_variable_id(first_id: i64, v: usize) -> i64 {
+    first_id + v as i64
+}
+
+/// The multi-row INSERTs of the new variables' rows, each built only when it is asked for.
+fn variable_inserts<'a>(
+    backend: DbBackend,
+    new_variables: &'a [&'a DesiredVariable],
+    first_id: i64,
+    versions: &'a [i64],
+    options: &ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+) -> impl Iterator<Item = Statement> + 'a {
     let variables = BulkInsert::new(backend, "system_variables")
         .shared("variable_version", 1i64)
         .shared("last_updated", now)
@@ -368,28 +405,39 @@ async fn insert_new_variables(
             "locator",
             "system_version",
         ]);
-    let variable_inserts =
-        new_variables
-            .chunks(ROWS_PER_STATEMENT)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut values = Vec::with_capacity(chunk.len() * variables.row_width());
-                for (i, wanted) in chunk.iter().enumerate() {
-                    let v = c * ROWS_PER_STATEMENT + i;
-                    values.extend([
-                        id_of(v).into(),
-                        wanted.name.clone().into(),
-                        wanted.display_name.clone().into(),
-                        wanted.units.clone().into(),
-                        wanted.description.clone().into(),
-                        wanted.category.into(),
-                        locator_column(wanted.locator.as_deref()).into(),
-                        versions[v].into(),
-                    ]);
-                }
-                variables.statement(values)
-            });
+    new_variables
+        .chunks(ROWS_PER_STATEMENT)
+        .enumerate()
+        .map(move |(c, chunk)| {
+            let mut values = Vec::with_capacity(chunk.len() * variables.row_width());
+            for (i, wanted) in chunk.iter().enumerate() {
+                let v = c * ROWS_PER_STATEMENT + i;
+                values.extend([
+                    new_variable_id(first_id, v).into(),
+                    wanted.name.clone().into(),
+                    wanted.display_name.clone().into(),
+                    wanted.units.clone().into(),
+                    wanted.description.clone().into(),
+                    wanted.category.into(),
+                    locator_column(wanted.locator.as_deref()).into(),
+                    versions[v].into(),
+                ]);
+            }
+            variables.statement(values)
+        })
+}
 
+/// The multi-row INSERTs of the new paths (`new_paths` holds variable and path index), each
+/// built only when it is asked for: `versions[v]` is variable v's version, its paths take the
+/// next ones.
+fn path_inserts<'a>(
+    backend: DbBackend,
+    new_variables: &'a [&'a DesiredVariable],
+    new_paths: &'a [(usize, usize)],
+    first_id: i64,
+    versions: &'a [i64],
+    now: chrono::DateTime<chrono::Utc>,
+) -> impl Iterator<Item = Statement> + 'a {
     let paths = BulkInsert::new(backend, "variable_access_paths")
         .shared("access_type", AccessType::MemoryOffset)
         .shared("path_version", 1i64)
@@ -402,12 +450,12 @@ async fn insert_new_variables(
             "read_only",
             "system_version",
         ]);
-    let path_inserts = new_paths.chunks(ROWS_PER_STATEMENT).map(|chunk| {
+    new_paths.chunks(ROWS_PER_STATEMENT).map(move |chunk| {
         let mut values = Vec::with_capacity(chunk.len() * paths.row_width());
         for &(v, p) in chunk {
             let path = &new_variables[v].paths[p];
             values.extend([
-                id_of(v).into(),
+                new_variable_id(first_id, v).into(),
                 canonical(&path.reference).into(),
                 path.priority.into(),
                 path.read_only.into(),
@@ -415,26 +463,7 @@ async fn insert_new_variables(
             ]);
         }
         paths.statement(values)
-    });
-
-    if backend == DbBackend::Sqlite {
-        // Check the paths' foreign key at commit instead of after each statement, so that SQLite
-        // needs no statement journal for them either (see `insert_verb`). It is still
-        // checked: a dangling path fails the COMMIT. SQLite switches this off again at commit.
-        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
-            .await?;
-    }
-    execute_pipelined(txn, variable_inserts.chain(path_inserts)).await?;
-    log_new_variables(txn, first_id, id_of(new_variables.len() - 1), options, now).await?;
-    if backend == DbBackend::Postgres {
-        // Explicit ids do not advance PostgreSQL's sequence: move it past them.
-        txn.execute_unprepared(
-            "SELECT setval(pg_get_serial_sequence('system_variables', 'id'), \
-             (SELECT MAX(id) FROM system_variables))",
-        )
-        .await?;
-    }
-    Ok(())
+    })
 }
 
 /// Writes the change log of the new variables `first_id..=last_id` and of their paths, which

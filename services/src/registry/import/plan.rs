@@ -279,6 +279,46 @@ fn push_diff(report: &mut ImportReport, diff: VariableDiff) {
     }
 }
 
+/// Counts a path change in the report and describes it as a change of the path's field.
+fn report_path_change(report: &mut ImportReport, path: &PathChange) -> FieldChange {
+    match path {
+        PathChange::Add(p) => {
+            report.paths_added += 1;
+            FieldChange {
+                field: path_field(&p.reference.table),
+                old: None,
+                new: Some(canonical(&p.reference)),
+            }
+        }
+        PathChange::Update {
+            old,
+            old_active,
+            new,
+            ..
+        } => {
+            report.paths_updated += 1;
+            let old_text = if *old_active {
+                canonical(old)
+            } else {
+                format!("{} (inactive)", canonical(old))
+            };
+            FieldChange {
+                field: path_field(&new.table),
+                old: Some(old_text),
+                new: Some(canonical(new)),
+            }
+        }
+        PathChange::Deactivate { old, .. } => {
+            report.paths_deactivated += 1;
+            FieldChange {
+                field: path_field(&old.table),
+                old: Some(canonical(old)),
+                new: None,
+            }
+        }
+    }
+}
+
 impl<'a> Plan<'a> {
     /// Adds a change and counts its versions: one for the variable, one per path.
     fn add(&mut self, change: VariableChange<'a>) {
@@ -320,42 +360,7 @@ impl<'a> Plan<'a> {
                     report.kept += kept.len() as u64;
                     let mut changes = fields.clone();
                     for path in paths {
-                        match path {
-                            PathChange::Add(p) => {
-                                report.paths_added += 1;
-                                changes.push(FieldChange {
-                                    field: path_field(&p.reference.table),
-                                    old: None,
-                                    new: Some(canonical(&p.reference)),
-                                });
-                            }
-                            PathChange::Update {
-                                old,
-                                old_active,
-                                new,
-                                ..
-                            } => {
-                                report.paths_updated += 1;
-                                let old_text = if *old_active {
-                                    canonical(old)
-                                } else {
-                                    format!("{} (inactive)", canonical(old))
-                                };
-                                changes.push(FieldChange {
-                                    field: path_field(&new.table),
-                                    old: Some(old_text),
-                                    new: Some(canonical(new)),
-                                });
-                            }
-                            PathChange::Deactivate { old, .. } => {
-                                report.paths_deactivated += 1;
-                                changes.push(FieldChange {
-                                    field: path_field(&old.table),
-                                    old: Some(canonical(old)),
-                                    new: None,
-                                });
-                            }
-                        }
+                        changes.push(report_path_change(&mut report, path));
                     }
                     VariableDiff {
                         name: existing.name.clone(),

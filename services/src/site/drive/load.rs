@@ -54,38 +54,14 @@ pub async fn load_devices(db: &DatabaseConnection) -> Result<SiteDevices, AppErr
         .into_iter()
         .map(|a| (a.adapter_id.clone(), a))
         .collect();
-    let entry = |adapter: &adapter::Model, priority: i32| AdapterEntry {
-        adapter_id: adapter.adapter_id.clone(),
-        adapter_type: adapter.adapter_type.clone(),
-        priority,
-        config_json: adapter.config_json.clone(),
-    };
-    let single =
-        |system_id: String, kind: LiveDeviceKind, device_id: String, adapter_id: Option<String>| {
-            let found = adapter_id.as_ref().and_then(|id| adapters.get(id));
-            let (adapters, note) = match (adapter_id.as_ref(), found) {
-                (None, _) => (Vec::new(), Some("no adapter".to_string())),
-                (Some(id), None) => (Vec::new(), Some(format!("its adapter {id} does not exist"))),
-                (Some(id), Some(a)) if !a.enabled => {
-                    (Vec::new(), Some(format!("its adapter {id} is disabled")))
-                }
-                (Some(_), Some(a)) => (vec![entry(a, a.priority)], None),
-            };
-            DeviceEntry {
-                system_id,
-                kind,
-                device_id,
-                adapters,
-                note,
-            }
-        };
     let mut devices = Vec::new();
     for row in inverter::Entity::find()
         .order_by_asc(inverter::Column::InverterId)
         .all(db)
         .await?
     {
-        devices.push(single(
+        devices.push(single_adapter_device(
+            &adapters,
             row.system_id,
             LiveDeviceKind::Inverter,
             row.inverter_id,
@@ -97,17 +73,69 @@ pub async fn load_devices(db: &DatabaseConnection) -> Result<SiteDevices, AppErr
         .all(db)
         .await?
     {
-        devices.push(single(
+        devices.push(single_adapter_device(
+            &adapters,
             row.system_id,
             LiveDeviceKind::Meter,
             row.meter_id,
             row.adapter_id,
         ));
     }
+    devices.extend(pack_devices(db, &adapters).await?);
+    Ok(SiteDevices {
+        version,
+        systems,
+        devices,
+    })
+}
+
+/// An adapter of the catalog as a device uses it, at `priority`.
+fn adapter_entry(adapter: &adapter::Model, priority: i32) -> AdapterEntry {
+    AdapterEntry {
+        adapter_id: adapter.adapter_id.clone(),
+        adapter_type: adapter.adapter_type.clone(),
+        priority,
+        config_json: adapter.config_json.clone(),
+    }
+}
+
+/// An inverter or a meter with its one adapter, or with the reason it has none to poll.
+fn single_adapter_device(
+    adapters: &HashMap<String, adapter::Model>,
+    system_id: String,
+    kind: LiveDeviceKind,
+    device_id: String,
+    adapter_id: Option<String>,
+) -> DeviceEntry {
+    let found = adapter_id.as_ref().and_then(|id| adapters.get(id));
+    let (adapters, note) = match (adapter_id.as_ref(), found) {
+        (None, _) => (Vec::new(), Some("no adapter".to_string())),
+        (Some(id), None) => (Vec::new(), Some(format!("its adapter {id} does not exist"))),
+        (Some(id), Some(a)) if !a.enabled => {
+            (Vec::new(), Some(format!("its adapter {id} is disabled")))
+        }
+        (Some(_), Some(a)) => (vec![adapter_entry(a, a.priority)], None),
+    };
+    DeviceEntry {
+        system_id,
+        kind,
+        device_id,
+        adapters,
+        note,
+    }
+}
+
+/// Every battery pack with its enabled adapters in failover order (lower priority number
+/// first), or with the reason it has none to poll.
+async fn pack_devices(
+    db: &DatabaseConnection,
+    adapters: &HashMap<String, adapter::Model>,
+) -> Result<Vec<DeviceEntry>, AppError> {
     let mut links: HashMap<String, Vec<battery_pack_adapter::Model>> = HashMap::new();
     for link in battery_pack_adapter::Entity::find().all(db).await? {
         links.entry(link.pack_id.clone()).or_default().push(link);
     }
+    let mut devices = Vec::new();
     for pack in battery_pack::Entity::find()
         .order_by_asc(battery_pack::Column::PackId)
         .all(db)
@@ -123,7 +151,7 @@ pub async fn load_devices(db: &DatabaseConnection) -> Result<SiteDevices, AppErr
                 adapters
                     .get(&link.adapter_id)
                     .filter(|a| a.enabled)
-                    .map(|a| entry(a, link.priority))
+                    .map(|a| adapter_entry(a, link.priority))
             })
             .collect();
         let note = match (linked, enabled.is_empty()) {
@@ -139,9 +167,5 @@ pub async fn load_devices(db: &DatabaseConnection) -> Result<SiteDevices, AppErr
             note,
         });
     }
-    Ok(SiteDevices {
-        version,
-        systems,
-        devices,
-    })
+    Ok(devices)
 }

@@ -56,50 +56,7 @@ impl DriveSetup {
                 ),
             ));
         }
-        let endpoint = match transport {
-            Transport::Tcp => {
-                let host: String = settings.required("host")?;
-                let port: u16 = settings.required("port")?;
-                if host.is_empty() {
-                    return Err(config_error("host", "name the host".into()));
-                }
-                if host.contains(':') {
-                    Endpoint::tcp(format!("[{host}]:{port}"))
-                } else {
-                    Endpoint::tcp(format!("{host}:{port}"))
-                }
-            }
-            Transport::Rtu => {
-                let path: String = settings.required("serial_port")?;
-                let baud_rate: u32 = settings.required("baudrate")?;
-                let parity: Parity = settings.optional("parity")?.unwrap_or_default();
-                let stop_bits: u8 = settings.optional("stop_bits")?.unwrap_or(1);
-                if !matches!(stop_bits, 1 | 2) {
-                    return Err(config_error(
-                        "stop_bits",
-                        format!("{stop_bits} is not 1 or 2"),
-                    ));
-                }
-                if baud_rate == 0 {
-                    return Err(config_error("baudrate", "must be above 0".into()));
-                }
-                Endpoint::Rtu {
-                    path,
-                    baud_rate,
-                    parity,
-                    stop_bits,
-                    // Modbus RTU is always 8 data bits; the inter-frame delay follows the baud rate.
-                    data_bits: 8,
-                    inter_frame_delay_ms: None,
-                }
-            }
-            Transport::Can | Transport::Ble => {
-                return Err(DriveError::NotDrivable(format!(
-                    "{} adapters are not read as Modbus devices",
-                    transport.as_str()
-                )));
-            }
-        };
+        let endpoint = settings.endpoint(transport)?;
         let unit_id: u8 = settings.required("unit_id")?;
         if !(1..=247).contains(&unit_id) {
             return Err(config_error(
@@ -142,6 +99,56 @@ struct Settings<'a> {
 }
 
 impl Settings<'_> {
+    /// The Modbus endpoint of `transport`: TCP host and port, or serial port, baud rate, parity
+    /// and stop bits.
+    fn endpoint(&self, transport: Transport) -> Result<Endpoint, DriveError> {
+        let endpoint = match transport {
+            Transport::Tcp => {
+                let host: String = self.required("host")?;
+                let port: u16 = self.required("port")?;
+                if host.is_empty() {
+                    return Err(config_error("host", "name the host".into()));
+                }
+                if host.contains(':') {
+                    Endpoint::tcp(format!("[{host}]:{port}"))
+                } else {
+                    Endpoint::tcp(format!("{host}:{port}"))
+                }
+            }
+            Transport::Rtu => {
+                let path: String = self.required("serial_port")?;
+                let baud_rate: u32 = self.required("baudrate")?;
+                let parity: Parity = self.optional("parity")?.unwrap_or_default();
+                let stop_bits: u8 = self.optional("stop_bits")?.unwrap_or(1);
+                if !matches!(stop_bits, 1 | 2) {
+                    return Err(config_error(
+                        "stop_bits",
+                        format!("{stop_bits} is not 1 or 2"),
+                    ));
+                }
+                if baud_rate == 0 {
+                    return Err(config_error("baudrate", "must be above 0".into()));
+                }
+                Endpoint::Rtu {
+                    path,
+                    baud_rate,
+                    parity,
+                    stop_bits,
+                    // Modbus RTU is always 8 data bits; the inter-frame delay follows the baud rate.
+                    data_bits: 8,
+                    inter_frame_delay_ms: None,
+                }
+            }
+            Transport::Can | Transport::Ble => {
+                return Err(DriveError::NotDrivable(format!(
+                    "{} adapters are not read as Modbus devices",
+                    transport.as_str()
+                )));
+            }
+        };
+        Ok(endpoint)
+    }
+
     /// The configuration's value of `key`, else the schema's `default` for it.
     fn raw(&self, key: &str) -> Option<&Value> {
         self.config.get(key).or_else(|| {
