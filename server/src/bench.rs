@@ -115,7 +115,7 @@ pub fn generate(variables: usize) -> (String, String) {
             let num = if i % 97 == 0 { 16 } else { 1 };
             items.push(serde_json::json!({"name": name, "offset": offset, "size": 2, "num": num}));
             if i % 20 == 0 {
-                mirrors.push(serde_json::json!({"name": name, "offset": mirrors.len() as u32 * 2}));
+                mirrors.push(serde_json::json!({"name": name, "offset": mirrors.len() * 2}));
             }
             offset += 2 * num;
             made += 1;
@@ -133,9 +133,10 @@ pub fn generate(variables: usize) -> (String, String) {
             {"name_pattern": ".*_current$", "units": "A", "locator": "rbms.rack[n].module[m]"}
         ]
     });
+    // A JSON value's `Display` is its compact text, as `serde_json::to_string` writes it.
     (
-        serde_json::to_string(&tables).expect("serialise"),
-        serde_json::to_string(&metadata).expect("serialise"),
+        serde_json::Value::Array(tables).to_string(),
+        metadata.to_string(),
     )
 }
 
@@ -247,21 +248,26 @@ async fn import_twice(
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
-    let (variables, postgres_url) = match target {
+    match target {
         BenchTarget::Registry {
             variables,
             postgres_url,
-        } => (variables, postgres_url),
-        BenchTarget::Io { seconds } => return crate::bench_io::run(seconds).await,
-        BenchTarget::Protections => return crate::bench_protections::run().await,
-        BenchTarget::Site { postgres_url } => return crate::bench_site::run(postgres_url).await,
-        BenchTarget::Auth { postgres_url } => return crate::bench_auth::run(postgres_url).await,
+        } => registry(variables, postgres_url).await,
+        BenchTarget::Io { seconds } => crate::bench_io::run(seconds).await,
+        BenchTarget::Protections => crate::bench_protections::run().await,
+        BenchTarget::Site { postgres_url } => crate::bench_site::run(postgres_url).await,
+        BenchTarget::Auth { postgres_url } => crate::bench_auth::run(postgres_url).await,
         BenchTarget::SiteFailover {
             rounds,
             period_ms,
             hold_cycles,
-        } => return crate::bench_failover::run(rounds, period_ms, hold_cycles).await,
-    };
+        } => crate::bench_failover::run(rounds, period_ms, hold_cycles).await,
+    }
+}
+
+/// `bench registry`: imports `variables` generated variables into a throw-away SQLite database
+/// (and into one on the PostgreSQL server at `postgres_url`) and prints the registry's figures.
+async fn registry(variables: usize, postgres_url: Option<String>) -> anyhow::Result<()> {
     let (data_def, metadata) = generate(variables);
     println!(
         "registry bench: {variables} variables, data_def.json {:.1} MB, {} cores",
@@ -289,6 +295,33 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         "SQLite: list index first load {:>10}  (once per server start)",
         ms(started.elapsed())
     );
+    print_list_figures(&db, &index).await?;
+
+    // The index loaded above, so the page figure does not include its first load.
+    let state = AppState {
+        registry_index: index.clone(),
+        ..bench_state(db.clone(), target.info.clone())
+    };
+    let router = crate::http::router(state);
+    print_page_figure(&router).await?;
+    crate::bench_prototype::print_vars_offset_p50(&router, variables).await?;
+    crate::bench_history::print_history_figures(&db).await?;
+    db.close().await?;
+
+    if let Some(admin_url) = postgres_url {
+        import_on_postgres(&admin_url, &data_def, &metadata).await?;
+    } else {
+        println!("PostgreSQL: skipped (pass --postgres-url or POWERDECK_BENCH_PG_URL)");
+    }
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS                      {mb:>7.1} MB");
+    }
+    Ok(())
+}
+
+/// Prints the median times of a filtered list, a list by locator wildcard and a change feed of
+/// 1,000 changes.
+async fn print_list_figures(db: &DatabaseConnection, index: &RegistryIndex) -> anyhow::Result<()> {
     let filtered = VariableQuery {
         category: Some(Category::Oper),
         q: Some("module07_cell01".into()),
@@ -296,7 +329,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         ..VariableQuery::default()
     };
     let list_p50 = median(50, || async {
-        query::list_variables(&db, &index, &filtered)
+        query::list_variables(db, index, &filtered)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
@@ -313,7 +346,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         ..VariableQuery::default()
     };
     let wildcard_p50 = median(50, || async {
-        query::list_variables(&db, &index, &wildcard)
+        query::list_variables(db, index, &wildcard)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
@@ -324,9 +357,9 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         ms(wildcard_p50)
     );
 
-    let current = services::system::system_version_of(&db).await?;
+    let current = services::system::system_version_of(db).await?;
     let changes_p50 = median(50, || async {
-        let feed = query::changes_since(&db, current - 1_000, 1_000)
+        let feed = query::changes_since(db, current - 1_000, 1_000)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         anyhow::ensure!(
@@ -338,13 +371,11 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
     })
     .await?;
     println!("SQLite: changes?since 1,000   {:>10}", ms(changes_p50));
+    Ok(())
+}
 
-    // The index loaded above, so the page figure does not include its first load.
-    let state = AppState {
-        registry_index: index.clone(),
-        ..bench_state(db.clone(), target.info.clone())
-    };
-    let router = crate::http::router(state);
+/// Prints the median time of the server's answer to a filtered registry page.
+async fn print_page_figure(router: &axum::Router) -> anyhow::Result<()> {
     let page_p50 = median(20, || {
         let router = router.clone();
         async move {
@@ -365,37 +396,32 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         "SQLite: registry page p50     {:>10}  (server response, filtered)",
         ms(page_p50)
     );
-    crate::bench_prototype::print_vars_offset_p50(&router, variables).await?;
-    crate::bench_history::print_history_figures(&db).await?;
-    db.close().await?;
+    Ok(())
+}
 
-    if let Some(admin_url) = postgres_url {
-        let admin = sea_orm::Database::connect(&admin_url)
-            .await
-            .context("connect to PostgreSQL")?;
-        let name = format!("powerdeck_bench_{}", std::process::id());
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        let (base, _) = admin_url
-            .rsplit_once('/')
-            .context("the PostgreSQL URL ends with /DATABASE")?;
-        let target = DatabaseTarget::parse(&format!("{base}/{name}"))?;
-        let db = database::connect(&target).await?;
-        database::migrate(&db).await?;
-        import_twice(&db, &data_def, &metadata, "PostgreSQL").await?;
-        db.close().await?;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE {name}"))
-            .await?;
-    } else {
-        println!("PostgreSQL: skipped (pass --postgres-url or POWERDECK_BENCH_PG_URL)");
-    }
-    if let Some(mb) = peak_rss_mb() {
-        println!("peak RSS                      {mb:>7.1} MB");
-    }
+/// Creates an empty database on the PostgreSQL server at `admin_url`, imports the files into it
+/// twice (printing the figures), and drops it again.
+async fn import_on_postgres(admin_url: &str, data_def: &str, metadata: &str) -> anyhow::Result<()> {
+    let admin = sea_orm::Database::connect(admin_url)
+        .await
+        .context("connect to PostgreSQL")?;
+    let name = format!("powerdeck_bench_{}", std::process::id());
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .context("the PostgreSQL URL ends with /DATABASE")?;
+    let target = DatabaseTarget::parse(&format!("{base}/{name}"))?;
+    let db = database::connect(&target).await?;
+    database::migrate(&db).await?;
+    import_twice(&db, data_def, metadata, "PostgreSQL").await?;
+    db.close().await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name}"))
+        .await?;
     Ok(())
 }

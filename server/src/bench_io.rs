@@ -81,22 +81,26 @@ impl Rng {
 }
 
 /// `per_device` variables of one or two registers at random addresses of each device.
-fn points(devices: &[String], per_device: usize, rng: &mut Rng) -> Vec<PollPoint> {
+fn points(devices: &[String], per_device: usize, rng: &mut Rng) -> anyhow::Result<Vec<PollPoint>> {
     let mut points = Vec::new();
     for device in devices {
         for _ in 0..per_device {
+            let key = u32::try_from(points.len()).context("too many poll points")?;
+            let address = u16::try_from(rng.below(BANK_REGISTERS as u64 - 2))
+                .context("the register banks are larger than a Modbus address")?;
+            let count = if rng.below(2) == 0 { 1 } else { 2 };
             points.push(PollPoint {
-                key: points.len() as u32,
+                key,
                 device: device.clone(),
                 unit_id: BANK_UNIT,
                 table: RegisterTable::Input,
-                address: rng.below(BANK_REGISTERS as u64 - 2) as u16,
-                count: 1 + rng.below(2) as u16,
+                address,
+                count,
                 class: PollClass::Normal,
             });
         }
     }
-    points
+    Ok(points)
 }
 
 async fn read_blocks(bus: BusHandle, blocks: Vec<ReadBlock>) -> anyhow::Result<()> {
@@ -139,13 +143,28 @@ pub async fn run(seconds: u64) -> anyhow::Result<()> {
     // 1. One poll cycle of 2,000 variables over 10 devices, all devices read concurrently.
     let ten = &simulators.banks[..10];
     let buses: Vec<BusHandle> = ten.iter().map(|addr| bus(addr, &cancel)).collect();
-    let plan = planner::plan(&points(ten, 200, &mut rng), &PlannerConfig::default())?;
+    poll_cycle(&buses, ten, &mut rng).await?;
+
+    // 2. Write + read-back of one variable.
+    write_read_back(&buses[0]).await?;
+
+    // 3. 100 devices polled at 1 Hz, 20 variables each.
+    polling_load(&simulators.banks, &cancel, &mut rng, seconds).await?;
+    cancel.cancel();
+    drop(simulators);
+    Ok(())
+}
+
+/// Times 20 poll cycles of 200 variables on each of the given buses (after one that opens the
+/// connections) and prints the median and the slowest.
+async fn poll_cycle(buses: &[BusHandle], addrs: &[String], rng: &mut Rng) -> anyhow::Result<()> {
+    let plan = planner::plan(&points(addrs, 200, rng)?, &PlannerConfig::default())?;
     let mut cycles = Vec::new();
     for round in 0..21 {
         let before: u64 = buses.iter().map(|b| b.stats().requests).sum();
         let started = Instant::now();
         let mut tasks = Vec::new();
-        for (bus, addr) in buses.iter().zip(ten) {
+        for (bus, addr) in buses.iter().zip(addrs) {
             tasks.push(tokio::spawn(read_blocks(
                 bus.clone(),
                 blocks_of(&plan, addr),
@@ -169,12 +188,15 @@ pub async fn run(seconds: u64) -> anyhow::Result<()> {
     println!(
         "poll cycle, 2,000 variables / 10 devices   p50 {}  max {}  ({} requests = the planner's minimum)",
         ms(cycles[cycles.len() / 2]),
-        ms(*cycles.last().expect("20 cycles")),
+        ms(*cycles.last().context("no poll cycle was timed")?),
         plan.requests()
     );
+    Ok(())
+}
 
-    // 2. Write + read-back of one variable.
-    let target = &buses[0];
+/// Times 200 writes of one register, each read back, and prints the median and the 99th
+/// percentile.
+async fn write_read_back(target: &BusHandle) -> anyhow::Result<()> {
     let mut round_trips = Vec::new();
     for i in 0..200u16 {
         let started = Instant::now();
@@ -193,19 +215,20 @@ pub async fn run(seconds: u64) -> anyhow::Result<()> {
         ms(round_trips[100]),
         ms(round_trips[197])
     );
+    Ok(())
+}
 
-    // 3. 100 devices polled at 1 Hz, 20 variables each.
-    let all: Vec<BusHandle> = simulators
-        .banks
-        .iter()
-        .map(|addr| bus(addr, &cancel))
-        .collect();
-    let plan = planner::plan(
-        &points(&simulators.banks, 20, &mut rng),
-        &PlannerConfig::default(),
-    )?;
+/// Polls 20 variables of every bank once a second for `seconds` and prints the CPU it took.
+async fn polling_load(
+    banks: &[String],
+    cancel: &CancellationToken,
+    rng: &mut Rng,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let all: Vec<BusHandle> = banks.iter().map(|addr| bus(addr, cancel)).collect();
+    let plan = planner::plan(&points(banks, 20, rng)?, &PlannerConfig::default())?;
     let polling = cancel.child_token();
-    for (bus, addr) in all.iter().zip(&simulators.banks) {
+    for (bus, addr) in all.iter().zip(banks) {
         let (bus, blocks, stop) = (bus.clone(), blocks_of(&plan, addr), polling.clone());
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(Duration::from_secs(1));
@@ -236,7 +259,5 @@ pub async fn run(seconds: u64) -> anyhow::Result<()> {
             plan.requests()
         );
     }
-    cancel.cancel();
-    drop(simulators);
     Ok(())
 }

@@ -76,32 +76,8 @@ fn limits(shift: u32) -> ProtectionSet {
 
 pub async fn run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("a temporary directory")?;
-    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
-    let target = DatabaseTarget::parse(&url)?;
-    let db = database::connect(&target).await?;
-    database::migrate(&db).await?;
-    let naming = NamingRule::default();
-    let data_def = data_def(&naming);
-    let files = ImportFiles {
-        data_def_name: "data_def.json",
-        data_def: &data_def,
-        metadata_name: None,
-        metadata: None,
-    };
-    let options = ImportOptions {
-        dry_run: false,
-        prune: false,
-        source: "bench".into(),
-        actor: "bench".into(),
-        caller: None,
-    };
-    import(&db, &files, &options)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let actor = Actor::new("bench", "bench");
-    profiles::seed_default(&db, "bench", r#"{"protections": {}}"#, &actor)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = seeded_database(dir.path(), &actor).await?;
 
     let cancel = CancellationToken::new();
     let simulator = Simulator::new().with_bank(BANK_UNIT, 1_000);
@@ -123,13 +99,61 @@ pub async fn run() -> anyhow::Result<()> {
     println!(
         "protections bench: {QUANTITIES} quantities × 2 sides × 3 levels = {fields} fields on one Modbus TCP device, SQLite file"
     );
+    print_deploy_figure(&db, &field, &protections, &actor).await?;
+    cancel.cancel();
+    print_engine_figure();
+    Ok(())
+}
 
+/// A migrated SQLite database in `dir` with the limit variables imported and the default
+/// protection profile seeded.
+async fn seeded_database(
+    dir: &std::path::Path,
+    actor: &Actor,
+) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+    let target = DatabaseTarget::parse(&url)?;
+    let db = database::connect(&target).await?;
+    database::migrate(&db).await?;
+    let naming = NamingRule::default();
+    let data_def = data_def(&naming);
+    let files = ImportFiles {
+        data_def_name: "data_def.json",
+        data_def: &data_def,
+        metadata_name: None,
+        metadata: None,
+    };
+    let options = ImportOptions {
+        dry_run: false,
+        prune: false,
+        source: "bench".into(),
+        actor: "bench".into(),
+        caller: None,
+    };
+    import(&db, &files, &options)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    profiles::seed_default(&db, "bench", r#"{"protections": {}}"#, actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(db)
+}
+
+/// Deploys the two alternating limit sets `DEPLOYS` times after a first deploy and prints the
+/// median and the slowest deploy.
+async fn print_deploy_figure(
+    db: &sea_orm::DatabaseConnection,
+    field: &FieldIo,
+    protections: &Protections,
+    actor: &Actor,
+) -> anyhow::Result<()> {
     let mut times = Vec::new();
     let mut written = 0;
     for run in 0..=DEPLOYS {
-        let set = limits((run % 2) as u32);
+        // Odd runs deploy the shifted set, even runs the plain one.
+        let set = limits(u32::from(run % 2 == 1));
         let started = Instant::now();
-        let detail = save_and_deploy(&db, &field, &protections, None, &set, &actor)
+        let detail = save_and_deploy(db, field, protections, None, &set, actor)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let took = started.elapsed();
@@ -154,9 +178,12 @@ pub async fn run() -> anyhow::Result<()> {
         ms(worst),
         requests
     );
-    cancel.cancel();
+    Ok(())
+}
 
-    // The engine alone, one core: samples alternately inside and outside the limits.
+/// The engine alone, one core: samples alternately inside and outside the limits; prints the
+/// samples per second.
+fn print_engine_figure() {
     let set = limits(0);
     let mut engine = AlarmEngine::new(&set);
     let names: Vec<String> = set.keys().cloned().collect();
@@ -177,5 +204,4 @@ pub async fn run() -> anyhow::Result<()> {
         2.0 * ENGINE_SAMPLES as f64 / took.as_secs_f64() / 1e6,
         ms(took)
     );
-    Ok(())
 }

@@ -1,14 +1,6 @@
 //! The Powerdeck server as a library: configuration, database start-up, HTTP router and the
 //! `serve` / `migrate` commands. `main.rs` only parses the command line and reports errors.
 
-// TODO(lints): 6 narrowing casts and 6 expects (CLI output, bench figures) and 4 long
-// functions (CLI commands, benches) are still to fix.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::expect_used,
-    clippy::too_many_lines
-)]
-
 pub mod access;
 pub mod auth_cli;
 pub mod bench;

@@ -143,7 +143,7 @@ pub fn print_report(report: &ImportReport) {
     if !new.is_empty() {
         const SHOWN: usize = 20;
         let more = if new.len() > SHOWN {
-            format!(" and {} more", report.new as usize - SHOWN)
+            format!(" and {} more", report.new.saturating_sub(SHOWN as u64))
         } else {
             String::new()
         };

@@ -70,38 +70,15 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let (field, demo_simulator) = start_field_io(&db, args, shutdown.clone()).await?;
     let demo = match demo_simulator {
         Some((simulator, addr)) => {
-            let demo = DemoFailover::start(&simulator, shutdown.clone()).await?;
-            demo_site::point_site_at_demo(&db, addr, &demo).await?;
-            tracing::info!(
-                primary = %demo.primary_addr(),
-                secondary = %demo.serial_port(),
-                "demo mode: pack1's primary on TCP, its secondary on a pseudo-terminal"
-            );
-            Some(std::sync::Arc::new(demo))
+            Some(start_demo_failover(&db, &simulator, addr, shutdown.clone()).await?)
         }
         None => None,
     };
     let site_io = start_site_io(&db, args, shutdown.clone())?;
     let protections = start_protections(&db, args, &field, shutdown.clone()).await?;
 
-    let mut leptos_options = LeptosOptions::builder()
-        .output_name("powerdeck")
-        .site_root(args.site_root.to_string_lossy().as_ref())
-        .site_pkg_dir("pkg")
-        .site_addr(args.addr)
-        .build();
-    // A hashed bundle: the page names `pkg/powerdeck.<hash>.js` and so on, read from a hash file
-    // that lives (and is removed) with the server.
-    let _hash_file = match &bundle.hashes {
-        Some(hashes) => {
-            let file = crate::site::write_hash_file(hashes)
-                .context("cannot write the bundle's hash file")?;
-            leptos_options.hash_files = true;
-            leptos_options.hash_file = file.path().to_string_lossy().as_ref().into();
-            Some(file)
-        }
-        None => None,
-    };
+    // The hash file of a hashed bundle lives (and is removed) with the server.
+    let (leptos_options, _hash_file) = leptos_options(args, &bundle)?;
     let auth = Arc::new(Auth::new(auth_config(args)));
     tokio::spawn(purge_sessions(db.clone(), auth.clone(), shutdown.clone()));
     let state = AppState {
@@ -126,10 +103,68 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .layer(axum::middleware::from_fn(crate::site::lean_asset_headers));
 
     tokio::spawn(cancel_on_signal(shutdown.clone())?);
+    serve_until_shutdown(listener, router, tls, args.addr, &shutdown).await?;
+    tracing::info!("shutting down");
+    db.close().await.context("closing the database")?;
+    Ok(())
+}
+
+/// Demo mode: starts pack1's primary on TCP and its secondary on a pseudo-terminal, both served
+/// by the simulator at `addr`, and points the site at them.
+async fn start_demo_failover(
+    db: &sea_orm::DatabaseConnection,
+    simulator: &Simulator,
+    addr: std::net::SocketAddr,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Arc<DemoFailover>> {
+    let demo = DemoFailover::start(simulator, shutdown).await?;
+    demo_site::point_site_at_demo(db, addr, &demo).await?;
+    tracing::info!(
+        primary = %demo.primary_addr(),
+        secondary = %demo.serial_port(),
+        "demo mode: pack1's primary on TCP, its secondary on a pseudo-terminal"
+    );
+    Ok(Arc::new(demo))
+}
+
+/// Leptos' options for the bundle in the site root. A hashed bundle: the page names
+/// `pkg/powerdeck.<hash>.js` and so on, read from a hash file, which is returned too and must
+/// be kept as long as the server runs (it is removed when dropped).
+fn leptos_options(
+    args: &ServeArgs,
+    bundle: &crate::site::Bundle,
+) -> anyhow::Result<(LeptosOptions, Option<tempfile::NamedTempFile>)> {
+    let mut leptos_options = LeptosOptions::builder()
+        .output_name("powerdeck")
+        .site_root(args.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    let hash_file = match &bundle.hashes {
+        Some(hashes) => {
+            let file = crate::site::write_hash_file(hashes)
+                .context("cannot write the bundle's hash file")?;
+            leptos_options.hash_files = true;
+            leptos_options.hash_file = file.path().to_string_lossy().as_ref().into();
+            Some(file)
+        }
+        None => None,
+    };
+    Ok((leptos_options, hash_file))
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is given, until `shutdown`.
+async fn serve_until_shutdown(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<tokio_rustls::rustls::ServerConfig>,
+    addr: std::net::SocketAddr,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     match tls {
         Some(config) => {
-            tracing::info!("Powerdeck listening on https://{}", args.addr);
+            tracing::info!("Powerdeck listening on https://{addr}");
             let listener = crate::tls::TlsListener::new(listener, config, shutdown.clone())
                 .context("cannot start the TLS listener")?;
             // `tap_io` gives axum's connection-info support a listener type it knows.
@@ -139,15 +174,13 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 .context("HTTPS server failed")?;
         }
         None => {
-            tracing::info!("Powerdeck listening on http://{}", args.addr);
+            tracing::info!("Powerdeck listening on http://{addr}");
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned())
                 .await
                 .context("HTTP server failed")?;
         }
     }
-    tracing::info!("shutting down");
-    db.close().await.context("closing the database")?;
     Ok(())
 }
 
@@ -406,7 +439,7 @@ async fn start_field_io(
     tracing::info!(%addr, "demo mode: device simulator serving Modbus TCP and CAN");
     let field = FieldIo::start_with_builtin_can(
         db.clone(),
-        demo_field_config(addr),
+        demo_field_config(addr)?,
         vec![monitor],
         shutdown,
     );
@@ -419,7 +452,7 @@ const DEMO_CAN_BUS: &str = "bms_can";
 /// The field configuration of demo mode: every simulated device on one TCP bus, and the
 /// protection limits of `prot:sbmu:hold` held by the simulated BMS. Power and current poll fast,
 /// energy counters and temperatures slowly, the rest by category.
-pub fn demo_field_config(addr: std::net::SocketAddr) -> FieldConfig {
+pub fn demo_field_config(addr: std::net::SocketAddr) -> anyhow::Result<FieldConfig> {
     let text = serde_json::json!({
         "buses": [{"name": "simulator", "endpoint": {"tcp": {"addr": addr.to_string()}}}],
         "devices": {"inverter": "simulator", "bms": "simulator", "meter": "simulator", DEMO_CAN_BUS: DEMO_CAN_BUS},
@@ -431,7 +464,8 @@ pub fn demo_field_config(addr: std::net::SocketAddr) -> FieldConfig {
         }
     })
     .to_string();
-    FieldConfig::parse("demo configuration", &text).expect("the demo configuration is valid")
+    FieldConfig::parse("demo configuration", &text)
+        .context("demo mode: the built-in field configuration is invalid")
 }
 
 /// Creates the demo site's Modbus variables that do not exist yet (restarts change nothing).

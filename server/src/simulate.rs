@@ -50,10 +50,7 @@ pub async fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     for bank in 0..args.banks {
         let bank_simulator = Simulator::new().with_bank(BANK_UNIT, args.bank_registers);
         let addr = bank_simulator
-            .serve_tcp(
-                "127.0.0.1:0".parse().expect("literal address"),
-                cancel.clone(),
-            )
+            .serve_tcp(SocketAddr::from(([127, 0, 0, 1], 0)), cancel.clone())
             .await
             .context("cannot serve a register bank")?;
         println!("simulator: bank {bank} on {addr} (unit {BANK_UNIT})");

@@ -276,6 +276,17 @@ pub(crate) async fn page() -> Html<String> {
         escape(text(info, "description"))
     ));
     body.push_str("<h2>Operations</h2>");
+    push_operations(&mut body, &doc);
+    body.push_str("<h2>Schemas</h2>");
+    push_schemas(&mut body, &doc);
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Powerdeck API</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>"
+    ))
+}
+
+/// Appends one section per operation of the document: method, path, summary, description, a
+/// table of its parameters and its responses.
+fn push_operations(body: &mut String, doc: &Value) {
     if let Some(paths) = doc["paths"].as_object() {
         for (path, item) in paths {
             let Some(methods) = item.as_object() else {
@@ -330,7 +341,10 @@ pub(crate) async fn page() -> Html<String> {
             }
         }
     }
-    body.push_str("<h2>Schemas</h2>");
+}
+
+/// Appends one section per schema of the document, with a table of its fields.
+fn push_schemas(body: &mut String, doc: &Value) {
     if let Some(schemas) = doc["components"]["schemas"].as_object() {
         for (name, schema) in schemas {
             body.push_str(&format!(
@@ -362,9 +376,6 @@ pub(crate) async fn page() -> Html<String> {
             body.push_str("</section>");
         }
     }
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Powerdeck API</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>"
-    ))
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b2430}main{max-width:60rem;margin:0 auto;padding:2rem}h1{margin-top:0}.op{background:#fff;border:1px solid #d5dbe1;border-radius:8px;padding:.75rem 1rem;margin:.75rem 0}.op h3{margin:.25rem 0;font-size:1rem}.method{display:inline-block;min-width:4.5rem;text-align:center;border-radius:4px;padding:0 .4rem;color:#fff;font-size:.8rem;background:#5b6775}.get{background:#0f5e9c}.post{background:#1d7a46}.patch{background:#9a6200}.delete{background:#b42318}table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}th,td{text-align:left;border-bottom:1px solid #eef1f4;padding:.25rem .5rem;vertical-align:top}th{color:#5b6775}.responses{font-size:.85rem;color:#5b6775}code{font-family:ui-monospace,monospace}";
