@@ -2,7 +2,8 @@
 // the specs do but manage users) and keeps the session cookie for every page of every spec. The
 // form is posted with the console's own Origin, as a browser posts it.
 import { request, type FullConfig } from '@playwright/test';
-import { SESSION_STATE } from './suites';
+
+export const SESSION_STATE = `${__dirname}/.auth/engineer.json`;
 
 export default async function globalSetup(config: FullConfig) {
   const baseURL = config.projects[0].use.baseURL as string;

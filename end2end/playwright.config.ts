@@ -1,22 +1,14 @@
 // Playwright in Debian's Chromium (no browser download) against a server that scripts/test.sh
 // starts on a free port with a fresh SQLite database; its URL arrives in POWERDECK_BASE_URL.
 import { defineConfig } from '@playwright/test';
-import { PAGE_CHECKS, SESSION_STATE, SUITE } from './suites';
-
-const SUITE_IGNORES = SUITE === 'flows' ? PAGE_CHECKS : [];
 
 const baseURL = process.env.POWERDECK_BASE_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   testDir: './tests',
-  // The page checks alone, everything but them, or all (see suites.ts).
-  ...(SUITE === 'pages' ? { testMatch: PAGE_CHECKS } : {}),
-  // (A project's testIgnore replaces this one: the no-js project repeats it.)
-  testIgnore: SUITE_IGNORES,
   // Signs in once; every page of every spec uses that session.
   globalSetup: './global-setup.ts',
-  // One directory per run: Playwright empties it when a run starts.
-  outputDir: `./test-results/${SUITE}`,
+  outputDir: './test-results',
   fullyParallel: false,
   // One worker unless told otherwise (scripts/test.sh says how many this machine runs).
   workers: Number(process.env.PLAYWRIGHT_WORKERS ?? 1),
@@ -27,7 +19,7 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   use: {
     baseURL,
-    storageState: SESSION_STATE,
+    storageState: `${__dirname}/.auth/engineer.json`,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       // Without the background-networking flags Chromium floods this machine's closed network.
@@ -62,7 +54,6 @@ export default defineConfig({
         // axe-core runs in the page's own JavaScript; the hydrated project checks the same
         // server-rendered markup once hydrated.
         '**/a11y.spec.ts',
-        ...SUITE_IGNORES,
       ],
     },
   ],

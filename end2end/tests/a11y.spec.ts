@@ -26,8 +26,7 @@ async function seriousViolations(page: Page, path: string): Promise<string[]> {
 
 for (const [width, height] of WIDTHS) {
   test(`every page passes axe-core at ${width} px`, async ({ page }) => {
-    // Twelve pages, each loaded, hydrated and analysed (beside the other specs: generous).
-    test.setTimeout(240_000);
+    test.setTimeout(120_000);
     await page.setViewportSize({ width, height });
     const found: string[] = [];
     for (const path of ENGINEER_PAGES) found.push(...(await seriousViolations(page, path)));
@@ -39,7 +38,7 @@ test.describe('as an admin', () => {
   test.use({ storageState: { cookies: [], origins: [] } });
 
   test('the admin pages and the login page pass axe-core', async ({ page }) => {
-    test.setTimeout(120_000);
+    test.setTimeout(60_000);
     const found: string[] = [];
     await page.setViewportSize({ width: 1280, height: 800 });
     found.push(...(await seriousViolations(page, '/login')));

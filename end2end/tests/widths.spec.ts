@@ -12,8 +12,6 @@ async function widthOf(page: Page, path: string): Promise<number> {
 
 for (const [width, height] of WIDTHS) {
   test(`no page is wider than a ${width} px window`, async ({ page }) => {
-    // Twelve pages, each loaded and hydrated (beside the other specs: generous).
-    test.setTimeout(120_000);
     await page.setViewportSize({ width, height });
     for (const path of ENGINEER_PAGES) {
       expect(await widthOf(page, path), `${path} at ${width} px`).toBeLessThanOrEqual(width);
@@ -25,7 +23,6 @@ test.describe('as an admin', () => {
   test.use({ storageState: { cookies: [], origins: [] } });
 
   test('the admin pages fit every width', async ({ page }) => {
-    test.setTimeout(120_000);
     await signInAsAdmin(page);
     for (const [width, height] of WIDTHS) {
       await page.setViewportSize({ width, height });
