@@ -159,49 +159,27 @@ start_server() {
 
 # The browser tests, the first page's figures and the contract run. They need the bundle, so
 # they start when it is built; they run beside the Rust tests (much of both is waiting).
-# Playwright runs as two runs side by side (end2end/suites.ts), each against a demo server and
-# database of its own: the read-only page checks (every page at every width, axe-core), which are
-# half of its time, and every other spec. The contract run has a server of its own too: no run's
-# writes meet another's.
 browser_tests() {
-  local flows_base flows_log flows_token pages_base pages_log pages_token api_base api_log
-  local contract_pid pages_pid pages_status status=0
+  local e2e_base e2e_log api_base api_log contract_pid status=0
   wait_for_bundle
   start_server
-  flows_base=$SERVER_BASE
-  flows_log=$SERVER_LOG
-  flows_token=$SERVER_TOKEN
+  e2e_base=$SERVER_BASE
+  e2e_log=$SERVER_LOG
+  e2e_token=$SERVER_TOKEN
   # The first page over throttled links (figures, and a guard on the bytes a first visit moves),
   # measured before anything else loads this machine.
   printf '\n==> first-page (at +%ss)\n' "$((SECONDS - run_started))"
-  node end2end/perf/first-page.mjs --base "$flows_base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
-  start_server
-  pages_base=$SERVER_BASE
-  pages_log=$SERVER_LOG
-  pages_token=$SERVER_TOKEN
+  node end2end/perf/first-page.mjs --base "$e2e_base" --routes /registry --budget-kb "$FIRST_PAGE_BUDGET_KB"
+  # The API against its generated OpenAPI document (schemathesis, every check, a short run), on a
+  # server of its own beside Playwright: its writes never meet a spec's.
   start_server
   api_base=$SERVER_BASE
   api_log=$SERVER_LOG
-  # The API against its generated OpenAPI document (schemathesis, every check, a short run).
   POWERDECK_TOKEN=$SERVER_TOKEN bash scripts/contract.sh "$api_base" >"$api_log.contract" 2>&1 &
   contract_pid=$!
-  (
-    pages_status=0
-    POWERDECK_E2E_SUITE=pages POWERDECK_BASE_URL="$pages_base" POWERDECK_TOKEN="$pages_token" \
-      npx playwright test --config end2end/playwright.config.ts || pages_status=$?
-    printf '(finished at +%ss)\n' "$((SECONDS - run_started))"
-    exit "$pages_status"
-  ) >"$pages_log.playwright" 2>&1 &
-  pages_pid=$!
-  printf '\n==> playwright: every other spec (at +%ss)\n' "$((SECONDS - run_started))"
-  POWERDECK_E2E_SUITE=flows POWERDECK_BASE_URL="$flows_base" POWERDECK_TOKEN="$flows_token" \
-    npx playwright test --config end2end/playwright.config.ts \
-    || { status=$?; echo "--- server log"; tail -50 "$flows_log"; }
-  printf '\n==> playwright: the page checks, beside it\n'
-  pages_status=0
-  wait "$pages_pid" || pages_status=$?
-  cat "$pages_log.playwright"
-  if [ "$pages_status" -ne 0 ]; then status=$pages_status; echo "--- server log"; tail -50 "$pages_log"; fi
+  printf '\n==> playwright (at +%ss)\n' "$((SECONDS - run_started))"
+  POWERDECK_BASE_URL="$e2e_base" POWERDECK_TOKEN="$e2e_token" npx playwright test --config end2end/playwright.config.ts \
+    || { status=$?; echo "--- server log"; tail -50 "$e2e_log"; }
   printf '\n==> contract (finished at +%ss)\n' "$((SECONDS - run_started))"
   wait "$contract_pid" || { status=$?; cat "$api_log.contract"; echo "--- server log"; tail -50 "$api_log"; return "$status"; }
   cat "$api_log.contract"
