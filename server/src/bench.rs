@@ -402,20 +402,9 @@ async fn print_page_figure(router: &axum::Router) -> anyhow::Result<()> {
 /// Creates an empty database on the PostgreSQL server at `admin_url`, imports the files into it
 /// twice (printing the figures), and drops it again.
 async fn import_on_postgres(admin_url: &str, data_def: &str, metadata: &str) -> anyhow::Result<()> {
-    let admin = sea_orm::Database::connect(admin_url)
-        .await
-        .context("connect to PostgreSQL")?;
     let name = format!("powerdeck_bench_{}", std::process::id());
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .context("the PostgreSQL URL ends with /DATABASE")?;
-    let target = DatabaseTarget::parse(&format!("{base}/{name}"))?;
+    let (admin, url) = crate::bench_site::scratch_database(admin_url, &name).await?;
+    let target = DatabaseTarget::parse(&url)?;
     let db = database::connect(&target).await?;
     database::migrate(&db).await?;
     import_twice(&db, data_def, metadata, "PostgreSQL").await?;

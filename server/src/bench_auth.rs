@@ -17,7 +17,7 @@ use services::auth::{
 use services::database::{self, DatabaseTarget};
 
 use crate::bench::{median, ms};
-use crate::bench_site::database_url_with_name;
+use crate::bench_site::scratch_database;
 
 const LOGINS: usize = 20;
 const LOOKUPS: usize = 2_000;
@@ -51,17 +51,8 @@ pub async fn run(postgres_url: Option<String>) -> anyhow::Result<()> {
     measure("SQLite", &url).await?;
 
     if let Some(admin_url) = postgres_url {
-        let admin = sea_orm::Database::connect(&admin_url)
-            .await
-            .context("connect to PostgreSQL")?;
         let name = format!("powerdeck_bench_auth_{}", std::process::id());
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        let url = database_url_with_name(&admin_url, &name)?;
+        let (admin, url) = scratch_database(&admin_url, &name).await?;
         let result = measure("PostgreSQL", &url).await;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

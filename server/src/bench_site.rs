@@ -232,17 +232,8 @@ pub async fn run(postgres_url: Option<String>) -> anyhow::Result<()> {
     measure("SQLite", &url, &files).await?;
 
     if let Some(admin_url) = postgres_url {
-        let admin = sea_orm::Database::connect(&admin_url)
-            .await
-            .context("connect to PostgreSQL")?;
         let name = format!("powerdeck_bench_site_{}", std::process::id());
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        let url = database_url_with_name(&admin_url, &name)?;
+        let (admin, url) = scratch_database(&admin_url, &name).await?;
         let result = measure("PostgreSQL", &url, &files).await;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -250,6 +241,26 @@ pub async fn run(postgres_url: Option<String>) -> anyhow::Result<()> {
         result?;
     }
     Ok(())
+}
+
+/// Connects to the PostgreSQL server at `admin_url` and creates an empty database `name` there
+/// (dropping a leftover of that name first). Returns the admin connection, which drops it when the
+/// bench is done, and the new database's URL.
+pub(crate) async fn scratch_database(
+    admin_url: &str,
+    name: &str,
+) -> anyhow::Result<(DatabaseConnection, String)> {
+    let admin = sea_orm::Database::connect(admin_url)
+        .await
+        .context("connect to PostgreSQL")?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let url = database_url_with_name(admin_url, name)?;
+    Ok((admin, url))
 }
 
 /// `admin_url` with its database name replaced by `name`.
