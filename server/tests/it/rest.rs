@@ -744,19 +744,12 @@ async fn a_variable_without_a_locator_is_null_in_the_api_the_pages_and_the_expor
     assert_eq!(global["items"][0]["name"], "pack_voltage");
 
     // The pages show "—" where the locator would be.
-    let page = get(&state, "/registry?q=soc").await;
+    let page = get(&state, "/registry?q=soc").await.markup();
+    assert!(page.contains(r#"<td class="mono muted">—</td>"#), "{page}");
+    let detail = get(&state, "/registry/soc").await.markup();
     assert!(
-        page.text.contains(r#"<td class="mono muted">—</td>"#),
-        "{}",
-        page.text
-    );
-    let detail = get(&state, "/registry/soc").await;
-    assert!(
-        detail
-            .text
-            .contains(r#"<dt>Locator</dt><dd class="mono">—</dd>"#),
-        "{}",
-        detail.text
+        detail.contains(r#"<dt>Locator</dt><dd class="mono">—</dd>"#),
+        "{detail}"
     );
 
     // Created without a locator, or with `null`; PATCH: absent keeps it, `null` removes it.

@@ -268,6 +268,29 @@ impl Answer {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 
+    /// A page's markup without Leptos's hydration markers (`<!>` and `<!--...-->` comments),
+    /// which the server renders for the browser's hydration and which say nothing about the
+    /// content: `<td class="mono muted">—</td>`, however the view is built.
+    pub(crate) fn markup(&self) -> String {
+        let mut markup = String::with_capacity(self.text.len());
+        let mut rest = self.text.as_str();
+        while let Some(at) = [rest.find("<!>"), rest.find("<!--")]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            markup.push_str(&rest[..at]);
+            rest = match rest[at..].strip_prefix("<!>") {
+                Some(after) => after,
+                None => rest[at..]
+                    .find("-->")
+                    .map_or("", |end| &rest[at + end + 3..]),
+            };
+        }
+        markup.push_str(rest);
+        markup
+    }
+
     pub(crate) fn content_type(&self) -> &str {
         self.header(axum::http::header::CONTENT_TYPE)
     }
