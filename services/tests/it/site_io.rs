@@ -75,11 +75,13 @@ async fn next_cycle(io: &SiteIo) -> LiveDevice {
 
 #[tokio::test]
 async fn pack_failover_with_a_stopped_tcp_primary_and_an_rtu_secondary() {
-    let pty = PtyPair::open("site-io").await;
     let catalog = Arc::new(AdapterCatalog::builtin().unwrap());
     for test_db in common::each_backend_migrated().await {
         let db = &test_db.db;
         let backend = test_db.backend();
+        // A pseudo-serial line of its own for each backend: the previous round's simulator and
+        // client, cancelled, may still hold theirs (with its exclusive lock) while they wind down.
+        let pty = PtyPair::open(&format!("site-io-{backend}")).await;
         upsert_builtin_types(db, &catalog).await.unwrap();
 
         let cancel = CancellationToken::new();
