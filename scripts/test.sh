@@ -122,7 +122,7 @@ trap cleanup EXIT
 
 rust_tests() {
   start_postgres
-  "${BUILD_NICE[@]}" cargo nextest run "${RUST_PACKAGES[@]}" --no-tests=fail
+  cargo nextest run "${RUST_PACKAGES[@]}" --no-tests=fail
   stop_postgres
 }
 
@@ -188,10 +188,11 @@ browser_tests() {
 }
 # The browser tests need the server binary, not the test binaries: they start as soon as the
 # test build has linked it (or, when the build did not need to link it again, once the build is
-# done), and run beside the rest of that build. The build and the Rust tests run at a lower
-# priority (BUILD_NICE) than the demo servers, Chromium and Playwright, so the browser tests,
-# the run's longest step, go at full speed while the compiler and the database tests take the
-# rest of the machine.
+# done), and run beside the rest of that build. The build runs at a lower priority (BUILD_NICE)
+# than the demo servers, Chromium and Playwright, so the browser tests, the run's longest step,
+# go at full speed while the compiler takes the rest of the machine. The Rust tests keep normal
+# priority: some wait on devices with timeouts of a few hundred milliseconds (a serial line's
+# framing errors), and at nice 10 beside Playwright one such wait ran out.
 BUILD_NICE=(nice -n 10)
 BUILD_STARTED=""
 BUILD_DONE=""
