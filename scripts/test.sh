@@ -158,7 +158,8 @@ start_server() {
 }
 
 # The browser tests, the first page's figures and the contract run. They need the bundle, so
-# they start when it is built; they run beside the Rust tests (much of both is waiting).
+# they start when it and the server binary are ready (wait_for_server_binary, below) and run
+# beside the rest of the test build and the Rust tests (much of both is waiting).
 browser_tests() {
   local e2e_base e2e_log api_base api_log contract_pid status=0
   wait_for_server_binary
