@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
-# node_modules/.bin first: cargo-leptos must find npm's wasm-opt, never Debian's binaryen.
-export PATH="$ROOT/node_modules/.bin:$CARGO_HOME/bin:$PATH"
+# Cargo's bin first: cargo-leptos must find the native wasm-opt bootstrap.sh builds, never Debian's
+# binaryen 108 (see bootstrap.sh).
+export PATH="$CARGO_HOME/bin:$ROOT/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # One build cache for every checkout on this machine, outside the checkout: a fresh clone (what CI
 # makes at every stop) reuses every compiled dependency and rebuilds only the workspace's crates.
