@@ -226,7 +226,8 @@ finish_browser_tests() {
 # precompressed): hydration bugs that only show in the optimised bundle are caught here. The server
 # is the debug binary the Rust tests already built for the CLI tests (with the tests' features: a
 # separate `cargo build -p server` would compile services, app and server a second time).
-# cargo-leptos reruns wasm-bindgen and wasm-opt (minutes on two cores) even when nothing changed, so
+# A fresh clone rebuilds the browser crates in the wasm-release profile (fat LTO: a minute and a
+# half of one core) and cargo-leptos reruns wasm-bindgen, wasm-opt and the precompression, so
 # a bundle is built once per content of what goes into it: the browser crates, styles, assets, lock
 # files, build settings and tool versions. Built bundles are kept outside the checkout (the last
 # few, by that content hash), so a fresh clone of sources this machine has built before (what CI
@@ -275,8 +276,8 @@ build_bundle() {
   find "$BUNDLE_CACHE" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' -printf '%T@ %p\n' \
     | sort -rn | tail -n +$((BUNDLES_KEPT + 1)) | cut -d' ' -f2- | xargs -r rm -rf
 }
-# The bundle builds in the background while clippy and the Rust tests run: its longest part,
-# wasm-bindgen and binaryen's wasm-opt over every split chunk, keeps one core busy for minutes.
+# The bundle builds in the background while the test build runs: its longest part, the browser
+# crates' fat-LTO release build, keeps one core busy for minutes on a cold cache.
 BUNDLE_PID=""
 BUNDLE_LOG=""
 BUNDLE_STATUS=""
