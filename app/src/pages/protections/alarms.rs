@@ -230,7 +230,12 @@ fn JournalTable(overview: std::sync::Arc<AlarmSnapshot>) -> AnyView {
                     .into_any()
             } else {
                 view! {
-                    <div class="table-wrap table-scroll-short">
+                    <div
+                        class="table-wrap table-scroll-short"
+                        tabindex="0"
+                        role="region"
+                        aria-label="Alarm journal"
+                    >
                         <table class="data-table">
                             <thead>
                                 <tr>

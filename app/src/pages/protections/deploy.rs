@@ -241,7 +241,12 @@ fn written_table(plan: &DeployPreview) -> AnyView {
         })
         .collect_view();
     view! {
-        <div class="table-wrap table-scroll-short">
+        <div
+            class="table-wrap table-scroll-short"
+            tabindex="0"
+            role="region"
+            aria-label="Fields to deploy"
+        >
             <table class="data-table">
                 <thead>
                     <tr>

@@ -58,7 +58,12 @@ pub(super) fn DeploymentsPanel(changed: RwSignal<u64>) -> AnyView {
 #[component]
 fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -> AnyView {
     view! {
-        <div class="table-wrap table-scroll-short">
+        <div
+            class="table-wrap table-scroll-short"
+            tabindex="0"
+            role="region"
+            aria-label="Deployments"
+        >
             <table class="data-table">
                 <thead>
                     <tr>
@@ -160,7 +165,12 @@ pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> AnyView {
             {(!shown.is_empty())
                 .then(|| {
                     view! {
-                        <div class="table-wrap table-scroll-short">
+                        <div
+                            class="table-wrap table-scroll-short"
+                            tabindex="0"
+                            role="region"
+                            aria-label="Fields of this deployment"
+                        >
                             <table class="data-table">
                                 <thead>
                                     <tr>
