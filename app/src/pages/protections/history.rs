@@ -7,7 +7,9 @@ use super::{clock, number};
 use crate::api::protections::{deployment_history, get_deployment};
 use crate::components::error_view::ErrorPanel;
 use model::field::format_number;
-use model::profiles::{DeploymentDetail, DeploymentStatus, DeploymentSummary, FieldResult};
+use model::profiles::{
+    DeploymentDetail, DeploymentField, DeploymentStatus, DeploymentSummary, FieldResult,
+};
 
 /// The history of deployments; a row opens its per-field results.
 #[component]
@@ -162,61 +164,65 @@ pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> AnyView {
             <p>
                 <strong>{headline}</strong>
             </p>
-            {(!shown.is_empty())
-                .then(|| {
-                    view! {
-                        <div
-                            class="table-wrap table-scroll-short"
-                            tabindex="0"
-                            role="region"
-                            aria-label="Fields of this deployment"
-                        >
-                            <table class="data-table">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Field"</th>
-                                        <th scope="col" class="num">
-                                            "Before"
-                                        </th>
-                                        <th scope="col" class="num">
-                                            "Intended"
-                                        </th>
-                                        <th scope="col" class="num">
-                                            "Read back"
-                                        </th>
-                                        <th scope="col">"Result"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {shown
-                                        .into_iter()
-                                        .map(|f| {
-                                            let class = format!("result-{}", f.status.as_str());
-                                            let rack = f.rack.map(|rack| format!(" (rack {rack})"));
-                                            view! {
-                                                <tr class=class>
-                                                    <td>
-                                                        <code>{f.path}</code>
-                                                        {rack}
-                                                    </td>
-                                                    <td class="num">{number(f.before)}</td>
-                                                    <td class="num">{format_number(f.intended)}</td>
-                                                    <td class="num">{number(f.read_back)}</td>
-                                                    <td>
-                                                        {match f.error {
-                                                            Some(error) => format!("{}: {error}", f.status.as_str()),
-                                                            None => f.status.as_str().to_string(),
-                                                        }}
-                                                    </td>
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }
-                })}
+            {(!shown.is_empty()).then(|| outcome_fields(shown))}
+        </div>
+    }
+    .into_any()
+}
+
+/// The fields a deployment wrote, failed or restored, with their values before, intended and read
+/// back.
+fn outcome_fields(shown: Vec<DeploymentField>) -> AnyView {
+    view! {
+        <div
+            class="table-wrap table-scroll-short"
+            tabindex="0"
+            role="region"
+            aria-label="Fields of this deployment"
+        >
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Field"</th>
+                        <th scope="col" class="num">
+                            "Before"
+                        </th>
+                        <th scope="col" class="num">
+                            "Intended"
+                        </th>
+                        <th scope="col" class="num">
+                            "Read back"
+                        </th>
+                        <th scope="col">"Result"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {shown
+                        .into_iter()
+                        .map(|f| {
+                            let class = format!("result-{}", f.status.as_str());
+                            let rack = f.rack.map(|rack| format!(" (rack {rack})"));
+                            view! {
+                                <tr class=class>
+                                    <td>
+                                        <code>{f.path}</code>
+                                        {rack}
+                                    </td>
+                                    <td class="num">{number(f.before)}</td>
+                                    <td class="num">{format_number(f.intended)}</td>
+                                    <td class="num">{number(f.read_back)}</td>
+                                    <td>
+                                        {match f.error {
+                                            Some(error) => format!("{}: {error}", f.status.as_str()),
+                                            None => f.status.as_str().to_string(),
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
         </div>
     }
     .into_any()
