@@ -10,7 +10,7 @@ export default defineConfig({
   globalSetup: './global-setup.ts',
   outputDir: './test-results',
   fullyParallel: false,
-  // One worker unless told otherwise (scripts/test.sh runs two).
+  // One worker unless told otherwise (scripts/test.sh says why one).
   workers: Number(process.env.PLAYWRIGHT_WORKERS ?? 1),
   retries: 0,
   forbidOnly: true,

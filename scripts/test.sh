@@ -180,11 +180,11 @@ browser_tests() {
   POWERDECK_TOKEN=$SERVER_TOKEN bash scripts/contract.sh "$api_base" >"$api_log.contract" 2>&1 &
   contract_pid=$!
   printf '\n==> playwright (at +%ss)\n' "$((SECONDS - run_started))"
-  # Two workers: a spec mostly waits (for pages, the server, the demo's timers); one worker used
-  # about 0.6 of a core (40 of the tests: 66 s of CPU in 119 s). All 109 took 3.5 minutes with two
-  # on a quiet machine. Specs do not depend on each other's order or data.
-  PLAYWRIGHT_WORKERS="${PLAYWRIGHT_WORKERS:-2}" POWERDECK_BASE_URL="$e2e_base" POWERDECK_TOKEN="$e2e_token" \
-    npx playwright test --config end2end/playwright.config.ts \
+  # One worker (PLAYWRIGHT_WORKERS, unset): with two, the suite alone took 3.5 minutes instead of
+  # about 5, but inside this run it starved the test build beside it (the run took 9 min 28 s
+  # instead of 8 min 14 s), and a spec that checks that a refused import changes nothing (the
+  # system version) saw the other worker's writes.
+  POWERDECK_BASE_URL="$e2e_base" POWERDECK_TOKEN="$e2e_token" npx playwright test --config end2end/playwright.config.ts \
     || { status=$?; echo "--- server log"; tail -50 "$e2e_log"; }
   printf '\n==> contract (finished at +%ss)\n' "$((SECONDS - run_started))"
   wait "$contract_pid" || { status=$?; cat "$api_log.contract"; echo "--- server log"; tail -50 "$api_log"; return "$status"; }
