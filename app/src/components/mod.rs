@@ -9,3 +9,4 @@ pub mod number;
 pub mod password_confirm;
 pub mod path_form;
 pub mod refresh;
+pub mod scroll_region;

@@ -3,6 +3,8 @@
 //! works without JavaScript and every view has its own address.
 
 use leptos::prelude::*;
+
+use crate::components::scroll_region::ScrollRegion;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use model::auth::{AuditAction, AuditEntryView, AuditOutcome, AuditPage, AuditQuery};
@@ -258,7 +260,7 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
         .collect_view();
     view! {
         <p class="muted">{summary}</p>
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Audit log">
+        <ScrollRegion label="Audit log">
             <table class="data-table audit-table">
                 <thead>
                     <tr>
@@ -273,7 +275,7 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-        </div>
+        </ScrollRegion>
         <nav class="pager" aria-label="Pages">
             {previous
                 .map(|href| {

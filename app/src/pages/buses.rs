@@ -4,6 +4,8 @@
 //! can scroll them.
 
 use leptos::prelude::*;
+
+use crate::components::scroll_region::ScrollRegion;
 use leptos_meta::Title;
 
 use crate::api::field::get_bus_overview;
@@ -104,7 +106,7 @@ fn BusesView(overview: BusOverview) -> AnyView {
 #[component]
 fn BusTable(buses: Vec<BusView>) -> AnyView {
     view! {
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Buses">
+        <ScrollRegion label="Buses">
             <table class="data-table" aria-label="Buses">
                 <thead>
                     <tr>
@@ -158,7 +160,7 @@ fn BusTable(buses: Vec<BusView>) -> AnyView {
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </ScrollRegion>
     }
     .into_any()
 }
@@ -225,7 +227,7 @@ fn LastErrors(buses: Vec<BusView>) -> impl IntoView {
 fn PlannedReads(blocks: Vec<model::field::BlockView>) -> AnyView {
     view! {
         <h2 class="section-title">{format!("Planned reads ({})", blocks.len())}</h2>
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Planned reads">
+        <ScrollRegion label="Planned reads">
             <table class="data-table" aria-label="Planned reads">
                 <thead>
                     <tr>
@@ -265,7 +267,7 @@ fn PlannedReads(blocks: Vec<model::field::BlockView>) -> AnyView {
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </ScrollRegion>
     }
     .into_any()
 }
@@ -357,7 +359,7 @@ fn Verdict(verdict: BusVerdict) -> impl IntoView {
 fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
     view! {
         <h2 class="section-title">"CAN buses"</h2>
-        <div class="table-wrap" tabindex="0" role="region" aria-label="CAN buses">
+        <ScrollRegion label="CAN buses">
             <table class="data-table" aria-label="CAN buses">
                 <thead>
                     <tr>
@@ -437,7 +439,7 @@ fn CanBuses(buses: Vec<model::field::CanBusView>) -> AnyView {
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </ScrollRegion>
     }
     .into_any()
 }

@@ -2,6 +2,8 @@
 //! and the journal.
 
 use leptos::prelude::*;
+
+use crate::components::scroll_region::ScrollRegion;
 use model::auth::Permission;
 
 use super::clock;
@@ -230,12 +232,7 @@ fn JournalTable(overview: std::sync::Arc<AlarmSnapshot>) -> AnyView {
                     .into_any()
             } else {
                 view! {
-                    <div
-                        class="table-wrap table-scroll-short"
-                        tabindex="0"
-                        role="region"
-                        aria-label="Alarm journal"
-                    >
+                    <ScrollRegion label="Alarm journal" short=true>
                         <table class="data-table">
                             <thead>
                                 <tr>
@@ -288,7 +285,7 @@ fn JournalTable(overview: std::sync::Arc<AlarmSnapshot>) -> AnyView {
                                     .collect_view()}
                             </tbody>
                         </table>
-                    </div>
+                    </ScrollRegion>
                 }
                     .into_any()
             }}

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::scroll_region::ScrollRegion;
+
 use super::history::DeploymentOutcome;
 use crate::api::protections::{DeployProtections, PreviewDeploy};
 use crate::components::error_view::ErrorPanel;
@@ -241,12 +243,7 @@ fn written_table(plan: &DeployPreview) -> AnyView {
         })
         .collect_view();
     view! {
-        <div
-            class="table-wrap table-scroll-short"
-            tabindex="0"
-            role="region"
-            aria-label="Fields to deploy"
-        >
+        <ScrollRegion label="Fields to deploy" short=true>
             <table class="data-table">
                 <thead>
                     <tr>
@@ -263,7 +260,7 @@ fn written_table(plan: &DeployPreview) -> AnyView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-        </div>
+        </ScrollRegion>
     }
     .into_any()
 }

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::scroll_region::ScrollRegion;
+
 use super::{clock, number};
 use crate::api::protections::{deployment_history, get_deployment};
 use crate::components::error_view::ErrorPanel;
@@ -60,12 +62,7 @@ pub(super) fn DeploymentsPanel(changed: RwSignal<u64>) -> AnyView {
 #[component]
 fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -> AnyView {
     view! {
-        <div
-            class="table-wrap table-scroll-short"
-            tabindex="0"
-            role="region"
-            aria-label="Deployments"
-        >
+        <ScrollRegion label="Deployments" short=true>
             <table class="data-table">
                 <thead>
                     <tr>
@@ -133,7 +130,7 @@ fn HistoryTable(list: Vec<DeploymentSummary>, selected: RwSignal<Option<i64>>) -
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </ScrollRegion>
     }
     .into_any()
 }
@@ -174,12 +171,7 @@ pub(super) fn DeploymentOutcome(detail: DeploymentDetail) -> AnyView {
 /// back.
 fn outcome_fields(shown: Vec<DeploymentField>) -> AnyView {
     view! {
-        <div
-            class="table-wrap table-scroll-short"
-            tabindex="0"
-            role="region"
-            aria-label="Fields of this deployment"
-        >
+        <ScrollRegion label="Fields of this deployment" short=true>
             <table class="data-table">
                 <thead>
                     <tr>
@@ -223,7 +215,7 @@ fn outcome_fields(shown: Vec<DeploymentField>) -> AnyView {
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </ScrollRegion>
     }
     .into_any()
 }
