@@ -113,10 +113,20 @@ impl Metadata {
     }
 }
 
+/// A `name_pattern` that is not a regular expression, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid regular expression {pattern:?}: {why}")]
+pub struct InvalidNamePattern {
+    /// The pattern as the file wrote it (not anchored).
+    pub pattern: String,
+    /// The regex engine's reason, on one line.
+    pub why: String,
+}
+
 /// Compiles a `name_pattern` to match as Python's `re.match` does: anchored at the start of the
 /// name only (`cell_` matches `cell_voltage`, `_warn$` matches nothing that does not start with
 /// `_warn`).
-pub fn compile_name_pattern(source: &str) -> Result<Regex, String> {
+pub fn compile_name_pattern(source: &str) -> Result<Regex, InvalidNamePattern> {
     Regex::new(&format!("^(?:{source})")).map_err(|err| {
         // The error quotes the anchored pattern; say it about the one the file wrote.
         let why = one_line(&err.to_string());
@@ -126,7 +136,10 @@ pub fn compile_name_pattern(source: &str) -> Result<Regex, String> {
             .unwrap_or(&why)
             .trim()
             .to_string();
-        format!("invalid regular expression {source:?}: {why}")
+        InvalidNamePattern {
+            pattern: source.to_string(),
+            why,
+        }
     })
 }
 
@@ -268,8 +281,10 @@ fn name_pattern(
     let source = problems.keep(checker.string(value, &pattern_path))?;
     match compile_name_pattern(source) {
         Ok(regex) => Some((source.to_string(), regex)),
-        Err(message) => {
-            problems.found.push(checker.error(&pattern_path, message));
+        Err(invalid) => {
+            problems
+                .found
+                .push(checker.error(&pattern_path, invalid.to_string()));
             None
         }
     }
