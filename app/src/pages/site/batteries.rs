@@ -253,7 +253,7 @@ fn PackTable(packs: Vec<BatteryPackNode>, ctx: SiteCtx) -> AnyView {
                             "Cell nominal"
                         </th>
                         <th scope="col">"Adapters (failover order)"</th>
-                        <th scope="col">
+                        <th scope="col" class="row-actions">
                             <span class="visually-hidden">"Actions"</span>
                         </th>
                     </tr>

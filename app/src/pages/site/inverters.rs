@@ -189,7 +189,7 @@ fn InverterTable(inverters: Vec<InverterNode>, ctx: SiteCtx) -> AnyView {
                         <th scope="col">"Serial"</th>
                         <th scope="col">"Phases"</th>
                         <th scope="col">"Adapter"</th>
-                        <th scope="col">
+                        <th scope="col" class="row-actions">
                             <span class="visually-hidden">"Actions"</span>
                         </th>
                     </tr>

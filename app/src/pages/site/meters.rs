@@ -48,7 +48,7 @@ pub(super) fn Meters(meters: Vec<MeterNode>, arrays: Parents, ctx: SiteCtx) -> A
                             <th scope="col">"Type"</th>
                             <th scope="col">"Model"</th>
                             <th scope="col">"Adapter"</th>
-                            <th scope="col">
+                            <th scope="col" class="row-actions">
                                 <span class="visually-hidden">"Actions"</span>
                             </th>
                         </tr>
